@@ -1,0 +1,1 @@
+"""Vantage: self-hosted synthetic monitoring with a Checkly-compatible API."""

@@ -1,0 +1,148 @@
+"""The ASGI application: routers, the one error mapping, and the lifespan that owns the database
+and the background loops (embedded agent, scheduler, session reaper)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from vantage.agent.local import LocalAgent
+from vantage.checks.endpoints import router as checks_router
+from vantage.config import LOCAL_LOCATION, Settings
+from vantage.db.engine import Database
+from vantage.db.migrate import upgrade
+from vantage.errors import VantageError, error_body
+from vantage.locations import service as locations
+from vantage.locations.endpoints import router as locations_router
+from vantage.results.endpoints import router as results_router
+from vantage.runtime import Runtime
+from vantage.scheduling.scheduler import Reaper, Scheduler
+from vantage.sessions.endpoints import router as sessions_router
+from vantage.statuses.endpoints import router as statuses_router
+from vantage.validation import bad_request
+
+log = structlog.get_logger("vantage")
+
+
+async def start_runtime(settings: Settings) -> Runtime:
+    db = Database(settings.database_url)
+    await upgrade(db)
+    if settings.local_agent:
+        async with db.write() as conn:
+            await locations.ensure(conn, LOCAL_LOCATION, "Local (embedded agent)")
+    return Runtime(settings=settings, db=db)
+
+
+def _background(runtime: Runtime) -> dict[str, Callable[[], Coroutine[Any, Any, None]]]:
+    settings = runtime.settings
+    loops: dict[str, Callable[[], Coroutine[Any, Any, None]]] = {
+        "reaper": Reaper(runtime).run_forever,
+    }
+    if settings.scheduler:
+        runtime.scheduler = Scheduler(runtime)
+        loops["scheduler"] = runtime.scheduler.run_forever
+    if settings.local_agent:
+        agent = LocalAgent(
+            runtime, location=LOCAL_LOCATION, concurrency=settings.local_agent_concurrency
+        )
+        loops["local-agent"] = agent.run
+    return loops
+
+
+def create_app(settings: Settings, *, background: bool = True) -> FastAPI:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runtime = await start_runtime(settings)
+        app.state.runtime = runtime
+        tasks: list[asyncio.Task[None]] = []
+        if background:
+            tasks = [
+                asyncio.create_task(run(), name=name) for name, run in _background(runtime).items()
+            ]
+        log.info(
+            "vantage started",
+            database=runtime.db.dialect,
+            loops=[t.get_name() for t in tasks],
+            public_url=settings.base_url,
+        )
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await runtime.db.dispose()
+            log.info("vantage stopped")
+
+    app = FastAPI(
+        title="Vantage",
+        summary="Self-hosted synthetic monitoring with a Checkly-compatible API",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    for router in (
+        checks_router,
+        sessions_router,
+        results_router,
+        statuses_router,
+        locations_router,
+    ):
+        app.include_router(router)
+    _install_error_handlers(app)
+    app.middleware("http")(_log_requests)
+    return app
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(VantageError)
+    async def _vantage_error(_request: Request, exc: VantageError) -> JSONResponse:
+        return JSONResponse(exc.body(), status_code=exc.status_code)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = list(exc.errors())
+        source = "payload"
+        if errors and errors[0].get("loc") and errors[0]["loc"][0] in ("query", "path", "header"):
+            source = {"query": "query", "path": "params", "header": "headers"}[errors[0]["loc"][0]]
+        err = bad_request(errors, source=source)
+        return JSONResponse(err.body(), status_code=400)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        message = exc.detail if isinstance(exc.detail, str) else "Error"
+        if exc.status_code == 404 and message == "Not Found":
+            message = "Not Found"
+        return JSONResponse(
+            error_body(exc.status_code, message),
+            status_code=exc.status_code,
+            headers=getattr(exc, "headers", None),
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error", path=request.url.path)
+        return JSONResponse(error_body(500, "An internal server error occurred"), status_code=500)
+
+
+async def _log_requests(
+    request: Request, call_next: Callable[[Request], Awaitable[Response]]
+) -> Any:
+    start = time.perf_counter()
+    response = await call_next(request)
+    log.info(
+        "request",
+        method=request.method,
+        path=request.url.path,
+        status=response.status_code,
+        ms=round((time.perf_counter() - start) * 1000, 1),
+    )
+    return response

@@ -1,0 +1,139 @@
+"""`/v1/checks`: Checkly's checks API for the types Vantage runs."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import JSONResponse
+
+from vantage.accounts.auth import CurrentAccount
+from vantage.api.common import content_range, errors, json_body, page_links
+from vantage.checks import service
+from vantage.checks.schemas import CHECK_MODELS, CHECK_TYPE_PATHS
+from vantage.errors import BadRequest, NotFound
+from vantage.runtime import Runtime, get_runtime
+
+router = APIRouter(tags=["Checks"], responses=errors(401))
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+CHECK_TYPES = tuple(CHECK_MODELS)
+
+
+def _type_from_path(check_type: str) -> str:
+    resolved = CHECK_TYPE_PATHS.get(check_type)
+    if resolved is None:
+        raise NotFound(f"Vantage does not run {check_type} checks yet.")
+    return resolved
+
+
+@router.get("/v1/checks", summary="List all checks", responses=errors(400))
+async def list_checks(
+    request: Request,
+    account: CurrentAccount,
+    runtime: RuntimeDep,
+    limit: Annotated[int, Query(ge=1, le=100)] = 10,
+    page: Annotated[int, Query(ge=1)] = 1,
+    tag: Annotated[list[str] | None, Query()] = None,
+    checkType: Annotated[str | None, Query()] = None,
+    search: Annotated[str | None, Query()] = None,
+    applyGroupSettings: bool = False,
+) -> JSONResponse:
+    flt = service.CheckFilter(tags=tag or (), check_type=checkType, search=search)
+    async with runtime.db.read() as conn:
+        items, total = await service.list_page(conn, account.id, flt, limit=limit, page=page)
+    start = (page - 1) * limit
+    return JSONResponse(
+        [item.wire() for item in items],
+        headers={
+            "Content-Range": content_range(start, len(items), total),
+            "Link": page_links(request, page, limit, total),
+        },
+    )
+
+
+async def _create(runtime: Runtime, account_id: str, check_type: str, payload: Any) -> JSONResponse:
+    async with runtime.db.write() as conn:
+        check = await service.create(conn, account_id, check_type, payload)
+    runtime.signals.schedule_changed.set()
+    return JSONResponse(check.wire(), status_code=201)
+
+
+@router.post("/v1/checks", status_code=201, summary="Create a check", responses=errors(400))
+async def create_check(
+    request: Request, account: CurrentAccount, runtime: RuntimeDep
+) -> JSONResponse:
+    payload = await json_body(request)
+    check_type = payload.get("checkType") if isinstance(payload, dict) else None
+    if check_type not in CHECK_MODELS:
+        raise BadRequest(
+            f'"checkType" must be one of [{", ".join(CHECK_TYPES)}]', keys=["checkType"]
+        )
+    return await _create(runtime, account.id, str(check_type), payload)
+
+
+@router.post(
+    "/v1/checks/{check_type}",
+    status_code=201,
+    summary="Create a check of one type (api, url)",
+    responses=errors(400, 404),
+)
+async def create_typed_check(
+    check_type: str, request: Request, account: CurrentAccount, runtime: RuntimeDep
+) -> JSONResponse:
+    resolved = _type_from_path(check_type)
+    return await _create(runtime, account.id, resolved, await json_body(request))
+
+
+@router.get("/v1/checks/{check_id}", summary="Retrieve a check", responses=errors(404))
+async def get_check(
+    check_id: str,
+    account: CurrentAccount,
+    runtime: RuntimeDep,
+    applyGroupSettings: bool = False,
+    includeDependencies: bool = False,
+) -> JSONResponse:
+    async with runtime.db.read() as conn:
+        check = await service.get(conn, account.id, check_id)
+    return JSONResponse(check.wire())
+
+
+async def _update(
+    runtime: Runtime, account_id: str, check_id: str, payload: Any, check_type: str | None
+) -> JSONResponse:
+    async with runtime.db.write() as conn:
+        check = await service.update(conn, account_id, check_id, payload, check_type=check_type)
+    runtime.signals.schedule_changed.set()
+    return JSONResponse(check.wire())
+
+
+@router.put("/v1/checks/{check_id}", summary="Update a check", responses=errors(400, 404))
+async def update_check(
+    check_id: str, request: Request, account: CurrentAccount, runtime: RuntimeDep
+) -> JSONResponse:
+    return await _update(runtime, account.id, check_id, await json_body(request), None)
+
+
+@router.put(
+    "/v1/checks/{check_type}/{check_id}",
+    summary="Update a check of one type",
+    responses=errors(400, 404),
+)
+async def update_typed_check(
+    check_type: str,
+    check_id: str,
+    request: Request,
+    account: CurrentAccount,
+    runtime: RuntimeDep,
+) -> JSONResponse:
+    resolved = _type_from_path(check_type)
+    return await _update(runtime, account.id, check_id, await json_body(request), resolved)
+
+
+@router.delete(
+    "/v1/checks/{check_id}", status_code=204, summary="Delete a check", responses=errors(404)
+)
+async def delete_check(check_id: str, account: CurrentAccount, runtime: RuntimeDep) -> Response:
+    async with runtime.db.write() as conn:
+        await service.delete(conn, account.id, check_id)
+    return Response(status_code=204)

@@ -1,0 +1,38 @@
+"""Settings for the server, read from arguments and `VANTAGE_*` environment variables.
+
+Built in the entry point and passed down; nothing reads the environment at import time.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite:///vantage.db"
+LOCAL_LOCATION = "local"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="VANTAGE_", extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = 8080
+    database_url: str = DEFAULT_DATABASE_URL
+    public_url: str | None = None
+    # The embedded default runs an agent for `local` inside the server process.
+    local_agent: bool = True
+    local_agent_concurrency: int = Field(default=256, ge=1)
+    scheduler: bool = True
+    default_location: str = LOCAL_LOCATION
+    # How long /completion may be held; Checkly's limit is 30 s.
+    max_wait_seconds: int = 30
+    # Slack added to a run's own timeout before its session is TIMED_OUT.
+    session_deadline_slack_seconds: float = 30.0
+    lease_seconds: float = 60.0
+    log_format: str = "console"
+
+    @property
+    def base_url(self) -> str:
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        return f"http://{self.host}:{self.port}"

@@ -1,0 +1,114 @@
+"""The database handle: one seam for SQLite and PostgreSQL.
+
+SQLite allows one writer at a time. A transaction that reads and then writes under a plain
+(deferred) BEGIN can fail with "database is locked" instead of waiting, so every write transaction
+starts with BEGIN IMMEDIATE on a dedicated write engine, and the writers of this process queue on
+one asyncio lock instead of spinning in SQLite's busy handler. Other processes (the CLI) wait in
+busy_timeout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from vantage.errors import VantageError
+
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+
+class DatabaseUrlError(VantageError):
+    pass
+
+
+def async_url(url: str) -> sa.URL:
+    """Map a user's URL (`sqlite:///file.db`, `postgresql://user@host/db`) to its async driver."""
+    try:
+        parsed = make_url(url)
+    except sa.exc.ArgumentError:
+        raise DatabaseUrlError(
+            f"cannot parse database URL {url!r}: use sqlite:///path/to/file.db "
+            "or postgresql://user@host:port/db"
+        ) from None
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        return parsed.set(drivername="sqlite+aiosqlite")
+    if backend in ("postgresql", "postgres"):
+        return parsed.set(drivername="postgresql+asyncpg")
+    raise DatabaseUrlError(
+        f"unsupported database {backend!r}: use sqlite:///path/to/file.db "
+        "or postgresql://user@host:port/db"
+    )
+
+
+def _sqlite_engine(url: sa.URL, *, begin: str, pool_size: int) -> AsyncEngine:
+    engine = create_async_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=0,
+        connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+    )
+
+    @sa.event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take transaction control from the driver so that BEGIN is ours to emit.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @sa.event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: sa.Connection) -> None:
+        conn.exec_driver_sql(begin)
+
+    return engine
+
+
+class Database:
+    """Read and write transactions over one database, whichever its dialect."""
+
+    def __init__(self, url: str, *, pool_size: int = 10) -> None:
+        self.url = async_url(url)
+        self.dialect = self.url.get_backend_name()
+        self._write_lock = asyncio.Lock()
+        if self.is_sqlite:
+            self.read_engine = _sqlite_engine(self.url, begin="BEGIN", pool_size=pool_size)
+            self.write_engine = _sqlite_engine(self.url, begin="BEGIN IMMEDIATE", pool_size=1)
+        else:
+            self.read_engine = create_async_engine(
+                self.url, pool_size=pool_size, max_overflow=pool_size
+            )
+            self.write_engine = self.read_engine
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.dialect == "sqlite"
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncConnection]:
+        async with self.read_engine.connect() as conn:
+            yield conn
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncConnection]:
+        """A transaction that commits when the block ends and rolls back on an exception."""
+        if self.is_sqlite:
+            async with self._write_lock, self.write_engine.begin() as conn:
+                yield conn
+        else:
+            async with self.write_engine.begin() as conn:
+                yield conn
+
+    async def dispose(self) -> None:
+        await self.read_engine.dispose()
+        if self.write_engine is not self.read_engine:
+            await self.write_engine.dispose()

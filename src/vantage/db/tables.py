@@ -1,0 +1,160 @@
+"""The schema, as SQLAlchemy Core tables. Alembic migrations create it; tests compare the two."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from vantage.db.types import Json, UtcDateTime
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+Id = sa.String(36)
+
+accounts = sa.Table(
+    "accounts",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+)
+
+api_keys = sa.Table(
+    "api_keys",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("account_id", Id, sa.ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    # SHA-256 of the whole key: a database dump yields no usable key.
+    sa.Column("key_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("prefix", sa.String(16), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+)
+
+checks = sa.Table(
+    "checks",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("account_id", Id, sa.ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("check_type", sa.String(20), nullable=False),
+    sa.Column("name", sa.String(500), nullable=False),
+    sa.Column("activated", sa.Boolean(), nullable=False),
+    sa.Column("tags", Json, nullable=False),
+    sa.Column("group_id", sa.Integer(), nullable=True),
+    # The check as Checkly's JSON (every writable field, defaults applied).
+    sa.Column("config", Json, nullable=False),
+    # Seconds between scheduled runs; 0 for checks that are never scheduled.
+    sa.Column("interval_seconds", sa.Integer(), nullable=False),
+    sa.Column("next_run_at", UtcDateTime(), nullable=True),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=True),
+    sa.Index("ix_checks_account_created", "account_id", "created_at"),
+    sa.Index("ix_checks_due", "activated", "next_run_at"),
+)
+
+check_sessions = sa.Table(
+    "check_sessions",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("account_id", Id, sa.ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("check_id", Id, nullable=False),
+    sa.Column("check_type", sa.String(20), nullable=False),
+    sa.Column("name", sa.String(500), nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("run_source", sa.String(40), nullable=False),
+    sa.Column("run_locations", Json, nullable=False),
+    # FINAL results so far, and how many of them failed or were degraded: the status is a pure
+    # function of these counters, updated with compare-and-set in the result's transaction.
+    sa.Column("finals", sa.Integer(), nullable=False, server_default="0"),
+    sa.Column("failed", sa.Integer(), nullable=False, server_default="0"),
+    sa.Column("degraded", sa.Integer(), nullable=False, server_default="0"),
+    sa.Column("started_at", UtcDateTime(), nullable=False),
+    sa.Column("stopped_at", UtcDateTime(), nullable=True),
+    sa.Column("deadline_at", UtcDateTime(), nullable=False),
+    sa.Index("ix_check_sessions_open", "stopped_at", "deadline_at"),
+    sa.Index("ix_check_sessions_check", "check_id", "started_at"),
+)
+
+jobs = sa.Table(
+    "jobs",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("session_id", Id, nullable=False),
+    sa.Column("account_id", Id, nullable=False),
+    sa.Column("check_id", Id, nullable=False),
+    sa.Column("location", sa.String(100), nullable=False),
+    sa.Column("attempt", sa.Integer(), nullable=False),
+    sa.Column("sequence_id", Id, nullable=False),
+    # QUEUED -> LEASED -> DONE; a lease that expires makes the job claimable again.
+    sa.Column("state", sa.String(10), nullable=False),
+    sa.Column("run_at", UtcDateTime(), nullable=False),
+    sa.Column("lease_owner", sa.String(100), nullable=True),
+    sa.Column("lease_expires_at", UtcDateTime(), nullable=True),
+    sa.Column("leases", sa.Integer(), nullable=False, server_default="0"),
+    # The check as it was when the run was queued: an edit mid-run does not change the run.
+    sa.Column("config", Json, nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Index("ix_jobs_claim", "location", "state", "run_at"),
+    sa.Index("ix_jobs_session", "session_id"),
+)
+
+check_results = sa.Table(
+    "check_results",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("account_id", Id, nullable=False),
+    sa.Column("check_id", Id, nullable=False),
+    sa.Column("session_id", Id, nullable=True),
+    sa.Column("job_id", Id, nullable=True, unique=True),
+    sa.Column("name", sa.String(500), nullable=False),
+    sa.Column("check_type", sa.String(20), nullable=False),
+    sa.Column("run_location", sa.String(100), nullable=False),
+    sa.Column("result_type", sa.String(10), nullable=False),
+    sa.Column("sequence_id", Id, nullable=True),
+    sa.Column("attempts", sa.Integer(), nullable=False),
+    sa.Column("has_failures", sa.Boolean(), nullable=False),
+    sa.Column("has_errors", sa.Boolean(), nullable=False),
+    sa.Column("is_degraded", sa.Boolean(), nullable=False),
+    sa.Column("over_max_response_time", sa.Boolean(), nullable=False),
+    sa.Column("response_time", sa.Float(), nullable=False),
+    sa.Column("check_run_id", sa.BigInteger(), nullable=False),
+    sa.Column("started_at", UtcDateTime(), nullable=False),
+    sa.Column("stopped_at", UtcDateTime(), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("detail_key", sa.String(40), nullable=True),
+    sa.Column("detail", Json, nullable=True),
+    sa.Index("ix_check_results_check_created", "check_id", "created_at"),
+    sa.Index("ix_check_results_session", "session_id"),
+)
+
+check_statuses = sa.Table(
+    "check_statuses",
+    metadata,
+    sa.Column("check_id", Id, primary_key=True),
+    sa.Column("account_id", Id, nullable=False),
+    sa.Column("has_failures", sa.Boolean(), nullable=False),
+    sa.Column("has_errors", sa.Boolean(), nullable=False),
+    sa.Column("is_degraded", sa.Boolean(), nullable=False),
+    sa.Column("longest_run", sa.Float(), nullable=True),
+    sa.Column("shortest_run", sa.Float(), nullable=True),
+    sa.Column("last_run_location", sa.String(100), nullable=True),
+    sa.Column("last_check_run_id", sa.BigInteger(), nullable=True),
+    sa.Column("last_result_at", UtcDateTime(), nullable=True),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=True),
+    sa.Index("ix_check_statuses_account", "account_id"),
+)
+
+locations = sa.Table(
+    "locations",
+    metadata,
+    sa.Column("slug", sa.String(100), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+)

@@ -1,0 +1,92 @@
+"""The one exception tree of the API. Each error carries its HTTP status and renders as Checkly's
+(Hapi/Boom) error body: `{"statusCode": 404, "error": "Not Found", "message": "..."}`."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class VantageError(Exception):
+    status_code: ClassVar[int] = 500
+    error: ClassVar[str] = "Internal Server Error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def body(self) -> dict[str, Any]:
+        return {"statusCode": self.status_code, "error": self.error, "message": self.message}
+
+
+class BadRequest(VantageError):
+    status_code = 400
+    error = "Bad Request"
+
+    def __init__(self, message: str, *, keys: list[str] | None = None, source: str = "payload"):
+        super().__init__(message)
+        self.keys = keys or []
+        self.source = source
+
+    def body(self) -> dict[str, Any]:
+        body = super().body()
+        body["validation"] = {"source": self.source, "keys": self.keys}
+        return body
+
+
+class Unauthorized(VantageError):
+    status_code = 401
+    error = "Unauthorized"
+
+    def body(self) -> dict[str, Any]:
+        body = super().body()
+        body["attributes"] = {}
+        return body
+
+
+class Forbidden(VantageError):
+    status_code = 403
+    error = "Forbidden"
+
+
+class NotFound(VantageError):
+    status_code = 404
+    error = "Not Found"
+
+
+class Conflict(VantageError):
+    status_code = 409
+    error = "Conflict"
+
+
+class RequestTimeout(VantageError):
+    status_code = 408
+    error = "Request Time-out"
+
+
+class ServiceUnavailable(VantageError):
+    status_code = 503
+    error = "Service Unavailable"
+
+
+HTTP_ERROR_NAMES = {
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    408: "Request Time-out",
+    409: "Conflict",
+    413: "Payload Too Large",
+    415: "Unsupported Media Type",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    503: "Service Unavailable",
+}
+
+
+def error_body(status: int, message: str) -> dict[str, Any]:
+    return {
+        "statusCode": status,
+        "error": HTTP_ERROR_NAMES.get(status, "Error"),
+        "message": message,
+    }

@@ -1,0 +1,71 @@
+"""Run any check: pick the probe for its type, bound it in time, and turn a crash into a result.
+
+This is the only module the agent calls; it knows nothing about sessions or the database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from vantage.probes.result import ProbeResult
+from vantage.timeutil import utcnow
+
+log = logging.getLogger(__name__)
+
+# The request is abandoned shortly after maxResponseTime: past it the run has failed anyway.
+GRACE_SECONDS = 1.0
+MAX_RUN_SECONDS = 46.0
+DEFAULT_MAX_RESPONSE_MS = {"API": 20000, "URL": 5000, "TCP": 5000, "DNS": 1000}
+
+
+def run_timeout_seconds(check_type: str, config: dict[str, Any]) -> float:
+    max_ms = config.get("maxResponseTime") or DEFAULT_MAX_RESPONSE_MS.get(check_type, 20000)
+    return min(float(max_ms) / 1000 + GRACE_SECONDS, MAX_RUN_SECONDS)
+
+
+async def run_check(check_type: str, config: dict[str, Any]) -> ProbeResult:
+    check = {**config, "checkType": check_type}
+    timeout = run_timeout_seconds(check_type, config)
+    try:
+        async with asyncio.timeout(timeout + GRACE_SECONDS):
+            return await _dispatch(check_type, check, timeout)
+    except Exception as exc:
+        # A probe bug or an overrun must still give the session its result, marked as an error
+        # of Vantage's own (hasErrors), not as the target failing.
+        log.exception("probe crashed", extra={"check_type": check_type})
+        now = utcnow()
+        return ProbeResult(
+            check_type=check_type,
+            started_at=now,
+            stopped_at=now,
+            response_time_ms=0.0,
+            has_failures=True,
+            has_errors=True,
+            is_degraded=False,
+            over_max_response_time=False,
+            detail_key=_detail_key(check_type),
+            detail={"requestError": f"internal error: {type(exc).__name__}"},
+            error=f"internal error: {type(exc).__name__}",
+        )
+
+
+def _detail_key(check_type: str) -> str:
+    return {"TCP": "tcpCheckResult", "DNS": "dnsCheckResult"}.get(check_type, "apiCheckResult")
+
+
+async def _dispatch(check_type: str, check: dict[str, Any], timeout: float) -> ProbeResult:
+    if check_type in ("API", "URL"):
+        from vantage.probes.api import run_api_check
+
+        return await run_api_check(check, timeout_s=timeout)
+    if check_type == "TCP":
+        from vantage.probes.tcp import run_tcp_check
+
+        return await run_tcp_check(check, timeout_s=timeout)
+    if check_type == "DNS":
+        from vantage.probes.dns import run_dns_check
+
+        return await run_dns_check(check, timeout_s=timeout)
+    raise ValueError(f"no probe for check type {check_type}")

@@ -1,0 +1,67 @@
+"""What a running server holds: settings, the database, and in-process wake-ups."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import Request
+
+from vantage.config import Settings
+from vantage.db.engine import Database
+
+
+class Signals:
+    """In-process wake-ups, so waiters block on an event instead of polling the database.
+
+    Everything that changes what a waiter waits for (a session ending, work queued for a location,
+    a schedule edited) happens in this process in the embedded default; across replicas the same
+    calls are made from PostgreSQL notifications.
+    """
+
+    def __init__(self) -> None:
+        self._session_waiters: dict[str, list[asyncio.Event]] = defaultdict(list)
+        self._work: dict[str, asyncio.Event] = defaultdict(asyncio.Event)
+        self.schedule_changed = asyncio.Event()
+
+    def session_finished(self, session_id: str) -> None:
+        for event in self._session_waiters.pop(session_id, []):
+            event.set()
+
+    @contextmanager
+    def watch_session(self, session_id: str) -> Iterator[asyncio.Event]:
+        """An event set when the session finishes. Register before reading the session, so an end
+        that lands between the read and the wait is not missed."""
+        event = asyncio.Event()
+        self._session_waiters[session_id].append(event)
+        try:
+            yield event
+        finally:
+            waiters = self._session_waiters.get(session_id)
+            if waiters is not None and event in waiters:
+                waiters.remove(event)
+                if not waiters:
+                    del self._session_waiters[session_id]
+
+    def work_queued(self, location: str) -> None:
+        self._work[location].set()
+
+    def work_event(self, location: str) -> asyncio.Event:
+        return self._work[location]
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    db: Database
+    signals: Signals = field(default_factory=Signals)
+    scheduler: Any = None
+
+
+def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime

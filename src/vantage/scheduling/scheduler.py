@@ -1,0 +1,136 @@
+"""The scheduler: starts a check session for every activated check whose time has come.
+
+`run_once()` does one pass (tests call it); `run_forever()` repeats it, sleeping until the next due
+check or until a check is created or edited. Each due check is claimed by moving its `next_run_at`
+forward with a compare-and-set, so several schedulers (server replicas) never start the same run
+twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from datetime import datetime
+
+import sqlalchemy as sa
+import structlog
+
+from vantage.checks.scheduling import next_run_after
+from vantage.db.tables import checks
+from vantage.runtime import Runtime
+from vantage.sessions import repository as sessions_repo
+from vantage.sessions.planning import CheckToRun, SessionPlan, plan_session
+from vantage.timeutil import utcnow
+
+log = structlog.get_logger(__name__)
+
+BATCH = 500
+MAX_SLEEP_SECONDS = 1.0
+
+
+class Scheduler:
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.lag_seconds = 0.0
+        self.started = 0
+
+    async def run_once(self, now: datetime | None = None) -> int:
+        """Start the sessions that are due; return how many were started."""
+        now = now or utcnow()
+        settings = self.runtime.settings
+        plans: list[SessionPlan] = []
+        async with self.runtime.db.write() as conn:
+            due = (
+                await conn.execute(
+                    sa.select(
+                        checks.c.id,
+                        checks.c.account_id,
+                        checks.c.check_type,
+                        checks.c.name,
+                        checks.c.config,
+                        checks.c.interval_seconds,
+                        checks.c.next_run_at,
+                    )
+                    .where(checks.c.activated.is_(True), checks.c.next_run_at <= now)
+                    .order_by(checks.c.next_run_at)
+                    .limit(BATCH)
+                )
+            ).all()
+            for row in due:
+                following = next_run_after(row.next_run_at, row.interval_seconds, now)
+                claimed = await conn.execute(
+                    checks.update()
+                    .where(checks.c.id == row.id, checks.c.next_run_at == row.next_run_at)
+                    .values(next_run_at=following)
+                )
+                if claimed.rowcount != 1:
+                    continue  # another scheduler got there first
+                self.lag_seconds = max(0.0, (now - row.next_run_at).total_seconds())
+                plans.append(
+                    plan_session(
+                        CheckToRun(row.id, row.account_id, row.check_type, row.name, row.config),
+                        run_source="SCHEDULER",
+                        now=now,
+                        default_location=settings.default_location,
+                        deadline_slack_seconds=settings.session_deadline_slack_seconds,
+                    )
+                )
+            await sessions_repo.insert_plans(conn, plans)
+        for location in {loc for plan in plans for loc in plan.locations}:
+            self.runtime.signals.work_queued(location)
+        self.started += len(plans)
+        return len(plans)
+
+    async def next_due_in(self) -> float:
+        async with self.runtime.db.read() as conn:
+            nxt: datetime | None = await conn.scalar(
+                sa.select(sa.func.min(checks.c.next_run_at)).where(checks.c.activated.is_(True))
+            )
+        if nxt is None:
+            return MAX_SLEEP_SECONDS
+        if nxt.tzinfo is None:
+            from datetime import UTC
+
+            nxt = nxt.replace(tzinfo=UTC)
+        return min(MAX_SLEEP_SECONDS, max(0.0, (nxt - utcnow()).total_seconds()))
+
+    async def run_forever(self) -> None:
+        changed = self.runtime.signals.schedule_changed
+        while True:
+            try:
+                changed.clear()
+                started = await self.run_once()
+                if started >= BATCH:
+                    continue
+                delay = await self.next_due_in()
+            except Exception:
+                # Keep scheduling through a transient database error instead of dying silently.
+                log.exception("scheduler pass failed")
+                delay = MAX_SLEEP_SECONDS
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(delay):
+                    await changed.wait()
+
+
+class Reaper:
+    """Ends sessions whose deadline passed without every location's FINAL result."""
+
+    def __init__(self, runtime: Runtime, interval: float = 1.0) -> None:
+        self.runtime = runtime
+        self.interval = interval
+
+    async def run_once(self, now: datetime | None = None) -> list[str]:
+        async with self.runtime.db.write() as conn:
+            ended = await sessions_repo.time_out_overdue(conn, now or utcnow())
+        for session_id in ended:
+            self.runtime.signals.session_finished(session_id)
+            log.info("session timed out", session_id=session_id)
+        return ended
+
+    async def run_forever(self) -> None:
+        while True:
+            try:
+                await self.run_once()
+            except Exception:
+                log.exception("reaper pass failed")
+            await asyncio.sleep(self.interval)

@@ -1,0 +1,121 @@
+"""`/v1` and `/v2` check-session endpoints: trigger, retrieve, await completion."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Annotated, Any
+
+import structlog
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse
+
+from vantage.accounts.auth import CurrentAccount
+from vantage.api.common import errors, json_body
+from vantage.errors import RequestTimeout
+from vantage.runtime import Runtime, get_runtime
+from vantage.sessions import repository, service
+from vantage.sessions.state import is_terminal
+from vantage.sessions.wire import session_wire
+
+router = APIRouter(tags=["Check sessions"], responses=errors(401))
+log = structlog.get_logger(__name__)
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+STILL_RUNNING = (
+    "Check session is still in progress, but maximum per-request wait time was exceeded. "
+    "Please retry."
+)
+
+
+class _AsRow:
+    """Attribute access over a freshly planned session's values, to share `session_wire`."""
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        self.__dict__.update(values)
+
+
+async def _read(
+    runtime: Runtime, account_id: str, session_id: str, version: int
+) -> tuple[bool, dict[str, Any]]:
+    async with runtime.db.read() as conn:
+        row = await service.get(conn, account_id, session_id)
+        results = list(await repository.results_of(conn, session_id))
+    body = session_wire(row, base_url=runtime.settings.base_url, version=version, results=results)
+    return is_terminal(row.status), body
+
+
+def _add_routes(version: int) -> None:
+    prefix = f"/v{version}/check-sessions"
+    tag = "v1 (deprecated by Checkly)" if version == 1 else "v2"
+
+    @router.post(
+        f"{prefix}/trigger",
+        status_code=201,
+        summary=f"Trigger a check session for each matching check ({tag})",
+        responses=errors(400, 404),
+        name=f"trigger_v{version}",
+    )
+    async def trigger(
+        request: Request, account: CurrentAccount, runtime: RuntimeDep
+    ) -> JSONResponse:
+        body = service.parse_trigger(await json_body(request, required=False))
+        settings = runtime.settings
+        async with runtime.db.write() as conn:
+            plans = await service.trigger(
+                conn,
+                account.id,
+                body,
+                run_source="TRIGGER_API",
+                default_location=settings.default_location,
+                deadline_slack_seconds=settings.session_deadline_slack_seconds,
+            )
+        for location in {loc for plan in plans for loc in plan.locations}:
+            runtime.signals.work_queued(location)
+        log.info("sessions triggered", account_id=account.id, sessions=len(plans))
+        sessions = [
+            session_wire(_AsRow(plan.session), base_url=settings.base_url, version=version)
+            for plan in plans
+        ]
+        return JSONResponse({"sessions": sessions}, status_code=201)
+
+    @router.get(
+        f"{prefix}/{{check_session_id}}",
+        summary=f"Retrieve a check session with its results so far ({tag})",
+        responses=errors(404),
+        name=f"get_session_v{version}",
+    )
+    async def get_session(
+        check_session_id: str, account: CurrentAccount, runtime: RuntimeDep
+    ) -> JSONResponse:
+        _, body = await _read(runtime, account.id, check_session_id, version)
+        return JSONResponse(body)
+
+    @router.get(
+        f"{prefix}/{{check_session_id}}/completion",
+        summary=f"Wait until a check session has finished ({tag})",
+        responses=errors(400, 404, 408),
+        name=f"await_completion_v{version}",
+    )
+    async def await_completion(
+        check_session_id: str,
+        account: CurrentAccount,
+        runtime: RuntimeDep,
+        maxWaitSeconds: Annotated[int, Query(ge=1, le=30)] = 30,
+    ) -> JSONResponse:
+        # Registered before the first read, so an end landing in between still wakes this request.
+        with runtime.signals.watch_session(check_session_id) as finished:
+            done, body = await _read(runtime, account.id, check_session_id, version)
+            if not done:
+                wait = min(maxWaitSeconds, runtime.settings.max_wait_seconds)
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(wait):
+                        await finished.wait()
+                done, body = await _read(runtime, account.id, check_session_id, version)
+        if not done:
+            raise RequestTimeout(STILL_RUNNING)
+        return JSONResponse(body)
+
+
+for _version in (1, 2):
+    _add_routes(_version)

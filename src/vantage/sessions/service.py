@@ -1,0 +1,110 @@
+"""Starting check sessions on demand, and reading them back."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from vantage.db.tables import checks
+from vantage.errors import NotFound
+from vantage.sessions import repository
+from vantage.sessions.planning import CheckToRun, SessionPlan, plan_session
+from vantage.timeutil import utcnow
+from vantage.validation import bad_request
+
+NO_MATCH = "No matching checks were found."
+NO_SESSION = "No such check session."
+
+
+class TriggerTarget(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    matchTags: list[list[str]] | None = None
+    checkId: list[uuid.UUID] | None = None
+
+    @field_validator("matchTags", mode="before")
+    @classmethod
+    def _single_tags(cls, value: Any) -> Any:
+        # Joi's `single()`: an inner array may be given as one string.
+        if isinstance(value, list):
+            return [[item] if isinstance(item, str) else item for item in value]
+        return value
+
+    @field_validator("checkId", mode="before")
+    @classmethod
+    def _single_id(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+
+class TriggerBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    target: TriggerTarget = Field(default_factory=TriggerTarget)
+    refreshCache: bool = False
+
+
+def parse_trigger(payload: Any) -> TriggerBody:
+    try:
+        return TriggerBody.model_validate(payload if payload is not None else {})
+    except ValidationError as exc:
+        raise bad_request(exc) from None
+
+
+def tags_match(tags: Sequence[str], match_tags: list[list[str]]) -> bool:
+    """OR of ANDs; `!tag` means the check must not have the tag."""
+    have = set(tags)
+
+    def clause_holds(clause: list[str]) -> bool:
+        return all((t[1:] not in have) if t.startswith("!") else (t in have) for t in clause if t)
+
+    return any(clause_holds(clause) for clause in match_tags)
+
+
+async def trigger(
+    conn: AsyncConnection,
+    account_id: str,
+    body: TriggerBody,
+    *,
+    run_source: str,
+    default_location: str,
+    deadline_slack_seconds: float,
+) -> list[SessionPlan]:
+    query = sa.select(
+        checks.c.id, checks.c.check_type, checks.c.name, checks.c.tags, checks.c.config
+    ).where(checks.c.account_id == account_id, checks.c.activated.is_(True))
+    if body.target.checkId is not None:
+        query = query.where(checks.c.id.in_([str(i) for i in body.target.checkId]))
+    rows = (await conn.execute(query.order_by(checks.c.created_at, checks.c.id))).all()
+    if body.target.matchTags is not None:
+        rows = [r for r in rows if tags_match(r.tags, body.target.matchTags)]
+    if not rows:
+        raise NotFound(NO_MATCH)
+    now = utcnow()
+    plans = [
+        plan_session(
+            CheckToRun(r.id, account_id, r.check_type, r.name, r.config),
+            run_source=run_source,
+            now=now,
+            default_location=default_location,
+            deadline_slack_seconds=deadline_slack_seconds,
+        )
+        for r in rows
+    ]
+    await repository.insert_plans(conn, plans)
+    return plans
+
+
+async def get(conn: AsyncConnection, account_id: str, session_id: str) -> Any:
+    try:
+        uuid.UUID(session_id)
+    except ValueError:
+        raise NotFound(NO_SESSION) from None
+    row = await repository.get(conn, account_id, session_id)
+    if row is None:
+        raise NotFound(NO_SESSION)
+    return row

@@ -1,0 +1,64 @@
+"""`/v1/check-statuses`: each check's latest state, read from its status row, never from results."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Depends
+from fastapi.responses import JSONResponse
+
+from vantage.accounts.auth import CurrentAccount
+from vantage.api.common import errors
+from vantage.db.tables import check_statuses, checks
+from vantage.errors import NotFound
+from vantage.runtime import Runtime, get_runtime
+from vantage.timeutil import iso
+
+router = APIRouter(tags=["Check statuses"], responses=errors(401))
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+def _query(account_id: str) -> sa.Select[Any]:
+    return (
+        sa.select(check_statuses, checks.c.name)
+        .join(checks, checks.c.id == check_statuses.c.check_id)
+        .where(check_statuses.c.account_id == account_id)
+    )
+
+
+def _wire(row: Any) -> dict[str, Any]:
+    return {
+        "name": row.name,
+        "checkId": row.check_id,
+        "hasFailures": row.has_failures,
+        "hasErrors": row.has_errors,
+        "isDegraded": row.is_degraded,
+        "longestRun": row.longest_run,
+        "shortestRun": row.shortest_run,
+        "lastRunLocation": row.last_run_location,
+        "lastCheckRunId": row.last_check_run_id,
+        "sslDaysRemaining": None,
+        "created_at": iso(row.created_at),
+        "updated_at": iso(row.updated_at),
+    }
+
+
+@router.get("/v1/check-statuses", summary="List the latest status of every check")
+async def list_statuses(account: CurrentAccount, runtime: RuntimeDep) -> JSONResponse:
+    async with runtime.db.read() as conn:
+        rows = (await conn.execute(_query(account.id).order_by(checks.c.created_at))).all()
+    return JSONResponse([_wire(row) for row in rows])
+
+
+@router.get(
+    "/v1/check-statuses/{check_id}",
+    summary="Retrieve the latest status of one check",
+    responses=errors(404),
+)
+async def get_status(check_id: str, account: CurrentAccount, runtime: RuntimeDep) -> JSONResponse:
+    async with runtime.db.read() as conn:
+        row = (await conn.execute(_query(account.id).where(checks.c.id == check_id))).first()
+    if row is None:
+        raise NotFound("No status for this check: it does not exist or has not run yet.")
+    return JSONResponse(_wire(row))

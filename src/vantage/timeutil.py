@@ -1,0 +1,22 @@
+"""UTC clocks and Checkly's timestamp format (ISO-8601, milliseconds, `Z`)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def iso(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    value = value.astimezone(UTC)
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
+def elapsed_ms(start: datetime, stop: datetime) -> int:
+    return round((stop - start).total_seconds() * 1000)
