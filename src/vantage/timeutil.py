@@ -18,5 +18,11 @@ def iso(value: datetime | None) -> str | None:
     return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
 
 
+def _truncate_ms(value: datetime) -> datetime:
+    return value.replace(microsecond=value.microsecond // 1000 * 1000)
+
+
 def elapsed_ms(start: datetime, stop: datetime) -> int:
-    return round((stop - start).total_seconds() * 1000)
+    """Milliseconds between the two timestamps as `iso()` shows them, so that a client computing
+    stoppedAt - startedAt gets exactly timeElapsed."""
+    return round((_truncate_ms(stop) - _truncate_ms(start)).total_seconds() * 1000)

@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.databases import DIALECTS, database_url_for
+from tests.targets.http_target import HttpTarget, start_target
+from tests.support.harness import Harness, Persona, running_vantage, settings_for
+
+
+@pytest.fixture(autouse=True)
+def clean_environ(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The developer's environment must not leak into the tests (proxies, Vantage settings)."""
+    for name in list(os.environ):
+        upper = name.upper()
+        if upper.endswith("_PROXY") or (
+            upper.startswith("VANTAGE_") and not upper.startswith("VANTAGE_TEST_")
+        ):
+            monkeypatch.delenv(name, raising=False)
+    yield
+
+
+@pytest.fixture(params=DIALECTS)
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    return await database_url_for(str(request.param), tmp_path)
+
+
+@pytest.fixture
+async def vantage(database_url: str) -> AsyncIterator[Harness]:
+    async with running_vantage(settings_for(database_url)) as harness:
+        yield harness
+
+
+@pytest.fixture
+async def alice(vantage: Harness) -> Persona:
+    return await vantage.persona("alice")
+
+
+@pytest.fixture
+async def charlie(vantage: Harness) -> Persona:
+    return await vantage.persona("charlie")
+
+
+@pytest.fixture(scope="session")
+def http_target() -> Iterator[HttpTarget]:
+    """A real HTTP(S) server on loopback for checks to probe (see tests/targets/http_target.py)."""
+    target = start_target()
+    yield target
+    target.stop()
