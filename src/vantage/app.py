@@ -15,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from vantage.accounts.endpoints import router as accounts_router
 from vantage.agent.local import LocalAgent
 from vantage.checks.endpoints import router as checks_router
 from vantage.config import LOCAL_LOCATION, Settings
@@ -90,6 +91,7 @@ def create_app(settings: Settings, *, background: bool = True) -> FastAPI:
         lifespan=lifespan,
     )
     for router in (
+        accounts_router,
         checks_router,
         sessions_router,
         results_router,

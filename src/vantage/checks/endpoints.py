@@ -39,7 +39,9 @@ async def list_checks(
     search: Annotated[str | None, Query()] = None,
     applyGroupSettings: bool = False,
 ) -> JSONResponse:
-    flt = service.CheckFilter(tags=tag or (), check_type=checkType, search=search)
+    # Checkly's CLI (axios) sends `tag[]=a&tag[]=b`; curl users send `tag=a&tag=b`.
+    tags = [*(tag or ()), *request.query_params.getlist("tag[]")]
+    flt = service.CheckFilter(tags=tags, check_type=checkType, search=search)
     async with runtime.db.read() as conn:
         items, total = await service.list_page(conn, account.id, flt, limit=limit, page=page)
     start = (page - 1) * limit

@@ -1,0 +1,124 @@
+"""Sustained scheduled executions per second on the embedded default, and the schedule lag.
+
+Starts a real `vantage server` (SQLite, in-process agent) and a fast local target, creates N API
+checks that run every 10 s (frequency 0, frequencyOffset 10), lets the scheduler run them for the
+given time, then reads the stored sessions and results. Prints executions per second per 10-second
+window and the schedule lag: how late each run started against its due time (the first run of a
+check plus whole intervals). Goal (issue 2): >= 200 executions/s with the lag flat.
+
+    python -m benchmarks.scheduled_throughput [--checks 2500] [--seconds 60]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import tempfile
+import time
+from collections import defaultdict
+from datetime import datetime
+from pathlib import Path
+
+import httpx2
+import sqlalchemy as sa
+
+from benchmarks.harness import Server, percentile, server, target
+from vantage.db.engine import Database
+from vantage.db.tables import check_results, check_sessions
+
+INTERVAL = 10.0
+
+
+async def create_checks(vantage: Server, target_url: str, count: int) -> None:
+    headers = {"Authorization": f"Bearer {vantage.api_key}", "X-Checkly-Account": vantage.account_id}
+    async with httpx2.AsyncClient(base_url=vantage.url, headers=headers, timeout=60) as http:
+        sem = asyncio.Semaphore(16)
+
+        async def one(i: int) -> None:
+            async with sem:
+                response = await http.post(
+                    "/v1/checks/api",
+                    json={
+                        "name": f"scheduled {i}",
+                        "frequency": 0,
+                        "frequencyOffset": 10,
+                        "request": {
+                            "method": "GET",
+                            "url": f"{target_url}/ok",
+                            "assertions": [
+                                {"source": "STATUS_CODE", "comparison": "EQUALS", "target": "200"}
+                            ],
+                        },
+                    },
+                )
+                response.raise_for_status()
+
+        await asyncio.gather(*(one(i) for i in range(count)))
+
+
+async def read_runs(database_url: str) -> tuple[list[tuple[str, datetime]], list[datetime]]:
+    db = Database(database_url)
+    try:
+        async with db.read() as conn:
+            sessions = [
+                (row.check_id, row.started_at)
+                for row in await conn.execute(
+                    sa.select(check_sessions.c.check_id, check_sessions.c.started_at)
+                )
+            ]
+            results = list(await conn.scalars(sa.select(check_results.c.created_at)))
+    finally:
+        await db.dispose()
+    return sessions, results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--checks", type=int, default=2500)
+    parser.add_argument("--seconds", type=float, default=60.0)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        with target(workdir) as target_url, server(workdir, cpu=None) as vantage:
+            created = time.monotonic()
+            asyncio.run(create_checks(vantage, target_url, args.checks))
+            print(f"created {args.checks} checks in {time.monotonic() - created:.1f} s", flush=True)
+            time.sleep(args.seconds)
+            sessions, results = asyncio.run(read_runs(vantage.database_url))
+
+    # Measure only whole windows after every check has had its first run.
+    by_check: dict[str, list[datetime]] = defaultdict(list)
+    for check_id, started in sessions:
+        by_check[check_id].append(started)
+    firsts = [min(starts) for starts in by_check.values()]
+    window_start = max(firsts)
+    lags: dict[int, list[float]] = defaultdict(list)
+    for starts in by_check.values():
+        starts.sort()
+        for k, started in enumerate(starts):
+            due = starts[0].timestamp() + k * INTERVAL
+            if started >= window_start:
+                window = int((started - window_start).total_seconds() // INTERVAL)
+                lags[window].append((started.timestamp() - due) * 1000)
+    per_window: dict[int, int] = defaultdict(int)
+    last = max(results) if results else window_start
+    for created_at in results:
+        if created_at >= window_start:
+            per_window[int((created_at - window_start).total_seconds() // INTERVAL)] += 1
+    full = [w for w in sorted(per_window) if window_start.timestamp() + (w + 1) * INTERVAL <= last.timestamp()]
+    print(f"checks: {args.checks} every {INTERVAL:.0f} s; sessions {len(sessions)}, results {len(results)}")
+    print("window   executions/s   lag p50 ms   lag p99 ms   lag max ms")
+    for w in full:
+        values = lags.get(w, [0.0])
+        print(
+            f"{w:>6}   {per_window[w] / INTERVAL:>12.1f}   {statistics.median(values):>10.1f}"
+            f"   {percentile(values, 99):>10.1f}   {max(values):>10.1f}"
+        )
+    rates = [per_window[w] / INTERVAL for w in full]
+    if rates:
+        print(f"sustained: median {statistics.median(rates):.1f} executions/s (goal >= 200)")
+
+
+if __name__ == "__main__":
+    main()
