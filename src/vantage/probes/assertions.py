@@ -1,0 +1,145 @@
+"""API-check assertions: extract the value each assertion names from a response, then compare.
+
+Pure: takes the facts of a response (`ResponseFacts`) and the configured assertions, returns one
+outcome per assertion in Checkly's result shape plus `actual`, `passed` and, when the value could
+not be extracted, `error`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from vantage.probes import jsonpath
+from vantage.probes.comparisons import compare
+
+SOURCES = frozenset({"STATUS_CODE", "JSON_BODY", "HEADERS", "TEXT_BODY", "RESPONSE_TIME"})
+URL_CHECK_SOURCES = frozenset({"STATUS_CODE"})
+
+_NOT_PARSED = object()
+
+
+class _Unextractable(Exception):
+    """The assertion's value could not be extracted; the message is the outcome's `error`."""
+
+
+@dataclass(slots=True)
+class ResponseFacts:
+    """What assertions can look at. `headers` has lower-case names."""
+
+    status: int
+    headers: Mapping[str, str]
+    body_text: str
+    response_time_ms: float
+    _json: Any = field(default=_NOT_PARSED, repr=False)
+
+    def json(self) -> Any:
+        # parsed at most once, however many JSON_BODY assertions there are
+        if self._json is _NOT_PARSED:
+            try:
+                self._json = json.loads(self.body_text)
+            except ValueError:
+                self._json = _Unextractable("Response body is not valid JSON")
+        if isinstance(self._json, _Unextractable):
+            raise self._json
+        return self._json
+
+
+def target_text(target: Any) -> str:
+    """The configured target as the string `compare` expects (the API stores 200 or "200")."""
+    if target is None:
+        return ""
+    if isinstance(target, bool):
+        return "true" if target else "false"
+    if isinstance(target, float) and target.is_integer():
+        return str(int(target))
+    return str(target)
+
+
+def echo(assertion: Mapping[str, Any], order: int) -> dict[str, Any]:
+    """The configured assertion in the shape Checkly echoes it in results."""
+    return {
+        "order": order,
+        "source": assertion.get("source"),
+        "property": assertion.get("property") or "",
+        "comparison": assertion.get("comparison"),
+        "target": assertion.get("target", ""),
+        "regex": assertion.get("regex") or None,
+    }
+
+
+def evaluate_assertions(
+    assertions: Sequence[Mapping[str, Any]], facts: ResponseFacts
+) -> list[dict[str, Any]]:
+    return [evaluate_one(a, order, facts) for order, a in enumerate(assertions)]
+
+
+def evaluate_one(assertion: Mapping[str, Any], order: int, facts: ResponseFacts) -> dict[str, Any]:
+    outcome = echo(assertion, order)
+    source = str(assertion.get("source") or "")
+    comparison = str(assertion.get("comparison") or "")
+    target = target_text(assertion.get("target"))
+    try:
+        actual = _extract(source, str(assertion.get("property") or ""), facts)
+        regex = assertion.get("regex")
+        if regex and source in ("HEADERS", "TEXT_BODY", "JSON_BODY") and actual is not None:
+            actual = _regex(str(regex), actual)
+        if source == "HEADERS" and isinstance(actual, Mapping) and "HAS_KEY" in comparison:
+            target = target.lower()  # header names are case-insensitive
+        passed = compare(comparison, actual, target)
+    except _Unextractable as exc:
+        outcome.update(actual=None, passed=False, error=str(exc))
+        return outcome
+    except ValueError as exc:  # unknown comparison
+        outcome.update(actual=None, passed=False, error=str(exc))
+        return outcome
+    outcome.update(actual=actual, passed=passed)
+    return outcome
+
+
+def _extract(source: str, prop: str, facts: ResponseFacts) -> Any:
+    if source == "STATUS_CODE":
+        return facts.status
+    if source == "RESPONSE_TIME":
+        return round(facts.response_time_ms, 3)
+    if source == "TEXT_BODY":
+        return facts.body_text
+    if source == "HEADERS":
+        if not prop:
+            return dict(facts.headers)
+        return facts.headers.get(prop.strip().lower())
+    if source == "JSON_BODY":
+        doc = facts.json()
+        if not prop.strip() or prop.strip() == "$":
+            return doc
+        try:
+            matches = jsonpath.evaluate(prop, doc)
+        except jsonpath.JsonPathError as exc:
+            raise _Unextractable(f"Invalid JSONPath {prop!r}: {exc}") from None
+        if not matches:
+            return None
+        return matches[0] if len(matches) == 1 else matches
+    raise _Unextractable(f"Unknown assertion source {source!r}")
+
+
+def _regex(pattern: str, actual: Any) -> Any:
+    try:
+        compiled = re.compile(pattern)
+    except re.error as exc:
+        raise _Unextractable(f"Invalid regex {pattern!r}: {exc}") from None
+    if isinstance(actual, str):
+        text = actual
+    else:
+        text = (
+            json.dumps(actual, separators=(",", ":"))
+            if not isinstance(actual, int | float)
+            else str(actual)
+        )
+    match = compiled.search(text)
+    if match is None:
+        return None
+    # the first capture group is the compared part; without one, the whole match
+    return match.group(1) if compiled.groups else match.group(0)

@@ -1,0 +1,234 @@
+"""One non-blocking client socket driven by the running loop, with kernel receive timestamps.
+
+Kept below asyncio's transports on purpose: transports call `recv`, which drops the ancillary data
+carrying `SO_TIMESTAMPNS`, and they add a protocol/transport layer the probe does not need. Works
+on any loop that implements `add_reader`/`add_writer` (the stdlib selector loop and uvloop).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import socket
+import ssl
+import struct
+import sys
+import time
+from typing import Any
+
+from vantage.probes import http_errors
+
+# Python 3.11 does not export these. On Linux SO_TIMESTAMPNS (the "old" variant, 35) yields a
+# native `struct timespec`, which on the 64-bit platforms we run on is two int64s.
+SO_TIMESTAMPNS: int | None = getattr(
+    socket, "SO_TIMESTAMPNS", 35 if sys.platform == "linux" else None
+)
+_TIMESPEC = struct.Struct("@qq")
+_ANC_SIZE = socket.CMSG_SPACE(_TIMESPEC.size)
+_RECV_SIZE = 65536
+
+_perf = time.perf_counter
+
+
+def _wake(fut: asyncio.Future[None]) -> None:
+    if not fut.done():
+        fut.set_result(None)
+
+
+class Conn:
+    """A connected (or connecting) TCP socket, optionally wrapped in TLS through memory BIOs.
+
+    `last_kernel_ts` is the CLOCK_REALTIME arrival time of the newest bytes handed out by `read`,
+    or None when the kernel gave no timestamp; `last_user_ts` is `perf_counter()` when `read`
+    got them.
+    """
+
+    __slots__ = (
+        "_fd",
+        "_incoming",
+        "_loop",
+        "_outgoing",
+        "_raw_kernel_ts",
+        "_tls",
+        "last_kernel_ts",
+        "last_user_ts",
+        "sock",
+    )
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, sock: socket.socket) -> None:
+        self._loop = loop
+        self.sock = sock
+        self._fd = sock.fileno()
+        self._tls: ssl.SSLObject | None = None
+        self._incoming: ssl.MemoryBIO | None = None
+        self._outgoing: ssl.MemoryBIO | None = None
+        self._raw_kernel_ts: float | None = None
+        self.last_kernel_ts: float | None = None
+        self.last_user_ts = 0.0
+
+    @staticmethod
+    def open(family: int) -> socket.socket:
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            sock.setblocking(False)
+            if SO_TIMESTAMPNS is not None:
+                sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+        except BaseException:
+            sock.close()
+            raise
+        return sock
+
+    async def _wait_readable(self) -> None:
+        fut: asyncio.Future[None] = self._loop.create_future()
+        self._loop.add_reader(self._fd, _wake, fut)
+        try:
+            await fut
+        finally:
+            self._loop.remove_reader(self._fd)
+
+    async def _wait_writable(self) -> None:
+        fut: asyncio.Future[None] = self._loop.create_future()
+        self._loop.add_writer(self._fd, _wake, fut)
+        try:
+            await fut
+        finally:
+            self._loop.remove_writer(self._fd)
+
+    async def connect(self, addr: Any) -> None:
+        """Non-blocking connect; our own rather than `loop.sock_connect`, which on uvloop
+        resolves the address again even when it is already numeric."""
+        try:
+            rc = self.sock.connect_ex(addr)
+            if rc in (errno.EINPROGRESS, errno.EAGAIN, errno.EALREADY):
+                await self._wait_writable()
+                rc = self.sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+            if rc != 0:
+                # OSError(errno, ...) builds the specific subclass (ConnectionRefusedError, ...)
+                raise OSError(rc, errno.errorcode.get(rc, str(rc)))
+        except OSError as exc:
+            raise http_errors.connect_error(addr, exc) from None
+
+    # -- raw socket -----------------------------------------------------------------------------
+
+    async def _recv_raw(self, wait: bool = False) -> bytes:
+        """Next bytes from the socket (b"" at EOF); records their kernel arrival time."""
+        sock = self.sock
+        if wait:
+            await self._wait_readable()
+        while True:
+            try:
+                data, anc, _flags, _addr = sock.recvmsg(_RECV_SIZE, _ANC_SIZE)
+            except (BlockingIOError, InterruptedError):
+                await self._wait_readable()
+                continue
+            except OSError as exc:
+                raise http_errors.io_error("read", exc) from None
+            ts: float | None = None
+            for _level, _type, cdata in anc:
+                if len(cdata) >= _TIMESPEC.size:
+                    sec, nsec = _TIMESPEC.unpack_from(cdata)
+                    ts = sec + nsec * 1e-9
+            self._raw_kernel_ts = ts
+            return data
+
+    async def _send_raw(self, data: bytes | memoryview) -> None:
+        view = memoryview(data)
+        sock = self.sock
+        while view:
+            try:
+                n = sock.send(view)
+            except (BlockingIOError, InterruptedError):
+                await self._wait_writable()
+                continue
+            except OSError as exc:
+                raise http_errors.io_error("write", exc) from None
+            view = view[n:]
+
+    # -- TLS ------------------------------------------------------------------------------------
+
+    async def start_tls(self, context: ssl.SSLContext, server_hostname: str) -> None:
+        incoming = ssl.MemoryBIO()
+        outgoing = ssl.MemoryBIO()
+        tls = context.wrap_bio(
+            incoming, outgoing, server_side=False, server_hostname=server_hostname
+        )
+        # the client's Finished and the request go out as separate writes: without NODELAY the
+        # second waits for the server's delayed ACK
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        while True:
+            try:
+                tls.do_handshake()
+                break
+            except ssl.SSLWantReadError:
+                await self._flush_tls(outgoing)
+                data = await self._recv_raw()
+                if data:
+                    incoming.write(data)
+                else:
+                    incoming.write_eof()
+            except ssl.SSLError as exc:
+                raise http_errors.tls_error(exc) from None
+        await self._flush_tls(outgoing)
+        self._tls, self._incoming, self._outgoing = tls, incoming, outgoing
+
+    async def _flush_tls(self, outgoing: ssl.MemoryBIO) -> None:
+        if outgoing.pending:
+            await self._send_raw(outgoing.read())
+
+    @property
+    def tls_object(self) -> ssl.SSLObject | None:
+        return self._tls
+
+    # -- plaintext API --------------------------------------------------------------------------
+
+    async def send(self, data: bytes) -> None:
+        tls = self._tls
+        if tls is None:
+            await self._send_raw(data)
+            return
+        assert self._outgoing is not None
+        try:
+            tls.write(data)
+        except ssl.SSLError as exc:
+            raise http_errors.tls_error(exc) from None
+        await self._flush_tls(self._outgoing)
+
+    async def read(self, wait: bool = False) -> bytes:
+        """Next plaintext bytes, b"" at EOF; stamps `last_kernel_ts` / `last_user_ts`.
+
+        `wait` first waits for readability, for callers that know nothing can have arrived yet.
+        """
+        tls = self._tls
+        if tls is None:
+            data = await self._recv_raw(wait)
+            self.last_user_ts = _perf()
+            self.last_kernel_ts = self._raw_kernel_ts
+            return data
+        incoming, outgoing = self._incoming, self._outgoing
+        assert incoming is not None and outgoing is not None
+        while True:
+            try:
+                data = tls.read(_RECV_SIZE)
+            except ssl.SSLWantReadError:
+                raw = await self._recv_raw(wait)
+                wait = False
+                if raw:
+                    incoming.write(raw)
+                else:
+                    incoming.write_eof()
+                continue
+            except (ssl.SSLZeroReturnError, ssl.SSLEOFError):
+                # many servers close without close_notify once the response is complete
+                data = b""
+            except ssl.SSLError as exc:
+                raise http_errors.tls_error(exc) from None
+            if outgoing.pending:
+                # post-handshake messages (key update) may need an answer
+                await self._flush_tls(outgoing)
+            # the TLS record that produced these bytes finished arriving with the last raw read
+            self.last_user_ts = _perf()
+            self.last_kernel_ts = self._raw_kernel_ts
+            return data
+
+    def close(self) -> None:
+        self.sock.close()

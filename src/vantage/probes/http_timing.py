@@ -1,0 +1,99 @@
+"""Per-hop timestamps and their conversion to Checkly's Node-style `timings` / `timingPhases`.
+
+User-space stamps are `time.perf_counter()` values. The first and last response bytes are also
+stamped by the kernel on arrival (`SO_TIMESTAMPNS`, CLOCK_REALTIME); those are mapped onto the
+perf_counter axis through the pair (`sent`, `sent_wall`) taken together right before `send`, so a
+probe that waited in the event loop's queue is not charged for the wait.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+def _ms(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds * 1000.0, 3)
+
+
+@dataclass(slots=True)
+class HopTimings:
+    """Timestamps of one request/response exchange on one fresh connection."""
+
+    start: float
+    socket: float | None = None
+    lookup: float | None = None
+    connect: float | None = None
+    secure: float | None = None
+    sent: float | None = None
+    sent_wall: float | None = None
+    first_byte_user: float | None = None
+    first_byte_kernel: float | None = None  # CLOCK_REALTIME seconds
+    end_user: float | None = None
+    end_kernel: float | None = None  # CLOCK_REALTIME seconds
+    failed_at: float | None = None
+    tls: bool = False  # an https hop: `secure` stays None if its handshake failed
+
+    def _from_kernel(self, wall: float | None, user: float | None) -> float | None:
+        if wall is None or self.sent is None or self.sent_wall is None:
+            return user
+        # the response can't arrive before the request left; clock steps can't push it there
+        return self.sent + max(0.0, wall - self.sent_wall)
+
+    @property
+    def kernel_stamped(self) -> bool:
+        return self.first_byte_kernel is not None
+
+    def first_byte(self, *, user: bool = False) -> float | None:
+        if user:
+            return self.first_byte_user
+        return self._from_kernel(self.first_byte_kernel, self.first_byte_user)
+
+    def end(self, *, user: bool = False) -> float | None:
+        if user:
+            return self.end_user
+        end = self._from_kernel(self.end_kernel, self.end_user)
+        first = self.first_byte()
+        if end is not None and first is not None and end < first:
+            return first
+        return end
+
+    def total_s(self, *, user: bool = False) -> float:
+        """Start to last byte (or to the failure, for a request that failed)."""
+        end = self.end(user=user)
+        if end is None:
+            end = self.failed_at
+        return 0.0 if end is None else end - self.start
+
+    def _rel(self, value: float | None) -> float | None:
+        return None if value is None else value - self.start
+
+    def node_timings(self, *, user: bool = False) -> dict[str, Any]:
+        """Cumulative milliseconds since the request started, like Node's `timings`."""
+        return {
+            "socket": _ms(self._rel(self.socket)),
+            "lookup": _ms(self._rel(self.lookup)),
+            "connect": _ms(self._rel(self.connect)),
+            "response": _ms(self._rel(self.first_byte(user=user))),
+            "end": _ms(self._rel(self.end(user=user))),
+        }
+
+    def node_phases(self, *, user: bool = False) -> dict[str, Any]:
+        """Per-phase milliseconds (`timingPhases`), plus `tls`, which Checkly folds elsewhere."""
+        first = self.first_byte(user=user)
+        end = self.end(user=user)
+        return {
+            "wait": _ms(_span(self.start, self.socket)),
+            "dns": _ms(_span(self.socket, self.lookup)),
+            "tcp": _ms(_span(self.lookup, self.connect)),
+            "tls": _ms(_span(self.connect, self.secure)) if self.tls else 0.0,
+            "firstByte": _ms(_span(self.sent, first)),
+            "download": _ms(_span(first, end)),
+            "total": _ms(self.total_s(user=user)),
+        }
+
+
+def _span(a: float | None, b: float | None) -> float | None:
+    if a is None or b is None:
+        return None
+    return max(0.0, b - a)

@@ -1,0 +1,103 @@
+"""Evaluate a non-HTTP check's assertions (TCP first, DNS too) into their wire records.
+
+A probe knows how to read each `source` from its own response; this module owns what is common:
+the optional `regex` extraction, the comparison, and the record each assertion leaves in the
+result detail: `{order, source, property, comparison, target, regex, actual, passed}` plus `error`
+when the value could not be read -- the same shape and rules as the API check's assertions.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Collection, Mapping, Sequence
+from typing import Any
+
+from vantage.probes.assertions import target_text
+from vantage.probes.comparisons import compare
+
+# Reads one assertion's actual value from the response; gets the assertion's `property`.
+Reader = Callable[[str], Any]
+
+
+class ReaderError(Exception):
+    """A reader could not produce a value (bad JSONPath, bad property); the message is shown."""
+
+
+def evaluate_assertions(
+    assertions: Sequence[Mapping[str, Any]],
+    readers: Mapping[str, Reader] | None,
+    *,
+    comparisons: Collection[str],
+) -> list[dict[str, Any]]:
+    """Return one record per assertion, in order.
+
+    `readers=None` means no response arrived (network error): every assertion is recorded as not
+    passed, with no actual value, so the detail still shows what was asked.
+    """
+    records = []
+    for order, assertion in enumerate(assertions):
+        record = _record(order, assertion)
+        if readers is not None:
+            _judge_one(record, readers, comparisons)
+        records.append(record)
+    return records
+
+
+def all_passed(records: Sequence[Mapping[str, Any]]) -> bool:
+    return all(record["passed"] for record in records)
+
+
+def as_text(value: Any) -> str:
+    """The text a regex sees: strings as is, anything else as compact JSON."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, separators=(",", ":"), sort_keys=True)
+
+
+def _record(order: int, assertion: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "order": order,
+        "source": str(assertion.get("source") or ""),
+        "property": str(assertion.get("property") or ""),
+        "comparison": str(assertion.get("comparison") or ""),
+        "target": assertion.get("target", ""),
+        "regex": assertion.get("regex") or None,
+        "actual": None,
+        "passed": False,
+    }
+
+
+def _judge_one(
+    record: dict[str, Any], readers: Mapping[str, Reader], comparisons: Collection[str]
+) -> None:
+    reader = readers.get(record["source"])
+    if reader is None:
+        record["error"] = f"Unsupported assertion source {record['source']!r}"
+        return
+    if record["comparison"] not in comparisons:
+        record["error"] = f"Unsupported comparison {record['comparison']!r}"
+        return
+    try:
+        actual = reader(record["property"])
+        if record["regex"]:
+            actual = _extract(str(record["regex"]), actual)
+    except ReaderError as exc:
+        record["error"] = str(exc)
+        return
+    record["actual"] = actual
+    record["passed"] = compare(record["comparison"], actual, target_text(record["target"]))
+
+
+def _extract(pattern: str, actual: Any) -> str | None:
+    """First capture group of the first match (the whole match without groups); None if none."""
+    try:
+        compiled = re.compile(pattern)
+    except re.error as exc:
+        raise ReaderError(f"Invalid regex {pattern!r}: {exc}") from None
+    match = compiled.search(as_text(actual))
+    if match is None:
+        return None
+    return match.group(1) if compiled.groups else match.group(0)
