@@ -77,7 +77,7 @@ async def create_check(
 @router.post(
     "/v1/checks/{check_type}",
     status_code=201,
-    summary="Create a check of one type (api, url)",
+    summary="Create a check of one type (api, url, tcp, dns)",
     responses=errors(400, 404),
 )
 async def create_typed_check(

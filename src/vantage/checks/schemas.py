@@ -239,5 +239,73 @@ class UrlCheck(CheckBase, ResponseTimes):
         return self
 
 
-CHECK_MODELS: dict[str, type[CheckBase]] = {"API": ApiCheck, "URL": UrlCheck}
-CHECK_TYPE_PATHS = {"api": "API", "url": "URL"}
+class TcpAssertion(Wire):
+    source: Literal["RESPONSE_DATA", "RESPONSE_TIME"]
+    comparison: TcpComparison
+    property: str = ""
+    target: Target = ""
+    regex: str | None = None
+
+
+class TcpRequest(Wire):
+    hostname: Annotated[str, Field(min_length=1, max_length=2048)]
+    port: Annotated[int, Field(ge=1, le=65535)]
+    data: str | None = None
+    ipFamily: IpFamily = "IPv4"
+    assertions: list[TcpAssertion] = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _aliases(cls, value: Any) -> Any:
+        # Checkly also accepts `url` for the host and `body` for the data to send.
+        if isinstance(value, dict):
+            value = dict(value)
+            if "hostname" not in value and "url" in value:
+                value["hostname"] = value.pop("url")
+            if "data" not in value and "body" in value:
+                value["data"] = value.pop("body")
+        return value
+
+
+class TcpCheck(CheckBase, ResponseTimes):
+    request: TcpRequest
+    degradedResponseTime: Annotated[int, Field(ge=0, le=45000)] = 3000
+    maxResponseTime: Annotated[int, Field(ge=0, le=45000)] = 5000
+
+
+class DnsAssertion(Wire):
+    source: Literal["RESPONSE_TIME", "RESPONSE_CODE", "TEXT_ANSWER", "JSON_ANSWER"]
+    comparison: Comparison
+    property: str = ""
+    target: Target = ""
+    regex: str | None = None
+
+
+class DnsRequest(Wire):
+    query: Annotated[str, Field(min_length=1, max_length=100)]
+    recordType: Literal["A", "AAAA", "CNAME", "MX", "TXT", "SOA", "NS", "HTTPS"]
+    nameServer: Annotated[str, Field(max_length=100)] | None = None
+    port: Annotated[int, Field(ge=1, le=65535)] = 53
+    protocol: Literal["UDP", "TCP"] = "UDP"
+    assertions: list[DnsAssertion] = Field(default_factory=list)
+
+
+class DnsCheck(CheckBase, ResponseTimes):
+    request: DnsRequest
+    degradedResponseTime: Annotated[int, Field(ge=0, le=5000)] = 500
+    maxResponseTime: Annotated[int, Field(ge=0, le=5000)] = 1000
+
+    @model_validator(mode="after")
+    def _dns_has_no_seconds_frequency(self) -> DnsCheck:
+        if self.frequency == 0:
+            raise ValueError("frequency: 0 (seconds) is available to API and TCP checks only")
+        return self
+
+
+CHECK_MODELS: dict[str, type[CheckBase]] = {
+    "API": ApiCheck,
+    "URL": UrlCheck,
+    "TCP": TcpCheck,
+    "DNS": DnsCheck,
+}
+CHECK_TYPE_PATHS = {"api": "API", "url": "URL", "tcp": "TCP", "dns": "DNS"}
