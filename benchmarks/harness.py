@@ -35,9 +35,13 @@ def wait_for_port(port: int, timeout: float = 20.0) -> None:
 
 
 @contextmanager
-def process(args: list[str], *, port: int, log: Path, env: dict[str, str] | None = None) -> Iterator[subprocess.Popen[bytes]]:
+def process(
+    args: list[str], *, port: int, log: Path, env: dict[str, str] | None = None
+) -> Iterator[subprocess.Popen[bytes]]:
     with log.open("wb") as out:
-        proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
+        proc = subprocess.Popen(
+            args, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})}
+        )
         try:
             wait_for_port(port)
             yield proc
@@ -65,11 +69,15 @@ class Server:
     database_url: str
     account_id: str
     api_key: str
+    pid: int
 
     def client(self) -> httpx2.Client:
         return httpx2.Client(
             base_url=self.url,
-            headers={"Authorization": f"Bearer {self.api_key}", "X-Checkly-Account": self.account_id},
+            headers={
+                "Authorization": f"Bearer {self.api_key}",
+                "X-Checkly-Account": self.account_id,
+            },
             timeout=60,
         )
 
@@ -85,11 +93,26 @@ def server(workdir: Path, database_url: str | None = None, cpu: int | None = 0) 
     )
     account = json.loads(created.stdout)
     port = free_port()
-    args = [*vantage, "server", "--port", str(port), "--database-url", database_url, "--log-format", "json"]
+    args = [
+        *vantage,
+        "server",
+        "--port",
+        str(port),
+        "--database-url",
+        database_url,
+        "--log-format",
+        "json",
+    ]
     if cpu is not None:
         args = ["taskset", "-c", str(cpu), *args]
-    with process(args, port=port, log=workdir / "server.log"):
-        yield Server(f"http://127.0.0.1:{port}", database_url, account["accountId"], account["apiKey"])
+    with process(args, port=port, log=workdir / "server.log") as proc:
+        yield Server(
+            f"http://127.0.0.1:{port}",
+            database_url,
+            account["accountId"],
+            account["apiKey"],
+            proc.pid,
+        )
 
 
 def percentile(values: list[float], q: float) -> float:

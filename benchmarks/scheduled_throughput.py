@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
+import subprocess
 import tempfile
 import time
 from collections import defaultdict
@@ -31,7 +32,10 @@ INTERVAL = 10.0
 
 
 async def create_checks(vantage: Server, target_url: str, count: int) -> None:
-    headers = {"Authorization": f"Bearer {vantage.api_key}", "X-Checkly-Account": vantage.account_id}
+    headers = {
+        "Authorization": f"Bearer {vantage.api_key}",
+        "X-Checkly-Account": vantage.account_id,
+    }
     async with httpx2.AsyncClient(base_url=vantage.url, headers=headers, timeout=60) as http:
         sem = asyncio.Semaphore(16)
 
@@ -57,7 +61,10 @@ async def create_checks(vantage: Server, target_url: str, count: int) -> None:
         await asyncio.gather(*(one(i) for i in range(count)))
 
 
-async def read_runs(database_url: str) -> tuple[list[tuple[str, datetime]], list[datetime]]:
+async def read_runs(
+    database_url: str,
+) -> tuple[list[tuple[str, datetime]], list[tuple[datetime, datetime]]]:
+    """Every session's (check, start) and every result's (stored at, its session's start)."""
     db = Database(database_url)
     try:
         async with db.read() as conn:
@@ -67,7 +74,14 @@ async def read_runs(database_url: str) -> tuple[list[tuple[str, datetime]], list
                     sa.select(check_sessions.c.check_id, check_sessions.c.started_at)
                 )
             ]
-            results = list(await conn.scalars(sa.select(check_results.c.created_at)))
+            results = [
+                (row.created_at, row.started_at)
+                for row in await conn.execute(
+                    sa.select(check_results.c.created_at, check_sessions.c.started_at).join(
+                        check_sessions, check_sessions.c.id == check_results.c.session_id
+                    )
+                )
+            ]
     finally:
         await db.dispose()
     return sessions, results
@@ -77,6 +91,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--checks", type=int, default=2500)
     parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument(
+        "--profile", metavar="FILE", help="record the server with py-spy (.svg flame graph, .txt stacks)"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
@@ -84,7 +101,26 @@ def main() -> None:
             created = time.monotonic()
             asyncio.run(create_checks(vantage, target_url, args.checks))
             print(f"created {args.checks} checks in {time.monotonic() - created:.1f} s", flush=True)
-            time.sleep(args.seconds)
+            if args.profile:
+                subprocess.run(
+                    [
+                        "py-spy",
+                        "record",
+                        "-p",
+                        str(vantage.pid),
+                        "-o",
+                        args.profile,
+                        "-d",
+                        str(int(args.seconds)),
+                        "-r",
+                        "50",
+                        "-f",
+                        "raw" if args.profile.endswith(".txt") else "flamegraph",
+                    ],
+                    check=False,
+                )
+            else:
+                time.sleep(args.seconds)
             sessions, results = asyncio.run(read_runs(vantage.database_url))
 
     # Measure only whole windows after every check has had its first run.
@@ -102,18 +138,30 @@ def main() -> None:
                 window = int((started - window_start).total_seconds() // INTERVAL)
                 lags[window].append((started.timestamp() - due) * 1000)
     per_window: dict[int, int] = defaultdict(int)
-    last = max(results) if results else window_start
-    for created_at in results:
+    waits: dict[int, list[float]] = defaultdict(list)
+    last = max(created for created, _ in results) if results else window_start
+    for created_at, session_started in results:
         if created_at >= window_start:
-            per_window[int((created_at - window_start).total_seconds() // INTERVAL)] += 1
-    full = [w for w in sorted(per_window) if window_start.timestamp() + (w + 1) * INTERVAL <= last.timestamp()]
-    print(f"checks: {args.checks} every {INTERVAL:.0f} s; sessions {len(sessions)}, results {len(results)}")
-    print("window   executions/s   lag p50 ms   lag p99 ms   lag max ms")
+            window = int((created_at - window_start).total_seconds() // INTERVAL)
+            per_window[window] += 1
+            waits[window].append((created_at - session_started).total_seconds() * 1000)
+    full = [
+        w
+        for w in sorted(per_window)
+        if window_start.timestamp() + (w + 1) * INTERVAL <= last.timestamp()
+    ]
+    print(
+        f"checks: {args.checks} every {INTERVAL:.0f} s; sessions {len(sessions)}, results {len(results)}"
+    )
+    print("schedule lag: session start - due time; result wait: result stored - session start")
+    print("window  executions/s  lag p50 ms  lag p99 ms  lag max ms  wait p50 ms  wait p99 ms")
     for w in full:
         values = lags.get(w, [0.0])
+        wait = waits.get(w, [0.0])
         print(
-            f"{w:>6}   {per_window[w] / INTERVAL:>12.1f}   {statistics.median(values):>10.1f}"
-            f"   {percentile(values, 99):>10.1f}   {max(values):>10.1f}"
+            f"{w:>6}  {per_window[w] / INTERVAL:>12.1f}  {statistics.median(values):>10.1f}"
+            f"  {percentile(values, 99):>10.1f}  {max(values):>10.1f}"
+            f"  {statistics.median(wait):>11.1f}  {percentile(wait, 99):>11.1f}"
         )
     rates = [per_window[w] / INTERVAL for w in full]
     if rates:

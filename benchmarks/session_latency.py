@@ -27,21 +27,25 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         with target(workdir) as target_url, server(workdir) as vantage, vantage.client() as http:
-            check = http.post(
-                "/v1/checks/api",
-                json={
-                    "name": "latency",
-                    "activated": True,
-                    "frequency": 1440,
-                    "request": {
-                        "method": "GET",
-                        "url": f"{target_url}/ok",
-                        "assertions": [
-                            {"source": "STATUS_CODE", "comparison": "EQUALS", "target": "200"}
-                        ],
+            check = (
+                http.post(
+                    "/v1/checks/api",
+                    json={
+                        "name": "latency",
+                        "activated": True,
+                        "frequency": 1440,
+                        "request": {
+                            "method": "GET",
+                            "url": f"{target_url}/ok",
+                            "assertions": [
+                                {"source": "STATUS_CODE", "comparison": "EQUALS", "target": "200"}
+                            ],
+                        },
                     },
-                },
-            ).raise_for_status().json()
+                )
+                .raise_for_status()
+                .json()
+            )
             overheads: list[float] = []
             totals: list[float] = []
             probes: list[float] = []
@@ -51,9 +55,13 @@ def main() -> None:
                     "/v2/check-sessions/trigger", json={"target": {"checkId": [check["id"]]}}
                 ).raise_for_status()
                 session_id = trig.json()["sessions"][0]["checkSessionId"]
-                done = http.get(
-                    f"/v2/check-sessions/{session_id}/completion", params={"maxWaitSeconds": 30}
-                ).raise_for_status().json()
+                done = (
+                    http.get(
+                        f"/v2/check-sessions/{session_id}/completion", params={"maxWaitSeconds": 30}
+                    )
+                    .raise_for_status()
+                    .json()
+                )
                 total_ms = (time.perf_counter() - start) * 1000
                 assert done["status"] == "PASSED", done
                 probe_ms = float(done["results"][0]["responseTime"])

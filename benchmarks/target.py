@@ -12,7 +12,7 @@ import uvloop
 
 OK = (
     b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 11\r\n"
-    b"Connection: close\r\n\r\n{\"ok\":true}"
+    b'Connection: close\r\n\r\n{"ok":true}'
 )
 
 

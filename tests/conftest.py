@@ -1,14 +1,15 @@
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.support.databases import DIALECTS, database_url_for
-from tests.targets.http_target import HttpTarget, start_target
+from tests.support.databases import DIALECTS, database_url_for, drop_own_database
 from tests.support.harness import Harness, Persona, running_vantage, settings_for
+from tests.targets.http_target import HttpTarget, start_target
 
 
 @pytest.fixture(autouse=True)
@@ -21,6 +22,12 @@ def clean_environ(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         ):
             monkeypatch.delenv(name, raising=False)
     yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def drop_test_database() -> Iterator[None]:
+    yield
+    asyncio.run(drop_own_database())
 
 
 @pytest.fixture(params=DIALECTS)

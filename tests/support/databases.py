@@ -1,14 +1,20 @@
 """Test databases: a fresh SQLite file per test, and the PostgreSQL that CI starts, emptied per
 test. PostgreSQL is never skipped silently: without it the suite fails and says how to start it,
-unless VANTAGE_TEST_POSTGRES=skip is set on purpose."""
+unless VANTAGE_TEST_POSTGRES=skip is set on purpose.
+
+Each pytest process works in a database of its own (`vantage_test_<pid>`, created on the server of
+VANTAGE_TEST_POSTGRES_URL and dropped at the end), so two test runs on one machine never empty each
+other's tables."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
+import asyncpg
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.engine import make_url
 
 from vantage.db.engine import Database
 from vantage.db.migrate import upgrade
@@ -26,11 +32,50 @@ def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'vantage.db'}"
 
 
+_own_database: str | None = None
+
+
+def own_database_name() -> str:
+    return f"vantage_test_{os.getpid()}"
+
+
+async def _create_own_database() -> str:
+    global _own_database
+    base = make_url(postgres_url())
+    name = own_database_name()
+    if _own_database is None:
+        conn = await asyncpg.connect(base.set(drivername="postgresql").render_as_string(False))
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            await conn.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await conn.close()
+        _own_database = name
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
+async def drop_own_database() -> None:
+    if _own_database is None:
+        return
+    base = make_url(postgres_url()).set(drivername="postgresql")
+    conn = await asyncpg.connect(base.render_as_string(False))
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{_own_database}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
 async def fresh_postgres() -> str:
-    """Migrate the test database to head and empty every table."""
+    """This process's test database, migrated to head, every table empty."""
     if os.environ.get("VANTAGE_TEST_POSTGRES") == "skip":
         pytest.skip("VANTAGE_TEST_POSTGRES=skip: PostgreSQL tests deliberately not run")
-    url = postgres_url()
+    try:
+        url = await _create_own_database()
+    except OSError as exc:
+        pytest.fail(
+            f"PostgreSQL is not reachable at {postgres_url()} ({exc}). Start it (see .ci/run) or "
+            "set VANTAGE_TEST_POSTGRES_URL; VANTAGE_TEST_POSTGRES=skip skips them on purpose."
+        )
     db = Database(url, pool_size=1)
     try:
         await upgrade(db)

@@ -10,6 +10,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 
+def insert_for(conn: AsyncConnection, table: sa.Table) -> Any:
+    """The dialect's own INSERT, which knows ON CONFLICT."""
+    module: Any = postgresql if conn.dialect.name == "postgresql" else sqlite
+    return module.insert(table)
+
+
 def upsert(
     conn: AsyncConnection,
     table: sa.Table,
@@ -18,9 +24,7 @@ def upsert(
     update_columns: Sequence[str],
 ) -> Any:
     """An INSERT ... ON CONFLICT DO UPDATE statement for this connection's dialect."""
-    dialect = conn.dialect.name
-    module: Any = postgresql if dialect == "postgresql" else sqlite
-    stmt = module.insert(table)
+    stmt = insert_for(conn, table)
     return stmt.on_conflict_do_update(
         index_elements=list(index_elements),
         set_={name: stmt.excluded[name] for name in update_columns},

@@ -7,24 +7,21 @@ that produced it is still the job's (fencing), and only once per job (idempotent
 
 from __future__ import annotations
 
-import random
-import time
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from vantage.db.dialect import claim_subquery, greatest, least, upsert
-from vantage.db.tables import check_results, check_statuses, jobs
+from vantage.db.dialect import claim_subquery
+from vantage.db.tables import jobs
 from vantage.probes.result import ProbeResult
 from vantage.probes.runner import run_timeout_seconds
-from vantage.sessions import repository as sessions_repo
-from vantage.sessions.retries import decide
-from vantage.sessions.state import is_terminal, status_for
+from vantage.queue.completion import Completion, Submission, complete_batch
+
+__all__ = ["Completion", "Job", "Submission", "claim", "complete", "complete_many", "next_due"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,24 +122,6 @@ async def next_due(conn: AsyncConnection, location: str) -> datetime | None:
     return value
 
 
-Outcome = Literal["accepted", "duplicate", "fenced"]
-
-
-@dataclass(slots=True)
-class Completion:
-    outcome: Outcome
-    result_id: str | None = None
-    session_id: str | None = None
-    session_ended: bool = False
-    retry_location: str | None = None
-
-
-def new_check_run_id() -> int:
-    # Checkly's checkRunId is epoch milliseconds; three more digits of noise keep runs of the same
-    # millisecond apart while staying below 2**53, the largest integer JavaScript holds exactly.
-    return time.time_ns() // 1_000_000 * 1000 + random.randrange(1000)
-
-
 async def complete(
     conn: AsyncConnection,
     *,
@@ -151,175 +130,9 @@ async def complete(
     result: ProbeResult,
     now: datetime,
 ) -> Completion:
-    """Store the result of a leased job, in the caller's transaction."""
-    job = (
-        await conn.execute(
-            jobs.delete()
-            .where(jobs.c.id == job_id, jobs.c.state == "LEASED", jobs.c.lease_owner == lease_owner)
-            .returning(
-                jobs.c.session_id,
-                jobs.c.account_id,
-                jobs.c.check_id,
-                jobs.c.location,
-                jobs.c.attempt,
-                jobs.c.sequence_id,
-                jobs.c.config,
-                jobs.c.created_at,
-            )
-        )
-    ).first()
-    if job is None:
-        seen = await conn.scalar(
-            sa.select(check_results.c.id).where(check_results.c.job_id == job_id)
-        )
-        return Completion(outcome="duplicate", result_id=seen) if seen else Completion("fenced")
-
-    config: dict[str, Any] = job.config
-    # Jobs of one retry chain share the chain's start as created_at, for maxDurationSeconds.
-    first_try_started: datetime = job.created_at
-    retry = decide(
-        config.get("retryStrategy"),
-        attempt=job.attempt,
-        failed=result.has_failures,
-        network_error=result.network_error,
-        seconds_since_first_attempt=(now - min(first_try_started, now)).total_seconds(),
-    )
-    result_type = "ATTEMPT" if retry.retry else "FINAL"
-    result_id = str(uuid.uuid4())
-    check_run_id = new_check_run_id()
-    await conn.execute(
-        check_results.insert().values(
-            id=result_id,
-            account_id=job.account_id,
-            check_id=job.check_id,
-            session_id=job.session_id,
-            job_id=job_id,
-            name=config.get("name", ""),
-            check_type=config["checkType"],
-            run_location=job.location,
-            result_type=result_type,
-            sequence_id=job.sequence_id,
-            attempts=job.attempt,
-            has_failures=result.has_failures,
-            has_errors=result.has_errors,
-            is_degraded=result.is_degraded,
-            over_max_response_time=result.over_max_response_time,
-            response_time=round(result.response_time_ms, 3),
-            check_run_id=check_run_id,
-            started_at=result.started_at,
-            stopped_at=result.stopped_at,
-            created_at=now,
-            detail_key=result.detail_key,
-            detail=result.detail,
-        )
-    )
-    completion = Completion(outcome="accepted", result_id=result_id, session_id=job.session_id)
-    if retry.retry:
-        await conn.execute(
-            jobs.insert().values(
-                id=str(uuid.uuid4()),
-                session_id=job.session_id,
-                account_id=job.account_id,
-                check_id=job.check_id,
-                location=job.location,
-                attempt=job.attempt + 1,
-                sequence_id=job.sequence_id,
-                state="QUEUED",
-                run_at=now + timedelta(seconds=retry.delay_seconds),
-                leases=0,
-                config=config,
-                created_at=first_try_started,
-            )
-        )
-        completion.retry_location = job.location
-        await _mark_progress(conn, job.session_id)
-        return completion
-
-    await _update_status(
-        conn, job.check_id, job.account_id, job.location, result, check_run_id, now
-    )
-    counters = await sessions_repo.record_final(
-        conn,
-        job.session_id,
-        failed=result.has_failures or result.has_errors,
-        degraded=result.is_degraded,
-    )
-    if counters is not None and counters.stopped_at is None:
-        status = status_for(
-            expected=len(counters.run_locations),
-            reported=counters.finals,
-            finals=counters.finals,
-            failed=counters.failed,
-            degraded=counters.degraded,
-        )
-        if status != counters.status:
-            ended = is_terminal(status)
-            changed = await sessions_repo.set_status(
-                conn, job.session_id, status, now if ended else None
-            )
-            completion.session_ended = changed and ended
+    """Store the result of one leased job, in the caller's transaction."""
+    [completion] = await complete_batch(conn, [Submission(job_id, lease_owner, result)], now)
     return completion
-
-
-async def _mark_progress(conn: AsyncConnection, session_id: str) -> None:
-    from vantage.db.tables import check_sessions
-
-    await conn.execute(
-        check_sessions.update()
-        .where(check_sessions.c.id == session_id, check_sessions.c.status == "STARTED")
-        .values(status="PROGRESS")
-    )
-
-
-async def _update_status(
-    conn: AsyncConnection,
-    check_id: str,
-    account_id: str,
-    location: str,
-    result: ProbeResult,
-    check_run_id: int,
-    now: datetime,
-) -> None:
-    """Keep the check's latest status in one row, so status reads never scan results."""
-    stmt = upsert(
-        conn,
-        check_statuses,
-        index_elements=["check_id"],
-        update_columns=[
-            "has_failures",
-            "has_errors",
-            "is_degraded",
-            "last_run_location",
-            "last_check_run_id",
-            "last_result_at",
-            "updated_at",
-        ],
-    )
-    await conn.execute(
-        stmt,
-        {
-            "check_id": check_id,
-            "account_id": account_id,
-            "has_failures": result.has_failures,
-            "has_errors": result.has_errors,
-            "is_degraded": result.is_degraded,
-            "longest_run": result.response_time_ms,
-            "shortest_run": result.response_time_ms,
-            "last_run_location": location,
-            "last_check_run_id": check_run_id,
-            "last_result_at": now,
-            "created_at": now,
-            "updated_at": now,
-        },
-    )
-    await conn.execute(
-        check_statuses.update()
-        .where(check_statuses.c.check_id == check_id)
-        .values(
-            longest_run=greatest(conn, check_statuses.c.longest_run, result.response_time_ms),
-            shortest_run=least(conn, check_statuses.c.shortest_run, result.response_time_ms),
-        )
-    )
 
 
 async def complete_many(
@@ -327,7 +140,77 @@ async def complete_many(
     items: Sequence[tuple[str, str, ProbeResult]],
     now: datetime,
 ) -> list[Completion]:
-    return [
-        await complete(conn, job_id=job_id, lease_owner=owner, result=result, now=now)
-        for job_id, owner, result in items
-    ]
+    return await complete_batch(conn, [Submission(*item) for item in items], now)
+
+
+async def extend_lease(
+    conn: AsyncConnection,
+    *,
+    leases: Sequence[tuple[str, str]],
+    now: datetime,
+    lease_seconds: float,
+) -> dict[str, datetime | None]:
+    """Push back the expiry of each (job id, lease owner) still held; None for a lost lease.
+
+    A lease that expired but was not taken over is still its owner's and is extended too.
+    """
+    expires = now + timedelta(seconds=lease_seconds)
+    out: dict[str, datetime | None] = {}
+    for job_id, owner in leases:
+        result = await conn.execute(
+            jobs.update()
+            .where(jobs.c.id == job_id, jobs.c.state == "LEASED", jobs.c.lease_owner == owner)
+            .values(lease_expires_at=expires)
+        )
+        out[job_id] = expires if result.rowcount else None
+    return out
+
+
+async def release(
+    conn: AsyncConnection, *, leases: Sequence[tuple[str, str]], location: str
+) -> list[str]:
+    """Hand leased jobs of `location` back to the queue (an agent shutting down); returns the
+    ids released. Jobs whose lease is no longer the caller's are left alone."""
+    released = []
+    for job_id, owner in leases:
+        result = await conn.execute(
+            jobs.update()
+            .where(
+                jobs.c.id == job_id,
+                jobs.c.location == location,
+                jobs.c.state == "LEASED",
+                jobs.c.lease_owner == owner,
+            )
+            .values(state="QUEUED", lease_owner=None, lease_expires_at=None)
+        )
+        if result.rowcount:
+            released.append(job_id)
+    return released
+
+
+async def release_owned(conn: AsyncConnection, *, location: str, owner_prefix: str) -> list[str]:
+    """Hand back every job of `location` whose lease owner starts with `owner_prefix` (all the
+    leases of one agent, including any it was granted but never received)."""
+    rows = (
+        await conn.execute(
+            jobs.update()
+            .where(
+                jobs.c.location == location,
+                jobs.c.state == "LEASED",
+                jobs.c.lease_owner.startswith(owner_prefix, autoescape=True),
+            )
+            .values(state="QUEUED", lease_owner=None, lease_expires_at=None)
+            .returning(jobs.c.id)
+        )
+    ).all()
+    return [row.id for row in rows]
+
+
+async def next_lease_expiry(conn: AsyncConnection, location: str) -> datetime | None:
+    """When the earliest lease of `location` expires (its job becomes claimable again)."""
+    value: datetime | None = await conn.scalar(
+        sa.select(sa.func.min(jobs.c.lease_expires_at)).where(
+            jobs.c.location == location, jobs.c.state == "LEASED"
+        )
+    )
+    return value

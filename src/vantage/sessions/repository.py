@@ -11,7 +11,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from vantage.db.tables import check_results, check_sessions, jobs
 from vantage.sessions.planning import SessionPlan
-from vantage.sessions.state import TERMINAL
 
 
 async def insert_plans(conn: AsyncConnection, plans: Sequence[SessionPlan]) -> None:
@@ -67,39 +66,3 @@ async def time_out_overdue(conn: AsyncConnection, now: datetime) -> list[str]:
             jobs.delete().where(jobs.c.session_id.in_(ended), jobs.c.state == "QUEUED")
         )
     return ended
-
-
-async def record_final(
-    conn: AsyncConnection, session_id: str, *, failed: bool, degraded: bool
-) -> Any:
-    """Count one FINAL result; return the session's counters after it."""
-    return (
-        await conn.execute(
-            check_sessions.update()
-            .where(check_sessions.c.id == session_id)
-            .values(
-                finals=check_sessions.c.finals + 1,
-                failed=check_sessions.c.failed + int(failed),
-                degraded=check_sessions.c.degraded + int(degraded),
-            )
-            .returning(
-                check_sessions.c.finals,
-                check_sessions.c.failed,
-                check_sessions.c.degraded,
-                check_sessions.c.status,
-                check_sessions.c.run_locations,
-                check_sessions.c.stopped_at,
-            )
-        )
-    ).first()
-
-
-async def set_status(
-    conn: AsyncConnection, session_id: str, status: str, stopped_at: datetime | None
-) -> bool:
-    result = await conn.execute(
-        check_sessions.update()
-        .where(check_sessions.c.id == session_id, check_sessions.c.status.not_in(TERMINAL))
-        .values(status=status, stopped_at=stopped_at)
-    )
-    return result.rowcount == 1
