@@ -266,3 +266,17 @@ async def test_a_location_without_an_agent_times_out_at_the_deadline(
     done = await completion(alice, session_id)
     assert done["status"] == "TIMED_OUT"
     assert [r["runLocation"] for r in done["results"]] == ["local"]
+
+
+async def test_many_sessions_at_once_all_finish_with_one_final_each(
+    alice: Persona, http_target: HttpTarget
+) -> None:
+    """Results arriving together are stored in one batch; each session still gets its own."""
+    for i in range(40):
+        await create(alice, api_check(f"{http_target.base_url}/ok", name=f"c{i}", tags=["bulk"]))
+    sessions = await trigger(alice, version=2, matchTags=[["bulk"]])
+    assert len(sessions) == 40
+    for started in sessions:
+        done = await completion(alice, started["checkSessionId"], version=2)
+        assert done["status"] == "PASSED"
+        assert [r["resultType"] for r in done["results"]] == ["FINAL"]

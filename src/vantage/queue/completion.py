@@ -28,7 +28,7 @@ from vantage.db.dialect import greatest, insert_for, least
 from vantage.db.tables import check_results, check_sessions, check_statuses, jobs
 from vantage.probes.result import ProbeResult
 from vantage.sessions.retries import decide
-from vantage.sessions.state import TERMINAL, is_terminal, status_for
+from vantage.sessions.state import is_terminal, status_for
 
 Outcome = Literal["accepted", "duplicate", "fenced"]
 
@@ -292,7 +292,7 @@ async def _count_finals(
             check_sessions.update()
             .where(
                 check_sessions.c.id == sa.bindparam("b_id"),
-                check_sessions.c.status.not_in(TERMINAL),
+                check_sessions.c.stopped_at.is_(None),
             )
             .values(status=sa.bindparam("b_status"), stopped_at=sa.bindparam("b_stopped")),
             changes,
