@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
 import sys
 from collections.abc import Coroutine
 from typing import Annotated, Any, TypeVar
 
 import typer
+from sqlalchemy.exc import DBAPIError
 
 from vantage.config import DEFAULT_DATABASE_URL, Settings
 from vantage.errors import VantageError
@@ -28,6 +30,8 @@ db_app = typer.Typer(help="The database.", no_args_is_help=True)
 app.add_typer(accounts_app, name="accounts")
 app.add_typer(api_keys_app, name="api-keys")
 app.add_typer(db_app, name="db")
+locations_app = typer.Typer(help="Run locations and their agent keys.", no_args_is_help=True)
+app.add_typer(locations_app, name="locations")
 
 DatabaseUrl = Annotated[
     str,
@@ -53,6 +57,8 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
         fail(exc.message)
     except OSError as exc:
         fail(f"cannot reach the database: {exc}")
+    except DBAPIError as exc:
+        fail(f"cannot open the database: {str(exc.orig or exc).splitlines()[0]}")
     raise AssertionError("unreachable")
 
 
@@ -83,11 +89,11 @@ def server(
     import uvicorn
 
     from vantage.app import create_app
-    from vantage.db.engine import DatabaseUrlError, async_url
+    from vantage.db.engine import DatabaseUrlError, check_database_url
     from vantage.logs import configure
 
     try:
-        async_url(database_url)
+        check_database_url(database_url)
     except DatabaseUrlError as exc:
         fail(exc.message)
     settings = Settings(
@@ -99,6 +105,9 @@ def server(
         log_format=log_format,
     )
     configure(log_format)
+    # uvicorn re-raises the signal that stopped it once it has shut down cleanly; a handler of our
+    # own turns that SIGTERM into exit code 0, as a service manager expects from a clean stop.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     typer.echo(f"Vantage listening on http://{host}:{port} (database: {database_url})", err=True)
     typer.echo(
         "Create an account and API key: vantage accounts create NAME "
@@ -179,6 +188,135 @@ def db_upgrade(database_url: DatabaseUrl = DEFAULT_DATABASE_URL) -> None:
 
     revision = run(_upgrade())
     typer.echo(f"database at revision {revision}")
+
+
+@locations_app.command("create")
+def locations_create(
+    slug: str,
+    name: Annotated[str, typer.Option("--name", help="Display name, e.g. 'Office Berlin'.")],
+    database_url: DatabaseUrl = DEFAULT_DATABASE_URL,
+    as_json: AsJson = False,
+) -> None:
+    """Create a location offered to every account, and its first agent key (shown once)."""
+    from vantage.locations.service import create
+
+    location, key = run(_with_db(database_url, lambda conn: create(conn, slug, name)))
+    if as_json:
+        typer.echo(json.dumps({"slug": location.slug, "id": location.id, "agentKey": key.raw_key}))
+        return
+    typer.echo(f"Location:   {location.slug} ({location.name})")
+    typer.echo(f"Agent key:  {key.raw_key}")
+    typer.echo("The key is shown only once: store it now.", err=True)
+    typer.echo(
+        f"Start an agent: vantage agent --server URL --location {location.slug} --key KEY",
+        err=True,
+    )
+
+
+@locations_app.command("key")
+def locations_key(
+    slug: str, database_url: DatabaseUrl = DEFAULT_DATABASE_URL, as_json: AsJson = False
+) -> None:
+    """Create another agent key for a location (shown once)."""
+    from vantage.errors import NotFound
+    from vantage.locations.keys import NewAgentKey, create_agent_key
+    from vantage.locations.service import by_slug
+
+    async def _key(conn: Any) -> NewAgentKey:
+        if await by_slug(conn, slug) is None:
+            raise NotFound(f"No location {slug!r}: create it with `vantage locations create`.")
+        return await create_agent_key(conn, slug)
+
+    key = run(_with_db(database_url, _key))
+    if as_json:
+        typer.echo(json.dumps({"slug": slug, "agentKey": key.raw_key}))
+        return
+    typer.echo(f"Agent key:  {key.raw_key}")
+    typer.echo("The key is shown only once: store it now.", err=True)
+
+
+@locations_app.command("list")
+def locations_list(
+    database_url: DatabaseUrl = DEFAULT_DATABASE_URL, as_json: AsJson = False
+) -> None:
+    """List the operator's locations (not accounts' private ones)."""
+    from vantage.locations.service import list_all
+
+    found = run(_with_db(database_url, lambda conn: list_all(conn)))
+    if as_json:
+        typer.echo(json.dumps(found))
+        return
+    for location in found:
+        typer.echo(f"{location['region']}\t{location['name']}")
+
+
+@app.command()
+def agent(
+    server: Annotated[
+        str, typer.Option("--server", envvar="VANTAGE_SERVER", help="The server's base URL.")
+    ],
+    location: Annotated[
+        str, typer.Option("--location", envvar="VANTAGE_LOCATION", help="The location's slug.")
+    ],
+    key: Annotated[
+        str,
+        typer.Option(
+            "--key",
+            envvar="VANTAGE_AGENT_KEY",
+            help="An agent key of the location (vtg_agent_...).",
+        ),
+    ],
+    concurrency: Annotated[
+        int, typer.Option("--concurrency", min=1, max=10000, help="Checks run at once.")
+    ] = 32,
+    outbox: Annotated[
+        str | None,
+        typer.Option(
+            "--outbox",
+            envvar="VANTAGE_OUTBOX",
+            help="Directory for results not yet delivered (default: ./vantage-outbox/LOCATION).",
+        ),
+    ] = None,
+    drain_seconds: Annotated[
+        float,
+        typer.Option(
+            "--drain-seconds", min=0, help="On SIGTERM, how long runs in flight may still take."
+        ),
+    ] = 10.0,
+    log_format: Annotated[
+        str, typer.Option(envvar="VANTAGE_LOG_FORMAT", help="console or json")
+    ] = "console",
+) -> None:
+    """Run checks for one location, leasing work from a Vantage server over HTTP(S)."""
+    from pathlib import Path
+
+    from vantage.agent.outbox import OutboxLocked
+    from vantage.agent.remote import AgentOptions, run_agent
+    from vantage.logs import configure
+
+    configure(log_format)
+    directory = Path(outbox) if outbox else Path("vantage-outbox") / location
+
+    async def _main() -> int:
+        try:
+            import uvloop
+
+            uvloop.install()
+        except ImportError:  # pragma: no cover - uvloop is a dependency
+            pass
+        return await run_agent(
+            server,
+            key=key,
+            location=location,
+            outbox_dir=directory,
+            options=AgentOptions(concurrency=concurrency, drain_seconds=drain_seconds),
+        )
+
+    try:
+        code = asyncio.run(_main())
+    except OutboxLocked as exc:
+        fail(str(exc))
+    raise typer.Exit(code)
 
 
 def main() -> None:

@@ -22,7 +22,10 @@ def _path(loc: Sequence[int | str]) -> str:
 
 
 def _message(error: Any) -> tuple[str, str]:
-    loc = [p for p in error["loc"] if p not in ("body", "query", "path")]
+    loc = list(error["loc"])
+    # FastAPI prefixes where the value came from; the field names follow.
+    if loc and loc[0] in ("body", "query", "path", "header"):
+        loc = loc[1:]
     kind = error["type"]
     text = str(error.get("msg", "is invalid"))
     ctx = error.get("ctx") or {}

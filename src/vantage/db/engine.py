@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -73,6 +74,23 @@ def _sqlite_engine(url: sa.URL, *, begin: str, pool_size: int) -> AsyncEngine:
     return engine
 
 
+def check_database_url(url: str) -> None:
+    """Raise DatabaseUrlError now for a URL that cannot work, before anything starts."""
+    parsed = async_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        _check_sqlite_path(parsed)
+
+
+def _check_sqlite_path(url: sa.URL) -> None:
+    # Said up front: SQLite's own "unable to open database file" does not say which part is wrong.
+    if url.database and url.database != ":memory:":
+        parent = Path(url.database).expanduser().resolve().parent
+        if not parent.is_dir():
+            raise DatabaseUrlError(
+                f"cannot open the SQLite file {url.database}: the directory {parent} does not exist"
+            )
+
+
 class Database:
     """Read and write transactions over one database, whichever its dialect."""
 
@@ -81,6 +99,7 @@ class Database:
         self.dialect = self.url.get_backend_name()
         self._write_lock = asyncio.Lock()
         if self.is_sqlite:
+            _check_sqlite_path(self.url)
             self.read_engine = _sqlite_engine(self.url, begin="BEGIN", pool_size=pool_size)
             self.write_engine = _sqlite_engine(self.url, begin="BEGIN IMMEDIATE", pool_size=1)
         else:
