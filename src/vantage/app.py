@@ -36,6 +36,9 @@ from vantage.validation import bad_request
 
 log = structlog.get_logger("vantage")
 
+# How often a waiter re-reads the database when replicas share a PostgreSQL (NOTIFY is best-effort).
+RECHECK_SECONDS = 2.0
+
 
 async def start_runtime(settings: Settings) -> Runtime:
     db = Database(settings.database_url)
@@ -68,6 +71,13 @@ def create_app(settings: Settings, *, background: bool = True) -> FastAPI:
         runtime = await start_runtime(settings)
         app.state.runtime = runtime
         tasks: list[asyncio.Task[None]] = []
+        bus = None
+        if not runtime.db.is_sqlite:
+            from vantage.events import PgEventBus
+
+            bus = PgEventBus(settings.database_url, runtime.signals)
+            await bus.start()
+            runtime.recheck_seconds = RECHECK_SECONDS
         if background:
             tasks = [
                 asyncio.create_task(run(), name=name) for name, run in _background(runtime).items()
@@ -84,6 +94,8 @@ def create_app(settings: Settings, *, background: bool = True) -> FastAPI:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+            if bus is not None:
+                await bus.stop()
             await runtime.db.dispose()
             log.info("vantage stopped")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,10 +27,15 @@ class Signals:
         self._session_waiters: dict[str, list[asyncio.Event]] = defaultdict(list)
         self._work: dict[str, asyncio.Event] = defaultdict(asyncio.Event)
         self.schedule_changed = asyncio.Event()
+        # Set by vantage.events when replicas share a PostgreSQL: forwards what this replica
+        # signals to the others.
+        self.broadcast: Callable[[str, str], None] | None = None
 
-    def session_finished(self, session_id: str) -> None:
+    def session_finished(self, session_id: str, *, remote: bool = False) -> None:
         for event in self._session_waiters.pop(session_id, []):
             event.set()
+        if self.broadcast is not None and not remote:
+            self.broadcast("session", session_id)
 
     @contextmanager
     def watch_session(self, session_id: str) -> Iterator[asyncio.Event]:
@@ -47,8 +52,10 @@ class Signals:
                 if not waiters:
                     del self._session_waiters[session_id]
 
-    def work_queued(self, location: str) -> None:
+    def work_queued(self, location: str, *, remote: bool = False) -> None:
         self._work[location].set()
+        if self.broadcast is not None and not remote:
+            self.broadcast("work", location)
 
     def work_event(self, location: str) -> asyncio.Event:
         return self._work[location]
@@ -60,6 +67,9 @@ class Runtime:
     db: Database
     signals: Signals = field(default_factory=Signals)
     scheduler: Any = None
+    # With several replicas, waiters also re-read the database this often, in case a
+    # notification from another replica was lost; None when this process sees every change.
+    recheck_seconds: float | None = None
 
 
 def get_runtime(request: Request) -> Runtime:

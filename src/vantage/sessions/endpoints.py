@@ -106,11 +106,19 @@ def _add_routes(version: int) -> None:
         # Registered before the first read, so an end landing in between still wakes this request.
         with runtime.signals.watch_session(check_session_id) as finished:
             done, body = await _read(runtime, account.id, check_session_id, version)
-            if not done:
-                wait = min(maxWaitSeconds, runtime.settings.max_wait_seconds)
+            deadline = asyncio.get_running_loop().time() + min(
+                maxWaitSeconds, runtime.settings.max_wait_seconds
+            )
+            while not done:
+                left = deadline - asyncio.get_running_loop().time()
+                if left <= 0:
+                    break
+                wait = min(left, runtime.recheck_seconds or left)
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(wait):
                         await finished.wait()
+                # A wake-up is used once; later ones come from the periodic re-read.
+                finished.clear()
                 done, body = await _read(runtime, account.id, check_session_id, version)
         if not done:
             raise RequestTimeout(STILL_RUNNING)
