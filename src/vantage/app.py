@@ -14,6 +14,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from vantage.accounts.endpoints import router as accounts_router
@@ -32,6 +33,7 @@ from vantage.runtime import Runtime
 from vantage.scheduling.scheduler import Reaper, Scheduler
 from vantage.sessions.endpoints import router as sessions_router
 from vantage.statuses.endpoints import router as statuses_router
+from vantage.timeutil import utcnow
 from vantage.validation import bad_request
 
 log = structlog.get_logger("vantage")
@@ -118,6 +120,14 @@ def create_app(settings: Settings, *, background: bool = True) -> FastAPI:
         app.include_router(router)
     _install_error_handlers(app)
     app.middleware("http")(_log_requests)
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics(request: Request) -> Response:
+        runtime: Runtime = request.app.state.runtime
+        async with runtime.db.read() as conn:
+            await runtime.metrics.refresh(conn, utcnow())
+        return Response(runtime.metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
+
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

@@ -13,6 +13,7 @@ from fastapi import Request
 
 from vantage.config import Settings
 from vantage.db.engine import Database
+from vantage.metrics import Metrics
 
 
 class Signals:
@@ -66,6 +67,7 @@ class Runtime:
     settings: Settings
     db: Database
     signals: Signals = field(default_factory=Signals)
+    metrics: Metrics = field(default_factory=Metrics)
     scheduler: Any = None
     # With several replicas, waiters also re-read the database this often, in case a
     # notification from another replica was lost; None when this process sees every change.

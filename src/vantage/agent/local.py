@@ -87,6 +87,7 @@ class LocalAgent:
                     limit=limit,
                     now=now,
                     lease_seconds=self.runtime.settings.lease_seconds,
+                    metrics=self.runtime.metrics,
                 )
             next_due = None
             if len(jobs) < limit:
@@ -128,7 +129,10 @@ class LocalAgent:
             try:
                 async with self.runtime.db.write() as conn:
                     completions = await queue.complete_many(
-                        conn, [(job.id, job.lease_owner, result) for job, result in batch], utcnow()
+                        conn,
+                        [(job.id, job.lease_owner, result) for job, result in batch],
+                        utcnow(),
+                        self.runtime.metrics,
                     )
                 break
             except Exception:

@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from vantage.db.dialect import greatest, insert_for, least
 from vantage.db.tables import check_results, check_sessions, check_statuses, jobs
+from vantage.metrics import Metrics
 from vantage.probes.result import ProbeResult
 from vantage.sessions.retries import decide
 from vantage.sessions.state import is_terminal, status_for
@@ -39,6 +40,7 @@ class Completion:
     result_id: str | None = None
     session_id: str | None = None
     session_ended: bool = False
+    session_status: str | None = None
     retry_location: str | None = None
 
 
@@ -85,7 +87,10 @@ async def _take_jobs(conn: AsyncConnection, items: Sequence[Submission]) -> dict
 
 
 async def complete_batch(
-    conn: AsyncConnection, items: Sequence[Submission], now: datetime
+    conn: AsyncConnection,
+    items: Sequence[Submission],
+    now: datetime,
+    metrics: Metrics | None = None,
 ) -> list[Completion]:
     """Store a batch of results in the caller's transaction; one Completion per item, in order."""
     taken = await _take_jobs(conn, items)
@@ -155,6 +160,8 @@ async def complete_batch(
         )
         completion = Completion("accepted", result_id=result_id, session_id=job.session_id)
         completions.append(completion)
+        if metrics is not None:
+            metrics.executed(config["checkType"], job.location, result)
         if retry.retry:
             retry_rows.append(
                 {
@@ -206,7 +213,9 @@ async def complete_batch(
     for completion in completions:
         if completion.session_id in ended and completion.outcome == "accepted":
             completion.session_ended = True
-            ended.discard(completion.session_id)
+            completion.session_status = ended.pop(completion.session_id)
+            if metrics is not None:
+                metrics.sessions_finished.labels(completion.session_status).inc()
     return completions
 
 
@@ -240,9 +249,9 @@ async def _count_finals(
     finals: dict[str, list[int]],
     progressed: set[str],
     now: datetime,
-) -> set[str]:
+) -> dict[str, str]:
     """Add the batch's FINAL results to their sessions' counters and move each session's status;
-    return the sessions this batch ended."""
+    return the sessions this batch ended, with their final status."""
     if finals:
         await conn.execute(
             check_sessions.update()
@@ -259,7 +268,7 @@ async def _count_finals(
         )
     touched = set(finals) | progressed
     if not touched:
-        return set()
+        return {}
     rows = await conn.execute(
         sa.select(
             check_sessions.c.id,
@@ -271,7 +280,7 @@ async def _count_finals(
         ).where(check_sessions.c.id.in_(touched), check_sessions.c.stopped_at.is_(None))
     )
     changes: list[dict[str, Any]] = []
-    ended: set[str] = set()
+    ended: dict[str, str] = {}
     for row in rows:
         status = status_for(
             expected=len(row.run_locations),
@@ -285,7 +294,7 @@ async def _count_finals(
         terminal = is_terminal(status)
         changes.append({"b_id": row.id, "b_status": status, "b_stopped": now if terminal else None})
         if terminal:
-            ended.add(row.id)
+            ended[row.id] = status
     if changes:
         # Compare-and-set on "not yet ended": a session the reaper timed out keeps TIMED_OUT.
         await conn.execute(

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from vantage.db.dialect import claim_subquery
 from vantage.db.tables import jobs
+from vantage.metrics import Metrics
 from vantage.probes.result import ProbeResult
 from vantage.probes.runner import run_timeout_seconds
 from vantage.queue.completion import Completion, Submission, complete_batch
@@ -49,6 +50,7 @@ async def claim(
     limit: int,
     now: datetime,
     lease_seconds: float,
+    metrics: Metrics | None = None,
 ) -> list[Job]:
     """Lease up to `limit` due jobs of `location`: queued ones and those whose lease expired."""
     due = claim_subquery(
@@ -85,9 +87,12 @@ async def claim(
                 jobs.c.attempt,
                 jobs.c.sequence_id,
                 jobs.c.config,
+                jobs.c.leases,
             )
         )
     ).all()
+    if metrics is not None:
+        metrics.leased(location, len(rows), sum(1 for r in rows if r.leases > 1))
     return [
         Job(
             id=r.id,
@@ -139,8 +144,9 @@ async def complete_many(
     conn: AsyncConnection,
     items: Sequence[tuple[str, str, ProbeResult]],
     now: datetime,
+    metrics: Metrics | None = None,
 ) -> list[Completion]:
-    return await complete_batch(conn, [Submission(*item) for item in items], now)
+    return await complete_batch(conn, [Submission(*item) for item in items], now, metrics)
 
 
 async def extend_lease(
@@ -213,4 +219,8 @@ async def next_lease_expiry(conn: AsyncConnection, location: str) -> datetime | 
             jobs.c.location == location, jobs.c.state == "LEASED"
         )
     )
+    if value is not None and value.tzinfo is None:
+        from datetime import UTC
+
+        value = value.replace(tzinfo=UTC)
     return value

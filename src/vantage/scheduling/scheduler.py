@@ -17,6 +17,8 @@ import structlog
 
 from vantage.checks.scheduling import next_run_after
 from vantage.db.tables import checks
+from vantage.groups import repository as groups_repository
+from vantage.groups.effective import effective_config, is_runnable
 from vantage.runtime import Runtime
 from vantage.sessions import repository as sessions_repo
 from vantage.sessions.planning import CheckToRun, SessionPlan, plan_session
@@ -47,6 +49,7 @@ class Scheduler:
                         checks.c.account_id,
                         checks.c.check_type,
                         checks.c.name,
+                        checks.c.group_id,
                         checks.c.config,
                         checks.c.interval_seconds,
                         checks.c.next_run_at,
@@ -56,6 +59,10 @@ class Scheduler:
                     .limit(BATCH)
                 )
             ).all()
+            # The due checks' groups, in one query: a check runs as its group makes it.
+            groups = await groups_repository.configs_by_id(
+                conn, {row.group_id for row in due if row.group_id is not None}
+            )
             for row in due:
                 following = next_run_after(row.next_run_at, row.interval_seconds, now)
                 claimed = await conn.execute(
@@ -66,9 +73,13 @@ class Scheduler:
                 if claimed.rowcount != 1:
                     continue  # another scheduler got there first
                 self.lag_seconds = max(0.0, (now - row.next_run_at).total_seconds())
+                group = None if row.group_id is None else groups.get(row.group_id)
+                if not is_runnable(row.config, group):
+                    continue  # its group is deactivated: the slot passes without a run
+                config = effective_config(row.check_type, row.config, group)
                 plans.append(
                     plan_session(
-                        CheckToRun(row.id, row.account_id, row.check_type, row.name, row.config),
+                        CheckToRun(row.id, row.account_id, row.check_type, row.name, config),
                         run_source="SCHEDULER",
                         now=now,
                         default_location=settings.default_location,
@@ -79,6 +90,10 @@ class Scheduler:
         for location in {loc for plan in plans for loc in plan.locations}:
             self.runtime.signals.work_queued(location)
         self.started += len(plans)
+        metrics = self.runtime.metrics
+        metrics.schedule_lag.set(self.lag_seconds)
+        if plans:
+            metrics.sessions_started.labels("SCHEDULER").inc(len(plans))
         return len(plans)
 
     async def next_due_in(self) -> float:
@@ -125,6 +140,7 @@ class Reaper:
         for session_id in ended:
             self.runtime.signals.session_finished(session_id)
             log.info("session timed out", session_id=session_id)
+            self.runtime.metrics.sessions_finished.labels("TIMED_OUT").inc()
         return ended
 
     async def run_forever(self) -> None:

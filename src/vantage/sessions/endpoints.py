@@ -73,6 +73,7 @@ def _add_routes(version: int) -> None:
         for location in {loc for plan in plans for loc in plan.locations}:
             runtime.signals.work_queued(location)
         log.info("sessions triggered", account_id=account.id, sessions=len(plans))
+        runtime.metrics.sessions_started.labels("TRIGGER_API").inc(len(plans))
         sessions = [
             session_wire(_AsRow(plan.session), base_url=settings.base_url, version=version)
             for plan in plans
