@@ -92,7 +92,9 @@ def main() -> None:
     parser.add_argument("--checks", type=int, default=2500)
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument(
-        "--profile", metavar="FILE", help="record the server with py-spy (.svg flame graph, .txt stacks)"
+        "--profile",
+        metavar="FILE",
+        help="record the server with py-spy (.svg flame graph, .txt stacks)",
     )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -151,7 +153,8 @@ def main() -> None:
         if window_start.timestamp() + (w + 1) * INTERVAL <= last.timestamp()
     ]
     print(
-        f"checks: {args.checks} every {INTERVAL:.0f} s; sessions {len(sessions)}, results {len(results)}"
+        f"checks: {args.checks} every {INTERVAL:.0f} s; "
+        f"sessions {len(sessions)}, results {len(results)}"
     )
     print("schedule lag: session start - due time; result wait: result stored - session start")
     print("window  executions/s  lag p50 ms  lag p99 ms  lag max ms  wait p50 ms  wait p99 ms")

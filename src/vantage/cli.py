@@ -202,7 +202,7 @@ def locations_create(
 
     location, key = run(_with_db(database_url, lambda conn: create(conn, slug, name)))
     if as_json:
-        typer.echo(json.dumps({"slug": location.slug, "id": location.id, "agentKey": key.raw_key}))
+        typer.echo(json.dumps({"slug": location.slug, "agentKey": key.raw_key}))
         return
     typer.echo(f"Location:   {location.slug} ({location.name})")
     typer.echo(f"Agent key:  {key.raw_key}")

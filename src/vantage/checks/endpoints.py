@@ -12,6 +12,7 @@ from vantage.api.common import content_range, errors, json_body, page_links
 from vantage.checks import service
 from vantage.checks.schemas import CHECK_MODELS, CHECK_TYPE_PATHS
 from vantage.errors import BadRequest, NotFound
+from vantage.groups import service as groups_service
 from vantage.runtime import Runtime, get_runtime
 
 router = APIRouter(tags=["Checks"], responses=errors(401))
@@ -44,6 +45,8 @@ async def list_checks(
     flt = service.CheckFilter(tags=tags, check_type=checkType, search=search)
     async with runtime.db.read() as conn:
         items, total = await service.list_page(conn, account.id, flt, limit=limit, page=page)
+        if applyGroupSettings:
+            items = await groups_service.apply_group_settings(conn, account.id, items)
     start = (page - 1) * limit
     return JSONResponse(
         [item.wire() for item in items],
@@ -97,6 +100,8 @@ async def get_check(
 ) -> JSONResponse:
     async with runtime.db.read() as conn:
         check = await service.get(conn, account.id, check_id)
+        if applyGroupSettings:
+            [check] = await groups_service.apply_group_settings(conn, account.id, [check])
     return JSONResponse(check.wire())
 
 

@@ -14,8 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from vantage.checks import repository
 from vantage.checks.scheduling import first_run_at, interval_seconds
 from vantage.checks.schemas import CHECK_MODELS
-from vantage.db.tables import locations
 from vantage.errors import BadRequest, NotFound
+from vantage.groups import repository as groups_repository
+from vantage.locations import service as locations_service
 from vantage.timeutil import iso, utcnow
 from vantage.validation import bad_request
 
@@ -38,8 +39,11 @@ def validate(check_type: str, payload: Any) -> dict[str, Any]:
         raise bad_request(exc) from None
 
 
-async def _check_locations(conn: AsyncConnection, config: dict[str, Any]) -> None:
-    known = set((await conn.scalars(sa.select(locations.c.slug))).all())
+async def check_locations(
+    conn: AsyncConnection, config: dict[str, Any], account_id: str | None = None
+) -> None:
+    """Every location named must be the operator's or one of the account's private ones."""
+    known = await locations_service.usable_slugs(conn, account_id)
     for field in ("locations", "privateLocations"):
         for index, slug in enumerate(config.get(field) or []):
             if slug not in known:
@@ -49,6 +53,16 @@ async def _check_locations(conn: AsyncConnection, config: dict[str, Any]) -> Non
                     f"no run location {slug!r} exists",
                     keys=[key],
                 )
+
+
+async def _check_group(conn: AsyncConnection, account_id: str, config: dict[str, Any]) -> None:
+    """A check's `groupId` must name a check group of the check's own account."""
+    group_id = config.get("groupId")
+    if group_id is not None and not await groups_repository.exists(conn, account_id, group_id):
+        raise BadRequest(
+            f'"groupId" must name a check group of this account: no check group {group_id} exists',
+            keys=["groupId"],
+        )
 
 
 def run_locations(config: dict[str, Any], default_location: str) -> list[str]:
@@ -84,7 +98,7 @@ class StoredCheck:
         }
 
 
-def _stored(row: sa.Row[Any]) -> StoredCheck:
+def stored_check(row: sa.Row[Any]) -> StoredCheck:
     return StoredCheck(
         id=row.id,
         check_type=row.check_type,
@@ -98,7 +112,8 @@ async def create(
     conn: AsyncConnection, account_id: str, check_type: str, payload: Any
 ) -> StoredCheck:
     config = validate(check_type, payload)
-    await _check_locations(conn, config)
+    await check_locations(conn, config, account_id)
+    await _check_group(conn, account_id, config)
     check_id = str(uuid.uuid4())
     now = utcnow()
     await repository.insert(
@@ -124,7 +139,7 @@ async def get(conn: AsyncConnection, account_id: str, check_id: str) -> StoredCh
     row = await repository.get(conn, account_id, check_id)
     if row is None:
         raise NotFound(CHECK_NOT_FOUND)
-    return _stored(row)
+    return stored_check(row)
 
 
 def _merge(current: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
@@ -153,7 +168,8 @@ async def update(
     if "checkType" in payload and payload["checkType"] != current.check_type:
         raise BadRequest('"checkType" cannot be changed', keys=["checkType"])
     config = validate(current.check_type, _merge(current.config, payload))
-    await _check_locations(conn, config)
+    await check_locations(conn, config, account_id)
+    await _check_group(conn, account_id, config)
     now = utcnow()
     values: dict[str, Any] = {
         "name": config["name"],
@@ -199,4 +215,4 @@ async def list_page(
     # cheap at the scale of one account's checks.
     rows = [row for row in await repository.list_all(conn, account_id) if matches(row, flt)]
     start = (page - 1) * limit
-    return [_stored(row) for row in rows[start : start + limit]], len(rows)
+    return [stored_check(row) for row in rows[start : start + limit]], len(rows)

@@ -58,6 +58,23 @@ checks = sa.Table(
     sa.Index("ix_checks_due", "activated", "next_run_at"),
 )
 
+check_groups = sa.Table(
+    "check_groups",
+    metadata,
+    # Integer ids, as Checkly's; AUTOINCREMENT on SQLite so a deleted group's id is never reused.
+    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+    sa.Column("account_id", Id, sa.ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("name", sa.String(500), nullable=False),
+    sa.Column("activated", sa.Boolean(), nullable=False),
+    sa.Column("tags", Json, nullable=False),
+    # The group as Checkly's JSON (every writable field, defaults applied).
+    sa.Column("config", Json, nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=True),
+    sa.Index("ix_check_groups_account_created", "account_id", "created_at"),
+    sqlite_autoincrement=True,
+)
+
 check_sessions = sa.Table(
     "check_sessions",
     metadata,
@@ -151,10 +168,53 @@ check_statuses = sa.Table(
     sa.Index("ix_check_statuses_account", "account_id"),
 )
 
+# Run locations. The slug names a location everywhere (jobs, results, checks' `locations`), so it is
+# unique across the operator's locations and every account's private ones.
 locations = sa.Table(
     "locations",
     metadata,
     sa.Column("slug", sa.String(100), primary_key=True),
     sa.Column("name", sa.String(200), nullable=False),
     sa.Column("created_at", UtcDateTime(), nullable=False),
+    # The uuid Checkly's private-location API addresses a location by.
+    sa.Column("id", Id, nullable=False, unique=True),
+    # NULL for the operator's locations (offered to every account); else the owning account.
+    sa.Column("account_id", Id, sa.ForeignKey("accounts.id", ondelete="CASCADE"), nullable=True),
+    sa.Column("icon", sa.String(100), nullable=True),
+    sa.Column("updated_at", UtcDateTime(), nullable=True),
+    # The latest heartbeat of any of its agents.
+    sa.Column("last_seen_at", UtcDateTime(), nullable=True),
+    sa.Index("ix_locations_account", "account_id"),
+)
+
+# Keys that let an agent work for one location, on the agent API only; stored as SHA-256 hashes.
+agent_keys = sa.Table(
+    "agent_keys",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column(
+        "location",
+        sa.String(100),
+        sa.ForeignKey("locations.slug", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("key_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("masked_key", sa.String(40), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Index("ix_agent_keys_location", "location"),
+)
+
+# Agents seen by their heartbeats: a location's agentCount is its agents seen lately.
+agents = sa.Table(
+    "agents",
+    metadata,
+    sa.Column(
+        "location",
+        sa.String(100),
+        sa.ForeignKey("locations.slug", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("started_at", UtcDateTime(), nullable=False),
+    sa.Column("last_seen_at", UtcDateTime(), nullable=False),
 )

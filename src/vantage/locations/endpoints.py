@@ -1,23 +1,112 @@
-"""`/v1/locations`: where checks can run."""
+"""`/v1/locations` (where checks can run) and Checkly's `/v1/private-locations`."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
 from vantage.accounts.auth import CurrentAccount
-from vantage.api.common import errors
-from vantage.locations import service
+from vantage.api.common import errors, json_body
+from vantage.locations import private, service
 from vantage.runtime import Runtime, get_runtime
 
 router = APIRouter(tags=["Locations"], responses=errors(401))
 
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
 
 @router.get("/v1/locations", summary="List all run locations")
-async def list_locations(
-    account: CurrentAccount, runtime: Annotated[Runtime, Depends(get_runtime)]
+async def list_locations(account: CurrentAccount, runtime: RuntimeDep) -> JSONResponse:
+    async with runtime.db.read() as conn:
+        return JSONResponse(await service.list_all(conn, account.id))
+
+
+@router.get("/v1/private-locations", summary="List the account's private locations")
+async def list_private_locations(account: CurrentAccount, runtime: RuntimeDep) -> JSONResponse:
+    async with runtime.db.read() as conn:
+        return JSONResponse(await private.list_private(conn, account.id))
+
+
+@router.post(
+    "/v1/private-locations",
+    status_code=201,
+    summary="Create a private location (its first agent key is shown once)",
+    responses=errors(400, 409),
+)
+async def create_private_location(
+    request: Request, account: CurrentAccount, runtime: RuntimeDep
+) -> JSONResponse:
+    payload = await json_body(request)
+    async with runtime.db.write() as conn:
+        body = await private.create_private(conn, account.id, payload)
+    return JSONResponse(body, status_code=201)
+
+
+@router.get(
+    "/v1/private-locations/{location_id}",
+    summary="Retrieve a private location",
+    responses=errors(404),
+)
+async def get_private_location(
+    location_id: str, account: CurrentAccount, runtime: RuntimeDep
 ) -> JSONResponse:
     async with runtime.db.read() as conn:
-        return JSONResponse(await service.list_all(conn))
+        return JSONResponse(await private.get_private(conn, account.id, location_id))
+
+
+@router.put(
+    "/v1/private-locations/{location_id}",
+    summary="Update a private location's name and icon",
+    responses=errors(400, 404),
+)
+async def update_private_location(
+    location_id: str, request: Request, account: CurrentAccount, runtime: RuntimeDep
+) -> JSONResponse:
+    payload = await json_body(request)
+    async with runtime.db.write() as conn:
+        body = await private.update_private(conn, account.id, location_id, payload)
+    return JSONResponse(body)
+
+
+@router.delete(
+    "/v1/private-locations/{location_id}",
+    status_code=204,
+    summary="Delete a private location that no check uses",
+    responses=errors(404, 409),
+)
+async def delete_private_location(
+    location_id: str, account: CurrentAccount, runtime: RuntimeDep
+) -> Response:
+    async with runtime.db.write() as conn:
+        await private.delete_private(conn, account.id, location_id)
+    return Response(status_code=204)
+
+
+@router.post(
+    "/v1/private-locations/{location_id}/keys",
+    status_code=201,
+    summary="Create an agent key for a private location (shown once)",
+    responses=errors(404),
+)
+async def create_private_location_key(
+    location_id: str, account: CurrentAccount, runtime: RuntimeDep
+) -> JSONResponse:
+    async with runtime.db.write() as conn:
+        body = await private.add_key(conn, account.id, location_id)
+    return JSONResponse(body, status_code=201)
+
+
+@router.delete(
+    "/v1/private-locations/{location_id}/keys/{key_id}",
+    status_code=204,
+    summary="Revoke an agent key of a private location",
+    responses=errors(404),
+)
+async def delete_private_location_key(
+    location_id: str, key_id: str, account: CurrentAccount, runtime: RuntimeDep
+) -> Response:
+    async with runtime.db.write() as conn:
+        await private.delete_key(conn, account.id, location_id, key_id)
+    return Response(status_code=204)

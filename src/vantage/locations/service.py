@@ -1,22 +1,151 @@
-"""Run locations: the operator's, each a slug and a name. `local` is the embedded agent's."""
+"""Run locations: the operator's (offered to every account) and accounts' private ones.
+
+Each has a slug that names it everywhere (jobs, results, a check's `locations`), unique across all
+of them, and a uuid that Checkly's private-location API addresses it by. `local` is the embedded
+agent's. Agents authenticate with keys of one location (see `keys.py`).
+"""
 
 from __future__ import annotations
 
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from vantage.db.tables import locations
+from vantage.db.tables import agents, locations
+from vantage.errors import BadRequest, Conflict
+from vantage.locations.keys import NewAgentKey, create_agent_key
 from vantage.timeutil import utcnow
+
+SLUG_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?$"
+_SLUG = re.compile(SLUG_PATTERN)
+# An agent counts towards its location's agentCount while its heartbeats are this recent.
+AGENT_ALIVE_SECONDS = 60.0
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    id: str
+    slug: str
+    name: str
+    account_id: str | None
+    icon: str | None
+    created_at: datetime
+    updated_at: datetime | None
+    last_seen_at: datetime | None
+
+
+def _location(row: Any) -> Location:
+    return Location(
+        id=row.id,
+        slug=row.slug,
+        name=row.name,
+        account_id=row.account_id,
+        icon=row.icon,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        last_seen_at=row.last_seen_at,
+    )
+
+
+def check_slug(slug: str) -> None:
+    if not _SLUG.match(slug):
+        raise BadRequest(
+            f"{slug!r} is not a valid location slug: use 1 to 50 lowercase letters, digits and "
+            "dashes, starting and ending with a letter or digit",
+            keys=["slugName"],
+        )
 
 
 async def ensure(conn: AsyncConnection, slug: str, name: str) -> None:
     exists = await conn.scalar(sa.select(locations.c.slug).where(locations.c.slug == slug))
     if exists is None:
-        await conn.execute(locations.insert().values(slug=slug, name=name, created_at=utcnow()))
+        await conn.execute(
+            locations.insert().values(
+                id=str(uuid.uuid4()), slug=slug, name=name, created_at=utcnow()
+            )
+        )
 
 
-async def list_all(conn: AsyncConnection) -> list[dict[str, Any]]:
-    rows = (await conn.execute(sa.select(locations).order_by(locations.c.slug))).all()
+async def create(
+    conn: AsyncConnection,
+    slug: str,
+    name: str,
+    *,
+    account_id: str | None = None,
+    icon: str | None = None,
+) -> tuple[Location, NewAgentKey]:
+    """A new location and its first agent key (whose raw value is returned only here)."""
+    check_slug(slug)
+    if await conn.scalar(sa.select(locations.c.slug).where(locations.c.slug == slug)):
+        raise Conflict(f"A location with the slug {slug!r} already exists.")
+    now = utcnow()
+    location = Location(
+        id=str(uuid.uuid4()),
+        slug=slug,
+        name=name,
+        account_id=account_id,
+        icon=icon,
+        created_at=now,
+        updated_at=None,
+        last_seen_at=None,
+    )
+    await conn.execute(
+        locations.insert().values(
+            id=location.id,
+            slug=slug,
+            name=name,
+            account_id=account_id,
+            icon=icon,
+            created_at=now,
+        )
+    )
+    return location, await create_agent_key(conn, slug)
+
+
+async def by_slug(conn: AsyncConnection, slug: str) -> Location | None:
+    row = (await conn.execute(sa.select(locations).where(locations.c.slug == slug))).first()
+    return _location(row) if row else None
+
+
+async def list_all(conn: AsyncConnection, account_id: str | None = None) -> list[dict[str, Any]]:
+    """`/v1/locations`: the operator's locations, then the account's private ones."""
+    query = sa.select(locations.c.slug, locations.c.name, locations.c.account_id)
+    if account_id is None:
+        query = query.where(locations.c.account_id.is_(None))
+    else:
+        query = query.where(
+            sa.or_(locations.c.account_id.is_(None), locations.c.account_id == account_id)
+        )
+    rows = sorted(
+        (await conn.execute(query)).all(), key=lambda r: (r.account_id is not None, r.slug)
+    )
     return [{"region": row.slug, "name": row.name} for row in rows]
+
+
+async def usable_slugs(conn: AsyncConnection, account_id: str | None) -> set[str]:
+    """Where the account's checks may run: the operator's locations and its own private ones."""
+    condition: sa.ColumnElement[bool] = locations.c.account_id.is_(None)
+    if account_id is not None:
+        condition = sa.or_(condition, locations.c.account_id == account_id)
+    return set((await conn.scalars(sa.select(locations.c.slug).where(condition))).all())
+
+
+async def agent_counts(
+    conn: AsyncConnection, slugs: list[str], now: datetime | None = None
+) -> dict[str, int]:
+    if not slugs:
+        return {}
+    since = (now or utcnow()) - timedelta(seconds=AGENT_ALIVE_SECONDS)
+    rows = (
+        await conn.execute(
+            sa.select(agents.c.location, sa.func.count())
+            .where(agents.c.location.in_(slugs), agents.c.last_seen_at >= since)
+            .group_by(agents.c.location)
+        )
+    ).all()
+    return {location: count for location, count in rows}

@@ -138,9 +138,7 @@ async def cursor_page(
     return rows, encode_cursor(rows[-1]) if more and rows else None
 
 
-async def get_one(
-    conn: AsyncConnection, account_id: str, check_id: str, result_id: str
-) -> Any:
+async def get_one(conn: AsyncConnection, account_id: str, check_id: str, result_id: str) -> Any:
     try:
         uuid.UUID(result_id)
     except ValueError:

@@ -12,6 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from vantage.db.tables import checks
 from vantage.errors import NotFound
+from vantage.groups import repository as groups_repository
+from vantage.groups.effective import effective_config, is_runnable, matching_tags
 from vantage.sessions import repository
 from vantage.sessions.planning import CheckToRun, SessionPlan, plan_session
 from vantage.timeutil import utcnow
@@ -75,19 +77,41 @@ async def trigger(
     deadline_slack_seconds: float,
 ) -> list[SessionPlan]:
     query = sa.select(
-        checks.c.id, checks.c.check_type, checks.c.name, checks.c.tags, checks.c.config
+        checks.c.id,
+        checks.c.check_type,
+        checks.c.name,
+        checks.c.tags,
+        checks.c.group_id,
+        checks.c.config,
     ).where(checks.c.account_id == account_id, checks.c.activated.is_(True))
     if body.target.checkId is not None:
         query = query.where(checks.c.id.in_([str(i) for i in body.target.checkId]))
     rows = (await conn.execute(query.order_by(checks.c.created_at, checks.c.id))).all()
+    # A check in a group runs as its group makes it; a deactivated group's checks do not run, and
+    # the group's tags count for `matchTags`.
+    groups = await groups_repository.configs_by_id(
+        conn, {r.group_id for r in rows if r.group_id is not None}, account_id=account_id
+    )
+
+    def group_of(row: Any) -> dict[str, Any] | None:
+        return None if row.group_id is None else groups.get(row.group_id)
+
+    rows = [r for r in rows if is_runnable(r.config, group_of(r))]
     if body.target.matchTags is not None:
-        rows = [r for r in rows if tags_match(r.tags, body.target.matchTags)]
+        match_tags = body.target.matchTags
+        rows = [r for r in rows if tags_match(matching_tags(r.tags, group_of(r)), match_tags)]
     if not rows:
         raise NotFound(NO_MATCH)
     now = utcnow()
     plans = [
         plan_session(
-            CheckToRun(r.id, account_id, r.check_type, r.name, r.config),
+            CheckToRun(
+                r.id,
+                account_id,
+                r.check_type,
+                r.name,
+                effective_config(r.check_type, r.config, group_of(r)),
+            ),
             run_source=run_source,
             now=now,
             default_location=default_location,

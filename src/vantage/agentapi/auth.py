@@ -1,0 +1,43 @@
+"""Who is calling the agent API: `Authorization: Bearer vtg_agent_...`, a key of one location.
+
+API keys are refused here, and agent keys are refused on the public API (its key lookup reads
+only API keys), so neither kind of key opens the other's door.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from vantage.errors import Unauthorized
+from vantage.locations.keys import location_for_key
+from vantage.runtime import Runtime, get_runtime
+
+
+@dataclass(frozen=True, slots=True)
+class AgentIdentity:
+    location: str
+
+    def check_location(self, location: str | None) -> None:
+        """A key works for its own location only."""
+        if location is not None and location != self.location:
+            raise Unauthorized(f"This agent key is not a key of location {location!r}.")
+
+
+async def _authenticated_agent(
+    request: Request, runtime: Annotated[Runtime, Depends(get_runtime)]
+) -> AgentIdentity:
+    header = request.headers.get("authorization", "")
+    scheme, _, key = header.partition(" ")
+    if scheme.lower() != "bearer" or not key.strip():
+        raise Unauthorized("Missing authentication: send Authorization: Bearer <agent key>.")
+    async with runtime.db.read() as conn:
+        location = await location_for_key(conn, key.strip())
+    if location is None:
+        raise Unauthorized("Bad agent key")
+    return AgentIdentity(location=location)
+
+
+CurrentAgent = Annotated[AgentIdentity, Depends(_authenticated_agent)]

@@ -1,0 +1,356 @@
+"""The agent API's work: long-poll leases, lease extension and release, result intake, heartbeats.
+
+It reuses the queue's compare-and-set operations (claim, complete), so a remote agent and the
+embedded one follow the same rules: a result is accepted only while its lease is still the job's
+(fencing), and only once per job (idempotent).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import secrets
+import time
+import weakref
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+import structlog
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from vantage.agentapi.schemas import (
+    ExtendBody,
+    HeartbeatBody,
+    LeaseBody,
+    ReleaseBody,
+    ResultsBody,
+)
+from vantage.db.dialect import upsert
+from vantage.db.tables import agents, check_results, jobs, locations
+from vantage.locations.service import agent_counts
+from vantage.probes.result import ProbeResult
+from vantage.probes.serialize import from_json
+from vantage.queue import service as queue
+from vantage.runtime import Runtime, Signals
+from vantage.timeutil import iso, utcnow
+
+log = structlog.get_logger(__name__)
+
+# A lease lasts this long unless the agent asks otherwise; agents extend it for longer runs.
+DEFAULT_LEASE_SECONDS = 30.0
+# While a long-poll waits, it also looks at the queue this often: work queued by another server
+# replica, or a lease that expired, wakes no in-process event.
+FALLBACK_POLL_SECONDS = 2.0
+
+
+class WorkBell:
+    """Wake-ups for every long-poll of one location, from the runtime's single work event.
+
+    Signals keeps one asyncio.Event per location; a waiter that cleared it could make another miss
+    the work it announced. Here a waiter takes a ticket before it looks at the queue; whoever
+    first sees the event set clears it and rings every ticket taken so far. A ticket rung while
+    its holder was busy claiming sends that holder back to the queue instead of to sleep.
+    """
+
+    def __init__(self, event: asyncio.Event) -> None:
+        self._event = event
+        self._current = asyncio.Event()
+
+    def ticket(self) -> asyncio.Event:
+        if self._event.is_set():
+            self._ring()
+        return self._current
+
+    def _ring(self) -> None:
+        self._event.clear()
+        rung, self._current = self._current, asyncio.Event()
+        rung.set()
+
+    async def wait(self, ticket: asyncio.Event, timeout: float) -> None:
+        if ticket.is_set() or timeout <= 0:
+            return
+        if self._event.is_set():
+            self._ring()
+            return
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(timeout):
+                await self._event.wait()
+        if self._event.is_set():
+            self._ring()
+
+
+_bells: weakref.WeakKeyDictionary[Signals, dict[str, WorkBell]] = weakref.WeakKeyDictionary()
+
+
+def bell_for(signals: Signals, location: str) -> WorkBell:
+    bells = _bells.setdefault(signals, {})
+    if location not in bells:
+        bells[location] = WorkBell(signals.work_event(location))
+    return bells[location]
+
+
+# Agents that said goodbye (a shutdown release), by location, with when to forget them: a
+# long-poll the agent abandoned on its way out must not lease work after its leases were handed
+# back. In-process: across replicas, such a lease simply expires.
+RETIRED_FOR_SECONDS = 120.0
+_retired: weakref.WeakKeyDictionary[Signals, dict[tuple[str, str], float]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _retire(signals: Signals, location: str, agent_id: str) -> None:
+    retired = _retired.setdefault(signals, {})
+    now = time.monotonic()
+    for key in [k for k, until in retired.items() if until < now]:
+        del retired[key]
+    retired[(location, agent_id)] = now + RETIRED_FOR_SECONDS
+
+
+def _is_retired(signals: Signals, location: str, agent_id: str) -> bool:
+    until = _retired.get(signals, {}).get((location, agent_id))
+    return until is not None and until >= time.monotonic()
+
+
+def owner_prefix(agent_id: str) -> str:
+    return f"{agent_id}/"
+
+
+@dataclass(slots=True)
+class LeaseGrant:
+    jobs: list[queue.Job] = field(default_factory=list)
+    lease_seconds: float = DEFAULT_LEASE_SECONDS
+    expires_at: datetime | None = None
+
+    def wire(self) -> dict[str, Any]:
+        return {
+            "jobs": [
+                {
+                    "id": job.id,
+                    "attempt": job.attempt,
+                    "leaseOwner": job.lease_owner,
+                    "leaseExpiresAt": iso(self.expires_at),
+                    "leaseSeconds": self.lease_seconds,
+                    "checkType": job.check_type,
+                    "checkId": job.check_id,
+                    "sessionId": job.session_id,
+                    "config": job.config,
+                }
+                for job in self.jobs
+            ],
+            "serverTime": iso(utcnow()),
+        }
+
+
+async def lease(
+    runtime: Runtime,
+    location: str,
+    body: LeaseBody,
+    *,
+    disconnected: Callable[[], Awaitable[bool]],
+) -> LeaseGrant:
+    """Lease up to `body.max` jobs, waiting up to `body.waitSeconds` for the first one.
+
+    The wait sleeps on the location's work event (set when a session is triggered, scheduled or
+    retried), bounded by when the next delayed job is due or the next lease expires.
+    """
+    lease_seconds = body.leaseSeconds or DEFAULT_LEASE_SECONDS
+    # Each lease call gets its own owner token: a result is fenced by the exact lease that
+    # produced it, even when the same agent leases the job again later.
+    owner = owner_prefix(body.agentId) + secrets.token_hex(8)
+    bell = bell_for(runtime.signals, location)
+
+    async def gone() -> bool:
+        return _is_retired(runtime.signals, location, body.agentId) or await disconnected()
+
+    loop = asyncio.get_running_loop()
+    give_up = loop.time() + body.waitSeconds
+    while True:
+        ticket = bell.ticket()
+        if await gone():
+            return LeaseGrant(lease_seconds=lease_seconds)
+        now = utcnow()
+        async with runtime.db.write() as conn:
+            claimed = await queue.claim(
+                conn,
+                location=location,
+                owner=owner,
+                limit=body.max,
+                now=now,
+                lease_seconds=lease_seconds,
+                metrics=runtime.metrics,
+            )
+        if claimed:
+            if await gone():
+                # The agent went away while we waited: do not strand its jobs until expiry.
+                await _release_jobs(runtime, location, [(j.id, owner) for j in claimed])
+                return LeaseGrant(lease_seconds=lease_seconds)
+            log.info("jobs leased", location=location, agent=body.agentId, count=len(claimed))
+            return LeaseGrant(claimed, lease_seconds, queue_expiry(now, lease_seconds))
+        remaining = give_up - loop.time()
+        if remaining <= 0:
+            return LeaseGrant(lease_seconds=lease_seconds)
+        await bell.wait(ticket, min(remaining, await _until_claimable(runtime, location)))
+
+
+def queue_expiry(now: datetime, lease_seconds: float) -> datetime:
+    return now + timedelta(seconds=lease_seconds)
+
+
+async def _until_claimable(runtime: Runtime, location: str) -> float:
+    """Seconds until a job of the location becomes claimable without a signal: a retry's backoff
+    ends or a lease expires. Capped by the fallback poll."""
+    async with runtime.db.read() as conn:
+        due = await queue.next_due(conn, location)
+        expiry = await queue.next_lease_expiry(conn, location)
+    now = utcnow()
+    wait = FALLBACK_POLL_SECONDS
+    for moment in (due, expiry):
+        if moment is not None:
+            wait = min(wait, max(0.0, (moment - now).total_seconds()) + 0.01)
+    return wait
+
+
+async def extend(runtime: Runtime, location: str, body: ExtendBody) -> dict[str, Any]:
+    lease_seconds = body.leaseSeconds or DEFAULT_LEASE_SECONDS
+    mine = await _of_location(runtime, location, [held.jobId for held in body.leases])
+    async with runtime.db.write() as conn:
+        expiries = await queue.extend_lease(
+            conn,
+            leases=[(h.jobId, h.leaseOwner) for h in body.leases if h.jobId in mine],
+            now=utcnow(),
+            lease_seconds=lease_seconds,
+        )
+    lost = [h.jobId for h in body.leases if expiries.get(h.jobId) is None]
+    if lost:
+        log.info("lease extension refused", location=location, agent=body.agentId, jobs=lost)
+    return {
+        "leases": [
+            {
+                "jobId": held.jobId,
+                "status": "extended" if expiries.get(held.jobId) else "lost",
+                "leaseExpiresAt": iso(expiries.get(held.jobId)),
+                "leaseSeconds": lease_seconds,
+            }
+            for held in body.leases
+        ]
+    }
+
+
+async def _of_location(runtime: Runtime, location: str, job_ids: list[str]) -> set[str]:
+    if not job_ids:
+        return set()
+    async with runtime.db.read() as conn:
+        rows = await conn.scalars(
+            sa.select(jobs.c.id).where(jobs.c.id.in_(job_ids), jobs.c.location == location)
+        )
+        return set(rows.all())
+
+
+async def _release_jobs(
+    runtime: Runtime, location: str, leases: list[tuple[str, str]]
+) -> list[str]:
+    async with runtime.db.write() as conn:
+        released = await queue.release(conn, leases=leases, location=location)
+    if released:
+        runtime.signals.work_queued(location)
+    return released
+
+
+async def release(runtime: Runtime, location: str, body: ReleaseBody) -> dict[str, Any]:
+    async with runtime.db.write() as conn:
+        released = await queue.release(
+            conn, leases=[(h.jobId, h.leaseOwner) for h in body.leases], location=location
+        )
+        if body.shutdown:
+            _retire(runtime.signals, location, body.agentId)
+            released += await queue.release_owned(
+                conn, location=location, owner_prefix=owner_prefix(body.agentId)
+            )
+            await conn.execute(
+                agents.delete().where(agents.c.location == location, agents.c.id == body.agentId)
+            )
+    if released:
+        runtime.signals.work_queued(location)
+    log.info(
+        "leases released",
+        location=location,
+        agent=body.agentId,
+        count=len(released),
+        shutdown=body.shutdown,
+    )
+    return {"released": released}
+
+
+async def submit(runtime: Runtime, location: str, body: ResultsBody) -> dict[str, Any]:
+    """Store a batch of results in one transaction; a status per item, in the batch's order:
+    `accepted`, `duplicate` (this job's result is already stored), `fenced` (the lease is no
+    longer the submitter's) or `rejected` (the item is malformed; resending cannot help)."""
+    statuses: list[dict[str, Any]] = [{"jobId": item.jobId} for item in body.results]
+    parsed: list[tuple[int, ProbeResult]] = []
+    for index, item in enumerate(body.results):
+        try:
+            parsed.append((index, from_json(item.result)))
+        except ValueError as exc:
+            statuses[index].update(status="rejected", message=str(exc))
+    mine = await _of_location(runtime, location, [body.results[i].jobId for i, _ in parsed])
+    completions: list[tuple[int, queue.Completion]] = []
+    if parsed:
+        ours = [(i, r) for i, r in parsed if body.results[i].jobId in mine]
+        async with runtime.db.write() as conn:
+            stored = await queue.complete_many(
+                conn,
+                [(body.results[i].jobId, body.results[i].leaseOwner, r) for i, r in ours],
+                utcnow(),
+                runtime.metrics,
+            )
+            completions = [(i, c) for (i, _), c in zip(ours, stored, strict=True)]
+            for index, _ in parsed:
+                if body.results[index].jobId not in mine:
+                    # Not a job of this key's location, or already gone (completed by another).
+                    completions.append(
+                        (index, await _done_or_fenced(conn, body.results[index].jobId))
+                    )
+    signals = runtime.signals
+    for index, completion in completions:
+        statuses[index]["status"] = completion.outcome
+        if completion.result_id and completion.outcome != "fenced":
+            statuses[index]["resultId"] = completion.result_id
+        if completion.session_ended and completion.session_id:
+            signals.session_finished(completion.session_id)
+        if completion.retry_location:
+            signals.work_queued(completion.retry_location)
+    counts: dict[str, int] = {}
+    for status in statuses:
+        counts[status["status"]] = counts.get(status["status"], 0) + 1
+    log.info("results received", location=location, agent=body.agentId, **counts)
+    return {"results": statuses}
+
+
+async def _done_or_fenced(conn: AsyncConnection, job_id: str) -> queue.Completion:
+    seen = await conn.scalar(sa.select(check_results.c.id).where(check_results.c.job_id == job_id))
+    return queue.Completion("duplicate", result_id=seen) if seen else queue.Completion("fenced")
+
+
+async def heartbeat(runtime: Runtime, location: str, body: HeartbeatBody) -> dict[str, Any]:
+    now = utcnow()
+    async with runtime.db.write() as conn:
+        await conn.execute(
+            upsert(
+                conn, agents, index_elements=["location", "id"], update_columns=["last_seen_at"]
+            ),
+            {"location": location, "id": body.agentId, "started_at": now, "last_seen_at": now},
+        )
+        await conn.execute(
+            locations.update().where(locations.c.slug == location).values(last_seen_at=now)
+        )
+        count = (await agent_counts(conn, [location], now)).get(location, 0)
+    return {
+        "location": location,
+        "agentId": body.agentId,
+        "lastSeen": iso(now),
+        "agentCount": count,
+        "serverTime": iso(now),
+    }

@@ -1,0 +1,130 @@
+"""`/v1/check-groups`: Checkly's check groups API."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import JSONResponse
+
+from vantage.accounts.auth import CurrentAccount
+from vantage.api.common import content_range, errors, json_body, page_links
+from vantage.groups import service
+from vantage.runtime import Runtime, get_runtime
+
+router = APIRouter(tags=["Check groups"], responses=errors(401))
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+Limit = Annotated[int, Query(ge=1, le=100)]
+Page = Annotated[int, Query(ge=1)]
+
+
+def _page_headers(
+    request: Request, page: int, limit: int, count: int, total: int
+) -> dict[str, str]:
+    return {
+        "Content-Range": content_range((page - 1) * limit, count, total),
+        "Link": page_links(request, page, limit, total),
+    }
+
+
+@router.get("/v1/check-groups", summary="List all check groups", responses=errors(400))
+async def list_groups(
+    request: Request,
+    account: CurrentAccount,
+    runtime: RuntimeDep,
+    limit: Limit = 10,
+    page: Page = 1,
+    tag: Annotated[list[str] | None, Query()] = None,
+    name: Annotated[str | None, Query()] = None,
+) -> JSONResponse:
+    tags = [*(tag or ()), *request.query_params.getlist("tag[]")]
+    async with runtime.db.read() as conn:
+        items, total = await service.list_page(
+            conn, account.id, tags=tags, name=name, limit=limit, page=page
+        )
+    return JSONResponse(
+        [item.wire() for item in items],
+        headers=_page_headers(request, page, limit, len(items), total),
+    )
+
+
+@router.post(
+    "/v1/check-groups", status_code=201, summary="Create a check group", responses=errors(400)
+)
+async def create_group(
+    request: Request, account: CurrentAccount, runtime: RuntimeDep
+) -> JSONResponse:
+    payload = await json_body(request)
+    async with runtime.db.write() as conn:
+        group = await service.create(conn, account.id, payload)
+    return JSONResponse(group.wire(), status_code=201)
+
+
+@router.get("/v1/check-groups/{group_id}", summary="Retrieve a check group", responses=errors(404))
+async def get_group(group_id: int, account: CurrentAccount, runtime: RuntimeDep) -> JSONResponse:
+    async with runtime.db.read() as conn:
+        group = await service.get(conn, account.id, group_id)
+    return JSONResponse(group.wire())
+
+
+@router.put(
+    "/v1/check-groups/{group_id}", summary="Update a check group", responses=errors(400, 404)
+)
+async def update_group(
+    group_id: int, request: Request, account: CurrentAccount, runtime: RuntimeDep
+) -> JSONResponse:
+    payload = await json_body(request)
+    async with runtime.db.write() as conn:
+        group = await service.update(conn, account.id, group_id, payload)
+    # activation, locations and retries of the group's checks may have changed
+    runtime.signals.schedule_changed.set()
+    return JSONResponse(group.wire())
+
+
+@router.delete(
+    "/v1/check-groups/{group_id}",
+    status_code=204,
+    summary="Delete a check group (refused while it has checks)",
+    responses=errors(404, 409),
+)
+async def delete_group(group_id: int, account: CurrentAccount, runtime: RuntimeDep) -> Response:
+    async with runtime.db.write() as conn:
+        await service.delete(conn, account.id, group_id)
+    return Response(status_code=204)
+
+
+@router.get(
+    "/v1/check-groups/{group_id}/checks",
+    summary="List the checks of a group, with the group's settings applied",
+    responses=errors(400, 404),
+)
+async def list_group_checks(
+    group_id: int,
+    request: Request,
+    account: CurrentAccount,
+    runtime: RuntimeDep,
+    limit: Limit = 10,
+    page: Page = 1,
+) -> JSONResponse:
+    async with runtime.db.read() as conn:
+        items, total = await service.list_checks_page(
+            conn, account.id, group_id, limit=limit, page=page
+        )
+    return JSONResponse(
+        [item.wire() for item in items],
+        headers=_page_headers(request, page, limit, len(items), total),
+    )
+
+
+@router.get(
+    "/v1/check-groups/{group_id}/checks/{check_id}",
+    summary="Retrieve a check of a group, with the group's settings applied",
+    responses=errors(404),
+)
+async def get_group_check(
+    group_id: int, check_id: str, account: CurrentAccount, runtime: RuntimeDep
+) -> JSONResponse:
+    async with runtime.db.read() as conn:
+        check = await service.get_check(conn, account.id, group_id, check_id)
+    return JSONResponse(check.wire())

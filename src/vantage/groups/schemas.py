@@ -1,0 +1,82 @@
+"""Check groups as Checkly's JSON: the CheckGroup fields, defaults and limits (reference §5.5).
+
+As for checks, `model_dump(mode="json")` of a validated model is what is stored as the group's
+config and returned, so defaults show exactly as Checkly shows them.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Final, Literal
+
+from pydantic import Field, field_validator
+
+from vantage.checks.schemas import (
+    AlertChannelSubscription,
+    AlertSettings,
+    ApiAssertion,
+    KeyValue,
+    RetryStrategy,
+    Wire,
+)
+
+FALLBACK: Final = "FALLBACK"
+READ_ONLY_FIELDS = ("id", "created_at", "updated_at", "createdAt", "updatedAt")
+
+
+class GroupBasicAuth(Wire):
+    # Checkly's clients send `{"username": "", "password": ""}` (or `{}`) for "no basic auth".
+    username: str = ""
+    password: str = ""
+
+
+class ApiCheckDefaults(Wire):
+    url: Annotated[str, Field(max_length=2048)] = ""
+    headers: list[KeyValue] = Field(default_factory=list)
+    queryParameters: list[KeyValue] = Field(default_factory=list)
+    assertions: list[ApiAssertion] = Field(default_factory=list)
+    basicAuth: GroupBasicAuth | None = None
+
+
+class EnvironmentVariable(Wire):
+    key: Annotated[str, Field(min_length=1)]
+    value: str | None = None
+    locked: bool = False
+    secret: bool = False
+
+
+class CheckGroup(Wire):
+    name: Annotated[str, Field(min_length=1, max_length=500)]
+    activated: bool
+    muted: bool = False
+    tags: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(default_factory=list)
+    locations: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(
+        default_factory=list
+    )
+    privateLocations: list[str] | None = None
+    concurrency: Annotated[int, Field(ge=1)] = 3
+    apiCheckDefaults: ApiCheckDefaults = Field(default_factory=ApiCheckDefaults)
+    browserCheckDefaults: dict[str, Any] = Field(default_factory=dict)
+    environmentVariables: Annotated[list[EnvironmentVariable], Field(max_length=200)] = Field(
+        default_factory=list
+    )
+    doubleCheck: bool = True
+    useGlobalAlertSettings: bool = True
+    alertSettings: AlertSettings = Field(default_factory=AlertSettings)
+    alertChannelSubscriptions: list[AlertChannelSubscription] = Field(default_factory=list)
+    setupSnippetId: int | None = None
+    tearDownSnippetId: int | None = None
+    localSetupScript: str | None = None
+    localTearDownScript: str | None = None
+    runtimeId: str | None = None
+    # "FALLBACK": the group's checks keep their own retry strategy; an object: the group's
+    # strategy replaces theirs; null: the group's checks are not retried.
+    retryStrategy: RetryStrategy | Literal["FALLBACK"] | None = FALLBACK
+    runParallel: bool = False
+
+    @field_validator("retryStrategy", mode="before")
+    @classmethod
+    def _fallback_object(cls, value: Any) -> Any:
+        # `{"type": "FALLBACK"}` is read as the string form.
+        if isinstance(value, dict) and value.get("type") == FALLBACK:
+            return FALLBACK
+        return value

@@ -1,0 +1,95 @@
+"""`vantage locations`: the operator creates locations and agent keys from the command line."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+import sqlalchemy as sa
+
+from vantage.accounts.keys import hash_key
+from vantage.db.engine import Database
+from vantage.db.tables import agent_keys, locations
+
+pytestmark = pytest.mark.e2e
+
+
+def vantage(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "vantage", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+async def stored_keys(database_url: str) -> list[tuple[str, str]]:
+    db = Database(database_url, pool_size=1)
+    try:
+        async with db.read() as conn:
+            rows = await conn.execute(sa.select(agent_keys.c.location, agent_keys.c.key_hash))
+            return [(r.location, r.key_hash) for r in rows]
+    finally:
+        await db.dispose()
+
+
+async def test_create_prints_the_locations_agent_key_once_and_stores_only_its_hash(
+    database_url: str,
+) -> None:
+    done = vantage(
+        "locations", "create", "office-berlin", "--name", "Office Berlin", "--json",
+        "--database-url", database_url,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    printed = json.loads(done.stdout)
+    assert printed["slug"] == "office-berlin"
+    assert printed["agentKey"].startswith("vtg_agent_")
+    assert await stored_keys(database_url) == [("office-berlin", hash_key(printed["agentKey"]))]
+
+    db = Database(database_url, pool_size=1)
+    try:
+        async with db.read() as conn:
+            row = (await conn.execute(sa.select(locations))).one()
+    finally:
+        await db.dispose()
+    assert (row.slug, row.name, row.account_id) == ("office-berlin", "Office Berlin", None)
+
+    listed = vantage("locations", "list", "--json", "--database-url", database_url)
+    assert json.loads(listed.stdout) == [{"region": "office-berlin", "name": "Office Berlin"}]
+
+
+async def test_key_adds_another_key_to_an_existing_location(database_url: str) -> None:
+    first = vantage("locations", "create", "edge", "--name", "Edge", "--database-url", database_url)
+    assert first.returncode == 0, first.stderr
+    assert "vtg_agent_" in first.stdout
+    assert "shown only once" in first.stderr
+    second = vantage("locations", "key", "edge", "--json", "--database-url", database_url)
+    assert second.returncode == 0, second.stderr
+    key = json.loads(second.stdout)["agentKey"]
+    stored = await stored_keys(database_url)
+    assert len(stored) == 2
+    assert ("edge", hash_key(key)) in stored
+
+
+async def test_a_taken_slug_a_bad_slug_and_an_unknown_location_are_one_line_errors(
+    database_url: str,
+) -> None:
+    assert (
+        vantage(
+            "locations", "create", "edge", "--name", "Edge", "--database-url", database_url
+        ).returncode
+        == 0
+    )
+    for args, message in [
+        (("create", "edge", "--name", "Again"), "already exists"),
+        (("create", "Not_A_Slug", "--name", "x"), "not a valid location slug"),
+        (("key", "nowhere"), "No location 'nowhere'"),
+    ]:
+        done = vantage("locations", *args, "--database-url", database_url)
+        assert done.returncode == 1, (args, done.stdout, done.stderr)
+        assert done.stderr.startswith("error: "), done.stderr
+        assert message in done.stderr
+        assert len(done.stderr.strip().splitlines()) == 1
