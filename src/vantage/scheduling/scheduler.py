@@ -1,9 +1,9 @@
 """The scheduler: starts a check session for every activated check whose time has come.
 
 `run_once()` does one pass (tests call it); `run_forever()` repeats it, sleeping until the next due
-check or until a check is created or edited. Each due check is claimed by moving its `next_run_at`
-forward with a compare-and-set, so several schedulers (server replicas) never start the same run
-twice.
+check or until a check is created or edited. Due checks are claimed with `FOR UPDATE SKIP LOCKED`
+on PostgreSQL (SQLite has a single writer anyway) and their `next_run_at` moved forward in the same
+transaction, so several schedulers (server replicas) never start the same run twice.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import sqlalchemy as sa
 import structlog
 
 from vantage.checks.scheduling import next_run_after
+from vantage.db.dialect import claim_subquery
 from vantage.db.tables import checks
 from vantage.groups import repository as groups_repository
 from vantage.groups.effective import effective_config, is_runnable
@@ -42,36 +43,36 @@ class Scheduler:
         settings = self.runtime.settings
         plans: list[SessionPlan] = []
         async with self.runtime.db.write() as conn:
+            # Rows another replica's scheduler holds are skipped (PostgreSQL); on SQLite this
+            # transaction is the only writer. Either way the due rows are this pass's alone.
             due = (
                 await conn.execute(
-                    sa.select(
-                        checks.c.id,
-                        checks.c.account_id,
-                        checks.c.check_type,
-                        checks.c.name,
-                        checks.c.group_id,
-                        checks.c.config,
-                        checks.c.interval_seconds,
-                        checks.c.next_run_at,
+                    claim_subquery(
+                        conn,
+                        sa.select(
+                            checks.c.id,
+                            checks.c.account_id,
+                            checks.c.check_type,
+                            checks.c.name,
+                            checks.c.group_id,
+                            checks.c.config,
+                            checks.c.interval_seconds,
+                            checks.c.next_run_at,
+                        )
+                        .where(checks.c.activated.is_(True), checks.c.next_run_at <= now)
+                        .order_by(checks.c.next_run_at)
+                        .limit(BATCH),
                     )
-                    .where(checks.c.activated.is_(True), checks.c.next_run_at <= now)
-                    .order_by(checks.c.next_run_at)
-                    .limit(BATCH)
                 )
             ).all()
             # The due checks' groups, in one query: a check runs as its group makes it.
             groups = await groups_repository.configs_by_id(
                 conn, {row.group_id for row in due if row.group_id is not None}
             )
+            advances = []
             for row in due:
                 following = next_run_after(row.next_run_at, row.interval_seconds, now)
-                claimed = await conn.execute(
-                    checks.update()
-                    .where(checks.c.id == row.id, checks.c.next_run_at == row.next_run_at)
-                    .values(next_run_at=following)
-                )
-                if claimed.rowcount != 1:
-                    continue  # another scheduler got there first
+                advances.append({"b_id": row.id, "b_next": following})
                 self.lag_seconds = max(0.0, (now - row.next_run_at).total_seconds())
                 group = None if row.group_id is None else groups.get(row.group_id)
                 if not is_runnable(row.config, group):
@@ -85,6 +86,13 @@ class Scheduler:
                         default_location=settings.default_location,
                         deadline_slack_seconds=settings.session_deadline_slack_seconds,
                     )
+                )
+            if advances:
+                await conn.execute(
+                    checks.update()
+                    .where(checks.c.id == sa.bindparam("b_id"))
+                    .values(next_run_at=sa.bindparam("b_next")),
+                    advances,
                 )
             await sessions_repo.insert_plans(conn, plans)
         for location in {loc for plan in plans for loc in plan.locations}:
