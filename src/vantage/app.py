@@ -21,6 +21,7 @@ from vantage.accounts.endpoints import router as accounts_router
 from vantage.agent.local import LocalAgent
 from vantage.agentapi.endpoints import router as agent_api_router
 from vantage.checks.endpoints import router as checks_router
+from vantage.compat.endpoints import router as compat_router
 from vantage.config import LOCAL_LOCATION, Settings
 from vantage.db.engine import Database
 from vantage.db.migrate import upgrade
@@ -110,6 +111,7 @@ def create_app(settings: Settings, *, background: bool = True) -> FastAPI:
     for router in (
         accounts_router,
         checks_router,
+        compat_router,
         groups_router,
         sessions_router,
         results_router,

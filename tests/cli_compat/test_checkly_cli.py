@@ -419,3 +419,21 @@ def test_api_get_of_an_unknown_path_exits_1(checkly: ChecklyCli) -> None:
 
     assert result.exit_code == 1, result.describe()
     assert "Endpoint not found." in result.stderr, result.describe()
+
+
+def test_runtimes_lists_the_runtime_vantage_reports(checkly: ChecklyCli) -> None:
+    result = checkly.run("runtimes")
+
+    assert result.exit_code == 0, result.describe()
+    runtimes = json.loads(result.stdout)
+    assert [r["name"] for r in runtimes] == ["2025.04"], result.describe()
+    assert runtimes[0]["stage"] == "CURRENT"
+
+
+def test_checks_get_reads_no_error_groups_and_still_shows_the_check(
+    checkly: ChecklyCli, checks: CheckSet
+) -> None:
+    result = checkly.run("checks", "get", checks.ok["id"])
+
+    assert result.exit_code == 0, result.describe()
+    assert "Failed to get check details" not in result.output, result.describe()
