@@ -29,10 +29,9 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import asyncpg
-import httpx2
 from sqlalchemy.engine import make_url
 
-from benchmarks.harness import free_port, percentile, process, target
+from benchmarks.harness import create_api_checks, free_port, percentile, process, target
 from benchmarks.scheduled_throughput import INTERVAL, read_runs
 
 LOCATIONS = ("bench-a", "bench-b", "bench-c")
@@ -67,34 +66,6 @@ def cli(*args: str) -> dict[str, str]:
     )
     result: dict[str, str] = json.loads(done.stdout)
     return result
-
-
-async def create_checks(url: str, headers: dict[str, str], target_url: str, count: int) -> None:
-    async with httpx2.AsyncClient(base_url=url, headers=headers, timeout=60) as http:
-        sem = asyncio.Semaphore(16)
-
-        async def one(i: int) -> None:
-            async with sem:
-                response = await http.post(
-                    "/v1/checks/api",
-                    json={
-                        "name": f"distributed {i}",
-                        "frequency": 0,
-                        "frequencyOffset": 10,
-                        "locations": list(LOCATIONS),
-                        "runParallel": True,
-                        "request": {
-                            "method": "GET",
-                            "url": f"{target_url}/ok",
-                            "assertions": [
-                                {"source": "STATUS_CODE", "comparison": "EQUALS", "target": "200"}
-                            ],
-                        },
-                    },
-                )
-                response.raise_for_status()
-
-        await asyncio.gather(*(one(i) for i in range(count)))
 
 
 def cpu_seconds(pid: int) -> float:
@@ -139,7 +110,18 @@ def main() -> None:
             "X-Checkly-Account": account["accountId"],
         }
         started = time.monotonic()
-        asyncio.run(create_checks(servers[0][0], headers, target_url, args.checks))
+        asyncio.run(
+            create_api_checks(
+                servers[0][0],
+                headers,
+                target_url,
+                args.checks,
+                frequency=0,
+                frequencyOffset=10,
+                locations=list(LOCATIONS),
+                runParallel=True,
+            )
+        )
         print(f"created {args.checks} checks in {time.monotonic() - started:.1f} s", flush=True)
         agents = []
         for i, slug in enumerate(LOCATIONS):

@@ -71,6 +71,10 @@ class Server:
     api_key: str
     pid: int
 
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.api_key}", "X-Checkly-Account": self.account_id}
+
     def client(self) -> httpx2.Client:
         return httpx2.Client(
             base_url=self.url,
@@ -121,3 +125,33 @@ def percentile(values: list[float], q: float) -> float:
         return float("nan")
     index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
     return ordered[index]
+
+
+async def create_api_checks(
+    url: str, headers: dict[str, str], target_url: str, count: int, **fields: object
+) -> None:
+    """Create `count` API checks of `target_url/ok` through the API, 16 requests at a time."""
+    import asyncio
+
+    async with httpx2.AsyncClient(base_url=url, headers=headers, timeout=60) as http:
+        sem = asyncio.Semaphore(16)
+
+        async def one(i: int) -> None:
+            async with sem:
+                response = await http.post(
+                    "/v1/checks/api",
+                    json={
+                        "name": f"benchmark {i}",
+                        **fields,
+                        "request": {
+                            "method": "GET",
+                            "url": f"{target_url}/ok",
+                            "assertions": [
+                                {"source": "STATUS_CODE", "comparison": "EQUALS", "target": "200"}
+                            ],
+                        },
+                    },
+                )
+                response.raise_for_status()
+
+        await asyncio.gather(*(one(i) for i in range(count)))

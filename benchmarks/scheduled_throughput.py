@@ -21,10 +21,9 @@ from collections import defaultdict
 from datetime import datetime
 from pathlib import Path
 
-import httpx2
 import sqlalchemy as sa
 
-from benchmarks.harness import Server, percentile, server, target
+from benchmarks.harness import Server, create_api_checks, percentile, server, target
 from vantage.db.engine import Database
 from vantage.db.tables import check_results, check_sessions
 
@@ -36,29 +35,9 @@ async def create_checks(vantage: Server, target_url: str, count: int) -> None:
         "Authorization": f"Bearer {vantage.api_key}",
         "X-Checkly-Account": vantage.account_id,
     }
-    async with httpx2.AsyncClient(base_url=vantage.url, headers=headers, timeout=60) as http:
-        sem = asyncio.Semaphore(16)
-
-        async def one(i: int) -> None:
-            async with sem:
-                response = await http.post(
-                    "/v1/checks/api",
-                    json={
-                        "name": f"scheduled {i}",
-                        "frequency": 0,
-                        "frequencyOffset": 10,
-                        "request": {
-                            "method": "GET",
-                            "url": f"{target_url}/ok",
-                            "assertions": [
-                                {"source": "STATUS_CODE", "comparison": "EQUALS", "target": "200"}
-                            ],
-                        },
-                    },
-                )
-                response.raise_for_status()
-
-        await asyncio.gather(*(one(i) for i in range(count)))
+    await create_api_checks(
+        vantage.url, headers, target_url, count, frequency=0, frequencyOffset=10
+    )
 
 
 async def read_runs(

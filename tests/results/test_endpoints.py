@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from tests.support.checks import api_check
 from tests.support.harness import Harness, Persona
+from tests.support.sessions import create, run
 from tests.targets.http_target import HttpTarget
 from vantage.db.tables import check_results
 
@@ -49,27 +50,6 @@ RESULT_KEYS = {
     "grpcCheckResult",
     "sslCheckResult",
 }
-
-
-async def create(persona: Persona, payload: dict[str, Any]) -> str:
-    response = await persona.post("/v1/checks/api", json=payload)
-    assert response.status_code == 201, response.text
-    return str(response.json()["id"])
-
-
-async def run(persona: Persona, check_id: str) -> dict[str, Any]:
-    """Trigger one session of the check and wait until it has finished."""
-    response = await persona.post(
-        "/v2/check-sessions/trigger", json={"target": {"checkId": [check_id]}}
-    )
-    assert response.status_code == 201, response.text
-    session_id = response.json()["sessions"][0]["checkSessionId"]
-    done = await persona.get(
-        f"/v2/check-sessions/{session_id}/completion", params={"maxWaitSeconds": 10}
-    )
-    assert done.status_code == 200, done.text
-    body: dict[str, Any] = done.json()
-    return body
 
 
 def final_id(session: dict[str, Any]) -> str:

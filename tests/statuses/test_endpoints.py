@@ -8,6 +8,8 @@ from typing import Any
 
 from tests.support.checks import api_check
 from tests.support.harness import Persona
+from tests.support.sessions import create
+from tests.support.sessions import run as run_session
 from tests.targets.http_target import HttpTarget
 
 ISO_MS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
@@ -25,26 +27,6 @@ STATUS_KEYS = {
     "created_at",
     "updated_at",
 }
-
-
-async def create(persona: Persona, payload: dict[str, Any]) -> str:
-    response = await persona.post("/v1/checks/api", json=payload)
-    assert response.status_code == 201, response.text
-    return str(response.json()["id"])
-
-
-async def run(persona: Persona, check_id: str) -> dict[str, Any]:
-    response = await persona.post(
-        "/v1/check-sessions/trigger", json={"target": {"checkId": [check_id]}}
-    )
-    assert response.status_code == 201, response.text
-    session_id = response.json()["sessions"][0]["checkSessionId"]
-    done = await persona.get(
-        f"/v1/check-sessions/{session_id}/completion", params={"maxWaitSeconds": 10}
-    )
-    assert done.status_code == 200, done.text
-    body: dict[str, Any] = done.json()
-    return body
 
 
 async def status_of(persona: Persona, check_id: str) -> dict[str, Any]:
@@ -66,7 +48,7 @@ async def test_the_status_follows_a_passing_then_a_failing_run(
     alice: Persona, http_target: HttpTarget
 ) -> None:
     check_id = await create(alice, api_check(f"{http_target.base_url}/ok", name="Flipper"))
-    passed = await run(alice, check_id)
+    passed = await run_v1(alice, check_id)
     assert passed["status"] == "PASSED"
     first_time = passed["results"][0]["responseTime"]
 
@@ -93,7 +75,7 @@ async def test_the_status_follows_a_passing_then_a_failing_run(
             }
         },
     )
-    failed = await run(alice, check_id)
+    failed = await run_v1(alice, check_id)
     assert failed["status"] == "FAILED"
     second_time = failed["results"][0]["responseTime"]
     assert second_time > first_time
@@ -112,7 +94,7 @@ async def test_the_status_follows_a_passing_then_a_failing_run(
         f"/v1/checks/{check_id}",
         json={"request": {"url": f"{http_target.base_url}/ok", "assertions": []}},
     )
-    await run(alice, check_id)
+    await run_v1(alice, check_id)
     recovered = await status_of(alice, check_id)
     assert recovered["hasFailures"] is False
     assert recovered["longestRun"] == second_time
@@ -124,7 +106,7 @@ async def test_a_degraded_run_marks_the_status_degraded(
     check_id = await create(
         alice, api_check(f"{http_target.base_url}/slow?ms=300", degradedResponseTime=100)
     )
-    await run(alice, check_id)
+    await run_v1(alice, check_id)
     status = await status_of(alice, check_id)
     assert status["isDegraded"] is True
     assert status["hasFailures"] is False
@@ -134,8 +116,8 @@ async def test_the_list_shows_every_check_that_ran(alice: Persona, http_target: 
     ok = await create(alice, api_check(f"{http_target.base_url}/ok", name="ok"))
     bad = await create(alice, api_check(f"{http_target.base_url}/status/500", name="bad"))
     await create(alice, api_check(f"{http_target.base_url}/ok", name="never run"))
-    await run(alice, ok)
-    await run(alice, bad)
+    await run_v1(alice, ok)
+    await run_v1(alice, bad)
 
     response = await alice.get("/v1/check-statuses")
     assert response.status_code == 200
@@ -151,3 +133,7 @@ async def test_the_status_of_an_unknown_check_is_a_404(alice: Persona) -> None:
         response = await alice.get(f"/v1/check-statuses/{check_id}")
         assert response.status_code == 404
         assert response.json()["error"] == "Not Found"
+
+
+async def run_v1(persona: Persona, check_id: str) -> dict[str, Any]:
+    return await run_session(persona, check_id, version=1)

@@ -256,14 +256,12 @@ async def run_api_check(
     if body_encoding is not None:
         response["bodyEncoding"] = body_encoding
     detail = _detail(outcomes, _request_detail(spec, secrets), response, None)
-    return ProbeResult(
+    return ProbeResult.judged(
+        verdict,
         check_type=check_type,
         started_at=started_at,
         stopped_at=stopped_at,
         response_time_ms=round(response_time_ms, 3),
-        has_failures=verdict.has_failures,
-        is_degraded=verdict.is_degraded,
-        over_max_response_time=verdict.over_max_response_time,
         detail_key="apiCheckResult",
         detail=detail,
     )
@@ -333,14 +331,12 @@ def _errored(
     detail = _detail(
         _unanswered(assertions, message), _request_detail(spec, secrets), response, message
     )
-    return ProbeResult(
+    return ProbeResult.judged(
+        verdict,
         check_type=check_type,
         started_at=started_at,
         stopped_at=stopped_at,
         response_time_ms=round(response_time_ms, 3),
-        has_failures=verdict.has_failures,
-        is_degraded=verdict.is_degraded,
-        over_max_response_time=verdict.over_max_response_time,
         detail_key="apiCheckResult",
         detail=detail,
         network_error=exc.network,

@@ -30,6 +30,35 @@ class ProbeResult:
     network_error: bool = False
     error: str | None = None
 
+    @classmethod
+    def judged(
+        cls,
+        verdict: Verdict,
+        *,
+        check_type: str,
+        started_at: datetime,
+        stopped_at: datetime,
+        response_time_ms: float,
+        detail_key: str,
+        detail: dict[str, Any],
+        network_error: bool = False,
+        error: str | None = None,
+    ) -> ProbeResult:
+        """The result of a run that `judge` gave `verdict`."""
+        return cls(
+            check_type=check_type,
+            started_at=started_at,
+            stopped_at=stopped_at,
+            response_time_ms=response_time_ms,
+            has_failures=verdict.has_failures,
+            is_degraded=verdict.is_degraded,
+            over_max_response_time=verdict.over_max_response_time,
+            detail_key=detail_key,
+            detail=detail,
+            network_error=network_error,
+            error=error,
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class Verdict:

@@ -138,14 +138,12 @@ async def run_tcp_check(check: Mapping[str, Any], *, timeout_s: float | None = N
         "assertions": records,
         "requestError": exchange.error,
     }
-    return ProbeResult(
+    return ProbeResult.judged(
+        verdict,
         check_type="TCP",
         started_at=started_at,
         stopped_at=datetime.now(UTC),
         response_time_ms=total_ms,
-        has_failures=verdict.has_failures,
-        is_degraded=verdict.is_degraded,
-        over_max_response_time=verdict.over_max_response_time,
         detail_key="tcpCheckResult",
         detail=detail,
         network_error=network_error,
