@@ -19,7 +19,6 @@ from vantage.db.dialect import claim_subquery
 from vantage.db.tables import jobs
 from vantage.metrics import Metrics
 from vantage.probes.result import ProbeResult
-from vantage.probes.runner import run_timeout_seconds
 from vantage.queue.completion import Completion, Submission, complete_batch
 
 __all__ = ["Completion", "Job", "Submission", "claim", "complete", "complete_many", "next_due"]
@@ -107,10 +106,6 @@ async def claim(
         )
         for r in rows
     ]
-
-
-def lease_seconds_for(config: dict[str, Any], base: float) -> float:
-    return max(base, run_timeout_seconds(str(config["checkType"]), config) + 15)
 
 
 async def next_due(conn: AsyncConnection, location: str) -> datetime | None:
