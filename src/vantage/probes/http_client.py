@@ -409,6 +409,7 @@ class RawHttpProbe:
             state.phase = "connect"
             await conn.connect(addr)
             timings.connect = _perf()
+            timings.tcp_rtt = conn.handshake_rtt()
             if target.tls:
                 state.phase = "secureConnect"
                 timings.tls = True

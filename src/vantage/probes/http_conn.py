@@ -26,6 +26,12 @@ SO_TIMESTAMPNS: int | None = getattr(
 _TIMESPEC = struct.Struct("@qq")
 _ANC_SIZE = socket.CMSG_SPACE(_TIMESPEC.size)
 _RECV_SIZE = 65536
+# Linux `struct tcp_info`: tcpi_rtt (microseconds) and tcpi_total_retrans are u32 at these offsets.
+_TCP_INFO = getattr(socket, "TCP_INFO", 11)
+_TCP_INFO_SIZE = 104
+_TCPI_RTT = 68
+_TCPI_TOTAL_RETRANS = 100
+_U32 = struct.Struct("=I")
 
 _perf = time.perf_counter
 
@@ -107,6 +113,21 @@ class Conn:
                 raise OSError(rc, errno.errorcode.get(rc, str(rc)))
         except OSError as exc:
             raise http_errors.connect_error(addr, exc) from None
+
+    def handshake_rtt(self) -> float | None:
+        """The kernel's round-trip time of the TCP handshake, in seconds, or None when it has no
+        trustworthy one (not Linux, or the SYN was retransmitted)."""
+        try:
+            info = self.sock.getsockopt(socket.IPPROTO_TCP, _TCP_INFO, _TCP_INFO_SIZE)
+        except (OSError, AttributeError):
+            return None
+        if len(info) < _TCP_INFO_SIZE:
+            return None
+        rtt_us = _U32.unpack_from(info, _TCPI_RTT)[0]
+        retransmitted = _U32.unpack_from(info, _TCPI_TOTAL_RETRANS)[0]
+        if rtt_us == 0 or retransmitted:
+            return None
+        return float(rtt_us) / 1e6
 
     # -- raw socket -----------------------------------------------------------------------------
 
