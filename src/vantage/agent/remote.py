@@ -34,6 +34,8 @@ from vantage.probes.runner import run_check
 log = structlog.get_logger("vantage.agent")
 
 MAX_BATCH = 100
+# How long a busy agent gathers free slots before a lease call, and results before an upload.
+GATHER_SECONDS = 0.02
 MIN_BACKOFF = 0.5
 MAX_BACKOFF = 5.0
 EXIT_REJECTED = 2
@@ -112,11 +114,20 @@ class RemoteAgent:
     # Leasing and running.
 
     async def _take_slots(self) -> int:
+        """Free run slots to lease for: at least one. When only a few are free, wait a moment
+        for more, so a busy agent makes one lease call for many jobs instead of one per job."""
         await self._slots.acquire()
         taken = 1
-        while taken < MAX_BATCH and not self._slots.locked():
-            await self._slots.acquire()  # free: returns at once
-            taken += 1
+        want = min(MAX_BATCH, max(1, self.options.concurrency // 2))
+        deadline = time.monotonic() + GATHER_SECONDS
+        while taken < MAX_BATCH:
+            if not self._slots.locked():
+                await self._slots.acquire()  # free: returns at once
+                taken += 1
+                continue
+            if taken >= want or time.monotonic() >= deadline:
+                break
+            await asyncio.sleep(GATHER_SECONDS / 4)
         return taken
 
     async def _lease_forever(self) -> None:
@@ -241,14 +252,24 @@ class RemoteAgent:
         if first is None:
             return batch, True
         batch.append(first)
-        ending = False
-        while not self._done.empty() and len(batch) < MAX_BATCH:
-            item = self._done.get_nowait()
+        # Results finishing together go in one upload: wait a moment for the rest of a wave.
+        deadline = time.monotonic() + GATHER_SECONDS
+        while len(batch) < MAX_BATCH:
+            if self._done.empty():
+                left = deadline - time.monotonic()
+                if left <= 0 or self._stop.is_set():
+                    break
+                try:
+                    async with asyncio.timeout(left):
+                        item = await self._done.get()
+                except TimeoutError:
+                    break
+            else:
+                item = self._done.get_nowait()
             if item is None:
-                ending = True
-                break
+                return batch, True
             batch.append(item)
-        return batch, ending
+        return batch, False
 
     async def _deliver_forever(self) -> None:
         ending = False
