@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Any
 
 import structlog
@@ -16,6 +16,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from vantage.accounts.endpoints import router as accounts_router
 from vantage.agent.local import LocalAgent
@@ -121,7 +122,7 @@ def create_app(settings: Settings, *, background: bool = True) -> FastAPI:
     ):
         app.include_router(router)
     _install_error_handlers(app)
-    app.middleware("http")(_log_requests)
+    app.add_middleware(RequestLog)
 
     @app.get("/metrics", include_in_schema=False)
     async def metrics(request: Request) -> Response:
@@ -190,16 +191,33 @@ def _install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(error_body(500, "An internal server error occurred"), status_code=500)
 
 
-async def _log_requests(
-    request: Request, call_next: Callable[[Request], Awaitable[Response]]
-) -> Any:
-    start = time.perf_counter()
-    response = await call_next(request)
-    log.info(
-        "request",
-        method=request.method,
-        path=request.url.path,
-        status=response.status_code,
-        ms=round((time.perf_counter() - start) * 1000, 1),
-    )
-    return response
+class RequestLog:
+    """One log line per request. A plain ASGI middleware: Starlette's `BaseHTTPMiddleware` would
+    hide a client's disconnect from the endpoints, and the agents' long-polls need to see it."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        status = 500
+
+        async def sending(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        finally:
+            log.info(
+                "request",
+                method=scope["method"],
+                path=scope["path"],
+                status=status,
+                ms=round((time.perf_counter() - start) * 1000, 1),
+            )

@@ -12,7 +12,6 @@ keep a periodic fallback read; see `Runtime.recheck_seconds`.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import uuid
 from typing import Any
@@ -84,8 +83,9 @@ class PgEventBus:
                     conn.add_termination_listener(lambda _c, ended=closed: ended.set())
                     await closed.wait()
                 finally:
-                    with contextlib.suppress(Exception):
-                        await conn.close()
+                    # Abrupt on purpose: a LISTEN connection has nothing to finish, and a close
+                    # awaited during cancellation can be cut off half-way.
+                    conn.terminate()
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -94,19 +94,23 @@ class PgEventBus:
 
     async def _send_forever(self) -> None:
         conn: Any = None
-        while True:
-            first = await self._outbox.get()
-            batch = [first]
-            while not self._outbox.empty() and len(batch) < MAX_IDS_PER_NOTIFY:
-                batch.append(self._outbox.get_nowait())
-            payload = json.dumps({"r": self.replica, "e": list(dict.fromkeys(batch))})
-            try:
-                if conn is None or conn.is_closed():
-                    conn = await asyncpg.connect(self.dsn)
-                await conn.execute("SELECT pg_notify($1, $2)", CHANNEL, payload)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                # Best effort: the waiters' periodic fallback covers a lost notification.
-                log.exception("replica event not sent", events=len(batch))
-                conn = None
+        try:
+            while True:
+                first = await self._outbox.get()
+                batch = [first]
+                while not self._outbox.empty() and len(batch) < MAX_IDS_PER_NOTIFY:
+                    batch.append(self._outbox.get_nowait())
+                payload = json.dumps({"r": self.replica, "e": list(dict.fromkeys(batch))})
+                try:
+                    if conn is None or conn.is_closed():
+                        conn = await asyncpg.connect(self.dsn)
+                    await conn.execute("SELECT pg_notify($1, $2)", CHANNEL, payload)
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    # Best effort: the waiters' periodic fallback covers a lost notification.
+                    log.exception("replica event not sent", events=len(batch))
+                    conn = None
+        finally:
+            if conn is not None:
+                conn.terminate()

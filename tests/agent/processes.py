@@ -11,7 +11,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +47,9 @@ class Server:
     port: int
     log: Path
     process: subprocess.Popen[bytes] | None = None
+    # The embedded agent (location `local`) runs only when asked; extra VANTAGE_* settings.
+    local_agent: bool = False
+    env: dict[str, str] = field(default_factory=dict)
 
     @property
     def url(self) -> str:
@@ -60,7 +63,7 @@ class Server:
                 "-m",
                 "vantage",
                 "server",
-                "--no-local-agent",
+                *([] if self.local_agent else ["--no-local-agent"]),
                 "--port",
                 str(self.port),
                 "--database-url",
@@ -70,7 +73,8 @@ class Server:
             ],  # fmt: skip
             stdout=handle,
             stderr=subprocess.STDOUT,
-            env=_env(),
+            # No scheduled run may land in the middle of a test's exact counts, unless asked.
+            env={**_env(), "VANTAGE_SCHEDULER": "false", **self.env},
         )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -87,6 +91,15 @@ class Server:
             self.process.send_signal(signal.SIGKILL)
             self.process.wait(10)
 
+    def pause(self) -> None:
+        """SIGSTOP: the server keeps its sockets but answers nothing until `resume`."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGCONT)
+
 
 @dataclass
 class AgentProcess:
@@ -100,6 +113,31 @@ class AgentProcess:
 
     def output(self) -> str:
         return self.log.read_text()
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(10)
+
+    def pause(self) -> None:
+        self.process.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        self.process.send_signal(signal.SIGCONT)
+
+    def events(self) -> list[dict[str, Any]]:
+        return log_events(self.output())
+
+    def agent_id(self, timeout: float = 15) -> str:
+        """The id it leases under, from its `agent started` line."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for event in self.events():
+                if event.get("event") == "agent started":
+                    return str(event["agent"])
+            assert self.process.poll() is None, self.output()
+            time.sleep(0.05)
+        raise AssertionError(f"agent did not start:\n{self.output()}")
 
 
 @contextmanager
@@ -150,3 +188,35 @@ def running_agent(
 
 def log_events(text: str) -> list[dict[str, Any]]:
     return [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+
+
+def spawn_agent(
+    server_url: str, location: str, key: str, outbox: Path, tmp: Path, *extra: str
+) -> AgentProcess:
+    """A `vantage agent` for any server URL (a replica, or a proxy in front of one); the caller
+    kills it (`AgentProcess.kill`)."""
+    log = tmp / f"agent-{location}-{time.monotonic_ns()}.log"
+    with open(log, "wb") as stderr:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "vantage",
+                "agent",
+                "--server",
+                server_url,
+                "--location",
+                location,
+                "--key",
+                key,
+                "--outbox",
+                str(outbox),
+                "--log-format",
+                "json",
+                *extra,
+            ],  # fmt: skip
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+            env=_env(),
+        )
+    return AgentProcess(process, log)
