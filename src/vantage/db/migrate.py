@@ -20,9 +20,17 @@ def alembic_config(connection: sa.Connection | None = None) -> Config:
     return config
 
 
+# Any constant: replicas starting together take turns on it instead of migrating at once.
+MIGRATION_LOCK = 0x76616E74
+
+
 async def upgrade(db: Database, revision: str = "head") -> None:
-    # The migration runs in the write transaction so SQLite's writer lock is taken first.
+    # The migration runs in the write transaction so SQLite's writer lock is taken first; on
+    # PostgreSQL a transaction-scoped advisory lock does the same for replicas starting together.
     async with db.write() as conn:
+        if not db.is_sqlite:
+            lock = sa.text("SELECT pg_advisory_xact_lock(:key)")
+            await conn.execute(lock, {"key": MIGRATION_LOCK})
         await conn.run_sync(lambda sync: command.upgrade(alembic_config(sync), revision))
 
 
