@@ -59,8 +59,7 @@ def _background(runtime: Runtime) -> dict[str, Callable[[], Coroutine[Any, Any, 
         "reaper": Reaper(runtime).run_forever,
     }
     if settings.scheduler:
-        runtime.scheduler = Scheduler(runtime)
-        loops["scheduler"] = runtime.scheduler.run_forever
+        loops["scheduler"] = Scheduler(runtime).run_forever
     if settings.local_agent:
         agent = LocalAgent(
             runtime, location=LOCAL_LOCATION, concurrency=settings.local_agent_concurrency
@@ -177,8 +176,6 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
         message = exc.detail if isinstance(exc.detail, str) else "Error"
-        if exc.status_code == 404 and message == "Not Found":
-            message = "Not Found"
         return JSONResponse(
             error_body(exc.status_code, message),
             status_code=exc.status_code,

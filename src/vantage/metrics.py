@@ -15,6 +15,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from vantage.db.tables import jobs, locations
+from vantage.locations.service import agent_counts
 
 if TYPE_CHECKING:
     from vantage.probes.result import ProbeResult
@@ -107,8 +108,6 @@ class Metrics:
             self.queue_depth.labels(location).set(depth)
             if oldest is not None:
                 self.queue_oldest.labels(location).set(max(0.0, (now - oldest).total_seconds()))
-        from vantage.locations.service import agent_counts
-
         slugs = list(await conn.scalars(sa.select(locations.c.slug)))
         counts = await agent_counts(conn, slugs, now)
         self.agents.clear()

@@ -7,13 +7,16 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 from fastapi import Request
 
 from vantage.config import Settings
 from vantage.db.engine import Database
 from vantage.metrics import Metrics
+
+if TYPE_CHECKING:
+    from vantage.queue.completion import Completion
 
 
 class Signals:
@@ -53,6 +56,13 @@ class Signals:
                 if not waiters:
                     del self._session_waiters[session_id]
 
+    def result_stored(self, completion: Completion) -> None:
+        """Wake who waits on what a stored result changed: its session, or its retry's location."""
+        if completion.session_ended and completion.session_id:
+            self.session_finished(completion.session_id)
+        if completion.retry_location:
+            self.work_queued(completion.retry_location)
+
     def work_queued(self, location: str, *, remote: bool = False) -> None:
         self._work[location].set()
         if self.broadcast is not None and not remote:
@@ -68,7 +78,6 @@ class Runtime:
     db: Database
     signals: Signals = field(default_factory=Signals)
     metrics: Metrics = field(default_factory=Metrics)
-    scheduler: Any = None
     # With several replicas, waiters also re-read the database this often, in case a
     # notification from another replica was lost; None when this process sees every change.
     recheck_seconds: float | None = None

@@ -142,8 +142,5 @@ class LocalAgent:
             log.error("results dropped after retries", batch=len(batch))
             return
         for completion in completions:
-            if completion.session_ended and completion.session_id:
-                signals.session_finished(completion.session_id)
-            if completion.retry_location:
-                signals.work_queued(completion.retry_location)
+            signals.result_stored(completion)
         log.debug("results stored", count=len(batch), location=self.location)

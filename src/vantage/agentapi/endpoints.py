@@ -3,9 +3,6 @@ agent key works for its own location only, and only here."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
@@ -33,37 +30,9 @@ RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 async def lease(request: Request, agent: CurrentAgent, runtime: RuntimeDep) -> JSONResponse:
     body = parse(LeaseBody, await json_body(request))
     agent.check_location(body.location)
-    async with _hang_up_watch(request) as disconnected:
-        grant = await service.lease(runtime, agent.location, body, disconnected=disconnected)
+    # The request log is a plain ASGI middleware, so a hang-up reaches is_disconnected().
+    grant = await service.lease(runtime, agent.location, body, disconnected=request.is_disconnected)
     return JSONResponse(grant.wire())
-
-
-@contextlib.asynccontextmanager
-async def _hang_up_watch(request: Request) -> AsyncIterator[Callable[[], Awaitable[bool]]]:
-    """Whether the agent hung up on its long-poll, so jobs claimed for it go back at once.
-
-    Not `Request.is_disconnected()`: behind a `BaseHTTPMiddleware` (the app's request log) it
-    never reports a disconnect, because it polls `receive()` under an already-cancelled scope and
-    the middleware's receive wrapper loses the message to that cancellation. Once the body is read,
-    the next ASGI message is `http.disconnect`; a task waiting for it sees the hang-up.
-    """
-
-    async def next_message() -> str:
-        message = await request.receive()
-        return str(message.get("type"))
-
-    watcher = asyncio.create_task(next_message())
-
-    async def disconnected() -> bool:
-        if not watcher.done() or watcher.cancelled() or watcher.exception() is not None:
-            return False
-        return watcher.result() == "http.disconnect"
-
-    try:
-        yield disconnected
-    finally:
-        watcher.cancel()
-        await asyncio.gather(watcher, return_exceptions=True)
 
 
 @router.post("/leases/extend", summary="Extend leases held for long runs")

@@ -318,10 +318,7 @@ async def submit(runtime: Runtime, location: str, body: ResultsBody) -> dict[str
         statuses[index]["status"] = completion.outcome
         if completion.result_id and completion.outcome != "fenced":
             statuses[index]["resultId"] = completion.result_id
-        if completion.session_ended and completion.session_id:
-            signals.session_finished(completion.session_id)
-        if completion.retry_location:
-            signals.work_queued(completion.retry_location)
+        signals.result_stored(completion)
     counts: dict[str, int] = {}
     for status in statuses:
         counts[status["status"]] = counts.get(status["status"], 0) + 1

@@ -142,12 +142,13 @@ async def get(conn: AsyncConnection, account_id: str, check_id: str) -> StoredCh
     return stored_check(row)
 
 
-def _merge(current: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
-    # PUT takes partial bodies (Checkly's update schemas have no required fields); `request` is
-    # merged key by key so `{"request": {"url": ...}}` keeps the method and assertions.
+def merge_partial(current: dict[str, Any], changes: dict[str, Any], nested: str) -> dict[str, Any]:
+    """Apply a partial PUT body (Checkly's update schemas have no required fields). The object
+    under `nested` is merged key by key, so `{"request": {"url": ...}}` keeps the method."""
     merged = {**current, **changes}
-    if isinstance(changes.get("request"), dict) and isinstance(current.get("request"), dict):
-        merged["request"] = {**current["request"], **changes["request"]}
+    old, new = current.get(nested), changes.get(nested)
+    if isinstance(old, dict) and isinstance(new, dict):
+        merged[nested] = {**old, **new}
     return merged
 
 
@@ -167,7 +168,7 @@ async def update(
         raise BadRequest('"value" must be of type object', keys=["value"])
     if "checkType" in payload and payload["checkType"] != current.check_type:
         raise BadRequest('"checkType" cannot be changed', keys=["checkType"])
-    config = validate(current.check_type, _merge(current.config, payload))
+    config = validate(current.check_type, merge_partial(current.config, payload, "request"))
     await check_locations(conn, config, account_id)
     await _check_group(conn, account_id, config)
     now = utcnow()

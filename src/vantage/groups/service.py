@@ -101,22 +101,13 @@ async def get(conn: AsyncConnection, account_id: str, group_id: int) -> StoredGr
     return _stored(row)
 
 
-def _merge(current: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
-    # PUT takes partial bodies, as for checks; `apiCheckDefaults` is merged key by key.
-    merged = {**current, **changes}
-    old, new = current.get("apiCheckDefaults"), changes.get("apiCheckDefaults")
-    if isinstance(old, dict) and isinstance(new, dict):
-        merged["apiCheckDefaults"] = {**old, **new}
-    return merged
-
-
 async def update(
     conn: AsyncConnection, account_id: str, group_id: int, payload: Any
 ) -> StoredGroup:
     current = await get(conn, account_id, group_id)
     if not isinstance(payload, dict):
         raise BadRequest('"value" must be of type object', keys=["value"])
-    config = validate(_merge(current.config, payload))
+    config = validate(checks_service.merge_partial(current.config, payload, "apiCheckDefaults"))
     await checks_service.check_locations(conn, config, account_id)
     now = utcnow()
     await repository.update(

@@ -9,7 +9,10 @@ import asyncio
 import logging
 from typing import Any
 
+from vantage.probes.api import run_api_check
+from vantage.probes.dns import run_dns_check
 from vantage.probes.result import ProbeResult
+from vantage.probes.tcp import run_tcp_check
 from vantage.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -57,15 +60,9 @@ def _detail_key(check_type: str) -> str:
 
 async def _dispatch(check_type: str, check: dict[str, Any], timeout: float) -> ProbeResult:
     if check_type in ("API", "URL"):
-        from vantage.probes.api import run_api_check
-
         return await run_api_check(check, timeout_s=timeout)
     if check_type == "TCP":
-        from vantage.probes.tcp import run_tcp_check
-
         return await run_tcp_check(check, timeout_s=timeout)
     if check_type == "DNS":
-        from vantage.probes.dns import run_dns_check
-
         return await run_dns_check(check, timeout_s=timeout)
     raise ValueError(f"no probe for check type {check_type}")

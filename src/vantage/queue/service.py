@@ -21,7 +21,7 @@ from vantage.metrics import Metrics
 from vantage.probes.result import ProbeResult
 from vantage.queue.completion import Completion, Submission, complete_batch
 
-__all__ = ["Completion", "Job", "Submission", "claim", "complete", "complete_many", "next_due"]
+__all__ = ["Completion", "Job", "Submission", "claim", "complete_many", "next_due"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,24 +115,7 @@ async def next_due(conn: AsyncConnection, location: str) -> datetime | None:
             jobs.c.location == location, jobs.c.state == "QUEUED"
         )
     )
-    if value is not None and value.tzinfo is None:
-        from datetime import UTC
-
-        value = value.replace(tzinfo=UTC)
     return value
-
-
-async def complete(
-    conn: AsyncConnection,
-    *,
-    job_id: str,
-    lease_owner: str,
-    result: ProbeResult,
-    now: datetime,
-) -> Completion:
-    """Store the result of one leased job, in the caller's transaction."""
-    [completion] = await complete_batch(conn, [Submission(job_id, lease_owner, result)], now)
-    return completion
 
 
 async def complete_many(
@@ -214,8 +197,4 @@ async def next_lease_expiry(conn: AsyncConnection, location: str) -> datetime | 
             jobs.c.location == location, jobs.c.state == "LEASED"
         )
     )
-    if value is not None and value.tzinfo is None:
-        from datetime import UTC
-
-        value = value.replace(tzinfo=UTC)
     return value

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 
 from vantage.accounts.auth import CurrentAccount
@@ -46,8 +47,8 @@ async def list_results_v1(
     return JSONResponse([result_wire(row) for row in rows])
 
 
-def _fields(request: Request) -> list[str] | None:
-    raw = request.query_params.getlist("fields")
+def _projection(raw: list[str] | None) -> list[str] | None:
+    """`fields`, given comma-separated or repeated, checked against Checkly's list."""
     if not raw:
         return None
     fields = [f.strip() for item in raw for f in item.split(",") if f.strip()]
@@ -68,7 +69,6 @@ def _fields(request: Request) -> list[str] | None:
 )
 async def list_results_v2(
     check_id: str,
-    request: Request,
     account: CurrentAccount,
     runtime: RuntimeDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
@@ -80,9 +80,7 @@ async def list_results_v2(
     resultType: ResultType = "FINAL",
     fields: Annotated[list[str] | None, Query(description="comma-separated projection")] = None,
 ) -> JSONResponse:
-    from datetime import UTC, datetime
-
-    projection = _fields(request)
+    projection = _projection(fields)
     flt = service.ResultFilter(
         datetime.fromtimestamp(from_, UTC) if from_ is not None else None,
         datetime.fromtimestamp(to, UTC) if to is not None else None,

@@ -111,10 +111,6 @@ class Scheduler:
             )
         if nxt is None:
             return MAX_SLEEP_SECONDS
-        if nxt.tzinfo is None:
-            from datetime import UTC
-
-            nxt = nxt.replace(tzinfo=UTC)
         return min(MAX_SLEEP_SECONDS, max(0.0, (nxt - utcnow()).total_seconds()))
 
     async def run_forever(self) -> None:
