@@ -420,6 +420,18 @@ def delivered(agent: AgentProcess, status: str, source: str | None = None) -> in
     )
 
 
+async def delivered_eventually(
+    agent: AgentProcess, status: str, count: int, source: str | None = None
+) -> None:
+    """The agent logs `results delivered` after the server answered, so a test that saw the
+    session end may read the agent's log a moment before that line is written."""
+    await wait_for(
+        lambda: delivered(agent, status, source) == count,
+        timeout=10,
+        what=f"the agent to log {count} {status} results (now {delivered(agent, status, source)})",
+    )
+
+
 def server_events(server: Server, name: str) -> list[dict[str, Any]]:
     return [e for e in log_events(server.log.read_text()) if e.get("event") == name]
 

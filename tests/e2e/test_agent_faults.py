@@ -19,6 +19,7 @@ from tests.e2e.support import (
     Cluster,
     CountingTarget,
     delivered,
+    delivered_eventually,
     new_key,
     parse_time,
     server_events,
@@ -81,8 +82,8 @@ async def test_a_sigkilled_agents_runs_are_completed_by_another_agent_of_the_loc
     assert len(results) == 4
     submitters = {e["agent"] for e in server_events(server, "results received")}
     assert doomed_id not in submitters
-    assert delivered(rescuer, "accepted") == 2
-    assert delivered(steady, "accepted") == 2
+    await delivered_eventually(rescuer, "accepted", 2)
+    await delivered_eventually(steady, "accepted", 2)
 
 
 async def test_results_wait_in_the_outbox_while_the_agents_network_is_cut(
@@ -133,7 +134,7 @@ async def test_results_wait_in_the_outbox_while_the_agents_network_is_cut(
     assert [target.hits(k) for k in keys + late_keys] == [1] * 6
     # The four waited on disk and went out from there; nothing was fenced or rejected.
     assert delivered(agent, "accepted", "outbox") + delivered(agent, "duplicate", "outbox") == 4
-    assert delivered(agent, "accepted") == 6
+    await delivered_eventually(agent, "accepted", 6)
     assert delivered(agent, "fenced") == delivered(agent, "rejected") == 0
 
 
@@ -180,8 +181,8 @@ async def test_sigterm_with_runs_in_flight_loses_none_and_runs_none_twice(
     assert [target.hits(k) for k in first_keys + later_keys] == [1] * 10
     results = await cluster.results()
     assert sorted(Counter(r.job_id for r in results).values()) == [1] * 10
-    assert delivered(stopping, "accepted") == 6
-    assert delivered(other, "accepted") == 4
+    await delivered_eventually(stopping, "accepted", 6)
+    await delivered_eventually(other, "accepted", 4)
 
     events = [e["event"] for e in stopping.events()]
     assert events[-1] == "agent stopped"

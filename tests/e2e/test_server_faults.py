@@ -15,6 +15,7 @@ from tests.e2e.support import (
     Cluster,
     CountingTarget,
     delivered,
+    delivered_eventually,
     new_key,
     parse_time,
     wait_for,
@@ -39,7 +40,7 @@ async def test_a_sigkilled_server_keeps_every_delivered_result_and_its_sessions_
         assert done["status"] == "PASSED", done
         [result] = done["results"]
         before[result["checkResultId"]] = check_id
-    assert delivered(agent, "accepted") == 3
+    await delivered_eventually(agent, "accepted", 3)
 
     # In flight at the crash: the agent's runs are under way.
     slow_keys = [new_key() for _ in range(3)]
