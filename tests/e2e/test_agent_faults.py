@@ -56,11 +56,12 @@ async def test_a_sigkilled_agents_runs_are_completed_by_another_agent_of_the_loc
         )
 
     await wait_for(mid_check, what="both locations' runs to be under way")
-    rescuer = cluster.agent(server.url, "edge-1", "--lease-seconds", LEASE)
-    rescuer.agent_id()
+    # Killed before the rescuer starts: under load, starting it can outlast the 2.5 s run.
     doomed.kill()
     killed_at = datetime.now(UTC)
     killed = time.monotonic()
+    rescuer = cluster.agent(server.url, "edge-1", "--lease-seconds", LEASE)
+    rescuer.agent_id()
 
     for session_id in sessions:
         done = await api.completion(session_id)
