@@ -176,7 +176,8 @@ def server(database_url: str, tmp_path: Path) -> Iterator[tuple[subprocess.Popen
             stdout=out,
             stderr=subprocess.STDOUT,
             text=True,
-            env=os.environ.copy(),
+            # the check probes a loopback target, which the embedded agent denies by default
+            env={**os.environ, "VANTAGE_PROBE_DENY": "link-local,metadata"},
         )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     try:
