@@ -109,7 +109,9 @@ def server(workdir: Path, database_url: str | None = None, cpu: int | None = 0) 
     ]
     if cpu is not None:
         args = ["taskset", "-c", str(cpu), *args]
-    with process(args, port=port, log=workdir / "server.log") as proc:
+    # the embedded agent probes the loopback target, which its default policy denies
+    env = {"VANTAGE_PROBE_DENY": "link-local,metadata"}
+    with process(args, port=port, log=workdir / "server.log", env=env) as proc:
         yield Server(
             f"http://127.0.0.1:{port}",
             database_url,

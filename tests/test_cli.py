@@ -155,6 +155,27 @@ def test_the_server_refuses_a_bad_database_url_in_one_line() -> None:
     assert_one_line_error(done)
 
 
+BAD_POLICY = "'link_local' is not a CIDR, an IP address or one of loopback, link-local, metadata"
+
+
+def test_the_server_refuses_a_bad_probe_policy_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, database_url: str
+) -> None:
+    monkeypatch.setenv("VANTAGE_PROBE_DENY", "loopback,link_local")
+    done = vantage("server", "--port", str(free_port()), "--database-url", database_url)
+    assert_one_line_error(done)
+    assert f"VANTAGE_PROBE_DENY: {BAD_POLICY}" in done.stderr
+
+
+def test_an_agent_refuses_a_bad_probe_policy_in_one_line(tmp_path: Path) -> None:
+    done = vantage(
+        "agent", "--server", "http://127.0.0.1:1", "--location", "x", "--key", "k",
+        "--outbox", str(tmp_path), "--probe-deny", "loopback,link_local",
+    )  # fmt: skip
+    assert_one_line_error(done)
+    assert f"--probe-deny (VANTAGE_PROBE_DENY): {BAD_POLICY}" in done.stderr
+
+
 # the server, end to end
 
 
@@ -176,7 +197,8 @@ def server(database_url: str, tmp_path: Path) -> Iterator[tuple[subprocess.Popen
             stdout=out,
             stderr=subprocess.STDOUT,
             text=True,
-            env=os.environ.copy(),
+            # the check probes a loopback target, which the embedded agent denies by default
+            env={**os.environ, "VANTAGE_PROBE_DENY": "link-local,metadata"},
         )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     try:

@@ -90,6 +90,7 @@ def create_app(settings: Settings, *, background: bool = True) -> FastAPI:
             database=runtime.db.dialect,
             loops=[t.get_name() for t in tasks],
             public_url=settings.base_url,
+            probe_deny=settings.probe_deny if settings.local_agent else None,
         )
         try:
             yield

@@ -10,6 +10,7 @@ from collections.abc import Coroutine
 from typing import Annotated, Any, TypeVar
 
 import typer
+from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError
 
 from vantage.config import DEFAULT_DATABASE_URL, Settings
@@ -84,6 +85,16 @@ def server(
     log_format: Annotated[
         str, typer.Option(envvar="VANTAGE_LOG_FORMAT", help="console or json")
     ] = "console",
+    probe_deny: Annotated[
+        str | None,
+        typer.Option(
+            "--probe-deny",
+            help="Where the embedded agent's checks may not connect: CIDRs, addresses and the "
+            "groups loopback, link-local, metadata, comma-separated; empty denies nothing. "
+            "Default: $VANTAGE_PROBE_DENY, else loopback,link-local,metadata.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Run the Vantage server (API, scheduler and, by default, an agent for location `local`)."""
     import uvicorn
@@ -96,14 +107,22 @@ def server(
         check_database_url(database_url)
     except DatabaseUrlError as exc:
         fail(exc.message)
-    settings = Settings(
-        host=host,
-        port=port,
-        database_url=database_url,
-        public_url=public_url,
-        local_agent=not no_local_agent,
-        log_format=log_format,
-    )
+    # Without --probe-deny, Settings reads VANTAGE_PROBE_DENY itself, empty included (click
+    # would take an empty variable for an unset one).
+    overrides: dict[str, Any] = {} if probe_deny is None else {"probe_deny": probe_deny}
+    try:
+        settings = Settings(
+            host=host,
+            port=port,
+            database_url=database_url,
+            public_url=public_url,
+            local_agent=not no_local_agent,
+            log_format=log_format,
+            **overrides,
+        )
+    except ValidationError as exc:
+        # a VANTAGE_* variable the server cannot use: say which, without a traceback
+        fail("; ".join(_setting_error(e) for e in exc.errors()))
     configure(log_format)
     # uvicorn re-raises the signal that stopped it once it has shut down cleanly; a handler of our
     # own turns that SIGTERM into exit code 0, as a service manager expects from a clean stop.
@@ -124,6 +143,11 @@ def server(
         # The checkly CLI keeps connections alive and waits for them on exit: close idle ones soon.
         timeout_keep_alive=2,
     )
+
+
+def _setting_error(error: Any) -> str:
+    name = "_".join(str(part) for part in error["loc"]).upper()
+    return f"VANTAGE_{name}: {str(error['msg']).removeprefix('Value error, ')}"
 
 
 async def _with_db(database_url: str, action: Any) -> Any:
@@ -295,14 +319,33 @@ def agent(
     log_format: Annotated[
         str, typer.Option(envvar="VANTAGE_LOG_FORMAT", help="console or json")
     ] = "console",
+    probe_deny: Annotated[
+        str | None,
+        typer.Option(
+            "--probe-deny",
+            help="Where checks may not connect: CIDRs, addresses and the groups loopback, "
+            "link-local, metadata, comma-separated; empty denies nothing. Default: "
+            "$VANTAGE_PROBE_DENY, else link-local,metadata (loopback allowed).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Run checks for one location, leasing work from a Vantage server over HTTP(S)."""
+    import os
     from pathlib import Path
 
     from vantage.agent.outbox import OutboxLocked
     from vantage.agent.remote import AgentOptions, run_agent
     from vantage.logs import configure
+    from vantage.probes.target_policy import REMOTE_DEFAULT, SETTING, PolicyError, TargetPolicy
 
+    if probe_deny is None:
+        # Read here, not by typer: click ignores an empty variable, and empty means "deny nothing".
+        probe_deny = os.environ.get(SETTING, REMOTE_DEFAULT)
+    try:
+        policy = TargetPolicy.parse(probe_deny)
+    except PolicyError as exc:
+        fail(f"--probe-deny ({SETTING}): {exc}")
     configure(log_format)
     directory = Path(outbox) if outbox else Path("vantage-outbox") / location
 
@@ -313,7 +356,10 @@ def agent(
             location=location,
             outbox_dir=directory,
             options=AgentOptions(
-                concurrency=concurrency, drain_seconds=drain_seconds, lease_seconds=lease_seconds
+                concurrency=concurrency,
+                drain_seconds=drain_seconds,
+                lease_seconds=lease_seconds,
+                policy=policy,
             ),
         )
 

@@ -5,8 +5,10 @@ Built in the entry point and passed down; nothing reads the environment at impor
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from vantage.probes.target_policy import EMBEDDED_DEFAULT, TargetPolicy, parse_networks
 
 DEFAULT_DATABASE_URL = "sqlite:///vantage.db"
 LOCAL_LOCATION = "local"
@@ -30,6 +32,19 @@ class Settings(BaseSettings):
     session_deadline_slack_seconds: float = 30.0
     lease_seconds: float = 60.0
     log_format: str = "console"
+    # Where the embedded agent's probes may not connect (VANTAGE_PROBE_DENY): CIDRs, addresses and
+    # the groups loopback, link-local, metadata, comma-separated; "" denies nothing. The default
+    # keeps checks away from the server itself and from the cloud's metadata service.
+    probe_deny: str = EMBEDDED_DEFAULT
+
+    @field_validator("probe_deny")
+    @classmethod
+    def _valid_probe_deny(cls, value: str) -> str:
+        parse_networks(value)  # a typo must stop the server, not silently allow everything
+        return value
+
+    def probe_policy(self) -> TargetPolicy:
+        return TargetPolicy.parse(self.probe_deny)
 
     @property
     def base_url(self) -> str:

@@ -73,8 +73,14 @@ class Server:
             ],  # fmt: skip
             stdout=handle,
             stderr=subprocess.STDOUT,
-            # No scheduled run may land in the middle of a test's exact counts, unless asked.
-            env={**_env(), "VANTAGE_SCHEDULER": "false", **self.env},
+            # No scheduled run may land in the middle of a test's exact counts, unless asked; the
+            # embedded agent may reach the loopback targets (its default policy denies loopback).
+            env={
+                **_env(),
+                "VANTAGE_SCHEDULER": "false",
+                "VANTAGE_PROBE_DENY": "link-local,metadata",
+                **self.env,
+            },
         )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:

@@ -267,7 +267,13 @@ def vantage_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Vantage
     ]
     with log_path.open("wb") as log:
         proc = subprocess.Popen(
-            cmd, cwd=workdir, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+            cmd,
+            cwd=workdir,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            # the checks probe a loopback target, which the embedded agent denies by default
+            env={**os.environ, "VANTAGE_PROBE_DENY": "link-local,metadata"},
         )
     try:
         _wait_until_answering(proc, base_url, log_path, cmd)

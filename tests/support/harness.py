@@ -75,6 +75,9 @@ def settings_for(database_url: str, **overrides: Any) -> Settings:
         "scheduler": False,
         "local_agent": True,
         "session_deadline_slack_seconds": 5.0,
+        # The targets are loopback servers (tests/targets/), which the embedded agent's default
+        # policy denies; link-local and metadata stay denied as in production.
+        "probe_deny": "link-local,metadata",
     }
     values.update(overrides)
     return Settings(**values)

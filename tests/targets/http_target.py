@@ -284,6 +284,8 @@ class HttpTarget:
         self.self_signed_url = ""
         self.ipv6_url: str | None = None
         self.port = 0
+        # every request read, on any listener: lets a test prove a probe never reached the target
+        self.seen: list[Request] = []
 
     def client_context(self) -> ssl.SSLContext:
         """A client SSLContext that trusts the test CA (and nothing else)."""
@@ -348,6 +350,7 @@ class HttpTarget:
                 sock = tls.wrap_socket(conn, server_side=True)
             req = read_request(sock, stamped)
             if req is not None:
+                self.seen.append(req)
                 respond(sock, req, route(req))
         except (OSError, ValueError):
             pass  # clients that reject our certificate or hang up are part of the tests

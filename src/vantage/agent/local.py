@@ -33,6 +33,7 @@ class LocalAgent:
         self.location = location
         self.concurrency = concurrency
         self.owner = f"local-{uuid.uuid4().hex[:12]}"
+        self.policy = runtime.settings.probe_policy()
         self._in_flight: set[asyncio.Task[None]] = set()
         self._slot_free = asyncio.Event()
         self._done: asyncio.Queue[tuple[queue.Job, ProbeResult]] = asyncio.Queue()
@@ -104,7 +105,7 @@ class LocalAgent:
         self._slot_free.set()
 
     async def _run(self, job: queue.Job) -> None:
-        result = await run_check(job.check_type, job.config)
+        result = await run_check(job.check_type, job.config, policy=self.policy)
         await self._done.put((job, result))
 
     async def _submit_forever(self) -> None:

@@ -22,7 +22,7 @@ import re
 import secrets
 import socket
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
@@ -30,6 +30,7 @@ import structlog
 from vantage.agent.client import AgentClient, Delivery, LeasedJob, Rejected, Unreachable
 from vantage.agent.outbox import Outbox
 from vantage.probes.runner import run_check
+from vantage.probes.target_policy import REMOTE_DEFAULT, TargetPolicy
 
 log = structlog.get_logger("vantage.agent")
 
@@ -54,6 +55,9 @@ class AgentOptions:
     heartbeat_seconds: float = 10.0
     drain_seconds: float = 10.0
     flush_seconds: float = 10.0
+    # `--probe-deny`: unlike the embedded agent's, loopback is allowed by default, since a remote
+    # agent is often placed to check the services of its own host.
+    policy: TargetPolicy = field(default_factory=lambda: TargetPolicy.parse(REMOTE_DEFAULT))
 
 
 @dataclass(slots=True)
@@ -86,6 +90,7 @@ class RemoteAgent:
         self.log.info(
             "agent started",
             concurrency=self.options.concurrency,
+            probe_deny=self.options.policy.describe(),
             outbox=str(self.outbox.directory),
             outbox_pending=len(self.outbox),
         )
@@ -168,7 +173,7 @@ class RemoteAgent:
 
     async def _run(self, job: LeasedJob) -> None:
         try:
-            result = await run_check(job.check_type, job.config)
+            result = await run_check(job.check_type, job.config, policy=self.options.policy)
             self.log.debug(
                 "run finished",
                 job=job.id,

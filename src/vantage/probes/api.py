@@ -28,6 +28,7 @@ from vantage.probes.http_client import (
 from vantage.probes.http_errors import ProbeError
 from vantage.probes.http_timing import HopTimings
 from vantage.probes.result import ProbeResult, judge
+from vantage.probes.target_policy import ALLOW_ALL, TargetPolicy
 
 MASK = "********"
 MAX_TIMEOUT_S = 45.0
@@ -104,6 +105,7 @@ def build_spec(
     secrets: _Secrets,
     ssl_context: ssl.SSLContext | None,
     timeout_s: float,
+    policy: TargetPolicy = ALLOW_ALL,
 ) -> HttpRequestSpec:
     request: Mapping[str, Any] = check.get("request") or {}
     is_url = str(check.get("checkType", "API")).upper() == "URL"
@@ -143,6 +145,7 @@ def build_spec(
         ip_family=ip_family,
         skip_ssl=bool(request.get("skipSSL")),
         ssl_context=ssl_context,
+        policy=policy,
     )
 
 
@@ -206,8 +209,12 @@ async def run_api_check(
     ssl_context: ssl.SSLContext | None = None,
     timeout_s: float | None = None,
     probe: HttpProbe | None = None,
+    policy: TargetPolicy = ALLOW_ALL,
 ) -> ProbeResult:
-    """Run one API/URL check once. Never raises for what happens on the network."""
+    """Run one API/URL check once. Never raises for what happens on the network.
+
+    `policy` is asked about every address the request connects to, redirect hops included.
+    """
     check_type = str(check.get("checkType") or "API").upper()
     degraded_default, max_default = DEFAULT_LIMITS_MS.get(check_type, DEFAULT_LIMITS_MS["API"])
     degraded_ms = _limit(check, "degradedResponseTime", degraded_default)
@@ -219,7 +226,8 @@ async def run_api_check(
     secrets = _Secrets()
     started_at = datetime.now(UTC)
     try:
-        spec = build_spec(check, secrets, ssl_context, timeout_s or default_timeout_s(max_ms))
+        timeout = timeout_s or default_timeout_s(max_ms)
+        spec = build_spec(check, secrets, ssl_context, timeout, policy)
     except (TypeError, ValueError) as exc:
         return _failed(check_type, started_at, f"Invalid check configuration: {exc}", assertions)
     try:

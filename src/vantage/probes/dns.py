@@ -59,6 +59,7 @@ import dns.rrset
 from vantage.probes import jsonpath
 from vantage.probes.comparisons import COMPARISONS
 from vantage.probes.result import ProbeResult, judge
+from vantage.probes.target_policy import ALLOW_ALL, TargetDenied, TargetPolicy
 from vantage.probes.tcp_assertions import Reader, ReaderError, all_passed, evaluate_assertions
 from vantage.probes.tcp_config import as_mapping, as_port, assertion_list, limit_ms
 from vantage.probes.tcp_errors import error_code, lookup_failure
@@ -84,10 +85,21 @@ class _Outcome:
     response: dns.message.Message | None = None
     query_ms: float | None = None
     error: str | None = None
+    # refused by the operator's policy: not a network error, and no retry can change it
+    denied: bool = False
 
 
-async def run_dns_check(check: Mapping[str, Any], *, timeout_s: float | None = None) -> ProbeResult:
-    """Run one DNS check (its Checkly JSON) and return the result; never raises for the network."""
+async def run_dns_check(
+    check: Mapping[str, Any],
+    *,
+    timeout_s: float | None = None,
+    policy: TargetPolicy = ALLOW_ALL,
+) -> ProbeResult:
+    """Run one DNS check (its Checkly JSON) and return the result; never raises for the network.
+
+    `policy` is asked about the check's own name server (after resolving it when it is a host
+    name). The system's name server is the operator's choice, not the check's, so it is not.
+    """
     request = as_mapping(check.get("request"))
     query = str(request.get("query") or "").strip()
     record_type = str(request.get("recordType") or "A").upper()
@@ -106,7 +118,7 @@ async def run_dns_check(check: Mapping[str, Any], *, timeout_s: float | None = N
     if message is not None:
         try:
             async with asyncio.timeout(timeout):
-                await _ask(outcome, message, name_server)
+                await _ask(outcome, message, name_server, policy)
         except TimeoutError:
             outcome.error = _query_failure(record_type, query, "ETIMEOUT", outcome)
     else:
@@ -118,7 +130,8 @@ async def run_dns_check(check: Mapping[str, Any], *, timeout_s: float | None = N
     doc = _json_form(query, record_type, response) if response is not None else None
     readers = _readers(doc, total_ms) if doc is not None else None
     records = evaluate_assertions(assertions, readers, comparisons=COMPARISONS)
-    network_error = outcome.error is not None and message is not None
+    attempted = message is not None and not outcome.denied
+    network_error = outcome.error is not None and attempted
     verdict = judge(
         response_ok=response is not None and all_passed(records),
         network_error=network_error,
@@ -126,7 +139,7 @@ async def run_dns_check(check: Mapping[str, Any], *, timeout_s: float | None = N
         degraded_ms=degraded_ms,
         max_ms=max_ms,
         # A check that could not even be attempted must fail, whatever shouldFail says.
-        should_fail=bool(check.get("shouldFail")) and message is not None,
+        should_fail=bool(check.get("shouldFail")) and attempted,
     )
     detail = {
         "request": {
@@ -184,7 +197,12 @@ def _make_query(
     return message, None
 
 
-async def _ask(outcome: _Outcome, message: dns.message.Message, name_server: str | None) -> None:
+async def _ask(
+    outcome: _Outcome,
+    message: dns.message.Message,
+    name_server: str | None,
+    policy: TargetPolicy,
+) -> None:
     query = message.question[0]
     record_type = dns.rdatatype.to_text(query.rdtype)
     qname = query.name.to_text(omit_final_dot=True)
@@ -199,6 +217,12 @@ async def _ask(outcome: _Outcome, message: dns.message.Message, name_server: str
             outcome.server = await _address_of(name_server, outcome.port)
         except socket.gaierror as exc:
             outcome.error = lookup_failure(exc, name_server)
+            return
+        try:
+            policy.check(name_server, outcome.server)
+        except TargetDenied as exc:
+            outcome.error = exc.message
+            outcome.denied = True
             return
 
     mark = time.perf_counter()

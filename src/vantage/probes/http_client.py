@@ -27,6 +27,7 @@ from vantage.probes import http_errors
 from vantage.probes.http_conn import Conn
 from vantage.probes.http_errors import ProbeError
 from vantage.probes.http_timing import HopTimings
+from vantage.probes.target_policy import ALLOW_ALL, TargetDenied, TargetPolicy
 
 MAX_BODY_BYTES = 1024 * 1024
 # past the kept part we keep reading (the download time stays real) up to this much, then abort
@@ -59,6 +60,8 @@ class HttpRequestSpec:
     ssl_context: ssl.SSLContext | None = None
     max_body_bytes: int = MAX_BODY_BYTES
     drain_limit_bytes: int = DRAIN_LIMIT_BYTES
+    # asked about the address of every connection, redirect hops included
+    policy: TargetPolicy = ALLOW_ALL
 
 
 @dataclass(slots=True)
@@ -406,6 +409,10 @@ class RawHttpProbe:
                     raise http_errors.dns_error(target.host, socket.gaierror(socket.EAI_NONAME))
                 addr = infos[0][4]
             timings.lookup = _perf()
+            try:
+                spec.policy.check(target.host, addr[0])
+            except TargetDenied as exc:
+                raise http_errors.Denied(exc.message) from None
             state.phase = "connect"
             await conn.connect(addr)
             timings.connect = _perf()

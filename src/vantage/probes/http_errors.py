@@ -90,6 +90,16 @@ class ProtocolError(ProbeError):
     code = "HPE_INVALID"
 
 
+class Denied(ProbeError):
+    """The operator's probe policy (VANTAGE_PROBE_DENY) forbids the address it would connect to.
+
+    Not a network error: retrying cannot change the answer.
+    """
+
+    code = "ERR_PROBE_DENIED"
+    network = False
+
+
 class TooManyRedirects(ProbeError):
     """The redirect chain was longer than the client follows."""
 

@@ -30,6 +30,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from vantage.probes.result import ProbeResult, judge
+from vantage.probes.target_policy import ALLOW_ALL, TargetDenied, TargetPolicy
 from vantage.probes.tcp_assertions import Reader, all_passed, evaluate_assertions
 from vantage.probes.tcp_config import as_mapping, as_port, assertion_list, limit_ms
 from vantage.probes.tcp_errors import lookup_failure, socket_failure, timeout_failure
@@ -67,10 +68,20 @@ class _Exchange:
     connect_ms: float | None = None
     data_ms: float | None = None
     error: str | None = None
+    # refused by the operator's policy: not a network error, and no retry can change it
+    denied: bool = False
 
 
-async def run_tcp_check(check: Mapping[str, Any], *, timeout_s: float | None = None) -> ProbeResult:
-    """Run one TCP check (its Checkly JSON) and return the result; never raises for the network."""
+async def run_tcp_check(
+    check: Mapping[str, Any],
+    *,
+    timeout_s: float | None = None,
+    policy: TargetPolicy = ALLOW_ALL,
+) -> ProbeResult:
+    """Run one TCP check (its Checkly JSON) and return the result; never raises for the network.
+
+    `policy` is asked about the resolved address before connecting.
+    """
     request = as_mapping(check.get("request"))
     hostname = str(request.get("hostname") or request.get("url") or "").strip()
     if hostname.startswith("[") and hostname.endswith("]"):
@@ -97,7 +108,7 @@ async def run_tcp_check(check: Mapping[str, Any], *, timeout_s: float | None = N
             try:
                 async with asyncio.timeout(timeout):
                     await _converse(
-                        exchange, cleanup, hostname, port, ip_family, payload, wants_reply
+                        exchange, cleanup, hostname, port, ip_family, payload, wants_reply, policy
                     )
             except TimeoutError:
                 exchange.error = timeout_failure(exchange.phase, timeout)
@@ -111,7 +122,8 @@ async def run_tcp_check(check: Mapping[str, Any], *, timeout_s: float | None = N
         readers = {"RESPONSE_DATA": lambda _: text, "RESPONSE_TIME": lambda _: round(total_ms, 2)}
     records = evaluate_assertions(assertions, readers, comparisons=TCP_COMPARISONS)
 
-    network_error = exchange.error is not None and not invalid
+    attempted = not invalid and not exchange.denied
+    network_error = exchange.error is not None and attempted
     verdict = judge(
         response_ok=exchange.error is None and all_passed(records),
         network_error=network_error,
@@ -119,7 +131,7 @@ async def run_tcp_check(check: Mapping[str, Any], *, timeout_s: float | None = N
         degraded_ms=degraded_ms,
         max_ms=max_ms,
         # A check that could not even be attempted must fail, whatever shouldFail says.
-        should_fail=bool(check.get("shouldFail")) and not invalid,
+        should_fail=bool(check.get("shouldFail")) and attempted,
     )
     detail = {
         "request": {"hostname": hostname, "port": port, "data": data, "ipFamily": ip_family},
@@ -159,6 +171,7 @@ async def _converse(
     ip_family: str,
     payload: bytes | None,
     wants_reply: bool,
+    policy: TargetPolicy,
 ) -> None:
     mark = time.perf_counter()
     try:
@@ -168,6 +181,12 @@ async def _converse(
         return
     exchange.dns_ms, mark = _lap(mark)
     exchange.resolved_address = str(sockaddr[0])
+    try:
+        policy.check(hostname, exchange.resolved_address)
+    except TargetDenied as exc:
+        exchange.error = exc.message
+        exchange.denied = True
+        return
 
     exchange.phase = "connect"
     sock: socket.socket | None = None
