@@ -58,6 +58,7 @@ import dns.rrset
 
 from vantage.probes import jsonpath
 from vantage.probes.comparisons import COMPARISONS
+from vantage.probes.offload import judged
 from vantage.probes.result import ProbeResult, judge
 from vantage.probes.tcp_assertions import Reader, ReaderError, all_passed, evaluate_assertions
 from vantage.probes.tcp_config import as_mapping, as_port, assertion_list, limit_ms
@@ -117,7 +118,13 @@ async def run_dns_check(check: Mapping[str, Any], *, timeout_s: float | None = N
     total_ms = outcome.query_ms if outcome.query_ms is not None else elapsed_ms
     doc = _json_form(query, record_type, response) if response is not None else None
     readers = _readers(doc, total_ms) if doc is not None else None
-    records = evaluate_assertions(assertions, readers, comparisons=COMPARISONS)
+    # a DNS answer is small (64 KiB at most): only a costly regex leaves the loop
+    records = await judged(
+        lambda budget: evaluate_assertions(
+            assertions, readers, comparisons=COMPARISONS, regex_budget=budget
+        ),
+        text_chars=0,
+    )
     network_error = outcome.error is not None and message is not None
     verdict = judge(
         response_ok=response is not None and all_passed(records),

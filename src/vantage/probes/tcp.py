@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from vantage.probes.offload import judged
 from vantage.probes.result import ProbeResult, judge
 from vantage.probes.tcp_assertions import Reader, all_passed, evaluate_assertions
 from vantage.probes.tcp_config import as_mapping, as_port, assertion_list, limit_ms
@@ -109,7 +110,12 @@ async def run_tcp_check(check: Mapping[str, Any], *, timeout_s: float | None = N
     readers: dict[str, Reader] | None = None
     if exchange.error is None:
         readers = {"RESPONSE_DATA": lambda _: text, "RESPONSE_TIME": lambda _: round(total_ms, 2)}
-    records = evaluate_assertions(assertions, readers, comparisons=TCP_COMPARISONS)
+    records = await judged(
+        lambda budget: evaluate_assertions(
+            assertions, readers, comparisons=TCP_COMPARISONS, regex_budget=budget
+        ),
+        text_chars=len(text),
+    )
 
     network_error = exchange.error is not None and not invalid
     verdict = judge(
