@@ -50,12 +50,17 @@ def test_a_catastrophic_pattern_for_backtracking_engines_answers_at_once() -> No
         ("[", "is not a valid RE2 regular expression (missing ]: [)"),
         ("x" * (MAX_PATTERN_LENGTH + 1), "is longer than 1000 characters"),
         (r"\pL{150}", "compiles to more than RE2's 256 KiB limit"),
+        (r"\pL" * 21, r"uses more than 20 Unicode classes (\p, \P)"),
     ],
 )
 def test_a_pattern_re2_cannot_run_is_refused_with_the_reason(pattern: str, message: str) -> None:
     with pytest.raises(RegexError) as refused:
         compile_pattern(pattern)
     assert str(refused.value) == message
+
+
+def test_an_escaped_backslash_before_p_is_not_a_unicode_class() -> None:
+    assert extract(r"(\\p)" * 30, "\\p" * 30) == "\\p"
 
 
 def test_a_search_beyond_the_callers_budget_asks_for_a_worker() -> None:

@@ -18,10 +18,13 @@ from typing import Protocol
 import re2
 
 MAX_PATTERN_LENGTH = 1000
-# Compiling stops at this much memory: a short pattern such as `\pL{150}` would otherwise take
-# 200 ms to compile, holding the interpreter lock. It leaves room for `.{1000}`.
+# Compiling holds the interpreter lock, so what it may cost is bounded too. It stops at this much
+# memory: `\pL{150}` would otherwise take 200 ms. It leaves room for `.{1000}` (8,000
+# instructions, 2-10 ms, about the most any 1,000 characters cost).
 MAX_PROGRAM_BYTES = 256 * 1024
-# Characters x program instructions: about 2 s of one thread at the worst rate above. A
+# A Unicode class (`\pL`, `\P{Greek}`) costs up to 0.5 ms to parse, before that memory counts.
+MAX_UNICODE_CLASSES = 20
+# Characters x program instructions: about 2 s of one thread at the worst rate (10 ns). A
 # 30-instruction pattern over a 1 MiB body is 3e7.
 MAX_WORK = 200_000_000
 # What a search may cost on the event loop: about 10 ms at the worst rate.
@@ -67,6 +70,8 @@ def compile_pattern(pattern: str) -> Compiled:
     """The compiled pattern (RE2 caches recent ones); `RegexError` if it cannot be used."""
     if len(pattern) > MAX_PATTERN_LENGTH:
         raise RegexError(f"is longer than {MAX_PATTERN_LENGTH} characters")
+    if _unicode_classes(pattern) > MAX_UNICODE_CLASSES:
+        raise RegexError(f"uses more than {MAX_UNICODE_CLASSES} Unicode classes (\\p, \\P)")
     try:
         compiled: Compiled = re2.compile(pattern, _OPTIONS)
     except re2.error as exc:
@@ -89,6 +94,18 @@ def extract(pattern: str, text: str, *, budget: int = MAX_WORK) -> str | None:
     if match is None:
         return None
     return match.group(1) if compiled.groups else match.group(0)
+
+
+def _unicode_classes(pattern: str) -> int:
+    count = 0
+    escaped = False
+    for char in pattern:
+        if escaped:
+            count += char in "pP"
+            escaped = False
+        else:
+            escaped = char == "\\"
+    return count
 
 
 def _reason(pattern: str, exc: Exception) -> str:
