@@ -59,7 +59,8 @@ class Compiled(Protocol):
 
 
 class RegexError(ValueError):
-    """The pattern cannot be used; the message (`... is not supported`) says why."""
+    """The pattern cannot be used. The message follows the pattern or field name in a sentence:
+    `uses lookahead (?=...), which RE2 does not support`."""
 
 
 class NeedsWorker(Exception):
