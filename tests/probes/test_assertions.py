@@ -174,3 +174,23 @@ def test_response_time_assertions_compare_milliseconds() -> None:
 def test_unknown_sources_and_comparisons_fail_instead_of_raising() -> None:
     assert check("NOPE", "EQUALS", "1")["error"] == "Unknown assertion source 'NOPE'"
     assert "unknown comparison" in check("STATUS_CODE", "ROUGHLY", "200")["error"]
+
+
+def test_a_catastrophic_regex_gives_its_verdict_at_once() -> None:
+    # `(a+)+$` backtracked for hours in Python's re on this body (issue 8, H2)
+    outcome = check("TEXT_BODY", "EQUALS", "x", regex="(a+)+$", f=facts(body="a" * 40 + "!"))
+    assert (outcome["actual"], outcome["passed"]) == (None, False)
+    assert "error" not in outcome
+
+
+def test_a_backreference_is_an_assertion_error_that_says_re2_lacks_it() -> None:
+    outcome = check("TEXT_BODY", "NOT_NULL", regex=r"(\w+) \1", f=facts(body="hello hello"))
+    assert outcome["passed"] is False
+    assert outcome["error"] == (
+        r"Invalid regex '(\\w+) \\1': uses a backreference (\1), which RE2 does not support"
+    )
+
+
+def test_a_json_body_regex_searches_the_compact_json_of_the_match() -> None:
+    outcome = check("JSON_BODY", "EQUALS", "alpha", prop="$.items[0]", regex=r'"name":"(\w+)"')
+    assert (outcome["actual"], outcome["passed"]) == ("alpha", True)

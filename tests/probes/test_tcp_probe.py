@@ -156,6 +156,36 @@ async def test_it_fails_an_assertion_with_an_invalid_regex_and_says_why() -> Non
     assert not result.network_error
 
 
+async def test_a_lookbehind_regex_is_an_assertion_error_that_says_re2_lacks_it() -> None:
+    async with tcp_target("banner") as target:
+        result = await run_tcp_check(
+            tcp_check(
+                target.port, assertions=[assertion("RESPONSE_DATA", "NOT_EMPTY", regex="(?<=2)2")]
+            )
+        )
+
+    [record] = result.detail["assertions"]
+    assert record["passed"] is False
+    assert record["error"] == (
+        "Invalid regex '(?<=2)2': uses lookbehind (?<=...), which RE2 does not support"
+    )
+
+
+async def test_a_catastrophic_regex_over_the_reply_gives_its_verdict_at_once() -> None:
+    async with tcp_target("echo") as target:
+        result = await run_tcp_check(
+            tcp_check(
+                target.port,
+                data="a" * 40 + "!",
+                assertions=[assertion("RESPONSE_DATA", "EQUALS", "x", regex="(a+)+$")],
+            )
+        )
+
+    [record] = result.detail["assertions"]
+    assert (record["actual"], record["passed"]) == (None, False)
+    assert "error" not in record
+
+
 @pytest.mark.parametrize(
     ("comparison", "target", "regex", "passes"),
     [

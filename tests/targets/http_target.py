@@ -154,6 +154,13 @@ def route(req: Request) -> Response:
     if path == "/big":
         size = int(req.arg("size", str(1536 * 1024)))
         return Response(body=b"a" * size, content_type="text/plain")
+    if path == "/repeat":
+        # "a" * 40 + "!" is what a catastrophically backtracking regex needs to stall on
+        text = req.arg("text", "a") * int(req.arg("times", "1")) + req.arg("tail", "")
+        return Response(body=text.encode(), content_type="text/plain; charset=utf-8")
+    if path == "/big-json":
+        items = int(req.arg("items", "10000"))
+        return _json([{"id": i, "name": f"item-{i}", "tags": ["x", "y"]} for i in range(items)])
     if path == "/reset":
         return Response(reset=True)
     if path == "/garbage":

@@ -10,6 +10,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
+from vantage.checks.regex import Regex
+
 FREQUENCIES = (0, 1, 2, 5, 10, 15, 30, 60, 120, 180, 360, 720, 1440)
 Frequency = Literal[0, 1, 2, 5, 10, 15, 30, 60, 120, 180, 360, 720, 1440]
 HttpMethod = Literal["GET", "POST", "PUT", "HEAD", "DELETE", "PATCH"]
@@ -75,7 +77,7 @@ class ApiAssertion(Wire):
     comparison: Comparison
     property: str = ""
     target: Target = ""
-    regex: str | None = None
+    regex: Regex | None = None
 
 
 class UrlAssertion(Wire):
@@ -83,7 +85,7 @@ class UrlAssertion(Wire):
     comparison: UrlComparison
     property: str = ""
     target: Target = ""
-    regex: str | None = None
+    regex: Regex | None = None
 
 
 class ApiRequest(Wire):
@@ -244,7 +246,7 @@ class TcpAssertion(Wire):
     comparison: TcpComparison
     property: str = ""
     target: Target = ""
-    regex: str | None = None
+    regex: Regex | None = None
 
 
 class TcpRequest(Wire):
@@ -278,7 +280,7 @@ class DnsAssertion(Wire):
     comparison: Comparison
     property: str = ""
     target: Target = ""
-    regex: str | None = None
+    regex: Regex | None = None
 
 
 class DnsRequest(Wire):

@@ -27,6 +27,7 @@ from vantage.probes.http_client import (
 )
 from vantage.probes.http_errors import ProbeError
 from vantage.probes.http_timing import HopTimings
+from vantage.probes.offload import judged
 from vantage.probes.result import ProbeResult, judge
 from vantage.probes.target_policy import ALLOW_ALL, TargetPolicy
 
@@ -242,7 +243,9 @@ async def run_api_check(
     body_text, body_encoding = _body(resp)
     body_text = secrets.scrub(body_text)
     facts = ResponseFacts(resp.status, headers, body_text, response_time_ms)
-    outcomes = evaluate_assertions(assertions, facts)
+    outcomes = await judged(
+        lambda budget: evaluate_assertions(assertions, facts, budget), text_chars=len(body_text)
+    )
     response_ok = all(o["passed"] for o in outcomes) if outcomes else resp.status < 400
     verdict = judge(
         response_ok=response_ok,

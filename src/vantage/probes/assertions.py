@@ -8,12 +8,11 @@ not be extracted, `error`.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from vantage.probes import jsonpath
+from vantage.probes import jsonpath, regex
 from vantage.probes.comparisons import compare
 
 SOURCES = frozenset({"STATUS_CODE", "JSON_BODY", "HEADERS", "TEXT_BODY", "RESPONSE_TIME"})
@@ -72,21 +71,30 @@ def echo(assertion: Mapping[str, Any], order: int) -> dict[str, Any]:
 
 
 def evaluate_assertions(
-    assertions: Sequence[Mapping[str, Any]], facts: ResponseFacts
+    assertions: Sequence[Mapping[str, Any]],
+    facts: ResponseFacts,
+    regex_budget: int = regex.MAX_WORK,
 ) -> list[dict[str, Any]]:
-    return [evaluate_one(a, order, facts) for order, a in enumerate(assertions)]
+    """One outcome per assertion. `regex.NeedsWorker` when a regex would cost more than
+    `regex_budget` (see `probes/offload.py`)."""
+    return [evaluate_one(a, order, facts, regex_budget) for order, a in enumerate(assertions)]
 
 
-def evaluate_one(assertion: Mapping[str, Any], order: int, facts: ResponseFacts) -> dict[str, Any]:
+def evaluate_one(
+    assertion: Mapping[str, Any],
+    order: int,
+    facts: ResponseFacts,
+    regex_budget: int = regex.MAX_WORK,
+) -> dict[str, Any]:
     outcome = echo(assertion, order)
     source = str(assertion.get("source") or "")
     comparison = str(assertion.get("comparison") or "")
     target = target_text(assertion.get("target"))
     try:
         actual = _extract(source, str(assertion.get("property") or ""), facts)
-        regex = assertion.get("regex")
-        if regex and source in ("HEADERS", "TEXT_BODY", "JSON_BODY") and actual is not None:
-            actual = _regex(str(regex), actual)
+        pattern = assertion.get("regex")
+        if pattern and source in ("HEADERS", "TEXT_BODY", "JSON_BODY") and actual is not None:
+            actual = _regex(str(pattern), actual, regex_budget)
         if source == "HEADERS" and isinstance(actual, Mapping) and "HAS_KEY" in comparison:
             target = target.lower()  # header names are case-insensitive
         passed = compare(comparison, actual, target)
@@ -125,11 +133,7 @@ def _extract(source: str, prop: str, facts: ResponseFacts) -> Any:
     raise _Unextractable(f"Unknown assertion source {source!r}")
 
 
-def _regex(pattern: str, actual: Any) -> Any:
-    try:
-        compiled = re.compile(pattern)
-    except re.error as exc:
-        raise _Unextractable(f"Invalid regex {pattern!r}: {exc}") from None
+def _regex(pattern: str, actual: Any, budget: int) -> Any:
     if isinstance(actual, str):
         text = actual
     else:
@@ -138,8 +142,7 @@ def _regex(pattern: str, actual: Any) -> Any:
             if not isinstance(actual, int | float)
             else str(actual)
         )
-    match = compiled.search(text)
-    if match is None:
-        return None
-    # the first capture group is the compared part; without one, the whole match
-    return match.group(1) if compiled.groups else match.group(0)
+    try:
+        return regex.extract(pattern, text, budget=budget)
+    except regex.RegexError as exc:
+        raise _Unextractable(f"Invalid regex {pattern!r}: {exc}") from None

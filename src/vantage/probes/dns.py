@@ -58,6 +58,7 @@ import dns.rrset
 
 from vantage.probes import jsonpath
 from vantage.probes.comparisons import COMPARISONS
+from vantage.probes.offload import judged
 from vantage.probes.result import ProbeResult, judge
 from vantage.probes.target_policy import ALLOW_ALL, TargetDenied, TargetPolicy
 from vantage.probes.tcp_assertions import Reader, ReaderError, all_passed, evaluate_assertions
@@ -129,7 +130,13 @@ async def run_dns_check(
     total_ms = outcome.query_ms if outcome.query_ms is not None else elapsed_ms
     doc = _json_form(query, record_type, response) if response is not None else None
     readers = _readers(doc, total_ms) if doc is not None else None
-    records = evaluate_assertions(assertions, readers, comparisons=COMPARISONS)
+    # a DNS answer is small (64 KiB at most): only a costly regex leaves the loop
+    records = await judged(
+        lambda budget: evaluate_assertions(
+            assertions, readers, comparisons=COMPARISONS, regex_budget=budget
+        ),
+        text_chars=0,
+    )
     attempted = message is not None and not outcome.denied
     network_error = outcome.error is not None and attempted
     verdict = judge(

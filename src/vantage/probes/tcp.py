@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from vantage.probes.offload import judged
 from vantage.probes.result import ProbeResult, judge
 from vantage.probes.target_policy import ALLOW_ALL, TargetDenied, TargetPolicy
 from vantage.probes.tcp_assertions import Reader, all_passed, evaluate_assertions
@@ -120,7 +121,12 @@ async def run_tcp_check(
     readers: dict[str, Reader] | None = None
     if exchange.error is None:
         readers = {"RESPONSE_DATA": lambda _: text, "RESPONSE_TIME": lambda _: round(total_ms, 2)}
-    records = evaluate_assertions(assertions, readers, comparisons=TCP_COMPARISONS)
+    records = await judged(
+        lambda budget: evaluate_assertions(
+            assertions, readers, comparisons=TCP_COMPARISONS, regex_budget=budget
+        ),
+        text_chars=len(text),
+    )
 
     attempted = not invalid and not exchange.denied
     network_error = exchange.error is not None and attempted

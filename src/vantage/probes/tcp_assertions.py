@@ -9,10 +9,10 @@ when the value could not be read -- the same shape and rules as the API check's 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
+from vantage.probes import regex
 from vantage.probes.assertions import target_text
 from vantage.probes.comparisons import compare
 
@@ -29,17 +29,19 @@ def evaluate_assertions(
     readers: Mapping[str, Reader] | None,
     *,
     comparisons: Collection[str],
+    regex_budget: int = regex.MAX_WORK,
 ) -> list[dict[str, Any]]:
     """Return one record per assertion, in order.
 
     `readers=None` means no response arrived (network error): every assertion is recorded as not
-    passed, with no actual value, so the detail still shows what was asked.
+    passed, with no actual value, so the detail still shows what was asked. `regex.NeedsWorker`
+    when a regex would cost more than `regex_budget` (see `probes/offload.py`).
     """
     records = []
     for order, assertion in enumerate(assertions):
         record = _record(order, assertion)
         if readers is not None:
-            _judge_one(record, readers, comparisons)
+            _judge_one(record, readers, comparisons, regex_budget)
         records.append(record)
     return records
 
@@ -71,7 +73,10 @@ def _record(order: int, assertion: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _judge_one(
-    record: dict[str, Any], readers: Mapping[str, Reader], comparisons: Collection[str]
+    record: dict[str, Any],
+    readers: Mapping[str, Reader],
+    comparisons: Collection[str],
+    regex_budget: int,
 ) -> None:
     reader = readers.get(record["source"])
     if reader is None:
@@ -83,7 +88,7 @@ def _judge_one(
     try:
         actual = reader(record["property"])
         if record["regex"]:
-            actual = _extract(str(record["regex"]), actual)
+            actual = _extract(str(record["regex"]), actual, regex_budget)
     except ReaderError as exc:
         record["error"] = str(exc)
         return
@@ -91,13 +96,9 @@ def _judge_one(
     record["passed"] = compare(record["comparison"], actual, target_text(record["target"]))
 
 
-def _extract(pattern: str, actual: Any) -> str | None:
+def _extract(pattern: str, actual: Any, budget: int) -> str | None:
     """First capture group of the first match (the whole match without groups); None if none."""
     try:
-        compiled = re.compile(pattern)
-    except re.error as exc:
+        return regex.extract(pattern, as_text(actual), budget=budget)
+    except regex.RegexError as exc:
         raise ReaderError(f"Invalid regex {pattern!r}: {exc}") from None
-    match = compiled.search(as_text(actual))
-    if match is None:
-        return None
-    return match.group(1) if compiled.groups else match.group(0)
