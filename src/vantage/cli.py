@@ -292,6 +292,15 @@ def agent(
             help="How long a lease lasts; the agent extends it when a third is left.",
         ),
     ] = 30.0,
+    sensitive_names: Annotated[
+        str,
+        typer.Option(
+            "--sensitive-names",
+            envvar="VANTAGE_SENSITIVE_NAMES",
+            help="Header and query-parameter names (globs, comma-separated) masked in results, "
+            "in addition to the defaults.",
+        ),
+    ] = "",
     log_format: Annotated[
         str, typer.Option(envvar="VANTAGE_LOG_FORMAT", help="console or json")
     ] = "console",
@@ -313,7 +322,10 @@ def agent(
             location=location,
             outbox_dir=directory,
             options=AgentOptions(
-                concurrency=concurrency, drain_seconds=drain_seconds, lease_seconds=lease_seconds
+                concurrency=concurrency,
+                drain_seconds=drain_seconds,
+                lease_seconds=lease_seconds,
+                sensitive_names=sensitive_names,
             ),
         )
 

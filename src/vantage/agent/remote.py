@@ -29,6 +29,7 @@ import structlog
 
 from vantage.agent.client import AgentClient, Delivery, LeasedJob, Rejected, Unreachable
 from vantage.agent.outbox import Outbox
+from vantage.probes.masking import sensitive_names
 from vantage.probes.runner import run_check
 
 log = structlog.get_logger("vantage.agent")
@@ -54,6 +55,8 @@ class AgentOptions:
     heartbeat_seconds: float = 10.0
     drain_seconds: float = 10.0
     flush_seconds: float = 10.0
+    # added to the default sensitive names (vantage.probes.masking), comma-separated
+    sensitive_names: str = ""
 
 
 @dataclass(slots=True)
@@ -70,6 +73,7 @@ class RemoteAgent:
         self.options = options
         self.log = log.bind(agent=client.agent_id, location=client.location)
         self._slots = asyncio.Semaphore(options.concurrency)
+        self._sensitive = sensitive_names(options.sensitive_names)
         self._runs: dict[str, _Run] = {}
         self._done: asyncio.Queue[Delivery | None] = asyncio.Queue()
         self._stop = asyncio.Event()
@@ -168,7 +172,7 @@ class RemoteAgent:
 
     async def _run(self, job: LeasedJob) -> None:
         try:
-            result = await run_check(job.check_type, job.config)
+            result = await run_check(job.check_type, job.config, sensitive=self._sensitive)
             self.log.debug(
                 "run finished",
                 job=job.id,

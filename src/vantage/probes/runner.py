@@ -11,6 +11,7 @@ from typing import Any
 
 from vantage.probes.api import run_api_check
 from vantage.probes.dns import run_dns_check
+from vantage.probes.masking import DEFAULT_SENSITIVE, SensitiveNames
 from vantage.probes.result import ProbeResult
 from vantage.probes.tcp import run_tcp_check
 from vantage.timeutil import utcnow
@@ -28,12 +29,15 @@ def run_timeout_seconds(check_type: str, config: dict[str, Any]) -> float:
     return min(float(max_ms) / 1000 + GRACE_SECONDS, MAX_RUN_SECONDS)
 
 
-async def run_check(check_type: str, config: dict[str, Any]) -> ProbeResult:
+async def run_check(
+    check_type: str, config: dict[str, Any], *, sensitive: SensitiveNames = DEFAULT_SENSITIVE
+) -> ProbeResult:
+    """`sensitive`: the header and query-parameter names masked in the result."""
     check = {**config, "checkType": check_type}
     timeout = run_timeout_seconds(check_type, config)
     try:
         async with asyncio.timeout(timeout + GRACE_SECONDS):
-            return await _dispatch(check_type, check, timeout)
+            return await _dispatch(check_type, check, timeout, sensitive)
     except Exception as exc:
         # A probe bug or an overrun must still give the session its result, marked as an error
         # of Vantage's own (hasErrors), not as the target failing.
@@ -58,9 +62,11 @@ def _detail_key(check_type: str) -> str:
     return {"TCP": "tcpCheckResult", "DNS": "dnsCheckResult"}.get(check_type, "apiCheckResult")
 
 
-async def _dispatch(check_type: str, check: dict[str, Any], timeout: float) -> ProbeResult:
+async def _dispatch(
+    check_type: str, check: dict[str, Any], timeout: float, sensitive: SensitiveNames
+) -> ProbeResult:
     if check_type in ("API", "URL"):
-        return await run_api_check(check, timeout_s=timeout)
+        return await run_api_check(check, timeout_s=timeout, sensitive=sensitive)
     if check_type == "TCP":
         return await run_tcp_check(check, timeout_s=timeout)
     if check_type == "DNS":
