@@ -26,10 +26,11 @@ from vantage.compat.endpoints import router as compat_router
 from vantage.config import LOCAL_LOCATION, Settings
 from vantage.db.engine import Database
 from vantage.db.migrate import upgrade
-from vantage.errors import VantageError, error_body
+from vantage.errors import Unauthorized, VantageError, error_body
 from vantage.groups.endpoints import router as groups_router
 from vantage.locations import service as locations
 from vantage.locations.endpoints import router as locations_router
+from vantage.metrics import token_matches
 from vantage.results.endpoints import router as results_router
 from vantage.runtime import Runtime
 from vantage.scheduling.scheduler import Reaper, Scheduler
@@ -127,9 +128,14 @@ def create_app(settings: Settings, *, background: bool = True) -> FastAPI:
     @app.get("/metrics", include_in_schema=False)
     async def metrics(request: Request) -> Response:
         runtime: Runtime = request.app.state.runtime
+        token = runtime.settings.metrics_token
+        # checked before the refresh: an unauthenticated scrape costs no database query
+        if token and not token_matches(request.headers.get("authorization", ""), token):
+            raise Unauthorized("Missing or wrong metrics token: send Authorization: Bearer <token>")
         async with runtime.db.read() as conn:
             await runtime.metrics.refresh(conn, utcnow())
-        return Response(runtime.metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
+        exposition = runtime.metrics.exposition(private_locations=bool(token))
+        return Response(exposition, media_type=CONTENT_TYPE_LATEST)
 
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

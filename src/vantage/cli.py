@@ -33,6 +33,10 @@ app.add_typer(api_keys_app, name="api-keys")
 app.add_typer(db_app, name="db")
 locations_app = typer.Typer(help="Run locations and their agent keys.", no_args_is_help=True)
 app.add_typer(locations_app, name="locations")
+location_keys_app = typer.Typer(
+    help="Agent keys of the operator's locations.", no_args_is_help=True
+)
+locations_app.add_typer(location_keys_app, name="keys")
 
 DatabaseUrl = Annotated[
     str,
@@ -196,6 +200,47 @@ def api_keys_create(
     typer.echo("The key is shown only once: store it now.", err=True)
 
 
+@api_keys_app.command("list")
+def api_keys_list(
+    account: Annotated[str, typer.Option("--account", help="The account id.")],
+    database_url: DatabaseUrl = DEFAULT_DATABASE_URL,
+    as_json: AsJson = False,
+) -> None:
+    """List an account's API keys: id, prefix and creation time (never the key)."""
+    from vantage.accounts.service import list_api_keys
+
+    keys = run(_with_db(database_url, lambda conn: list_api_keys(conn, account)))
+    if as_json:
+        typer.echo(json.dumps([key.wire() for key in keys]))
+        return
+    for key in keys:
+        wire = key.wire()
+        typer.echo(f"{wire['id']}\t{wire['prefix']}…\t{wire['created_at']}")
+
+
+@api_keys_app.command("revoke")
+def api_keys_revoke(
+    key: Annotated[str, typer.Argument(help="The key's id or prefix (or the key itself).")],
+    account: Annotated[str, typer.Option("--account", help="The account id.")],
+    database_url: DatabaseUrl = DEFAULT_DATABASE_URL,
+    as_json: AsJson = False,
+) -> None:
+    """Revoke one of an account's API keys: it is refused from the next request on. The last key
+    may be revoked too; `vantage api-keys create` makes a new one."""
+    from vantage.accounts.service import revoke_api_key
+
+    revoked, left = run(_with_db(database_url, lambda conn: revoke_api_key(conn, account, key)))
+    if as_json:
+        typer.echo(json.dumps({**revoked.wire(), "remainingKeys": left}))
+    else:
+        typer.echo(f"Revoked API key {revoked.prefix}… ({revoked.id}).")
+    if left == 0:
+        typer.echo(
+            f"The account has no API key left: vantage api-keys create --account {account}",
+            err=True,
+        )
+
+
 @db_app.command("upgrade")
 def db_upgrade(database_url: DatabaseUrl = DEFAULT_DATABASE_URL) -> None:
     """Apply database migrations."""
@@ -259,6 +304,58 @@ def locations_key(
     typer.echo("The key is shown only once: store it now.", err=True)
 
 
+async def _operator_location(conn: Any, slug: str) -> None:
+    from vantage.errors import NotFound
+    from vantage.locations.service import by_slug
+
+    location = await by_slug(conn, slug)
+    # an account's private location is its own to manage, through the API
+    if location is None or location.account_id is not None:
+        raise NotFound(f"No location {slug!r}: see vantage locations list.")
+
+
+@location_keys_app.command("list")
+def location_keys_list(
+    slug: str, database_url: DatabaseUrl = DEFAULT_DATABASE_URL, as_json: AsJson = False
+) -> None:
+    """List a location's agent keys: id, masked key and creation time."""
+    from vantage.locations.keys import keys_of
+
+    async def _list(conn: Any) -> list[dict[str, Any]]:
+        await _operator_location(conn, slug)
+        return (await keys_of(conn, [slug]))[slug]
+
+    keys = run(_with_db(database_url, _list))
+    if as_json:
+        typer.echo(json.dumps(keys))
+        return
+    for key in keys:
+        typer.echo(f"{key['id']}\t{key['maskedKey']}\t{key['created_at']}")
+
+
+@location_keys_app.command("revoke")
+def location_keys_revoke(
+    slug: str,
+    key_id: Annotated[str, typer.Argument(help="The key's id (vantage locations keys list).")],
+    database_url: DatabaseUrl = DEFAULT_DATABASE_URL,
+    as_json: AsJson = False,
+) -> None:
+    """Revoke an agent key: agents presenting it are refused from their next call on."""
+    from vantage.errors import NotFound
+    from vantage.locations.keys import delete_agent_key
+
+    async def _revoke(conn: Any) -> None:
+        await _operator_location(conn, slug)
+        if not await delete_agent_key(conn, slug, key_id):
+            raise NotFound(f"No agent key {key_id!r} of location {slug!r}.")
+
+    run(_with_db(database_url, _revoke))
+    if as_json:
+        typer.echo(json.dumps({"slug": slug, "id": key_id}))
+        return
+    typer.echo(f"Revoked agent key {key_id} of {slug}.")
+
+
 @locations_app.command("list")
 def locations_list(
     database_url: DatabaseUrl = DEFAULT_DATABASE_URL, as_json: AsJson = False
@@ -316,6 +413,15 @@ def agent(
             help="How long a lease lasts; the agent extends it when a third is left.",
         ),
     ] = 30.0,
+    sensitive_names: Annotated[
+        str,
+        typer.Option(
+            "--sensitive-names",
+            envvar="VANTAGE_SENSITIVE_NAMES",
+            help="Header and query-parameter names (globs, comma-separated) masked in results, "
+            "in addition to the defaults.",
+        ),
+    ] = "",
     log_format: Annotated[
         str, typer.Option(envvar="VANTAGE_LOG_FORMAT", help="console or json")
     ] = "console",
@@ -360,6 +466,7 @@ def agent(
                 drain_seconds=drain_seconds,
                 lease_seconds=lease_seconds,
                 policy=policy,
+                sensitive_names=sensitive_names,
             ),
         )
 

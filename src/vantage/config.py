@@ -46,6 +46,14 @@ class Settings(BaseSettings):
     def probe_policy(self) -> TargetPolicy:
         return TargetPolicy.parse(self.probe_deny)
 
+    # secrets helper: when set, /metrics answers only `Authorization: Bearer <metrics_token>`, and
+    # then labels private locations by slug; unset, /metrics is open and sums every private
+    # location under location="private", so it names no account's locations.
+    metrics_token: str | None = None
+    # secrets helper: header and query-parameter names (globs, case-insensitive, comma-separated)
+    # masked in stored results, in addition to the defaults (vantage.probes.masking).
+    sensitive_names: str = ""
+
     @property
     def base_url(self) -> str:
         if self.public_url:

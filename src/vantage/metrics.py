@@ -7,11 +7,15 @@ is read when Prometheus scrapes. Each app gets its own registry, so tests can ru
 
 from __future__ import annotations
 
+import hmac
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.metrics_core import Metric
+from prometheus_client.registry import Collector
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from vantage.db.tables import jobs, locations
@@ -21,6 +25,10 @@ if TYPE_CHECKING:
     from vantage.probes.result import ProbeResult
 
 PROBE_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 45)
+# The location label every private location is shown under on an open /metrics.
+PRIVATE_LOCATION = "private"
+# Samples merged under one label set add up, except these (an age is the oldest one's).
+_MERGED_BY_MAX = frozenset({"vantage_queue_oldest_seconds"})
 
 
 class Metrics:
@@ -75,6 +83,8 @@ class Metrics:
         self.agents = Gauge(
             "vantage_agents_seen", "Agents seen recently per location", ["location"], registry=r
         )
+        # The operator's locations (not an account's), as of the last refresh.
+        self.operator_locations: frozenset[str] = frozenset()
 
     def leased(self, location: str, taken: int, expired: int) -> None:
         if taken:
@@ -108,11 +118,59 @@ class Metrics:
             self.queue_depth.labels(location).set(depth)
             if oldest is not None:
                 self.queue_oldest.labels(location).set(max(0.0, (now - oldest).total_seconds()))
-        slugs = list(await conn.scalars(sa.select(locations.c.slug)))
-        counts = await agent_counts(conn, slugs, now)
+        known = (await conn.execute(sa.select(locations.c.slug, locations.c.account_id))).all()
+        self.operator_locations = frozenset(slug for slug, account in known if account is None)
+        counts = await agent_counts(conn, [slug for slug, _ in known], now)
         self.agents.clear()
         for location, count in counts.items():
             self.agents.labels(location).set(count)
 
-    def exposition(self) -> bytes:
-        return generate_latest(self.registry)
+    def exposition(self, *, private_locations: bool = False) -> bytes:
+        """The text Prometheus scrapes. Without `private_locations`, accounts' location slugs
+        are summed under location="private": an open /metrics must not list them."""
+        if private_locations:
+            return generate_latest(self.registry)
+        return generate_latest(_PrivateLocationsSummed(self.registry, self.operator_locations))
+
+
+def token_matches(authorization: str, token: str) -> bool:
+    """Whether an `Authorization` header is `Bearer <token>`, compared in constant time."""
+    scheme, _, presented = authorization.partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(
+        presented.strip().encode(), token.encode()
+    )
+
+
+class _PrivateLocationsSummed(Collector):
+    """The registry's metrics with every location that is not the operator's relabelled
+    `private`, and the samples that then share labels merged (counts and histogram buckets add
+    up). A location unknown to the last refresh (deleted since) counts as private."""
+
+    def __init__(self, registry: CollectorRegistry, public: frozenset[str]) -> None:
+        self.registry = registry
+        self.public = public
+
+    def collect(self) -> Iterable[Metric]:
+        for family in self.registry.collect():
+            merged: dict[tuple[str, tuple[tuple[str, str], ...]], float] = {}
+            for sample in family.samples:
+                labels = dict(sample.labels)
+                if "location" in labels and labels["location"] not in self.public:
+                    labels["location"] = PRIVATE_LOCATION
+                key = (sample.name, tuple(labels.items()))
+                if key in merged:
+                    merged[key] = _merge(family.name, sample.name)(merged[key], sample.value)
+                else:
+                    merged[key] = sample.value
+            out = Metric(family.name, family.documentation, family.type, family.unit)
+            for (name, labels_items), value in merged.items():
+                out.add_sample(name, dict(labels_items), value)
+            yield out
+
+
+def _merge(family: str, sample: str) -> Callable[[float, float], float]:
+    if sample.endswith("_created"):  # when a series started: the earliest
+        return min
+    if family in _MERGED_BY_MAX:
+        return max
+    return lambda a, b: a + b

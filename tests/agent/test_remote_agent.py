@@ -224,3 +224,31 @@ async def test_sigterm_finishes_short_runs_and_releases_long_ones_for_another_ag
         assert len(done["results"]) == 1
         assert second.stop() == 0
     assert await results_per_job(database_url) == [1, 1]
+
+
+async def test_an_agent_masks_the_sensitive_names_it_was_given(
+    setup: Setup, http_target: HttpTarget
+) -> None:
+    outbox = setup.tmp / "outbox"
+    check_id = await setup.check(
+        f"{http_target.base_url}/echo",
+        request={
+            "headers": [
+                {"key": "X-Trace", "value": "trace-secret-77"},
+                {"key": "X-Api-Key", "value": "agent-api-key-1"},
+            ]
+        },
+    )
+    with running_agent(
+        setup.server, LOCATION, setup.agent_key, outbox, setup.tmp,
+        "--sensitive-names", "x-trace",
+    ) as agent:  # fmt: skip
+        done = await setup.completion(await setup.trigger(check_id))
+        assert done["status"] == "PASSED"
+        assert agent.stop() == 0
+    response = await setup.api.get(f"/v1/check-results/{check_id}")
+    [result] = response.json()
+    # the server masks only its own (default) names; X-Trace was masked by the agent
+    assert "trace-secret-77" not in response.text
+    assert "agent-api-key-1" not in response.text
+    assert result["apiCheckResult"]["request"]["headers"]["X-Trace"] == "********"

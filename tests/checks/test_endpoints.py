@@ -421,3 +421,16 @@ async def test_deleting_a_check_removes_it_and_its_results(
     assert left == 0
     assert statuses == 0
     assert (await alice.get("/v1/checks")).json() == []
+
+
+async def test_the_page_links_use_the_public_url_not_the_host_header(alice: Persona) -> None:
+    for i in range(3):
+        await create(alice, api_check(URL, name=f"check {i}", tags=["x y"]))
+    response = await alice.get(
+        "/v1/checks", params={"limit": 2, "tag": "x y"}, headers={"Host": "evil.example"}
+    )
+    link = response.headers["Link"]
+    assert "evil.example" not in link
+    # the harness's public URL (settings_for) with the request's own path and query
+    assert link.startswith("<http://vantage.test/v1/checks?"), link
+    assert "limit=2" in link and "tag=x+y" in link and "page=2" in link

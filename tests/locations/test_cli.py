@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
+from tests.support.harness import running_vantage, settings_for
 from vantage.accounts.keys import hash_key
 from vantage.db.engine import Database
 from vantage.db.tables import agent_keys, locations
@@ -93,3 +95,73 @@ async def test_a_taken_slug_a_bad_slug_and_an_unknown_location_are_one_line_erro
         assert done.stderr.startswith("error: "), done.stderr
         assert message in done.stderr
         assert len(done.stderr.strip().splitlines()) == 1
+
+
+async def heartbeat(client: Any, slug: str, key: str) -> int:
+    response = await client.post(
+        "/agent/v1/heartbeat",
+        json={"agentId": "agent-1", "location": slug},
+        headers={"Authorization": f"Bearer {key}"},
+    )
+    status: int = response.status_code
+    return status
+
+
+async def test_keys_of_a_location_are_listed_masked_and_a_revoked_one_is_refused_at_once(
+    database_url: str,
+) -> None:
+    async with running_vantage(settings_for(database_url), background=False) as server:
+        created = vantage(
+            "locations", "create", "edge", "--name", "Edge", "--json",
+            "--database-url", database_url,
+        )  # fmt: skip
+        first = json.loads(created.stdout)["agentKey"]
+        second = json.loads(
+            vantage("locations", "key", "edge", "--json", "--database-url", database_url).stdout
+        )["agentKey"]
+
+        done = vantage(
+            "locations", "keys", "list", "edge", "--json", "--database-url", database_url
+        )
+        assert done.returncode == 0, done.stderr
+        keys = json.loads(done.stdout)
+        assert [set(k) for k in keys] == [{"id", "maskedKey", "created_at"}] * 2
+        assert first not in done.stdout and second not in done.stdout
+        assert [k["maskedKey"][-4:] for k in keys] == [first[-4:], second[-4:]]
+
+        assert await heartbeat(server.client, "edge", first) == 200
+        done = vantage(
+            "locations", "keys", "revoke", "edge", keys[0]["id"], "--database-url", database_url
+        )
+        assert done.returncode == 0, done.stderr
+        assert await heartbeat(server.client, "edge", first) == 401
+        assert await heartbeat(server.client, "edge", second) == 200
+        listed = vantage("locations", "keys", "list", "edge", "--database-url", database_url)
+        assert keys[0]["id"] not in listed.stdout and keys[1]["id"] in listed.stdout
+
+
+async def test_revoking_an_unknown_key_or_an_accounts_location_is_a_one_line_error(
+    database_url: str,
+) -> None:
+    async with running_vantage(settings_for(database_url), background=False) as server:
+        alice = await server.persona("alice")
+        made = await alice.post(
+            "/v1/private-locations", json={"name": "Lab", "slugName": "alice-lab"}
+        )
+        assert made.status_code == 201, made.text
+        private_key_id = made.json()["keys"][0]["id"]
+        vantage("locations", "create", "edge", "--name", "Edge", "--database-url", database_url)
+        for args, message in [
+            (("revoke", "edge", "no-such-id"), "No agent key 'no-such-id'"),
+            (("revoke", "nowhere", "x"), "No location 'nowhere'"),
+            (("list", "nowhere"), "No location 'nowhere'"),
+            # an account's private location is managed by the account, through the API
+            (("revoke", "alice-lab", private_key_id), "No location 'alice-lab'"),
+            (("list", "alice-lab"), "No location 'alice-lab'"),
+        ]:
+            done = vantage("locations", "keys", *args, "--database-url", database_url)
+            assert done.returncode == 1, (args, done.stdout, done.stderr)
+            assert done.stdout == ""
+            assert done.stderr.startswith("error: "), done.stderr
+            assert message in done.stderr
+            assert len(done.stderr.strip().splitlines()) == 1

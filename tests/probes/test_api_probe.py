@@ -6,7 +6,8 @@ import ssl
 from typing import Any
 
 from tests.targets.http_target import PNG_BYTES, HttpTarget
-from vantage.probes.api import MASK, default_timeout_s, run_api_check
+from vantage.probes.api import default_timeout_s, run_api_check
+from vantage.probes.masking import MASK, sensitive_names
 from vantage.probes.result import ProbeResult
 
 
@@ -320,3 +321,50 @@ async def test_json_assertions_on_a_non_json_body_fail_with_a_note(base_url: str
 async def test_it_checks_over_ipv6(ipv6_url: str) -> None:
     result = await run_api_check(api_check(f"{ipv6_url}/ok", ipFamily="IPv6"))
     assert result.has_failures is False
+
+
+async def test_api_keys_cookies_and_query_tokens_are_masked(base_url: str) -> None:
+    check = api_check(
+        f"{base_url}/set-cookie?token=url-tok-9&sid=given-sess-7",
+        headers=[
+            {"key": "X-Api-Key", "value": "B-PLAIN-SECRET"},
+            {"key": "Cookie", "value": "session=B-COOKIE"},
+            {"key": "Accept", "value": "application/json"},
+        ],
+        queryParameters=[{"key": "access_token", "value": "B-QUERY-SECRET"}],
+        assertions=[
+            assertion("JSON_BODY", "EQUALS", "B-QUERY-SECRET", "$.query.access_token"),
+            # the check sees the real response: it may assert on the cookie it is given
+            assertion("HEADERS", "CONTAINS", "given-sess-7", "Set-Cookie"),
+        ],
+    )
+    result = await run_api_check(check)
+    detail = detail_of(result)
+    assert [a["passed"] for a in detail["assertions"]] == [True, True]
+    dumped = json.dumps(detail)
+    for secret in ("B-PLAIN-SECRET", "B-COOKIE", "B-QUERY-SECRET", "url-tok-9", "given-sess-7"):
+        assert secret not in dumped, secret
+    request = detail["request"]
+    assert request["headers"]["X-Api-Key"] == MASK
+    assert request["headers"]["Cookie"] == MASK
+    assert request["headers"]["Accept"] == "application/json"
+    assert request["params"] == {"access_token": MASK}
+    assert f"token={MASK}" in request["url"]
+    echoed = json.loads(detail["response"]["body"])
+    assert echoed["query"]["access_token"] == MASK
+    assert echoed["headers"]["x-api-key"] == MASK
+    assert detail["response"]["headers"]["set-cookie"] == MASK
+
+
+async def test_more_sensitive_names_can_be_configured(base_url: str) -> None:
+    check = api_check(
+        f"{base_url}/echo?tenant=acme-corp",
+        headers=[{"key": "X-Tenant-Id", "value": "tenant-4711"}],
+    )
+    plain = detail_of(await run_api_check(check))
+    assert "tenant-4711" in json.dumps(plain)
+
+    masked = detail_of(await run_api_check(check, sensitive=sensitive_names("x-tenant-*,tenant")))
+    dumped = json.dumps(masked)
+    assert "tenant-4711" not in dumped and "acme-corp" not in dumped
+    assert masked["request"]["headers"]["X-Tenant-Id"] == MASK

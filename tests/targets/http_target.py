@@ -126,6 +126,10 @@ def route(req: Request) -> Response:
         return resp
     if path == "/echo":
         return _json(_echo(req))
+    if path == "/set-cookie":
+        resp = _json(_echo(req))
+        resp.headers.append(("Set-Cookie", f"sid={req.arg('sid', 'sid-value')}; Path=/; HttpOnly"))
+        return resp
     if path == "/slow":
         time.sleep(float(req.arg("ms", "100")) / 1000.0)
         return _json({"slow": True})

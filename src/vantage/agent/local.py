@@ -15,6 +15,7 @@ from datetime import datetime
 
 import structlog
 
+from vantage.probes.masking import sensitive_names
 from vantage.probes.result import ProbeResult
 from vantage.probes.runner import run_check
 from vantage.queue import service as queue
@@ -34,6 +35,7 @@ class LocalAgent:
         self.concurrency = concurrency
         self.owner = f"local-{uuid.uuid4().hex[:12]}"
         self.policy = runtime.settings.probe_policy()
+        self.sensitive = sensitive_names(runtime.settings.sensitive_names)
         self._in_flight: set[asyncio.Task[None]] = set()
         self._slot_free = asyncio.Event()
         self._done: asyncio.Queue[tuple[queue.Job, ProbeResult]] = asyncio.Queue()
@@ -105,7 +107,9 @@ class LocalAgent:
         self._slot_free.set()
 
     async def _run(self, job: queue.Job) -> None:
-        result = await run_check(job.check_type, job.config, policy=self.policy)
+        result = await run_check(
+            job.check_type, job.config, policy=self.policy, sensitive=self.sensitive
+        )
         await self._done.put((job, result))
 
     async def _submit_forever(self) -> None:

@@ -29,6 +29,7 @@ import structlog
 
 from vantage.agent.client import AgentClient, Delivery, LeasedJob, Rejected, Unreachable
 from vantage.agent.outbox import Outbox
+from vantage.probes.masking import sensitive_names
 from vantage.probes.runner import run_check
 from vantage.probes.target_policy import REMOTE_DEFAULT, TargetPolicy
 
@@ -58,6 +59,8 @@ class AgentOptions:
     # `--probe-deny`: unlike the embedded agent's, loopback is allowed by default, since a remote
     # agent is often placed to check the services of its own host.
     policy: TargetPolicy = field(default_factory=lambda: TargetPolicy.parse(REMOTE_DEFAULT))
+    # added to the default sensitive names (vantage.probes.masking), comma-separated
+    sensitive_names: str = ""
 
 
 @dataclass(slots=True)
@@ -74,6 +77,7 @@ class RemoteAgent:
         self.options = options
         self.log = log.bind(agent=client.agent_id, location=client.location)
         self._slots = asyncio.Semaphore(options.concurrency)
+        self._sensitive = sensitive_names(options.sensitive_names)
         self._runs: dict[str, _Run] = {}
         self._done: asyncio.Queue[Delivery | None] = asyncio.Queue()
         self._stop = asyncio.Event()
@@ -173,7 +177,12 @@ class RemoteAgent:
 
     async def _run(self, job: LeasedJob) -> None:
         try:
-            result = await run_check(job.check_type, job.config, policy=self.options.policy)
+            result = await run_check(
+                job.check_type,
+                job.config,
+                policy=self.options.policy,
+                sensitive=self._sensitive,
+            )
             self.log.debug(
                 "run finished",
                 job=job.id,

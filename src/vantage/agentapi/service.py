@@ -31,6 +31,7 @@ from vantage.agentapi.schemas import (
 from vantage.db.dialect import upsert
 from vantage.db.tables import agents, check_results, jobs, locations
 from vantage.locations.service import agent_counts
+from vantage.probes.masking import mask_result, sensitive_names
 from vantage.probes.result import ProbeResult
 from vantage.probes.serialize import from_json
 from vantage.queue import service as queue
@@ -290,9 +291,11 @@ async def submit(runtime: Runtime, location: str, body: ResultsBody) -> dict[str
     longer the submitter's) or `rejected` (the item is malformed; resending cannot help)."""
     statuses: list[dict[str, Any]] = [{"jobId": item.jobId} for item in body.results]
     parsed: list[tuple[int, ProbeResult]] = []
+    # masked again here: what is stored obeys this server's names, whatever the agent masked
+    sensitive = sensitive_names(runtime.settings.sensitive_names)
     for index, item in enumerate(body.results):
         try:
-            parsed.append((index, from_json(item.result)))
+            parsed.append((index, mask_result(from_json(item.result), sensitive)))
         except ValueError as exc:
             statuses[index].update(status="rejected", message=str(exc))
     mine = await _of_location(runtime, location, [body.results[i].jobId for i, _ in parsed])

@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi import Request
 from pydantic import BaseModel
+from starlette.datastructures import URL
 
 from vantage.errors import BadRequest
 
@@ -42,9 +43,15 @@ def content_range(start: int, count: int, total: int) -> str:
 
 
 def page_links(request: Request, page: int, limit: int, total: int) -> str:
+    """Checkly's `Link` header. Built on the public URL, never on the request's `Host` header,
+    which the client chooses: a proxy or cache would otherwise hand out links to any host."""
+    base_url: str = request.app.state.runtime.settings.base_url
+    url = URL(base_url + request.url.path)
+    if request.url.query:
+        url = url.replace(query=request.url.query)
     last = max(1, -(-total // limit))
     links = []
     if page < last:
-        links.append(f'<{request.url.include_query_params(page=page + 1)}>; rel="next"')
-    links.append(f'<{request.url.include_query_params(page=last)}>; rel="last"')
+        links.append(f'<{url.include_query_params(page=page + 1)}>; rel="next"')
+    links.append(f'<{url.include_query_params(page=last)}>; rel="last"')
     return ", ".join(links)

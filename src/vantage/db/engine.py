@@ -10,6 +10,7 @@ busy_timeout.
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -91,6 +92,20 @@ def _check_sqlite_path(url: sa.URL) -> None:
             )
 
 
+def _create_private(url: sa.URL) -> None:
+    """Create a new SQLite file readable by its owner only: it holds check secrets (headers,
+    basic-auth passwords, environment variables) in plaintext. SQLite gives the -wal and -shm files
+    the main file's mode. An existing file keeps the mode its operator gave it."""
+    path = url.database
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return
+    try:
+        fd = os.open(Path(path).expanduser(), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    os.close(fd)
+
+
 class Database:
     """Read and write transactions over one database, whichever its dialect."""
 
@@ -100,6 +115,7 @@ class Database:
         self._write_lock = asyncio.Lock()
         if self.is_sqlite:
             _check_sqlite_path(self.url)
+            _create_private(self.url)
             self.read_engine = _sqlite_engine(self.url, begin="BEGIN", pool_size=pool_size)
             self.write_engine = _sqlite_engine(self.url, begin="BEGIN IMMEDIATE", pool_size=1)
         else:

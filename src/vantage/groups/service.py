@@ -62,9 +62,36 @@ class StoredGroup:
         return {
             "id": self.id,
             **self.config,
+            "environmentVariables": without_secret_values(
+                self.config.get("environmentVariables") or []
+            ),
             "created_at": iso(self.created_at),
             "updated_at": iso(self.updated_at),
         }
+
+
+def without_secret_values(variables: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Secret variables are write-only: as at Checkly, their value is always returned as null."""
+    return [{**v, "value": None} if v.get("secret") else v for v in variables]
+
+
+def keep_secret_values(
+    stored: list[dict[str, Any]], sent: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """A client that reads a group and sends it back echoes null for every secret value: that
+    keeps the stored value instead of erasing it. A key once secret stays secret (Checkly: "once
+    set, its value cannot be unlocked"); a new value replaces the old one."""
+    secrets = {v["key"]: v.get("value") for v in stored if v.get("secret")}
+    out = []
+    for variable in sent:
+        key = variable["key"]
+        if key in secrets:
+            value = variable.get("value")
+            variable = {**variable, "secret": True}
+            if value is None or value == "":
+                variable["value"] = secrets[key]
+        out.append(variable)
+    return out
 
 
 def _stored(row: Any) -> StoredGroup:
@@ -108,6 +135,9 @@ async def update(
     if not isinstance(payload, dict):
         raise BadRequest('"value" must be of type object', keys=["value"])
     config = validate(checks_service.merge_partial(current.config, payload, "apiCheckDefaults"))
+    config["environmentVariables"] = keep_secret_values(
+        current.config.get("environmentVariables") or [], config["environmentVariables"]
+    )
     await checks_service.check_locations(conn, config, account_id)
     now = utcnow()
     await repository.update(

@@ -83,6 +83,8 @@ async def keys_of(conn: AsyncConnection, slugs: list[str]) -> dict[str, list[dic
 
 
 async def delete_agent_key(conn: AsyncConnection, location: str, key_id: str) -> bool:
+    """Revoke a key: agent authentication reads the table on every call, so the next call with
+    it is refused."""
     result = await conn.execute(
         agent_keys.delete().where(agent_keys.c.location == location, agent_keys.c.id == key_id)
     )

@@ -1,8 +1,8 @@
 """Run one API or URL check (Checkly JSON as stored) and produce its `ProbeResult`.
 
 `detail` is Checkly's `apiCheckResult`. Nothing secret is ever written into it: the basic-auth
-password, Authorization headers and URL credentials are masked, and echoed copies of them in the
-response are scrubbed.
+password, URL credentials and the values of sensitive headers and query parameters (see
+`masking`) are masked, and echoed copies of them in the response are scrubbed.
 """
 
 from __future__ import annotations
@@ -27,11 +27,18 @@ from vantage.probes.http_client import (
 )
 from vantage.probes.http_errors import ProbeError
 from vantage.probes.http_timing import HopTimings
+from vantage.probes.masking import (
+    DEFAULT_SENSITIVE,
+    MASK,
+    Scrubber,
+    SensitiveNames,
+    mask_api_detail,
+    mask_query,
+)
 from vantage.probes.offload import judged
 from vantage.probes.result import ProbeResult, judge
 from vantage.probes.target_policy import ALLOW_ALL, TargetPolicy
 
-MASK = "********"
 MAX_TIMEOUT_S = 45.0
 # past maxResponseTime the check has failed anyway; the grace lets the response arrive so the
 # result shows what came back rather than only a timeout
@@ -43,7 +50,6 @@ CONTENT_TYPES = {
     "FORM": "application/x-www-form-urlencoded",
     "RAW": "text/plain",
 }
-SECRET_HEADERS = frozenset({"authorization", "proxy-authorization"})
 _TEXTUAL_IMAGES = ("image/svg", "image/x-icon")
 
 _default_probe = RawHttpProbe()
@@ -70,24 +76,6 @@ def default_timeout_s(max_ms: float | None) -> float:
     return min(MAX_TIMEOUT_S, max_ms / 1000.0 + TIMEOUT_GRACE_S)
 
 
-class _Secrets:
-    """Strings that must not appear in a stored result."""
-
-    def __init__(self) -> None:
-        self.values: list[str] = []
-
-    def add(self, value: str | None) -> None:
-        # very short values would mask half the body for no protection
-        if value and len(value) >= 4 and value not in self.values:
-            self.values.append(value)
-
-    def scrub(self, text: str) -> str:
-        for value in self.values:
-            if value in text:
-                text = text.replace(value, MASK)
-        return text
-
-
 def _split_url_credentials(url: str) -> tuple[str, tuple[str, str] | None]:
     """`https://user:pw@host/` -> (`https://host/`, (user, pw)), as Node applies them."""
     try:
@@ -103,10 +91,11 @@ def _split_url_credentials(url: str) -> tuple[str, tuple[str, str] | None]:
 
 def build_spec(
     check: Mapping[str, Any],
-    secrets: _Secrets,
+    secrets: Scrubber,
     ssl_context: ssl.SSLContext | None,
     timeout_s: float,
     policy: TargetPolicy = ALLOW_ALL,
+    sensitive: SensitiveNames = DEFAULT_SENSITIVE,
 ) -> HttpRequestSpec:
     request: Mapping[str, Any] = check.get("request") or {}
     is_url = str(check.get("checkType", "API")).upper() == "URL"
@@ -129,10 +118,14 @@ def build_spec(
     if auth is not None:
         secrets.add(auth[1])
         secrets.add(basic_auth_value(*auth).split(" ", 1)[1])
+    # the values behind sensitive names, to scrub wherever the response echoes them
     for key, value in headers:
-        if key.lower() in SECRET_HEADERS:
+        if key in sensitive:
+            secrets.add_header(key, value)
+    for key, value in params:
+        if key in sensitive:
             secrets.add(value)
-            secrets.add(value.partition(" ")[2])
+    mask_query(url, sensitive, secrets)
     ip_family: IpFamily = "IPv6" if request.get("ipFamily") == "IPv6" else "IPv4"
     return HttpRequestSpec(
         url=url,
@@ -150,18 +143,17 @@ def build_spec(
     )
 
 
-def _request_detail(spec: HttpRequestSpec, secrets: _Secrets) -> dict[str, Any]:
-    headers = {
-        k: (MASK if k.lower() in SECRET_HEADERS else secrets.scrub(v)) for k, v in spec.headers
-    }
+def _request_detail(spec: HttpRequestSpec) -> dict[str, Any]:
+    """The request as sent; `_detail` masks it."""
+    headers = dict(spec.headers)
     if spec.basic_auth is not None and not any(k.lower() == "authorization" for k in headers):
         headers["Authorization"] = MASK
     return {
         "method": spec.method,
-        "url": secrets.scrub(spec.url),
-        "data": secrets.scrub(spec.body.decode("utf-8", "replace")),
+        "url": spec.url,
+        "data": spec.body.decode("utf-8", "replace"),
         "headers": headers,
-        "params": {k: secrets.scrub(v) for k, v in spec.params},
+        "params": dict(spec.params),
     }
 
 
@@ -211,6 +203,7 @@ async def run_api_check(
     timeout_s: float | None = None,
     probe: HttpProbe | None = None,
     policy: TargetPolicy = ALLOW_ALL,
+    sensitive: SensitiveNames = DEFAULT_SENSITIVE,
 ) -> ProbeResult:
     """Run one API/URL check once. Never raises for what happens on the network.
 
@@ -224,24 +217,26 @@ async def run_api_check(
     assertions: Sequence[Mapping[str, Any]] = list(request.get("assertions") or ())
     if check_type == "URL":
         assertions = [a for a in assertions if a.get("source") in URL_CHECK_SOURCES]
-    secrets = _Secrets()
+    secrets = Scrubber()
     started_at = datetime.now(UTC)
     try:
         timeout = timeout_s or default_timeout_s(max_ms)
-        spec = build_spec(check, secrets, ssl_context, timeout, policy)
+        spec = build_spec(check, secrets, ssl_context, timeout, policy, sensitive)
     except (TypeError, ValueError) as exc:
         return _failed(check_type, started_at, f"Invalid check configuration: {exc}", assertions)
     try:
         resp = await (probe or _default_probe).request(spec)
     except ProbeError as exc:
         return _errored(
-            check, check_type, started_at, spec, exc, assertions, secrets, degraded_ms, max_ms
-        )
+            check, check_type, started_at, spec, exc, assertions, secrets, degraded_ms, max_ms,
+            sensitive=sensitive,
+        )  # fmt: skip
     stopped_at = datetime.now(UTC)
     response_time_ms = resp.timings.total_s() * 1000.0
-    headers = {k: secrets.scrub(v) for k, v in resp.header_map().items()}
+    # Assertions see the response as it came; `_detail` masks what is stored, assertions'
+    # actual values included.
+    headers = resp.header_map()
     body_text, body_encoding = _body(resp)
-    body_text = secrets.scrub(body_text)
     facts = ResponseFacts(resp.status, headers, body_text, response_time_ms)
     outcomes = await judged(
         lambda budget: evaluate_assertions(assertions, facts, budget), text_chars=len(body_text)
@@ -260,13 +255,13 @@ async def run_api_check(
         "statusText": resp.reason,
         "body": body_text,
         "headers": headers,
-        "href": secrets.scrub(resp.url),
+        "href": resp.url,
         "truncated": resp.truncated,
         **_timing_fields(resp.timings),
     }
     if body_encoding is not None:
         response["bodyEncoding"] = body_encoding
-    detail = _detail(outcomes, _request_detail(spec, secrets), response, None)
+    detail = _detail(outcomes, _request_detail(spec), response, None, secrets, sensitive)
     return ProbeResult.judged(
         verdict,
         check_type=check_type,
@@ -283,8 +278,10 @@ def _detail(
     request: dict[str, Any],
     response: dict[str, Any] | None,
     error: str | None,
+    secrets: Scrubber,
+    sensitive: SensitiveNames,
 ) -> dict[str, Any]:
-    return {
+    detail = {
         "assertions": assertions,
         "request": request,
         "response": response,
@@ -293,6 +290,9 @@ def _detail(
         "jobAssets": None,
         "pcapDataUrl": None,
     }
+    # Last, after the assertions ran on the real response: a check may assert on a token it is
+    # given, but the stored result shows neither it nor an assertion's copy of it.
+    return mask_api_detail(detail, sensitive, secrets)
 
 
 def _unanswered(assertions: Sequence[Mapping[str, Any]], error: str) -> list[dict[str, Any]]:
@@ -309,9 +309,11 @@ def _errored(
     spec: HttpRequestSpec,
     exc: ProbeError,
     assertions: Sequence[Mapping[str, Any]],
-    secrets: _Secrets,
+    secrets: Scrubber,
     degraded_ms: float | None,
     max_ms: float | None,
+    *,
+    sensitive: SensitiveNames,
 ) -> ProbeResult:
     stopped_at = datetime.now(UTC)
     message = secrets.scrub(str(exc))
@@ -335,12 +337,17 @@ def _errored(
         "statusText": None,
         "body": None,
         "headers": {},
-        "href": secrets.scrub(spec.url),
+        "href": spec.url,
         "truncated": False,
         **_timing_fields(timings),
     }
     detail = _detail(
-        _unanswered(assertions, message), _request_detail(spec, secrets), response, message
+        _unanswered(assertions, message),
+        _request_detail(spec),
+        response,
+        message,
+        secrets,
+        sensitive,
     )
     return ProbeResult.judged(
         verdict,
@@ -367,6 +374,8 @@ def _failed(
         is_degraded=False,
         over_max_response_time=False,
         detail_key="apiCheckResult",
-        detail=_detail(_unanswered(assertions, message), {}, None, message),
+        detail=_detail(
+            _unanswered(assertions, message), {}, None, message, Scrubber(), DEFAULT_SENSITIVE
+        ),
         error=message,
     )

@@ -11,6 +11,7 @@ from typing import Any
 
 from vantage.probes.api import run_api_check
 from vantage.probes.dns import run_dns_check
+from vantage.probes.masking import DEFAULT_SENSITIVE, SensitiveNames
 from vantage.probes.result import ProbeResult
 from vantage.probes.target_policy import TargetPolicy
 from vantage.probes.tcp import run_tcp_check
@@ -30,14 +31,19 @@ def run_timeout_seconds(check_type: str, config: dict[str, Any]) -> float:
 
 
 async def run_check(
-    check_type: str, config: dict[str, Any], *, policy: TargetPolicy
+    check_type: str,
+    config: dict[str, Any],
+    *,
+    policy: TargetPolicy,
+    sensitive: SensitiveNames = DEFAULT_SENSITIVE,
 ) -> ProbeResult:
-    """`policy` has no default: every agent must say which targets its probes may reach."""
+    """`policy` has no default: every agent must say which targets its probes may reach.
+    `sensitive`: the header and query-parameter names masked in the result."""
     check = {**config, "checkType": check_type}
     timeout = run_timeout_seconds(check_type, config)
     try:
         async with asyncio.timeout(timeout + GRACE_SECONDS):
-            return await _dispatch(check_type, check, timeout, policy)
+            return await _dispatch(check_type, check, timeout, policy, sensitive)
     except Exception as exc:
         # A probe bug or an overrun must still give the session its result, marked as an error
         # of Vantage's own (hasErrors), not as the target failing.
@@ -63,10 +69,14 @@ def _detail_key(check_type: str) -> str:
 
 
 async def _dispatch(
-    check_type: str, check: dict[str, Any], timeout: float, policy: TargetPolicy
+    check_type: str,
+    check: dict[str, Any],
+    timeout: float,
+    policy: TargetPolicy,
+    sensitive: SensitiveNames,
 ) -> ProbeResult:
     if check_type in ("API", "URL"):
-        return await run_api_check(check, timeout_s=timeout, policy=policy)
+        return await run_api_check(check, timeout_s=timeout, policy=policy, sensitive=sensitive)
     if check_type == "TCP":
         return await run_tcp_check(check, timeout_s=timeout, policy=policy)
     if check_type == "DNS":
