@@ -111,6 +111,10 @@ async def get_private(conn: AsyncConnection, account_id: str, location_id: str) 
     return wire
 
 
+def not_available(slug: str) -> str:
+    return f"The slug {slug!r} is not available: choose another."
+
+
 async def _check_available(
     conn: AsyncConnection, account_id: str, slug: str, reserved: frozenset[str]
 ) -> None:
@@ -121,7 +125,7 @@ async def _check_available(
     if owner is not None and owner.account_id == account_id:
         raise Conflict(f"You already have a private location with the slug {slug!r}.")
     if owner is not None or slug in reserved:
-        raise Conflict(f"The slug {slug!r} is not available: choose another.")
+        raise Conflict(not_available(slug))
 
 
 async def create_private(
@@ -130,9 +134,13 @@ async def create_private(
     """`reserved`: slugs no account may take (vantage.locations.service.reserved_slugs)."""
     body = _parse(PrivateLocationCreate, payload)
     await _check_available(conn, account_id, body.slugName, reserved)
-    location, key = await create(
-        conn, body.slugName, body.name, account_id=account_id, icon=body.icon
-    )
+    try:
+        location, key = await create(
+            conn, body.slugName, body.name, account_id=account_id, icon=body.icon
+        )
+    except sa.exc.IntegrityError:
+        # Taken by a concurrent request between the check and the insert (PostgreSQL).
+        raise Conflict(not_available(body.slugName)) from None
     [wire] = await _wire(conn, [location])
     # The first key is shown in full this once, as Checkly does.
     wire["keys"] = [key.wire()]

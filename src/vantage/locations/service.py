@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from vantage.config import LOCAL_LOCATION
+from vantage.db.dialect import insert_for
 from vantage.db.tables import agent_keys, agents, locations
 from vantage.errors import BadRequest, Conflict
 from vantage.locations.keys import NewAgentKey, create_agent_key
@@ -75,13 +76,12 @@ def check_slug(slug: str) -> None:
 
 
 async def ensure(conn: AsyncConnection, slug: str, name: str) -> None:
-    exists = await conn.scalar(sa.select(locations.c.slug).where(locations.c.slug == slug))
-    if exists is None:
-        await conn.execute(
-            locations.insert().values(
-                id=str(uuid.uuid4()), slug=slug, name=name, created_at=utcnow()
-            )
-        )
+    # ON CONFLICT: replicas starting together on one PostgreSQL each ensure the default location.
+    await conn.execute(
+        insert_for(conn, locations)
+        .values(id=str(uuid.uuid4()), slug=slug, name=name, created_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["slug"])
+    )
 
 
 async def ensure_reserved(conn: AsyncConnection, slug: str, name: str) -> str | None:
