@@ -284,8 +284,9 @@ async def release(runtime: Runtime, location: LocationRef, body: ReleaseBody) ->
 
 async def submit(runtime: Runtime, location: LocationRef, body: ResultsBody) -> dict[str, Any]:
     """Store a batch of results in one transaction; a status per item, in the batch's order:
-    `accepted`, `duplicate` (this job's result is already stored), `fenced` (the lease is no
-    longer the submitter's) or `rejected` (the item is malformed; resending cannot help)."""
+    `accepted`, `duplicate` (this location already stored this job's result), `fenced` (the lease
+    is no longer the submitter's, or the job is not the location's) or `rejected` (the item is
+    malformed; resending cannot help)."""
     statuses: list[dict[str, Any]] = [{"jobId": item.jobId} for item in body.results]
     parsed: list[tuple[int, ProbeResult]] = []
     for index, item in enumerate(body.results):
