@@ -48,9 +48,23 @@ RECHECK_SECONDS = 2.0
 async def start_runtime(settings: Settings) -> Runtime:
     db = Database(settings.database_url)
     await upgrade(db)
-    if settings.local_agent:
-        async with db.write() as conn:
-            await locations.ensure(conn, LOCAL_LOCATION, "Local (embedded agent)")
+    # The default location exists even when no embedded agent runs it (`--no-local-agent`: the
+    # operator runs `vantage agent --location local`), so it is always the operator's: an account
+    # can never create it as a private location and receive every check that names no location.
+    async with db.write() as conn:
+        needed = {settings.default_location} | ({LOCAL_LOCATION} if settings.local_agent else set())
+        for slug in sorted(needed):
+            name = slug
+            if slug == LOCAL_LOCATION:
+                name = "Local (embedded agent)" if settings.local_agent else "Local"
+            taken_from = await locations.ensure_reserved(conn, slug, name)
+            if taken_from is not None:
+                log.warning(
+                    "reserved location taken back from an account",
+                    location=slug,
+                    account_id=taken_from,
+                    revoked="its agent keys",
+                )
     return Runtime(settings=settings, db=db)
 
 

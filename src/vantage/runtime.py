@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -81,6 +81,13 @@ class Runtime:
     # With several replicas, waiters also re-read the database this often, in case a
     # notification from another replica was lost; None when this process sees every change.
     recheck_seconds: float | None = None
+
+    def sessions_cancelled(self, session_ids: Sequence[str]) -> None:
+        """Wake the waiters of sessions a deletion ended (their check or location went)."""
+        for session_id in session_ids:
+            self.signals.session_finished(session_id)
+        if session_ids:
+            self.metrics.sessions_finished.labels("CANCELLED").inc(len(session_ids))
 
 
 def get_runtime(request: Request) -> Runtime:

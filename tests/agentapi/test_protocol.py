@@ -262,3 +262,18 @@ async def test_a_long_poll_left_behind_by_an_agent_that_said_goodbye_leases_noth
     assert await abandoned == []
     [job] = await Agent("berlin", berlin.key, berlin.client, "agent-2").lease()
     assert job["attempt"] == 1
+
+
+async def test_a_completed_job_of_another_location_is_fenced_without_its_result_id(
+    vantage: Harness, berlin: Agent, alice: Persona, http_target: HttpTarget
+) -> None:
+    paris = await new_agent(vantage, "paris")
+    await start_session(alice, http_target, "berlin")
+    [job] = await berlin.lease()
+    [accepted] = await berlin.submit(item(job))
+    assert accepted["status"] == "accepted"
+    [status] = await paris.submit(item(job))
+    assert status == {"jobId": job["id"], "status": "fenced"}
+    # Its own location still hears it is a duplicate, with the result it already stored.
+    [again] = await berlin.submit(item(job))
+    assert again == {"jobId": job["id"], "status": "duplicate", "resultId": accepted["resultId"]}

@@ -19,7 +19,9 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from tests.support.databases import DIALECTS, postgres_url, sqlite_url
 from vantage.db.engine import Database
 from vantage.db.migrate import current_revision, upgrade
-from vantage.db.tables import metadata
+from vantage.db.tables import jobs, metadata
+from vantage.db.types import UtcDateTime
+from vantage.timeutil import utcnow
 
 
 def differences(sync: sa.Connection) -> list[Any]:
@@ -94,3 +96,53 @@ async def test_an_empty_schema_differs_from_the_declared_one(empty_database: Dat
         found = await conn.run_sync(differences)
     added = {diff[1].name for diff in found if diff[0] == "add_table"}
     assert added == set(metadata.tables)
+
+
+# Tables as revision 0003 had them: jobs named their location by slug only.
+JOBS_0003 = sa.table(
+    "jobs",
+    *(sa.column(name) for name in ("id", "session_id", "account_id", "check_id", "location")),
+    *(sa.column(name) for name in ("attempt", "sequence_id", "state", "leases")),
+    sa.column("config", sa.JSON()),
+    sa.column("run_at", UtcDateTime()),
+    sa.column("created_at", UtcDateTime()),
+)
+LOCATIONS_0003 = sa.table(
+    "locations",
+    *(sa.column(name) for name in ("slug", "name", "id")),
+    sa.column("created_at", UtcDateTime()),
+)
+
+
+async def test_existing_jobs_are_bound_to_their_locations_id_and_orphans_withdrawn(
+    empty_database: Database,
+) -> None:
+    """0004: a job of an existing location gets its id; a job whose location does not exist (the
+    `local` of a server without its embedded agent) is withdrawn before anyone can create it."""
+    await upgrade(empty_database, "0003")
+    now = utcnow()
+    async with empty_database.write() as conn:
+        await conn.execute(
+            LOCATIONS_0003.insert().values(slug="edge", name="Edge", id="edge-id", created_at=now)
+        )
+        for job_id, location in (("j-edge", "edge"), ("j-orphan", "local")):
+            await conn.execute(
+                JOBS_0003.insert().values(
+                    id=job_id,
+                    session_id="s",
+                    account_id="a",
+                    check_id="c",
+                    location=location,
+                    attempt=1,
+                    sequence_id="q",
+                    state="QUEUED",
+                    leases=0,
+                    config={},
+                    run_at=now,
+                    created_at=now,
+                )  # fmt: skip
+            )
+    await upgrade(empty_database)
+    async with empty_database.read() as conn:
+        rows = (await conn.execute(sa.select(jobs.c.id, jobs.c.location_id))).all()
+    assert [tuple(row) for row in rows] == [("j-edge", "edge-id")]

@@ -15,6 +15,8 @@ from datetime import datetime
 
 import structlog
 
+from vantage.locations.ref import LocationRef
+from vantage.locations.service import by_slug
 from vantage.probes.masking import sensitive_names
 from vantage.probes.result import ProbeResult
 from vantage.probes.runner import run_check
@@ -40,6 +42,7 @@ class LocalAgent:
         self._slot_free = asyncio.Event()
         self._done: asyncio.Queue[tuple[queue.Job, ProbeResult]] = asyncio.Queue()
         self._stopping = False
+        self._ref: LocationRef | None = None
 
     async def run(self) -> None:
         submitter = asyncio.create_task(self._submit_forever(), name="local-agent-submit")
@@ -79,13 +82,24 @@ class LocalAgent:
                 async with asyncio.timeout(timeout):
                     await work.wait()
 
+    async def _location(self) -> LocationRef:
+        """The location's id, looked up once: the server creates it before the agent starts."""
+        if self._ref is None:
+            async with self.runtime.db.read() as conn:
+                found = await by_slug(conn, self.location)
+            if found is None:
+                raise LookupError(f"no location {self.location!r}")
+            self._ref = found.ref
+        return self._ref
+
     async def _claim(self, limit: int) -> tuple[list[queue.Job], datetime | None]:
         now = utcnow()
         try:
+            location = await self._location()
             async with self.runtime.db.write() as conn:
                 jobs = await queue.claim(
                     conn,
-                    location=self.location,
+                    location=location,
                     owner=self.owner,
                     limit=limit,
                     now=now,
@@ -95,7 +109,7 @@ class LocalAgent:
             next_due = None
             if len(jobs) < limit:
                 async with self.runtime.db.read() as conn:
-                    next_due = await queue.next_due(conn, self.location)
+                    next_due = await queue.next_due(conn, location)
         except Exception:
             log.exception("lease failed", location=self.location)
             await asyncio.sleep(IDLE_POLL_SECONDS)

@@ -13,16 +13,18 @@ from fastapi import Depends, Request
 
 from vantage.errors import Unauthorized
 from vantage.locations.keys import location_for_key
+from vantage.locations.ref import LocationRef
 from vantage.runtime import Runtime, get_runtime
 
 
 @dataclass(frozen=True, slots=True)
 class AgentIdentity:
-    location: str
+    # The key's location by id as well as slug: its jobs are those bound to that id.
+    location: LocationRef
 
     def check_location(self, location: str | None) -> None:
         """A key works for its own location only."""
-        if location is not None and location != self.location:
+        if location is not None and location != self.location.slug:
             raise Unauthorized(f"This agent key is not a key of location {location!r}.")
 
 

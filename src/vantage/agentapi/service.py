@@ -29,7 +29,8 @@ from vantage.agentapi.schemas import (
     ResultsBody,
 )
 from vantage.db.dialect import upsert
-from vantage.db.tables import agents, check_results, jobs, locations
+from vantage.db.tables import agents, check_results, locations
+from vantage.locations.ref import LocationRef
 from vantage.locations.service import agent_counts
 from vantage.probes.masking import mask_result, sensitive_names
 from vantage.probes.result import ProbeResult
@@ -147,7 +148,7 @@ class LeaseGrant:
 
 async def lease(
     runtime: Runtime,
-    location: str,
+    location: LocationRef,
     body: LeaseBody,
     *,
     disconnected: Callable[[], Awaitable[bool]],
@@ -161,10 +162,10 @@ async def lease(
     # Each lease call gets its own owner token: a result is fenced by the exact lease that
     # produced it, even when the same agent leases the job again later.
     owner = owner_prefix(body.agentId) + secrets.token_hex(8)
-    bell = bell_for(runtime.signals, location)
+    bell = bell_for(runtime.signals, location.slug)
 
     async def gone() -> bool:
-        return _is_retired(runtime.signals, location, body.agentId) or await disconnected()
+        return _is_retired(runtime.signals, location.slug, body.agentId) or await disconnected()
 
     loop = asyncio.get_running_loop()
     give_up = loop.time() + body.waitSeconds
@@ -188,7 +189,7 @@ async def lease(
                 # The agent went away while we waited: do not strand its jobs until expiry.
                 await _release_jobs(runtime, location, [(j.id, owner) for j in claimed])
                 return LeaseGrant(lease_seconds=lease_seconds)
-            log.info("jobs leased", location=location, agent=body.agentId, count=len(claimed))
+            log.info("jobs leased", location=location.slug, agent=body.agentId, count=len(claimed))
             return LeaseGrant(claimed, lease_seconds, queue_expiry(now, lease_seconds))
         remaining = give_up - loop.time()
         if remaining <= 0:
@@ -200,7 +201,7 @@ def queue_expiry(now: datetime, lease_seconds: float) -> datetime:
     return now + timedelta(seconds=lease_seconds)
 
 
-async def _until_claimable(runtime: Runtime, location: str) -> float:
+async def _until_claimable(runtime: Runtime, location: LocationRef) -> float:
     """Seconds until a job of the location becomes claimable without a signal: a retry's backoff
     ends or a lease expires. Capped by the fallback poll."""
     async with runtime.db.read() as conn:
@@ -214,19 +215,19 @@ async def _until_claimable(runtime: Runtime, location: str) -> float:
     return wait
 
 
-async def extend(runtime: Runtime, location: str, body: ExtendBody) -> dict[str, Any]:
+async def extend(runtime: Runtime, location: LocationRef, body: ExtendBody) -> dict[str, Any]:
     lease_seconds = body.leaseSeconds or DEFAULT_LEASE_SECONDS
-    mine = await _of_location(runtime, location, [held.jobId for held in body.leases])
     async with runtime.db.write() as conn:
         expiries = await queue.extend_lease(
             conn,
-            leases=[(h.jobId, h.leaseOwner) for h in body.leases if h.jobId in mine],
+            location=location,
+            leases=[(h.jobId, h.leaseOwner) for h in body.leases],
             now=utcnow(),
             lease_seconds=lease_seconds,
         )
     lost = [h.jobId for h in body.leases if expiries.get(h.jobId) is None]
     if lost:
-        log.info("lease extension refused", location=location, agent=body.agentId, jobs=lost)
+        log.info("lease extension refused", location=location.slug, agent=body.agentId, jobs=lost)
     return {
         "leases": [
             {
@@ -240,44 +241,41 @@ async def extend(runtime: Runtime, location: str, body: ExtendBody) -> dict[str,
     }
 
 
-async def _of_location(runtime: Runtime, location: str, job_ids: list[str]) -> set[str]:
-    if not job_ids:
-        return set()
+async def _of_location(runtime: Runtime, location: LocationRef, job_ids: list[str]) -> set[str]:
     async with runtime.db.read() as conn:
-        rows = await conn.scalars(
-            sa.select(jobs.c.id).where(jobs.c.id.in_(job_ids), jobs.c.location == location)
-        )
-        return set(rows.all())
+        return await queue.of_location(conn, location, job_ids)
 
 
 async def _release_jobs(
-    runtime: Runtime, location: str, leases: list[tuple[str, str]]
+    runtime: Runtime, location: LocationRef, leases: list[tuple[str, str]]
 ) -> list[str]:
     async with runtime.db.write() as conn:
         released = await queue.release(conn, leases=leases, location=location)
     if released:
-        runtime.signals.work_queued(location)
+        runtime.signals.work_queued(location.slug)
     return released
 
 
-async def release(runtime: Runtime, location: str, body: ReleaseBody) -> dict[str, Any]:
+async def release(runtime: Runtime, location: LocationRef, body: ReleaseBody) -> dict[str, Any]:
     async with runtime.db.write() as conn:
         released = await queue.release(
             conn, leases=[(h.jobId, h.leaseOwner) for h in body.leases], location=location
         )
         if body.shutdown:
-            _retire(runtime.signals, location, body.agentId)
+            _retire(runtime.signals, location.slug, body.agentId)
             released += await queue.release_owned(
                 conn, location=location, owner_prefix=owner_prefix(body.agentId)
             )
             await conn.execute(
-                agents.delete().where(agents.c.location == location, agents.c.id == body.agentId)
+                agents.delete().where(
+                    agents.c.location == location.slug, agents.c.id == body.agentId
+                )
             )
     if released:
-        runtime.signals.work_queued(location)
+        runtime.signals.work_queued(location.slug)
     log.info(
         "leases released",
-        location=location,
+        location=location.slug,
         agent=body.agentId,
         count=len(released),
         shutdown=body.shutdown,
@@ -285,10 +283,11 @@ async def release(runtime: Runtime, location: str, body: ReleaseBody) -> dict[st
     return {"released": released}
 
 
-async def submit(runtime: Runtime, location: str, body: ResultsBody) -> dict[str, Any]:
+async def submit(runtime: Runtime, location: LocationRef, body: ResultsBody) -> dict[str, Any]:
     """Store a batch of results in one transaction; a status per item, in the batch's order:
-    `accepted`, `duplicate` (this job's result is already stored), `fenced` (the lease is no
-    longer the submitter's) or `rejected` (the item is malformed; resending cannot help)."""
+    `accepted`, `duplicate` (this location already stored this job's result), `fenced` (the lease
+    is no longer the submitter's, or the job is not the location's) or `rejected` (the item is
+    malformed; resending cannot help)."""
     statuses: list[dict[str, Any]] = [{"jobId": item.jobId} for item in body.results]
     parsed: list[tuple[int, ProbeResult]] = []
     # masked again here: what is stored obeys this server's names, whatever the agent masked
@@ -314,7 +313,7 @@ async def submit(runtime: Runtime, location: str, body: ResultsBody) -> dict[str
                 if body.results[index].jobId not in mine:
                     # Not a job of this key's location, or already gone (completed by another).
                     completions.append(
-                        (index, await _done_or_fenced(conn, body.results[index].jobId))
+                        (index, await _done_or_fenced(conn, location, body.results[index].jobId))
                     )
     signals = runtime.signals
     for index, completion in completions:
@@ -325,30 +324,45 @@ async def submit(runtime: Runtime, location: str, body: ResultsBody) -> dict[str
     counts: dict[str, int] = {}
     for status in statuses:
         counts[status["status"]] = counts.get(status["status"], 0) + 1
-    log.info("results received", location=location, agent=body.agentId, **counts)
+    log.info("results received", location=location.slug, agent=body.agentId, **counts)
     return {"results": statuses}
 
 
-async def _done_or_fenced(conn: AsyncConnection, job_id: str) -> queue.Completion:
-    seen = await conn.scalar(sa.select(check_results.c.id).where(check_results.c.job_id == job_id))
-    return queue.Completion("duplicate", result_id=seen) if seen else queue.Completion("fenced")
+async def _done_or_fenced(
+    conn: AsyncConnection, location: LocationRef, job_id: str
+) -> queue.Completion:
+    """A job that is not (or no longer) one of the location's: a duplicate if the location itself
+    already handed in its result, else fenced. Another location's result, or its id, is never
+    revealed."""
+    stored = (
+        await conn.execute(
+            sa.select(check_results.c.id, check_results.c.account_id).where(
+                check_results.c.job_id == job_id,
+                check_results.c.run_location == location.slug,
+            )
+        )
+    ).first()
+    if stored is None or not location.usable_by(stored.account_id):
+        return queue.Completion("fenced")
+    return queue.Completion("duplicate", result_id=stored.id)
 
 
-async def heartbeat(runtime: Runtime, location: str, body: HeartbeatBody) -> dict[str, Any]:
+async def heartbeat(runtime: Runtime, location: LocationRef, body: HeartbeatBody) -> dict[str, Any]:
+    slug = location.slug
     now = utcnow()
     async with runtime.db.write() as conn:
         await conn.execute(
             upsert(
                 conn, agents, index_elements=["location", "id"], update_columns=["last_seen_at"]
             ),
-            {"location": location, "id": body.agentId, "started_at": now, "last_seen_at": now},
+            {"location": slug, "id": body.agentId, "started_at": now, "last_seen_at": now},
         )
         await conn.execute(
-            locations.update().where(locations.c.slug == location).values(last_seen_at=now)
+            locations.update().where(locations.c.id == location.id).values(last_seen_at=now)
         )
-        count = (await agent_counts(conn, [location], now)).get(location, 0)
+        count = (await agent_counts(conn, [slug], now)).get(slug, 0)
     return {
-        "location": location,
+        "location": slug,
         "agentId": body.agentId,
         "lastSeen": iso(now),
         "agentCount": count,

@@ -142,5 +142,6 @@ async def update_typed_check(
 )
 async def delete_check(check_id: str, account: CurrentAccount, runtime: RuntimeDep) -> Response:
     async with runtime.db.write() as conn:
-        await service.delete(conn, account.id, check_id)
+        ended = await service.delete(conn, account.id, check_id)
+    runtime.sessions_cancelled(ended)
     return Response(status_code=204)

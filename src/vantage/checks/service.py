@@ -14,9 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from vantage.checks import repository
 from vantage.checks.scheduling import first_run_at, interval_seconds
 from vantage.checks.schemas import CHECK_MODELS
+from vantage.db.tables import check_sessions, jobs
 from vantage.errors import BadRequest, NotFound
 from vantage.groups import repository as groups_repository
 from vantage.locations import service as locations_service
+from vantage.sessions.withdrawal import cancel_sessions, withdraw_jobs
 from vantage.timeutil import iso, utcnow
 from vantage.validation import bad_request
 
@@ -189,9 +191,13 @@ async def update(
     return StoredCheck(check_id, current.check_type, config, current.created_at, now)
 
 
-async def delete(conn: AsyncConnection, account_id: str, check_id: str) -> None:
+async def delete(conn: AsyncConnection, account_id: str, check_id: str) -> list[str]:
+    """Delete the check with its results and status, withdraw its runs (queued, retrying or under
+    way) and end its open sessions; return the sessions this ended."""
     if not await repository.delete(conn, account_id, check_id):
         raise NotFound(CHECK_NOT_FOUND)
+    await withdraw_jobs(conn, jobs.c.check_id == check_id)
+    return await cancel_sessions(conn, check_sessions.c.check_id == check_id, utcnow())
 
 
 @dataclass(frozen=True, slots=True)

@@ -106,6 +106,14 @@ jobs = sa.Table(
     sa.Column("account_id", Id, nullable=False),
     sa.Column("check_id", Id, nullable=False),
     sa.Column("location", sa.String(100), nullable=False),
+    # The location's id: a slug deleted and created again is another location, whose agents never
+    # see these jobs; and jobs go with their location.
+    sa.Column(
+        "location_id",
+        Id,
+        sa.ForeignKey("locations.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
     sa.Column("attempt", sa.Integer(), nullable=False),
     sa.Column("sequence_id", Id, nullable=False),
     # QUEUED -> LEASED -> DONE; a lease that expires makes the job claimable again.
@@ -117,7 +125,7 @@ jobs = sa.Table(
     # The check as it was when the run was queued: an edit mid-run does not change the run.
     sa.Column("config", Json, nullable=False),
     sa.Column("created_at", UtcDateTime(), nullable=False),
-    sa.Index("ix_jobs_claim", "location", "state", "run_at"),
+    sa.Index("ix_jobs_claim", "location_id", "state", "run_at"),
     sa.Index("ix_jobs_session", "session_id"),
 )
 

@@ -39,8 +39,9 @@ async def create_private_location(
     request: Request, account: CurrentAccount, runtime: RuntimeDep
 ) -> JSONResponse:
     payload = await json_body(request)
+    reserved = service.reserved_slugs(runtime.settings.default_location)
     async with runtime.db.write() as conn:
-        body = await private.create_private(conn, account.id, payload)
+        body = await private.create_private(conn, account.id, payload, reserved=reserved)
     return JSONResponse(body, status_code=201)
 
 
@@ -73,14 +74,15 @@ async def update_private_location(
 @router.delete(
     "/v1/private-locations/{location_id}",
     status_code=204,
-    summary="Delete a private location that no check uses",
+    summary="Delete a private location that no check uses; its remaining runs are withdrawn",
     responses=errors(404, 409),
 )
 async def delete_private_location(
     location_id: str, account: CurrentAccount, runtime: RuntimeDep
 ) -> Response:
     async with runtime.db.write() as conn:
-        await private.delete_private(conn, account.id, location_id)
+        ended = await private.delete_private(conn, account.id, location_id)
+    runtime.sessions_cancelled(ended)
     return Response(status_code=204)
 
 

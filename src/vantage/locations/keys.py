@@ -17,7 +17,8 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from vantage.accounts.keys import hash_key
-from vantage.db.tables import agent_keys
+from vantage.db.tables import agent_keys, locations
+from vantage.locations.ref import LocationRef
 from vantage.timeutil import iso, utcnow
 
 AGENT_KEY_PREFIX = "vtg_agent_"
@@ -91,11 +92,16 @@ async def delete_agent_key(conn: AsyncConnection, location: str, key_id: str) ->
     return bool(result.rowcount)
 
 
-async def location_for_key(conn: AsyncConnection, key: str) -> str | None:
-    """The location an agent key works for, or None for anything else (an API key included)."""
+async def location_for_key(conn: AsyncConnection, key: str) -> LocationRef | None:
+    """The location an agent key works for (its id, slug and owner), or None for anything else
+    (an API key included)."""
     if not key.startswith(AGENT_KEY_PREFIX):
         return None
-    location: str | None = await conn.scalar(
-        sa.select(agent_keys.c.location).where(agent_keys.c.key_hash == hash_key(key))
-    )
-    return location
+    row = (
+        await conn.execute(
+            sa.select(locations.c.id, locations.c.slug, locations.c.account_id)
+            .join(agent_keys, agent_keys.c.location == locations.c.slug)
+            .where(agent_keys.c.key_hash == hash_key(key))
+        )
+    ).first()
+    return None if row is None else LocationRef(row.id, row.slug, row.account_id)

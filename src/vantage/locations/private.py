@@ -1,5 +1,10 @@
 """Checkly's private-location API: an account's own run locations, their agent keys, and how
-alive their agents are (`lastSeen`, `agentCount`). Another account's location is a 404."""
+alive their agents are (`lastSeen`, `agentCount`). Another account's location is a 404.
+
+Slugs are global (they name locations in checks and results), so a slug can be taken; which kind of
+taken (the operator's, reserved, another account's) is never told: only the account's own
+duplicate is named as such. Deleting a location withdraws its runs and ends their sessions.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +15,17 @@ import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from vantage.db.tables import check_groups, checks, locations
+from vantage.db.tables import check_groups, check_sessions, checks, jobs, locations
 from vantage.errors import BadRequest, Conflict, NotFound
 from vantage.locations import keys
-from vantage.locations.service import SLUG_PATTERN, Location, _location, agent_counts, create
+from vantage.locations.service import (
+    SLUG_PATTERN,
+    Location,
+    _location,
+    agent_counts,
+    create,
+)
+from vantage.sessions.withdrawal import cancel_sessions, withdraw_jobs
 from vantage.timeutil import iso, utcnow
 from vantage.validation import bad_request
 
@@ -99,11 +111,36 @@ async def get_private(conn: AsyncConnection, account_id: str, location_id: str) 
     return wire
 
 
-async def create_private(conn: AsyncConnection, account_id: str, payload: Any) -> dict[str, Any]:
+def not_available(slug: str) -> str:
+    return f"The slug {slug!r} is not available: choose another."
+
+
+async def _check_available(
+    conn: AsyncConnection, account_id: str, slug: str, reserved: frozenset[str]
+) -> None:
+    """The same answer whatever holds the slug, unless it is the account's own location."""
+    owner = (
+        await conn.execute(sa.select(locations.c.account_id).where(locations.c.slug == slug))
+    ).first()
+    if owner is not None and owner.account_id == account_id:
+        raise Conflict(f"You already have a private location with the slug {slug!r}.")
+    if owner is not None or slug in reserved:
+        raise Conflict(not_available(slug))
+
+
+async def create_private(
+    conn: AsyncConnection, account_id: str, payload: Any, *, reserved: frozenset[str]
+) -> dict[str, Any]:
+    """`reserved`: slugs no account may take (vantage.locations.service.reserved_slugs)."""
     body = _parse(PrivateLocationCreate, payload)
-    location, key = await create(
-        conn, body.slugName, body.name, account_id=account_id, icon=body.icon
-    )
+    await _check_available(conn, account_id, body.slugName, reserved)
+    try:
+        location, key = await create(
+            conn, body.slugName, body.name, account_id=account_id, icon=body.icon
+        )
+    except sa.exc.IntegrityError:
+        # Taken by a concurrent request between the check and the insert (PostgreSQL).
+        raise Conflict(not_available(body.slugName)) from None
     [wire] = await _wire(conn, [location])
     # The first key is shown in full this once, as Checkly does.
     wire["keys"] = [key.wire()]
@@ -142,7 +179,10 @@ async def _users(conn: AsyncConnection, account_id: str, slug: str) -> list[str]
     return found
 
 
-async def delete_private(conn: AsyncConnection, account_id: str, location_id: str) -> None:
+async def delete_private(conn: AsyncConnection, account_id: str, location_id: str) -> list[str]:
+    """Delete a location no check or group names; its runs still queued, retrying or under way
+    (planned before a check stopped naming it) are withdrawn and their sessions end. Returns the
+    sessions this ended."""
     location = await get_location(conn, account_id, location_id)
     users = await _users(conn, account_id, location.slug)
     if users:
@@ -152,8 +192,11 @@ async def delete_private(conn: AsyncConnection, account_id: str, location_id: st
             f"Private location {location.slug!r} is still used by {len(users)} check(s) or "
             f"group(s) ({shown}{more}): remove it from them first."
         )
+    touched = await withdraw_jobs(conn, jobs.c.location_id == location.id)
+    ended = await cancel_sessions(conn, check_sessions.c.id.in_(touched), utcnow())
     # Its agent keys and agents go with it (ON DELETE CASCADE).
     await conn.execute(locations.delete().where(locations.c.id == location.id))
+    return ended
 
 
 async def add_key(conn: AsyncConnection, account_id: str, location_id: str) -> dict[str, Any]:

@@ -1,8 +1,10 @@
 """Run locations: the operator's (offered to every account) and accounts' private ones.
 
-Each has a slug that names it everywhere (jobs, results, a check's `locations`), unique across all
-of them, and a uuid that Checkly's private-location API addresses it by. `local` is the embedded
-agent's. Agents authenticate with keys of one location (see `keys.py`).
+Each has a slug that names it everywhere (checks' `locations`, results), unique across all of them,
+and a uuid that Checkly's private-location API addresses it by and jobs are bound to: a slug deleted
+and created again is another location. `local` is the embedded agent's. The default location and
+`local` are always the operator's (reserved), so no account can take the runs of checks that name
+no location. Agents authenticate with keys of one location (see `keys.py`).
 """
 
 from __future__ import annotations
@@ -16,9 +18,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from vantage.db.tables import agents, locations
+from vantage.config import LOCAL_LOCATION
+from vantage.db.dialect import insert_for
+from vantage.db.tables import agent_keys, agents, locations
 from vantage.errors import BadRequest, Conflict
 from vantage.locations.keys import NewAgentKey, create_agent_key
+from vantage.locations.ref import LocationRef
 from vantage.timeutil import utcnow
 
 SLUG_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?$"
@@ -37,6 +42,15 @@ class Location:
     created_at: datetime
     updated_at: datetime | None
     last_seen_at: datetime | None
+
+    @property
+    def ref(self) -> LocationRef:
+        return LocationRef(self.id, self.slug, self.account_id)
+
+
+def reserved_slugs(default_location: str) -> frozenset[str]:
+    """Slugs only the operator may hold: checks that name no location run in the default one."""
+    return frozenset({LOCAL_LOCATION, default_location})
 
 
 def _location(row: Any) -> Location:
@@ -62,13 +76,35 @@ def check_slug(slug: str) -> None:
 
 
 async def ensure(conn: AsyncConnection, slug: str, name: str) -> None:
-    exists = await conn.scalar(sa.select(locations.c.slug).where(locations.c.slug == slug))
-    if exists is None:
-        await conn.execute(
-            locations.insert().values(
-                id=str(uuid.uuid4()), slug=slug, name=name, created_at=utcnow()
-            )
-        )
+    # ON CONFLICT: replicas starting together on one PostgreSQL each ensure the default location.
+    await conn.execute(
+        insert_for(conn, locations)
+        .values(id=str(uuid.uuid4()), slug=slug, name=name, created_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["slug"])
+    )
+
+
+async def ensure_reserved(conn: AsyncConnection, slug: str, name: str) -> str | None:
+    """Make `slug` an operator location. A private location that holds the slug (created before
+    slugs were reserved) is taken back: its agent keys are revoked and its agents forgotten, so
+    whoever ran them stops receiving the operator's work. Returns that account's id, else None."""
+    owner = (
+        await conn.execute(sa.select(locations.c.account_id).where(locations.c.slug == slug))
+    ).first()
+    if owner is None:
+        await ensure(conn, slug, name)
+        return None
+    if owner.account_id is None:
+        return None
+    await conn.execute(agent_keys.delete().where(agent_keys.c.location == slug))
+    await conn.execute(agents.delete().where(agents.c.location == slug))
+    await conn.execute(
+        locations.update()
+        .where(locations.c.slug == slug)
+        .values(account_id=None, name=name, updated_at=utcnow())
+    )
+    taken_from: str = owner.account_id
+    return taken_from
 
 
 async def create(
@@ -110,6 +146,17 @@ async def create(
 async def by_slug(conn: AsyncConnection, slug: str) -> Location | None:
     row = (await conn.execute(sa.select(locations).where(locations.c.slug == slug))).first()
     return _location(row) if row else None
+
+
+async def by_id(conn: AsyncConnection, location_id: str) -> Location | None:
+    row = (await conn.execute(sa.select(locations).where(locations.c.id == location_id))).first()
+    return _location(row) if row else None
+
+
+async def refs(conn: AsyncConnection) -> dict[str, LocationRef]:
+    """Every location by slug: what planning binds a run's jobs to."""
+    rows = await conn.execute(sa.select(locations.c.id, locations.c.slug, locations.c.account_id))
+    return {row.slug: LocationRef(row.id, row.slug, row.account_id) for row in rows}
 
 
 async def list_all(conn: AsyncConnection, account_id: str | None = None) -> list[dict[str, Any]]:

@@ -3,6 +3,9 @@
 Every write is a compare-and-set, so any number of agents and server replicas can share it:
 a lease is taken with one UPDATE over rows nobody holds; a result is accepted only while the lease
 that produced it is still the job's (fencing), and only once per job (idempotent).
+
+A location's jobs are those bound to its id (not only its slug: a slug deleted and created again is
+another location) and, for a private location, of its own account.
 """
 
 from __future__ import annotations
@@ -17,11 +20,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from vantage.db.dialect import claim_subquery
 from vantage.db.tables import jobs
+from vantage.locations.ref import LocationRef
 from vantage.metrics import Metrics
 from vantage.probes.result import ProbeResult
 from vantage.queue.completion import Completion, Submission, complete_batch
 
-__all__ = ["Completion", "Job", "Submission", "claim", "complete_many", "next_due"]
+__all__ = ["Completion", "Job", "Submission", "bound_to", "claim", "complete_many", "next_due"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,10 +45,28 @@ class Job:
         return str(self.config["checkType"])
 
 
+def bound_to(location: LocationRef) -> sa.ColumnElement[bool]:
+    """The jobs of `location`, and nothing an agent of a same-named location may see."""
+    condition = jobs.c.location_id == location.id
+    if location.account_id is not None:
+        condition = sa.and_(condition, jobs.c.account_id == location.account_id)
+    return condition
+
+
+async def of_location(conn: AsyncConnection, location: LocationRef, job_ids: list[str]) -> set[str]:
+    """Which of `job_ids` are jobs of `location`."""
+    if not job_ids:
+        return set()
+    rows = await conn.scalars(
+        sa.select(jobs.c.id).where(jobs.c.id.in_(job_ids), bound_to(location))
+    )
+    return set(rows.all())
+
+
 async def claim(
     conn: AsyncConnection,
     *,
-    location: str,
+    location: LocationRef,
     owner: str,
     limit: int,
     now: datetime,
@@ -56,7 +78,7 @@ async def claim(
         conn,
         sa.select(jobs.c.id)
         .where(
-            jobs.c.location == location,
+            bound_to(location),
             jobs.c.run_at <= now,
             sa.or_(
                 jobs.c.state == "QUEUED",
@@ -91,7 +113,7 @@ async def claim(
         )
     ).all()
     if metrics is not None:
-        metrics.leased(location, len(rows), sum(1 for r in rows if r.leases > 1))
+        metrics.leased(location.slug, len(rows), sum(1 for r in rows if r.leases > 1))
     return [
         Job(
             id=r.id,
@@ -108,12 +130,10 @@ async def claim(
     ]
 
 
-async def next_due(conn: AsyncConnection, location: str) -> datetime | None:
+async def next_due(conn: AsyncConnection, location: LocationRef) -> datetime | None:
     """When the earliest queued job of `location` becomes due (for retries waiting on a backoff)."""
     value: datetime | None = await conn.scalar(
-        sa.select(sa.func.min(jobs.c.run_at)).where(
-            jobs.c.location == location, jobs.c.state == "QUEUED"
-        )
+        sa.select(sa.func.min(jobs.c.run_at)).where(bound_to(location), jobs.c.state == "QUEUED")
     )
     return value
 
@@ -130,6 +150,7 @@ async def complete_many(
 async def extend_lease(
     conn: AsyncConnection,
     *,
+    location: LocationRef,
     leases: Sequence[tuple[str, str]],
     now: datetime,
     lease_seconds: float,
@@ -143,7 +164,12 @@ async def extend_lease(
     for job_id, owner in leases:
         result = await conn.execute(
             jobs.update()
-            .where(jobs.c.id == job_id, jobs.c.state == "LEASED", jobs.c.lease_owner == owner)
+            .where(
+                jobs.c.id == job_id,
+                bound_to(location),
+                jobs.c.state == "LEASED",
+                jobs.c.lease_owner == owner,
+            )
             .values(lease_expires_at=expires)
         )
         out[job_id] = expires if result.rowcount else None
@@ -151,7 +177,7 @@ async def extend_lease(
 
 
 async def release(
-    conn: AsyncConnection, *, leases: Sequence[tuple[str, str]], location: str
+    conn: AsyncConnection, *, leases: Sequence[tuple[str, str]], location: LocationRef
 ) -> list[str]:
     """Hand leased jobs of `location` back to the queue (an agent shutting down); returns the
     ids released. Jobs whose lease is no longer the caller's are left alone."""
@@ -161,7 +187,7 @@ async def release(
             jobs.update()
             .where(
                 jobs.c.id == job_id,
-                jobs.c.location == location,
+                bound_to(location),
                 jobs.c.state == "LEASED",
                 jobs.c.lease_owner == owner,
             )
@@ -172,14 +198,16 @@ async def release(
     return released
 
 
-async def release_owned(conn: AsyncConnection, *, location: str, owner_prefix: str) -> list[str]:
+async def release_owned(
+    conn: AsyncConnection, *, location: LocationRef, owner_prefix: str
+) -> list[str]:
     """Hand back every job of `location` whose lease owner starts with `owner_prefix` (all the
     leases of one agent, including any it was granted but never received)."""
     rows = (
         await conn.execute(
             jobs.update()
             .where(
-                jobs.c.location == location,
+                bound_to(location),
                 jobs.c.state == "LEASED",
                 jobs.c.lease_owner.startswith(owner_prefix, autoescape=True),
             )
@@ -190,11 +218,11 @@ async def release_owned(conn: AsyncConnection, *, location: str, owner_prefix: s
     return [row.id for row in rows]
 
 
-async def next_lease_expiry(conn: AsyncConnection, location: str) -> datetime | None:
+async def next_lease_expiry(conn: AsyncConnection, location: LocationRef) -> datetime | None:
     """When the earliest lease of `location` expires (its job becomes claimable again)."""
     value: datetime | None = await conn.scalar(
         sa.select(sa.func.min(jobs.c.lease_expires_at)).where(
-            jobs.c.location == location, jobs.c.state == "LEASED"
+            bound_to(location), jobs.c.state == "LEASED"
         )
     )
     return value

@@ -20,9 +20,11 @@ from vantage.db.dialect import claim_subquery
 from vantage.db.tables import checks
 from vantage.groups import repository as groups_repository
 from vantage.groups.effective import effective_config, is_runnable
+from vantage.locations import service as locations_service
 from vantage.runtime import Runtime
 from vantage.sessions import repository as sessions_repo
 from vantage.sessions.planning import CheckToRun, SessionPlan, plan_session
+from vantage.sessions.service import report_missing_locations
 from vantage.timeutil import utcnow
 
 log = structlog.get_logger(__name__)
@@ -69,6 +71,7 @@ class Scheduler:
             groups = await groups_repository.configs_by_id(
                 conn, {row.group_id for row in due if row.group_id is not None}
             )
+            places = await locations_service.refs(conn) if due else {}
             advances = []
             for row in due:
                 following = next_run_after(row.next_run_at, row.interval_seconds, now)
@@ -85,6 +88,7 @@ class Scheduler:
                         now=now,
                         default_location=settings.default_location,
                         deadline_slack_seconds=settings.session_deadline_slack_seconds,
+                        places=places,
                     )
                 )
             if advances:
@@ -95,10 +99,11 @@ class Scheduler:
                     advances,
                 )
             await sessions_repo.insert_plans(conn, plans)
-        for location in {loc for plan in plans for loc in plan.locations}:
+        for location in {loc for plan in plans for loc in plan.queued_locations}:
             self.runtime.signals.work_queued(location)
         self.started += len(plans)
         metrics = self.runtime.metrics
+        report_missing_locations(plans, metrics)
         metrics.schedule_lag.set(self.lag_seconds)
         if plans:
             metrics.sessions_started.labels("SCHEDULER").inc(len(plans))

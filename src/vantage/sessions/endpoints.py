@@ -70,9 +70,10 @@ def _add_routes(version: int) -> None:
                 default_location=settings.default_location,
                 deadline_slack_seconds=settings.session_deadline_slack_seconds,
             )
-        for location in {loc for plan in plans for loc in plan.locations}:
+        for location in {loc for plan in plans for loc in plan.queued_locations}:
             runtime.signals.work_queued(location)
         log.info("sessions triggered", account_id=account.id, sessions=len(plans))
+        service.report_missing_locations(plans, runtime.metrics)
         runtime.metrics.sessions_started.labels("TRIGGER_API").inc(len(plans))
         sessions = [
             session_wire(_AsRow(plan.session), base_url=settings.base_url, version=version)

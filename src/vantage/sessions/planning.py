@@ -1,13 +1,22 @@
-"""What a new check session consists of (pure): its locations, deadline and one job per location."""
+"""What a new check session consists of (pure): its locations, deadline and one job per location.
+
+Each job is bound to its location's id, and only to a location the check's account may use (the
+operator's or its own private one). A location the check names that does not exist (deleted in a
+race with the check's edit, say) gets no job: the run goes to the check's other locations, and a
+run left with none is a session that ends at once as CANCELLED (v1: TIMED_OUT), so its caller sees
+an ended session instead of work queued for whoever creates that slug next.
+"""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from vantage.checks.service import run_locations
+from vantage.locations.ref import LocationRef
 from vantage.probes.runner import run_timeout_seconds
 from vantage.sessions.retries import retry_budget_seconds
 
@@ -25,6 +34,8 @@ class CheckToRun:
 class SessionPlan:
     session: dict[str, Any]
     jobs: list[dict[str, Any]] = field(default_factory=list)
+    # Locations the check names that do not exist or are not the account's to use.
+    missing: list[str] = field(default_factory=list)
 
     @property
     def id(self) -> str:
@@ -34,10 +45,18 @@ class SessionPlan:
     def locations(self) -> list[str]:
         return list(self.session["run_locations"])
 
+    @property
+    def queued_locations(self) -> set[str]:
+        """Where work was queued: the locations whose agents to wake."""
+        return {str(job["location"]) for job in self.jobs}
 
-def pick_locations(config: dict[str, Any], default_location: str, now: datetime) -> list[str]:
+    @property
+    def cancelled(self) -> bool:
+        return bool(self.session["status"] == "CANCELLED")
+
+
+def pick_locations(candidates: list[str], config: dict[str, Any], now: datetime) -> list[str]:
     """All locations at once with runParallel; otherwise one, rotating with the schedule."""
-    candidates = run_locations(config, default_location)
     if config.get("runParallel") or len(candidates) == 1:
         return candidates
     interval = max(1, int(config.get("frequency") or 1) * 60)
@@ -51,9 +70,15 @@ def plan_session(
     now: datetime,
     default_location: str,
     deadline_slack_seconds: float,
+    places: Mapping[str, LocationRef],
 ) -> SessionPlan:
+    """`places` holds every location by slug (vantage.locations.service.refs)."""
     session_id = str(uuid.uuid4())
-    locations = pick_locations(check.config, default_location, now)
+    wanted = run_locations(check.config, default_location)
+    usable = [s for s in wanted if s in places and places[s].usable_by(check.account_id)]
+    missing = [s for s in wanted if s not in usable]
+    locations = pick_locations(usable or wanted, check.config, now)
+    cancelled = not usable
     run_timeout = run_timeout_seconds(check.check_type, check.config)
     budget = run_timeout + retry_budget_seconds(check.config.get("retryStrategy"), run_timeout)
     session = {
@@ -62,14 +87,14 @@ def plan_session(
         "check_id": check.id,
         "check_type": check.check_type,
         "name": check.name,
-        "status": "STARTED",
+        "status": "CANCELLED" if cancelled else "STARTED",
         "run_source": run_source,
         "run_locations": locations,
         "finals": 0,
         "failed": 0,
         "degraded": 0,
         "started_at": now,
-        "stopped_at": None,
+        "stopped_at": now if cancelled else None,
         "deadline_at": now + timedelta(seconds=budget + deadline_slack_seconds),
     }
     job_config = {**check.config, "checkType": check.check_type, "name": check.name}
@@ -80,6 +105,7 @@ def plan_session(
             "account_id": check.account_id,
             "check_id": check.id,
             "location": location,
+            "location_id": places[location].id,
             "attempt": 1,
             "sequence_id": str(uuid.uuid4()),
             "state": "QUEUED",
@@ -90,6 +116,6 @@ def plan_session(
             "config": job_config,
             "created_at": now,
         }
-        for location in locations
+        for location in ([] if cancelled else locations)
     ]
-    return SessionPlan(session=session, jobs=jobs)
+    return SessionPlan(session=session, jobs=jobs, missing=missing)

@@ -17,7 +17,9 @@ async def insert_plans(conn: AsyncConnection, plans: Sequence[SessionPlan]) -> N
     if not plans:
         return
     await conn.execute(check_sessions.insert(), [plan.session for plan in plans])
-    await conn.execute(jobs.insert(), [job for plan in plans for job in plan.jobs])
+    queued = [job for plan in plans for job in plan.jobs]
+    if queued:
+        await conn.execute(jobs.insert(), queued)
 
 
 async def get(conn: AsyncConnection, account_id: str, session_id: str) -> Any:

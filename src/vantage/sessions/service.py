@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
+import structlog
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -14,10 +15,14 @@ from vantage.db.tables import checks
 from vantage.errors import NotFound
 from vantage.groups import repository as groups_repository
 from vantage.groups.effective import effective_config, is_runnable, matching_tags
+from vantage.locations import service as locations_service
+from vantage.metrics import Metrics
 from vantage.sessions import repository
 from vantage.sessions.planning import CheckToRun, SessionPlan, plan_session
 from vantage.timeutil import utcnow
 from vantage.validation import bad_request
+
+log = structlog.get_logger(__name__)
 
 NO_MATCH = "No matching checks were found."
 NO_SESSION = "No such check session."
@@ -103,6 +108,7 @@ async def trigger(
     if not rows:
         raise NotFound(NO_MATCH)
     now = utcnow()
+    places = await locations_service.refs(conn)
     plans = [
         plan_session(
             CheckToRun(
@@ -116,11 +122,29 @@ async def trigger(
             now=now,
             default_location=default_location,
             deadline_slack_seconds=deadline_slack_seconds,
+            places=places,
         )
         for r in rows
     ]
     await repository.insert_plans(conn, plans)
     return plans
+
+
+def report_missing_locations(plans: Sequence[SessionPlan], metrics: Metrics) -> None:
+    """Runs that skipped a location which does not exist: the operator hears of each, and a run
+    left with no location at all counts as a CANCELLED session."""
+    for plan in plans:
+        if not plan.missing:
+            continue
+        log.warning(
+            "run location missing",
+            check_id=plan.session["check_id"],
+            session_id=plan.id,
+            missing=plan.missing,
+            cancelled=plan.cancelled,
+        )
+        if plan.cancelled:
+            metrics.sessions_finished.labels("CANCELLED").inc()
 
 
 async def get(conn: AsyncConnection, account_id: str, session_id: str) -> Any:
