@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     session_deadline_slack_seconds: float = 30.0
     lease_seconds: float = 60.0
     log_format: str = "console"
+    # Largest request body of the public API, refused with a 413 before it is read (the agent
+    # API has its own limit, part of the protocol: vantage.agentapi.schemas.MAX_BODY_BYTES).
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
 
     @property
     def base_url(self) -> str:

@@ -7,9 +7,11 @@ instead of failing the batch it came in.
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 from typing import Any
 
+from vantage import storable
 from vantage.probes.result import ProbeResult
 
 _BOOLS = ("hasFailures", "hasErrors", "isDegraded", "overMaxResponseTime", "networkError")
@@ -53,11 +55,26 @@ def from_json(data: Any) -> ProbeResult:
     error = data.get("error")
     if error is not None and not isinstance(error, str):
         raise ValueError('"error" must be a string or null')
+    try:
+        response_time = float(response_time)
+    except OverflowError:
+        response_time = math.inf
+    if not math.isfinite(response_time):
+        raise ValueError('"responseTimeMs" must be a finite number')
+    for name in ("checkType", "detailKey"):
+        if len(data[name]) > 40 or storable.scrub(data[name]) != data[name]:
+            raise ValueError(f'"{name}" must be a short text')
+    try:
+        # What the probe saw is kept, made storable: a NUL in a response body cannot go into
+        # PostgreSQL, a lone surrogate in a parsed JSON body cannot be echoed as UTF-8.
+        detail, error = storable.scrub(detail), storable.scrub(error)
+    except RecursionError:
+        raise ValueError('"detail" is nested too deeply') from None
     return ProbeResult(
         check_type=data["checkType"],
         started_at=_timestamp(data, "startedAt"),
         stopped_at=_timestamp(data, "stoppedAt"),
-        response_time_ms=float(response_time),
+        response_time_ms=response_time,
         has_failures=data["hasFailures"],
         has_errors=data["hasErrors"],
         is_degraded=data["isDegraded"],
@@ -79,4 +96,7 @@ def _timestamp(data: dict[str, Any], name: str) -> datetime:
         raise ValueError(f'"{name}" must be an ISO-8601 timestamp') from None
     if parsed.tzinfo is None:
         raise ValueError(f'"{name}" must carry its UTC offset')
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00:00+01:00 is before the year 1 in UTC
+        raise ValueError(f'"{name}" is out of range') from None
