@@ -17,6 +17,7 @@ import structlog
 
 from vantage.probes.result import ProbeResult
 from vantage.probes.runner import run_check
+from vantage.probes.serialize import storable_result
 from vantage.queue import service as queue
 from vantage.runtime import Runtime
 from vantage.timeutil import utcnow
@@ -105,7 +106,8 @@ class LocalAgent:
 
     async def _run(self, job: queue.Job) -> None:
         result = await run_check(job.check_type, job.config)
-        await self._done.put((job, result))
+        # One unstorable result would fail, and after its retries drop, its whole batch.
+        await self._done.put((job, storable_result(result)))
 
     async def _submit_forever(self) -> None:
         while True:

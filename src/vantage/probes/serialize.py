@@ -7,6 +7,7 @@ instead of failing the batch it came in.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from datetime import UTC, datetime
 from typing import Any
@@ -64,12 +65,22 @@ def from_json(data: Any) -> ProbeResult:
     for name in ("checkType", "detailKey"):
         if len(data[name]) > 40 or storable.scrub(data[name]) != data[name]:
             raise ValueError(f'"{name}" must be a short text')
+    return storable_result(_result(data, response_time, detail, error))
+
+
+def storable_result(result: ProbeResult) -> ProbeResult:
+    """The result with what it saw made storable: a NUL (from a binary body, or a JSON one's
+    `\u0000`) cannot go into PostgreSQL, a lone surrogate cannot be echoed as UTF-8."""
     try:
-        # What the probe saw is kept, made storable: a NUL in a response body cannot go into
-        # PostgreSQL, a lone surrogate in a parsed JSON body cannot be echoed as UTF-8.
-        detail, error = storable.scrub(detail), storable.scrub(error)
-    except RecursionError:
-        raise ValueError('"detail" is nested too deeply') from None
+        detail, error = storable.scrub(result.detail), storable.scrub(result.error)
+    except RecursionError:  # a parsed response nested nearly as deep as json allows
+        detail, error = {}, "The result's detail is nested too deeply to store."
+    if detail is result.detail and error is result.error:
+        return result
+    return dataclasses.replace(result, detail=detail, error=error)
+
+
+def _result(data: dict[str, Any], response_time: float, detail: Any, error: Any) -> ProbeResult:
     return ProbeResult(
         check_type=data["checkType"],
         started_at=_timestamp(data, "startedAt"),
