@@ -30,7 +30,7 @@ class Unstorable(ValueError):
         self.message = message
 
 
-def _text_problem(text: str) -> str | None:
+def text_problem(text: str) -> str | None:
     if "\x00" in text:
         return "must not contain a NUL character"
     if not text.isascii() and _SURROGATES.search(text):
@@ -59,7 +59,7 @@ def check(doc: Any, *, max_depth: int, max_values: int) -> None:
         value, path = stack.pop()
         kind = type(value)
         if kind is str:
-            problem = _text_problem(value)
+            problem = text_problem(value)
             if problem:
                 raise Unstorable(_name(path), f'"{_name(path)}" {problem}')
         elif kind is int:
@@ -78,7 +78,7 @@ def check(doc: Any, *, max_depth: int, max_values: int) -> None:
                 raise Unstorable(_name(path), f"The payload must hold at most {max_values} values")
             if kind is dict:
                 for key, item in value.items():
-                    problem = _text_problem(key)
+                    problem = text_problem(key)
                     if problem:
                         raise Unstorable(_name([*path, key]), f'"{_name([*path, key])}" {problem}')
                     stack.append((item, [*path, key]))

@@ -467,3 +467,12 @@ async def test_a_cursor_whose_moment_overflows_is_a_400(alice: Persona) -> None:
         response = await alice.get(f"/v2/check-results/{check_id}", params={"nextId": next_id})
         assert response.status_code == 400, response.text
         assert response.json()["message"] == '"nextId" is not a valid cursor'
+
+
+async def test_a_query_value_postgresql_cannot_take_is_a_400(alice: Persona) -> None:
+    check_id = await create(alice, api_check("http://x.test/"))
+    for version in (1, 2):
+        response = await alice.get(f"/v{version}/check-results/{check_id}?location=a%00b")
+        assert response.status_code == 400, response.text
+        assert response.json()["message"] == '"location" must not contain a NUL character'
+        assert response.json()["validation"] == {"source": "query", "keys": ["location"]}
