@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Any
 
 import structlog
-from fastapi import FastAPI, Request, Response
+from fastapi import Depends, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
@@ -21,6 +21,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from vantage.accounts.endpoints import router as accounts_router
 from vantage.agent.local import LocalAgent
 from vantage.agentapi.endpoints import router as agent_api_router
+from vantage.agentapi.schemas import MAX_BODY_BYTES as AGENT_MAX_BODY_BYTES
+from vantage.api.body_limit import BodyLimit
+from vantage.api.common import storable_query
 from vantage.checks.endpoints import router as checks_router
 from vantage.compat.endpoints import router as compat_router
 from vantage.config import LOCAL_LOCATION, Settings
@@ -123,6 +126,7 @@ def create_app(settings: Settings, *, background: bool = True) -> FastAPI:
         summary="Self-hosted synthetic monitoring with a Checkly-compatible API",
         version="0.1.0",
         lifespan=lifespan,
+        dependencies=[Depends(storable_query)],
     )
     for router in (
         accounts_router,
@@ -137,7 +141,12 @@ def create_app(settings: Settings, *, background: bool = True) -> FastAPI:
     ):
         app.include_router(router)
     _install_error_handlers(app)
-    app.add_middleware(RequestLog)
+    app.add_middleware(
+        BodyLimit,
+        default=settings.max_body_bytes,
+        prefixes={"/agent/": AGENT_MAX_BODY_BYTES},
+    )
+    app.add_middleware(RequestLog)  # outermost, so a 413 is logged too
 
     @app.get("/metrics", include_in_schema=False)
     async def metrics(request: Request) -> Response:

@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     # secrets helper: header and query-parameter names (globs, case-insensitive, comma-separated)
     # masked in stored results, in addition to the defaults (vantage.probes.masking).
     sensitive_names: str = ""
+    # Largest request body of the public API, refused with a 413 before it is read (the agent
+    # API has its own limit, part of the protocol: vantage.agentapi.schemas.MAX_BODY_BYTES).
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
 
     @property
     def base_url(self) -> str:

@@ -63,6 +63,11 @@ class RequestTimeout(VantageError):
     error = "Request Time-out"
 
 
+class PayloadTooLarge(VantageError):
+    status_code = 413
+    error = "Payload Too Large"
+
+
 class ServiceUnavailable(VantageError):
     status_code = 503
     error = "Service Unavailable"

@@ -3,7 +3,7 @@ field (`"request.url" is required`) and `validation.keys` lists the fields."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from pydantic import ValidationError
@@ -54,6 +54,9 @@ def _message(error: Any) -> tuple[str, str]:
     if kind == "string_too_long":
         limit = ctx.get("max_length")
         return path, f'"{path}" length must be less than or equal to {limit} characters long'
+    if kind == "too_long":
+        limit = ctx.get("max_length")
+        return path, f'"{path}" must contain less than or equal to {limit} items'
     if kind == "string_too_short":
         return path, f'"{path}" is not allowed to be empty'
     if kind in ("greater_than_equal", "greater_than"):
@@ -67,13 +70,19 @@ def _message(error: Any) -> tuple[str, str]:
     return path, f'"{path}" {text[0].lower() + text[1:] if text else "is invalid"}'
 
 
-def bad_request(exc: ValidationError | Sequence[Any], source: str = "payload") -> BadRequest:
-    errors = exc.errors() if isinstance(exc, ValidationError) else list(exc)
-    keys: list[str] = []
-    messages: list[str] = []
+# One request reports at most this many problems: enough to fix a payload, and a body with
+# thousands of bad items costs no more to answer than one with a few.
+MAX_REPORTED = 20
+
+
+def bad_request(exc: ValidationError | Iterable[Any], source: str = "payload") -> BadRequest:
+    errors = exc.errors(include_url=False) if isinstance(exc, ValidationError) else exc
+    messages: dict[str, str] = {}  # a dict: the first message per field, found in linear time
     for error in errors:
         key, message = _message(error)
-        if key not in keys:
-            keys.append(key)
-            messages.append(message)
-    return BadRequest(". ".join(messages) or "Invalid request", keys=keys, source=source)
+        messages.setdefault(key, message)
+        if len(messages) >= MAX_REPORTED:
+            break
+    return BadRequest(
+        ". ".join(messages.values()) or "Invalid request", keys=list(messages), source=source
+    )

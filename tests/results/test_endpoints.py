@@ -423,3 +423,56 @@ async def test_a_basic_auth_password_is_never_stored_in_a_result(
     served = (await alice.get(f"/v1/check-results/{check_id}/{result_id}")).text
     assert password not in served
     assert encoded not in served
+
+
+# Out-of-range values (M4): a 400 in Checkly's shape, never a 500.
+
+OUT_OF_RANGE = [
+    ("/v1/check-results/anything", {"from": 10**20}),
+    ("/v1/check-results/anything", {"from": 253402300000}),
+    ("/v1/check-results/anything", {"to": 10**12}),
+    ("/v2/check-results/anything", {"to": 10**15}),
+    ("/v2/check-results/anything", {"from": 10**20}),
+]
+
+
+async def test_timestamps_out_of_range_are_a_400_before_the_check_is_looked_up(
+    alice: Persona,
+) -> None:
+    for path, params in OUT_OF_RANGE:
+        response = await alice.get(path, params=params)
+        assert response.status_code == 400, (path, params, response.text)
+        body = response.json()
+        assert body["validation"]["source"] == "query"
+        assert body["validation"]["keys"] == list(params), body
+
+
+async def test_a_page_past_an_int64_offset_is_a_400(alice: Persona) -> None:
+    check_id = await create(alice, api_check("http://x.test/"))
+    response = await alice.get(f"/v1/check-results/{check_id}", params={"page": 2**63 - 1})
+    assert response.status_code == 400, response.text
+    assert response.json()["validation"]["keys"] == ["page"]
+    last = await alice.get(f"/v1/check-results/{check_id}", params={"page": 1_000_000})
+    assert last.status_code == 200 and last.json() == []
+
+
+def cursor(text: str) -> str:
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+async def test_a_cursor_whose_moment_overflows_is_a_400(alice: Persona) -> None:
+    check_id = await create(alice, api_check("http://x.test/"))
+    for stamp in ("0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"):
+        next_id = cursor(f"{stamp}|{uuid.uuid4()}")
+        response = await alice.get(f"/v2/check-results/{check_id}", params={"nextId": next_id})
+        assert response.status_code == 400, response.text
+        assert response.json()["message"] == '"nextId" is not a valid cursor'
+
+
+async def test_a_query_value_postgresql_cannot_take_is_a_400(alice: Persona) -> None:
+    check_id = await create(alice, api_check("http://x.test/"))
+    for version in (1, 2):
+        response = await alice.get(f"/v{version}/check-results/{check_id}?location=a%00b")
+        assert response.status_code == 400, response.text
+        assert response.json()["message"] == '"location" must not contain a NUL character'
+        assert response.json()["validation"] == {"source": "query", "keys": ["location"]}

@@ -20,6 +20,7 @@ from vantage.locations.service import by_slug
 from vantage.probes.masking import sensitive_names
 from vantage.probes.result import ProbeResult
 from vantage.probes.runner import run_check
+from vantage.probes.serialize import storable_result
 from vantage.queue import service as queue
 from vantage.runtime import Runtime
 from vantage.timeutil import utcnow
@@ -124,7 +125,8 @@ class LocalAgent:
         result = await run_check(
             job.check_type, job.config, policy=self.policy, sensitive=self.sensitive
         )
-        await self._done.put((job, result))
+        # One unstorable result would fail, and after its retries drop, its whole batch.
+        await self._done.put((job, storable_result(result)))
 
     async def _submit_forever(self) -> None:
         while True:

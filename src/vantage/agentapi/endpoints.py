@@ -51,7 +51,8 @@ async def release(request: Request, agent: CurrentAgent, runtime: RuntimeDep) ->
 
 @router.post("/results", summary="Submit a batch of results; a status per item")
 async def results(request: Request, agent: CurrentAgent, runtime: RuntimeDep) -> JSONResponse:
-    body = parse(ResultsBody, await json_body(request))
+    # Unchecked here: a result that cannot be stored is `rejected` alone, item by item.
+    body = parse(ResultsBody, await json_body(request, checked=False))
     agent.check_location(body.location)
     return JSONResponse(await service.submit(runtime, agent.location, body))
 

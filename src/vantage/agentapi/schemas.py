@@ -13,6 +13,9 @@ AGENT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 MAX_WAIT_SECONDS = 20.0
 MAX_LEASE_SECONDS = 300.0
 MAX_BATCH = 500
+# The largest request body the agent API reads (a 413 past it). Agents split result batches to
+# stay under it, and shrink the rare single result that would not fit (vantage.agent.client).
+MAX_BODY_BYTES = 4 * 1024 * 1024
 
 AgentId = Field(pattern=AGENT_ID_PATTERN)
 

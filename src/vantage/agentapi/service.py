@@ -21,11 +21,13 @@ import sqlalchemy as sa
 import structlog
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from vantage import storable
 from vantage.agentapi.schemas import (
     ExtendBody,
     HeartbeatBody,
     LeaseBody,
     ReleaseBody,
+    ResultItem,
     ResultsBody,
 )
 from vantage.db.dialect import upsert
@@ -46,6 +48,8 @@ DEFAULT_LEASE_SECONDS = 30.0
 # While a long-poll waits, it also looks at the queue this often: work queued by another server
 # replica, or a lease that expired, wakes no in-process event.
 FALLBACK_POLL_SECONDS = 2.0
+# Job ids are UUIDs; lease owners are `<agentId>/<16 hex>` (an agent id has at most 64 chars).
+MAX_ID_LENGTH = 100
 
 
 class WorkBell:
@@ -288,12 +292,15 @@ async def submit(runtime: Runtime, location: LocationRef, body: ResultsBody) -> 
     `accepted`, `duplicate` (this location already stored this job's result), `fenced` (the lease
     is no longer the submitter's, or the job is not the location's) or `rejected` (the item is
     malformed; resending cannot help)."""
-    statuses: list[dict[str, Any]] = [{"jobId": item.jobId} for item in body.results]
+    statuses: list[dict[str, Any]] = [
+        {"jobId": storable.scrub(item.jobId)} for item in body.results
+    ]
     parsed: list[tuple[int, ProbeResult]] = []
     # masked again here: what is stored obeys this server's names, whatever the agent masked
     sensitive = sensitive_names(runtime.settings.sensitive_names)
     for index, item in enumerate(body.results):
         try:
+            _check_ids(item)
             parsed.append((index, mask_result(from_json(item.result), sensitive)))
         except ValueError as exc:
             statuses[index].update(status="rejected", message=str(exc))
@@ -326,6 +333,14 @@ async def submit(runtime: Runtime, location: LocationRef, body: ResultsBody) -> 
         counts[status["status"]] = counts.get(status["status"], 0) + 1
     log.info("results received", location=location.slug, agent=body.agentId, **counts)
     return {"results": statuses}
+
+
+def _check_ids(item: ResultItem) -> None:
+    """Ids that can be looked up at all: a NUL or a lone surrogate would fail the batch's query."""
+    for name in ("jobId", "leaseOwner"):
+        value = getattr(item, name)
+        if len(value) > MAX_ID_LENGTH or storable.scrub(value) != value:
+            raise ValueError(f'"{name}" must be an id of at most {MAX_ID_LENGTH} characters')
 
 
 async def _done_or_fenced(

@@ -9,6 +9,7 @@ from fastapi import Request
 from pydantic import BaseModel
 from starlette.datastructures import URL
 
+from vantage import storable
 from vantage.errors import BadRequest
 
 
@@ -23,16 +24,54 @@ def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
     return {code: {"model": ErrorBody, "description": "Checkly error body"} for code in codes}
 
 
-async def json_body(request: Request, *, required: bool = True) -> Any:
+# Bounds of a JSON body, checked in one walk after parsing. Checkly's payloads are a few
+# hundred values and a few levels deep; these leave room for any real one.
+MAX_DEPTH = 32
+MAX_VALUES = 10_000
+
+
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def parse_json(raw: bytes) -> Any:
+    """JSON as strict as the databases: no NaN or Infinity, no nesting deep enough to exhaust
+    the parser's recursion (a 400, not a 500)."""
+    try:
+        return json.loads(raw, parse_constant=_no_constants)
+    except RecursionError:
+        raise BadRequest(
+            f"The payload is nested more than {MAX_DEPTH} levels deep", keys=["value"]
+        ) from None
+    except (ValueError, UnicodeDecodeError):
+        raise BadRequest("Invalid request payload JSON format", keys=[]) from None
+
+
+async def json_body(request: Request, *, required: bool = True, checked: bool = True) -> Any:
+    """The request's JSON. `checked`: every value must be storable and echoable (no NUL, no lone
+    surrogate, safe numbers, bounded depth and size), else a 400 naming the first bad one."""
     raw = await request.body()
     if not raw.strip():
         if required:
             raise BadRequest('"value" must be of type object', keys=["value"])
         return None
-    try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise BadRequest("Invalid request payload JSON format", keys=[]) from None
+    doc = parse_json(raw)
+    if checked:
+        try:
+            storable.check(doc, max_depth=MAX_DEPTH, max_values=MAX_VALUES)
+        except storable.Unstorable as exc:
+            raise BadRequest(exc.message, keys=[exc.path]) from None
+    return doc
+
+
+async def storable_query(request: Request) -> None:
+    """Query values reach SQL filters (`location`, say): a value PostgreSQL cannot take is a
+    400 on both databases, not a 500 on one."""
+    for name, value in request.query_params.multi_items():
+        problem = storable.text_problem(value)
+        if problem:
+            safe = storable.scrub(name)
+            raise BadRequest(f'"{safe}" {problem}', keys=[safe], source="query")
 
 
 def content_range(start: int, count: int, total: int) -> str:

@@ -45,6 +45,26 @@ TcpComparison = Literal[
 ]
 
 
+# Limits of lists and long strings. Checkly documents few of its own (alert channel
+# subscriptions: 100); these hold every real check while keeping one check's stored JSON, which
+# every list answer echoes, small. A list's length is checked before its items are validated.
+MAX_TAGS = 100
+MAX_LOCATIONS = 100
+MAX_KEY_VALUES = 100
+MAX_ASSERTIONS = 100
+MAX_SUBSCRIPTIONS = 100
+MAX_TEXT = 10_000
+MAX_BODY_CHARS = 100_000
+MAX_SCRIPT_CHARS = 100_000
+
+Text = Annotated[str, Field(max_length=MAX_TEXT)]
+Tag = Annotated[str, Field(min_length=1, max_length=100)]
+LocationSlug = Annotated[str, Field(min_length=1, max_length=100)]
+Script = Annotated[str, Field(max_length=MAX_SCRIPT_CHARS)]
+# Ids of other objects (snippets, alert channels), bounded to what an int64 column holds.
+ObjectId = Annotated[int, Field(ge=0, le=2**53 - 1)]
+
+
 def _target_as_text(value: Any) -> Any:
     # Checkly stores targets as strings, but clients send `200` as often as `"200"`.
     if isinstance(value, bool):
@@ -54,7 +74,7 @@ def _target_as_text(value: Any) -> Any:
     return value
 
 
-Target = Annotated[str, BeforeValidator(_target_as_text)]
+Target = Annotated[str, BeforeValidator(_target_as_text), Field(max_length=MAX_TEXT)]
 
 
 class Wire(BaseModel):
@@ -62,14 +82,14 @@ class Wire(BaseModel):
 
 
 class KeyValue(Wire):
-    key: str
-    value: str = ""
+    key: Annotated[str, Field(max_length=1024)]
+    value: Text = ""
     locked: bool = False
 
 
 class BasicAuth(Wire):
-    username: str
-    password: str
+    username: Annotated[str, Field(max_length=1024)]
+    password: Annotated[str, Field(max_length=1024)]
 
 
 class ApiAssertion(Wire):
@@ -94,11 +114,11 @@ class ApiRequest(Wire):
     followRedirects: bool = True
     skipSSL: bool = False
     ipFamily: IpFamily = "IPv4"
-    body: str = ""
+    body: Annotated[str, Field(max_length=MAX_BODY_CHARS)] = ""
     bodyType: Literal["JSON", "FORM", "RAW", "GRAPHQL", "NONE"] = "NONE"
-    headers: list[KeyValue] = Field(default_factory=list)
-    queryParameters: list[KeyValue] = Field(default_factory=list)
-    assertions: list[ApiAssertion] = Field(default_factory=list)
+    headers: list[KeyValue] = Field(default_factory=list, max_length=MAX_KEY_VALUES)
+    queryParameters: list[KeyValue] = Field(default_factory=list, max_length=MAX_KEY_VALUES)
+    assertions: list[ApiAssertion] = Field(default_factory=list, max_length=MAX_ASSERTIONS)
     basicAuth: BasicAuth | None = None
 
 
@@ -108,7 +128,7 @@ class UrlRequest(Wire):
     followRedirects: bool = True
     skipSSL: bool = False
     ipFamily: IpFamily = "IPv4"
-    assertions: list[UrlAssertion] = Field(default_factory=list)
+    assertions: list[UrlAssertion] = Field(default_factory=list, max_length=MAX_ASSERTIONS)
 
 
 class RunBasedEscalation(Wire):
@@ -155,15 +175,15 @@ class RetryStrategy(Wire):
 
 
 class AlertChannelSubscription(Wire):
-    alertChannelId: int
+    alertChannelId: ObjectId
     activated: bool = True
 
 
 class TriggerIncident(Wire):
-    serviceId: str
+    serviceId: Annotated[str, Field(max_length=100)]
     severity: Literal["CRITICAL", "MAJOR", "MEDIUM", "MINOR"]
-    name: str
-    description: str
+    name: Annotated[str, Field(max_length=500)]
+    description: Text
     notifySubscribers: bool
 
 
@@ -175,17 +195,17 @@ class CheckBase(Wire):
     muted: bool = False
     doubleCheck: bool = True
     shouldFail: bool = False
-    locations: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(
-        default_factory=list
-    )
-    privateLocations: list[str] | None = None
-    tags: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(default_factory=list)
+    locations: list[LocationSlug] = Field(default_factory=list, max_length=MAX_LOCATIONS)
+    privateLocations: Annotated[list[LocationSlug], Field(max_length=MAX_LOCATIONS)] | None = None
+    tags: list[Tag] = Field(default_factory=list, max_length=MAX_TAGS)
     alertSettings: AlertSettings = Field(default_factory=AlertSettings)
     useGlobalAlertSettings: bool = True
-    groupId: int | None = None
-    groupOrder: Annotated[int, Field(ge=0)] | None = None
-    runtimeId: str | None = None
-    alertChannelSubscriptions: list[AlertChannelSubscription] = Field(default_factory=list)
+    groupId: ObjectId | None = None
+    groupOrder: Annotated[int, Field(ge=0, le=1_000_000)] | None = None
+    runtimeId: Annotated[str, Field(max_length=100)] | None = None
+    alertChannelSubscriptions: list[AlertChannelSubscription] = Field(
+        default_factory=list, max_length=MAX_SUBSCRIPTIONS
+    )
     retryStrategy: RetryStrategy | None = None
     triggerIncident: TriggerIncident | None = None
     runParallel: bool = False
@@ -223,10 +243,10 @@ class ApiCheck(CheckBase, ResponseTimes):
     request: ApiRequest
     degradedResponseTime: Annotated[int, Field(ge=0, le=45000)] = 5000
     maxResponseTime: Annotated[int, Field(ge=0, le=45000)] = 20000
-    setupSnippetId: int | None = None
-    tearDownSnippetId: int | None = None
-    localSetupScript: str | None = None
-    localTearDownScript: str | None = None
+    setupSnippetId: ObjectId | None = None
+    tearDownSnippetId: ObjectId | None = None
+    localSetupScript: Script | None = None
+    localTearDownScript: Script | None = None
 
 
 class UrlCheck(CheckBase, ResponseTimes):
@@ -252,9 +272,9 @@ class TcpAssertion(Wire):
 class TcpRequest(Wire):
     hostname: Annotated[str, Field(min_length=1, max_length=2048)]
     port: Annotated[int, Field(ge=1, le=65535)]
-    data: str | None = None
+    data: Annotated[str, Field(max_length=MAX_BODY_CHARS)] | None = None
     ipFamily: IpFamily = "IPv4"
-    assertions: list[TcpAssertion] = Field(default_factory=list)
+    assertions: list[TcpAssertion] = Field(default_factory=list, max_length=MAX_ASSERTIONS)
 
     @model_validator(mode="before")
     @classmethod
@@ -289,7 +309,7 @@ class DnsRequest(Wire):
     nameServer: Annotated[str, Field(max_length=100)] | None = None
     port: Annotated[int, Field(ge=1, le=65535)] = 53
     protocol: Literal["UDP", "TCP"] = "UDP"
-    assertions: list[DnsAssertion] = Field(default_factory=list)
+    assertions: list[DnsAssertion] = Field(default_factory=list, max_length=MAX_ASSERTIONS)
 
 
 class DnsCheck(CheckBase, ResponseTimes):

@@ -11,11 +11,21 @@ from typing import Annotated, Any, Final, Literal
 from pydantic import Field, field_validator
 
 from vantage.checks.schemas import (
+    MAX_ASSERTIONS,
+    MAX_KEY_VALUES,
+    MAX_LOCATIONS,
+    MAX_SUBSCRIPTIONS,
+    MAX_TAGS,
     AlertChannelSubscription,
     AlertSettings,
     ApiAssertion,
     KeyValue,
+    LocationSlug,
+    ObjectId,
     RetryStrategy,
+    Script,
+    Tag,
+    Text,
     Wire,
 )
 
@@ -25,21 +35,21 @@ READ_ONLY_FIELDS = ("id", "created_at", "updated_at", "createdAt", "updatedAt")
 
 class GroupBasicAuth(Wire):
     # Checkly's clients send `{"username": "", "password": ""}` (or `{}`) for "no basic auth".
-    username: str = ""
-    password: str = ""
+    username: Annotated[str, Field(max_length=1024)] = ""
+    password: Annotated[str, Field(max_length=1024)] = ""
 
 
 class ApiCheckDefaults(Wire):
     url: Annotated[str, Field(max_length=2048)] = ""
-    headers: list[KeyValue] = Field(default_factory=list)
-    queryParameters: list[KeyValue] = Field(default_factory=list)
-    assertions: list[ApiAssertion] = Field(default_factory=list)
+    headers: list[KeyValue] = Field(default_factory=list, max_length=MAX_KEY_VALUES)
+    queryParameters: list[KeyValue] = Field(default_factory=list, max_length=MAX_KEY_VALUES)
+    assertions: list[ApiAssertion] = Field(default_factory=list, max_length=MAX_ASSERTIONS)
     basicAuth: GroupBasicAuth | None = None
 
 
 class EnvironmentVariable(Wire):
-    key: Annotated[str, Field(min_length=1)]
-    value: str | None = None
+    key: Annotated[str, Field(min_length=1, max_length=1024)]
+    value: Text | None = None
     locked: bool = False
     secret: bool = False
 
@@ -48,26 +58,29 @@ class CheckGroup(Wire):
     name: Annotated[str, Field(min_length=1, max_length=500)]
     activated: bool
     muted: bool = False
-    tags: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(default_factory=list)
-    locations: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(
-        default_factory=list
-    )
-    privateLocations: list[str] | None = None
-    concurrency: Annotated[int, Field(ge=1)] = 3
+    tags: list[Tag] = Field(default_factory=list, max_length=MAX_TAGS)
+    locations: list[LocationSlug] = Field(default_factory=list, max_length=MAX_LOCATIONS)
+    privateLocations: Annotated[list[LocationSlug], Field(max_length=MAX_LOCATIONS)] | None = None
+    concurrency: Annotated[int, Field(ge=1, le=1000)] = 3
     apiCheckDefaults: ApiCheckDefaults = Field(default_factory=ApiCheckDefaults)
-    browserCheckDefaults: dict[str, Any] = Field(default_factory=dict)
+    # Free-form (Vantage runs no browser checks); bounded by the body's depth and size limits.
+    browserCheckDefaults: Annotated[dict[str, Any], Field(max_length=100)] = Field(
+        default_factory=dict
+    )
     environmentVariables: Annotated[list[EnvironmentVariable], Field(max_length=200)] = Field(
         default_factory=list
     )
     doubleCheck: bool = True
     useGlobalAlertSettings: bool = True
     alertSettings: AlertSettings = Field(default_factory=AlertSettings)
-    alertChannelSubscriptions: list[AlertChannelSubscription] = Field(default_factory=list)
-    setupSnippetId: int | None = None
-    tearDownSnippetId: int | None = None
-    localSetupScript: str | None = None
-    localTearDownScript: str | None = None
-    runtimeId: str | None = None
+    alertChannelSubscriptions: list[AlertChannelSubscription] = Field(
+        default_factory=list, max_length=MAX_SUBSCRIPTIONS
+    )
+    setupSnippetId: ObjectId | None = None
+    tearDownSnippetId: ObjectId | None = None
+    localSetupScript: Script | None = None
+    localTearDownScript: Script | None = None
+    runtimeId: Annotated[str, Field(max_length=100)] | None = None
     # "FALLBACK": the group's checks keep their own retry strategy; an object: the group's
     # strategy replaces theirs; null: the group's checks are not retried.
     retryStrategy: RetryStrategy | Literal["FALLBACK"] | None = FALLBACK

@@ -7,9 +7,12 @@ instead of failing the batch it came in.
 
 from __future__ import annotations
 
+import dataclasses
+import math
 from datetime import UTC, datetime
 from typing import Any
 
+from vantage import storable
 from vantage.probes.result import ProbeResult
 
 _BOOLS = ("hasFailures", "hasErrors", "isDegraded", "overMaxResponseTime", "networkError")
@@ -53,11 +56,36 @@ def from_json(data: Any) -> ProbeResult:
     error = data.get("error")
     if error is not None and not isinstance(error, str):
         raise ValueError('"error" must be a string or null')
+    try:
+        response_time = float(response_time)
+    except OverflowError:
+        response_time = math.inf
+    if not math.isfinite(response_time):
+        raise ValueError('"responseTimeMs" must be a finite number')
+    for name in ("checkType", "detailKey"):
+        if len(data[name]) > 40 or storable.scrub(data[name]) != data[name]:
+            raise ValueError(f'"{name}" must be a short text')
+    return storable_result(_result(data, response_time, detail, error))
+
+
+def storable_result(result: ProbeResult) -> ProbeResult:
+    """The result with what it saw made storable: a NUL (from a binary body, or a JSON one's
+    `\u0000`) cannot go into PostgreSQL, a lone surrogate cannot be echoed as UTF-8."""
+    try:
+        detail, error = storable.scrub(result.detail), storable.scrub(result.error)
+    except RecursionError:  # a parsed response nested nearly as deep as json allows
+        detail, error = {}, "The result's detail is nested too deeply to store."
+    if detail is result.detail and error is result.error:
+        return result
+    return dataclasses.replace(result, detail=detail, error=error)
+
+
+def _result(data: dict[str, Any], response_time: float, detail: Any, error: Any) -> ProbeResult:
     return ProbeResult(
         check_type=data["checkType"],
         started_at=_timestamp(data, "startedAt"),
         stopped_at=_timestamp(data, "stoppedAt"),
-        response_time_ms=float(response_time),
+        response_time_ms=response_time,
         has_failures=data["hasFailures"],
         has_errors=data["hasErrors"],
         is_degraded=data["isDegraded"],
@@ -79,4 +107,7 @@ def _timestamp(data: dict[str, Any], name: str) -> datetime:
         raise ValueError(f'"{name}" must be an ISO-8601 timestamp') from None
     if parsed.tzinfo is None:
         raise ValueError(f'"{name}" must carry its UTC offset')
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00:00+01:00 is before the year 1 in UTC
+        raise ValueError(f'"{name}" is out of range') from None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
@@ -32,9 +31,9 @@ async def list_results_v1(
     account: CurrentAccount,
     runtime: RuntimeDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
-    page: Annotated[int, Query(ge=1)] = 1,
-    from_: Annotated[int | None, Query(alias="from", ge=0)] = None,
-    to: Annotated[int | None, Query(ge=0)] = None,
+    page: Annotated[int, Query(ge=1, le=service.MAX_PAGE)] = 1,
+    from_: Annotated[int | None, Query(alias="from", ge=0, le=service.MAX_TIMESTAMP)] = None,
+    to: Annotated[int | None, Query(ge=0, le=service.MAX_TIMESTAMP)] = None,
     location: str | None = None,
     hasFailures: bool | None = None,
     resultType: ResultType = "FINAL",
@@ -73,8 +72,8 @@ async def list_results_v2(
     runtime: RuntimeDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
     nextId: str | None = None,
-    from_: Annotated[int | None, Query(alias="from", ge=0)] = None,
-    to: Annotated[int | None, Query(ge=0)] = None,
+    from_: Annotated[int | None, Query(alias="from", ge=0, le=service.MAX_TIMESTAMP)] = None,
+    to: Annotated[int | None, Query(ge=0, le=service.MAX_TIMESTAMP)] = None,
     location: str | None = None,
     hasFailures: bool | None = None,
     resultType: ResultType = "FINAL",
@@ -82,8 +81,8 @@ async def list_results_v2(
 ) -> JSONResponse:
     projection = _projection(fields)
     flt = service.ResultFilter(
-        datetime.fromtimestamp(from_, UTC) if from_ is not None else None,
-        datetime.fromtimestamp(to, UTC) if to is not None else None,
+        service.moment(from_),
+        service.moment(to),
         location,
         hasFailures,
         resultType,

@@ -16,6 +16,10 @@ from vantage.db.tables import check_results, checks
 from vantage.errors import BadRequest, NotFound
 
 V1_WINDOW = timedelta(hours=6)
+# `from`/`to` (Unix seconds) up to the start of the year 9999: the window arithmetic and both
+# databases hold every moment up to there. `page` up to what keeps the row offset in an int64.
+MAX_TIMESTAMP = 253_370_764_800
+MAX_PAGE = 1_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,8 +33,8 @@ class ResultFilter:
 
 def v1_window(from_: int | None, to: int | None, now: datetime) -> tuple[datetime, datetime]:
     """Checkly's v1 list reads at most 6 hours: [now-6h, now) by default."""
-    start = datetime.fromtimestamp(from_, UTC) if from_ is not None else None
-    end = datetime.fromtimestamp(to, UTC) if to is not None else None
+    start = moment(from_)
+    end = moment(to)
     if start is None and end is None:
         return now - V1_WINDOW, now
     if start is None:
@@ -41,6 +45,11 @@ def v1_window(from_: int | None, to: int | None, now: datetime) -> tuple[datetim
     if end - start > V1_WINDOW:
         raise BadRequest('"to" must be at most 6 hours after "from"', keys=["to"], source="query")
     return start, end
+
+
+def moment(seconds: int | None) -> datetime | None:
+    """A query's Unix timestamp; the endpoints bound it to [0, MAX_TIMESTAMP]."""
+    return datetime.fromtimestamp(seconds, UTC) if seconds is not None else None
 
 
 async def ensure_check(conn: AsyncConnection, account_id: str, check_id: str) -> None:
@@ -102,7 +111,8 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         stamp, _, row_id = raw.partition("|")
         return datetime.fromisoformat(stamp).astimezone(UTC), str(uuid.UUID(row_id))
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, OverflowError):
+        # OverflowError: a stamp near year 1 or 9999 whose offset moves it out of range.
         raise BadRequest(
             '"nextId" is not a valid cursor', keys=["nextId"], source="query"
         ) from None

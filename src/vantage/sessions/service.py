@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from typing import Any
+from typing import Annotated, Any
 
 import sqlalchemy as sa
 import structlog
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from vantage.checks.schemas import MAX_TAGS
 from vantage.db.tables import checks
 from vantage.errors import NotFound
 from vantage.groups import repository as groups_repository
@@ -28,11 +29,17 @@ NO_MATCH = "No matching checks were found."
 NO_SESSION = "No such check session."
 
 
+# Lengths are checked before items: a trigger naming 64,000 bad ids costs one error, not 64,000.
+MAX_TRIGGER_IDS = 1000
+MAX_TAG_CLAUSES = 100
+TagClause = Annotated[list[Annotated[str, Field(max_length=101)]], Field(max_length=MAX_TAGS)]
+
+
 class TriggerTarget(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    matchTags: list[list[str]] | None = None
-    checkId: list[uuid.UUID] | None = None
+    matchTags: Annotated[list[TagClause], Field(max_length=MAX_TAG_CLAUSES)] | None = None
+    checkId: Annotated[list[uuid.UUID], Field(max_length=MAX_TRIGGER_IDS)] | None = None
 
     @field_validator("matchTags", mode="before")
     @classmethod
