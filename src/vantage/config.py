@@ -36,6 +36,16 @@ class Settings(BaseSettings):
     # the groups loopback, link-local, metadata, comma-separated; "" denies nothing. The default
     # keeps checks away from the server itself and from the cloud's metadata service.
     probe_deny: str = EMBEDDED_DEFAULT
+    # When set, /metrics answers only `Authorization: Bearer <metrics_token>` and labels private
+    # locations by slug; unset, /metrics is open and sums every private location under
+    # location="private", so it names no account's locations.
+    metrics_token: str | None = None
+    # Header and query-parameter names (globs, case-insensitive, comma-separated) masked in stored
+    # results, in addition to the defaults (vantage.probes.masking).
+    sensitive_names: str = ""
+    # Largest request body of the public API, refused with a 413 before it is read (the agent
+    # API has its own limit, part of the protocol: vantage.agentapi.schemas.MAX_BODY_BYTES).
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
 
     @field_validator("probe_deny")
     @classmethod
@@ -45,17 +55,6 @@ class Settings(BaseSettings):
 
     def probe_policy(self) -> TargetPolicy:
         return TargetPolicy.parse(self.probe_deny)
-
-    # secrets helper: when set, /metrics answers only `Authorization: Bearer <metrics_token>`, and
-    # then labels private locations by slug; unset, /metrics is open and sums every private
-    # location under location="private", so it names no account's locations.
-    metrics_token: str | None = None
-    # secrets helper: header and query-parameter names (globs, case-insensitive, comma-separated)
-    # masked in stored results, in addition to the defaults (vantage.probes.masking).
-    sensitive_names: str = ""
-    # Largest request body of the public API, refused with a 413 before it is read (the agent
-    # API has its own limit, part of the protocol: vantage.agentapi.schemas.MAX_BODY_BYTES).
-    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
 
     @property
     def base_url(self) -> str:
