@@ -10,8 +10,10 @@ from fastapi.responses import JSONResponse
 
 from vantage.accounts.auth import CurrentAccount
 from vantage.api.common import errors
+from vantage.api.openapi import answer
 from vantage.errors import BadRequest
 from vantage.results import service
+from vantage.results.responses import RESULTS_PAGE, CheckResult
 from vantage.results.wire import V2_FIELDS, project, result_wire
 from vantage.runtime import Runtime, get_runtime
 from vantage.timeutil import utcnow
@@ -25,7 +27,10 @@ ResultType = Literal["FINAL", "ATTEMPT", "ALL"]
 @router.get(
     "/v1/check-results/{check_id}",
     summary="List check results (page-based, at most 6 hours)",
-    responses=errors(400, 404),
+    responses={
+        **errors(400, 404),
+        **answer(200, "A page of results", "CheckResultList", list[CheckResult]),
+    },
 )
 async def list_results_v1(
     check_id: str,
@@ -65,7 +70,10 @@ def _projection(raw: list[str] | None) -> list[str] | None:
 @router.get(
     "/v2/check-results/{check_id}",
     summary="List check results (cursor-based, newest first)",
-    responses=errors(400, 404),
+    responses={
+        **errors(400, 404),
+        **answer(200, "Results and the next cursor", "CheckResultsPage", RESULTS_PAGE),
+    },
 )
 async def list_results_v2(
     check_id: str,
@@ -102,7 +110,7 @@ async def list_results_v2(
 @router.get(
     "/v1/check-results/{check_id}/{check_result_id}",
     summary="Retrieve one check result with its full detail",
-    responses=errors(404),
+    responses={**errors(404), **answer(200, "The result", "CheckResult", CheckResult)},
 )
 async def get_result(
     check_id: str, check_result_id: str, account: CurrentAccount, runtime: RuntimeDep
