@@ -421,3 +421,18 @@ async def test_deleting_a_check_removes_it_and_its_results(
     assert left == 0
     assert statuses == 0
     assert (await alice.get("/v1/checks")).json() == []
+
+
+async def test_a_check_type_that_is_no_string_is_a_400(alice: Persona) -> None:
+    for check_type in ({}, [], 1):
+        response = await alice.post("/v1/checks", json={**api_check(URL), "checkType": check_type})
+        assert response.status_code == 400, response.text
+        assert response.json()["validation"]["keys"] == ["checkType"]
+
+
+async def test_a_typed_path_refuses_another_check_type(alice: Persona) -> None:
+    response = await alice.post("/v1/checks/api", json={**api_check(URL), "checkType": "URL"})
+    assert response.status_code == 400
+    assert response.json()["message"] == '"checkType" must be [API]'
+    same = await alice.post("/v1/checks/api", json={**api_check(URL), "checkType": "API"})
+    assert same.status_code == 201

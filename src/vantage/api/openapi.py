@@ -104,8 +104,8 @@ def _generated() -> dict[str, Any]:
         entry = _components[name]
         if entry.partial is not None:
             top = _partial(_resolve(top, defs), entry.partial, defs)
-        if top.get("$ref") != REF + name:
-            defs[name] = top
+        if top.get("$ref") != REF + name and defs.setdefault(name, top) != top:
+            raise ValueError(f"OpenAPI component {name!r} is also the name of a model")
     for name, entry in _components.items():
         if isinstance(entry.type_, dict):
             defs[name] = entry.type_

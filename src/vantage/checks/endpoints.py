@@ -47,7 +47,8 @@ async def list_checks(
     runtime: RuntimeDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
     page: Annotated[int, Query(ge=1)] = 1,
-    tag: Annotated[list[str] | None, Query()] = None,
+    # An array, never null: a single `tag=x` is a one-item list, as an HTTP client sends it.
+    tag: Annotated[list[str], Query()] = [],  # noqa: B006 (FastAPI copies defaults)
     checkType: Annotated[str | None, Query()] = None,
     search: Annotated[str | None, Query()] = None,
     applyGroupSettings: bool = False,
@@ -88,7 +89,7 @@ async def create_check(
 ) -> JSONResponse:
     payload = await json_body(request)
     check_type = payload.get("checkType") if isinstance(payload, dict) else None
-    if check_type not in CHECK_MODELS:
+    if not isinstance(check_type, str) or check_type not in CHECK_MODELS:
         raise BadRequest(
             f'"checkType" must be one of [{", ".join(CHECK_TYPES)}]', keys=["checkType"]
         )

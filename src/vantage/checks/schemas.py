@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
 
 FREQUENCIES = (0, 1, 2, 5, 10, 15, 30, 60, 120, 180, 360, 720, 1440)
 Frequency = Literal[0, 1, 2, 5, 10, 15, 30, 60, 120, 180, 360, 720, 1440]
@@ -52,7 +52,10 @@ def _target_as_text(value: Any) -> Any:
     return value
 
 
-Target = Annotated[str, BeforeValidator(_target_as_text)]
+TARGET_INPUT = {"anyOf": [{"type": "string"}, {"type": "number"}, {"type": "boolean"}]}
+Target = Annotated[
+    str, BeforeValidator(_target_as_text), WithJsonSchema(TARGET_INPUT, mode="validation")
+]
 
 
 class Wire(BaseModel):

@@ -47,7 +47,8 @@ async def list_groups(
     runtime: RuntimeDep,
     limit: Limit = 10,
     page: Page = 1,
-    tag: Annotated[list[str] | None, Query()] = None,
+    # An array, never null: a single `tag=x` is a one-item list, as an HTTP client sends it.
+    tag: Annotated[list[str], Query()] = [],  # noqa: B006 (FastAPI copies defaults)
     name: Annotated[str | None, Query()] = None,
 ) -> JSONResponse:
     tags = [*(tag or ()), *request.query_params.getlist("tag[]")]

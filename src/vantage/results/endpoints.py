@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
@@ -22,6 +22,11 @@ router = APIRouter(tags=["Check results"], responses=errors(401))
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 ResultType = Literal["FINAL", "ATTEMPT", "ALL"]
+# `fields`: names of V2_FIELDS, comma-separated, in one value or many.
+_FIELD = "|".join(sorted(V2_FIELDS))
+FIELDS_SCHEMA: dict[str, Any] = {
+    "items": {"type": "string", "pattern": rf"^\s*({_FIELD})?\s*(,\s*({_FIELD})?\s*)*$"}
+}
 
 
 @router.get(
@@ -86,7 +91,10 @@ async def list_results_v2(
     location: str | None = None,
     hasFailures: bool | None = None,
     resultType: ResultType = "FINAL",
-    fields: Annotated[list[str] | None, Query(description="comma-separated projection")] = None,
+    fields: Annotated[
+        list[str],
+        Query(description="comma-separated projection", json_schema_extra=FIELDS_SCHEMA),
+    ] = [],  # noqa: B006 (FastAPI copies defaults)
 ) -> JSONResponse:
     projection = _projection(fields)
     flt = service.ResultFilter(

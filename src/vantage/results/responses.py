@@ -62,7 +62,7 @@ RESULTS_PAGE: dict[str, Any] = {
         # Only the fields asked for (`fields`): none is required.
         "entries": {
             "type": "array",
-            "items": component("CheckResultEntry", CheckResultEntry, "serialization", partial=[]),
+            "items": component("CheckResultFields", CheckResultEntry, "serialization", partial=[]),
         },
         "nextId": {"anyOf": [{"type": "string"}, {"type": "null"}]},
     },

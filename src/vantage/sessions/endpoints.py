@@ -47,7 +47,7 @@ async def _read(
     return is_terminal(row.status), body
 
 
-SESSION = answer(200, "The check session", "CheckSession", CheckSessionWithResults)
+SESSION = answer(200, "The check session", "CheckSessionWithResults", CheckSessionWithResults)
 
 
 def _add_routes(version: int) -> None:
@@ -62,7 +62,7 @@ def _add_routes(version: int) -> None:
             **errors(400, 404),
             **answer(201, "The sessions started", "TriggeredSessions", TriggeredSessions),
         },
-        openapi_extra=request_body("TriggerBody", service.TriggerBody, required=False),
+        openapi_extra=request_body("TriggerBodyOrNull", service.TriggerBody | None, required=False),
         name=f"trigger_v{version}",
     )
     async def trigger(
