@@ -5,8 +5,8 @@ real `schemathesis` process with every check: no 5xx, no status, header or body 
 not declare, no valid request refused, no invalid one accepted. Generated checks are pinned to the
 loopback targets (tests/support/contract_hooks.py). The seeded check, group, session, result and
 private location are offered as path parameters half of the time, so answers about existing
-objects are checked too. A fixed seed, deterministic generation and a small number of examples
-keep it reproducible and short.
+objects are checked too. Deterministic generation and a small number of examples keep it
+reproducible and short; the coverage phase runs on SQLite only.
 """
 
 from __future__ import annotations

@@ -424,7 +424,8 @@ async def test_deleting_a_check_removes_it_and_its_results(
 
 
 async def test_a_check_type_that_is_no_string_is_a_400(alice: Persona) -> None:
-    for check_type in ({}, [], 1):
+    check_types: list[Any] = [{}, [], 1]
+    for check_type in check_types:
         response = await alice.post("/v1/checks", json={**api_check(URL), "checkType": check_type})
         assert response.status_code == 400, response.text
         assert response.json()["validation"]["keys"] == ["checkType"]
