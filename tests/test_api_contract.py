@@ -29,7 +29,8 @@ from tests.targets.http_target import HttpTarget
 from tests.targets.tcp_target import tcp_target
 
 ROOT = Path(__file__).parent.parent
-# Imported by name from ROOT: schemathesis puts its working directory on the path.
+# Imported by name, with ROOT on the path; schemathesis runs in the test's directory, where its
+# caches go.
 HOOKS = "tests.support.contract_hooks"
 SEED = 8
 EXAMPLES = 10
@@ -83,6 +84,7 @@ continue-on-failure = true
 [generation]
 max-examples = {examples}
 deterministic = true
+database = "none"
 
 [checks]
 enabled = true
@@ -140,8 +142,13 @@ async def run_schemathesis(seeded: Seeded, tmp: Path, name: str, toml: str) -> s
             "--no-color",
             stdout=out,
             stderr=asyncio.subprocess.STDOUT,
-            cwd=ROOT,
-            env={**environ(), "SCHEMATHESIS_HOOKS": HOOKS, **seeded.targets},
+            cwd=tmp,
+            env={
+                **environ(),
+                "PYTHONPATH": str(ROOT),
+                "SCHEMATHESIS_HOOKS": HOOKS,
+                **seeded.targets,
+            },
         )
         await asyncio.wait_for(process.wait(), RUN_SECONDS + 60)
     text = log.read_text(errors="replace")
