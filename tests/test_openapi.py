@@ -7,13 +7,15 @@ from typing import Any
 
 import pytest
 
-from tests.support.harness import Harness
+from tests.support.harness import Harness, Persona
+from vantage.agentapi.schemas import LeaseBody
+from vantage.checks.schemas import CHECK_MODELS
 
 ENDPOINTS = {
     "/v1/checks": {"get", "post"},
-    "/v1/checks/{check_type}": {"post"},
+    **{f"/v1/checks/{slug}": {"post"} for slug in ("api", "url", "tcp", "dns")},
     "/v1/checks/{check_id}": {"get", "put", "delete"},
-    "/v1/checks/{check_type}/{check_id}": {"put"},
+    **{f"/v1/checks/{slug}/{{check_id}}": {"put"} for slug in ("api", "url", "tcp", "dns")},
     "/v1/check-sessions/trigger": {"post"},
     "/v2/check-sessions/trigger": {"post"},
     "/v1/check-sessions/{check_session_id}": {"get"},
@@ -33,9 +35,9 @@ BY_ID = {(p, m) for p, ms in ENDPOINTS.items() for m in ms if "_id}" in p}
 VALIDATED = {
     ("/v1/checks", "get"),
     ("/v1/checks", "post"),
-    ("/v1/checks/{check_type}", "post"),
+    *((f"/v1/checks/{slug}", "post") for slug in ("api", "url", "tcp", "dns")),
     ("/v1/checks/{check_id}", "put"),
-    ("/v1/checks/{check_type}/{check_id}", "put"),
+    *((f"/v1/checks/{slug}/{{check_id}}", "put") for slug in ("api", "url", "tcp", "dns")),
     ("/v1/check-sessions/trigger", "post"),
     ("/v2/check-sessions/trigger", "post"),
     ("/v1/check-sessions/{check_session_id}/completion", "get"),
@@ -99,6 +101,116 @@ async def test_every_operation_has_a_summary(schema: dict[str, Any]) -> None:
     for path, operations in schema["paths"].items():
         for method, operation in operations.items():
             assert operation.get("summary"), (path, method)
+
+
+def operations(schema: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    return [(p, m, op) for p, ops in schema["paths"].items() for m, op in ops.items()]
+
+
+def component(schema: dict[str, Any], ref: dict[str, Any]) -> dict[str, Any]:
+    found: dict[str, Any] = schema["components"]["schemas"][ref["$ref"].rsplit("/", 1)[1]]
+    return found
+
+
+def body_schema(schema: dict[str, Any], path: str, method: str) -> dict[str, Any]:
+    body = schema["paths"][path][method]["requestBody"]
+    return component(schema, body["content"]["application/json"]["schema"])
+
+
+async def test_every_operation_requires_credentials(schema: dict[str, Any]) -> None:
+    for path, method, operation in operations(schema):
+        if path.startswith("/agent/v1/"):
+            assert operation["security"] == [{"AgentKey": []}], (path, method)
+        else:
+            # The key and the account header together: one requirement naming both.
+            assert operation["security"] == [{"Bearer": [], "AccountId": []}], (path, method)
+
+
+async def test_the_security_schemes_name_the_headers_checklys_clients_send(
+    schema: dict[str, Any],
+) -> None:
+    schemes = schema["components"]["securitySchemes"]
+    assert schemes["Bearer"] == {**schemes["Bearer"], "type": "http", "scheme": "bearer"}
+    assert schemes["AccountId"]["type"] == "apiKey"
+    assert (schemes["AccountId"]["in"], schemes["AccountId"]["name"]) == (
+        "header",
+        "X-Checkly-Account",
+    )
+    assert schemes["AgentKey"] == {**schemes["AgentKey"], "type": "http", "scheme": "bearer"}
+
+
+async def test_every_post_and_put_declares_its_json_body(schema: dict[str, Any]) -> None:
+    # Creating an agent key takes nothing: the location is in the path.
+    bodiless = {("/v1/private-locations/{location_id}/keys", "post")}
+    for path, method, operation in operations(schema):
+        if method in ("post", "put") and (path, method) not in bodiless:
+            content = operation["requestBody"]["content"]
+            assert content["application/json"]["schema"], (path, method)
+
+
+async def test_every_success_declares_what_it_returns(schema: dict[str, Any]) -> None:
+    for path, method, operation in operations(schema):
+        successes = {c: r for c, r in operation["responses"].items() if c.startswith("2")}
+        assert successes, (path, method)
+        for code, response in successes.items():
+            if code == "204":
+                assert "content" not in response, (path, method)
+            else:
+                declared = response["content"]["application/json"]["schema"]
+                assert declared and declared != {}, (path, method, code)
+
+
+async def test_check_bodies_are_the_models_that_validate_them(schema: dict[str, Any]) -> None:
+    create = body_schema(schema, "/v1/checks", "post")
+    assert create["discriminator"]["propertyName"] == "checkType"
+    assert set(create["discriminator"]["mapping"]) == set(CHECK_MODELS)
+    for check_type, model in CHECK_MODELS.items():
+        typed = body_schema(schema, f"/v1/checks/{check_type.lower()}", "post")
+        assert set(typed["properties"]) == {*model.model_fields, "checkType"}
+        assert set(typed["required"]) == {
+            name for name, field in model.model_fields.items() if field.is_required()
+        }
+        assert typed["additionalProperties"] is False
+        # A PUT gives any of the fields, also of the request (merged key by key).
+        update = body_schema(schema, f"/v1/checks/{check_type.lower()}/{{check_id}}", "put")
+        assert "required" not in update
+        assert "required" not in update["properties"]["request"]
+
+
+async def test_the_frequency_offset_rule_is_part_of_the_check_schema(
+    schema: dict[str, Any],
+) -> None:
+    rules = body_schema(schema, "/v1/checks/api", "post")["allOf"]
+    seconds = next(r for r in rules if r["if"].get("properties") == {"frequency": {"const": 0}})
+    assert seconds["then"]["properties"]["frequencyOffset"] == {"enum": [10, 20, 30]}
+    # URL and DNS checks cannot run every few seconds.
+    url_rules = body_schema(schema, "/v1/checks/url", "post")["allOf"]
+    assert {"properties": {"frequency": {"not": {"const": 0}}}} in url_rules
+
+
+async def test_agent_bodies_keep_their_limits(schema: dict[str, Any]) -> None:
+    lease = body_schema(schema, "/agent/v1/lease", "post")
+    assert set(lease["properties"]) == set(LeaseBody.model_fields)
+    assert lease["properties"]["waitSeconds"]["maximum"] == 20.0
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("OPTIONS", "/v1/checks", "GET, POST"),
+        ("PATCH", "/v1/checks/some-id", "DELETE, GET, PUT"),
+        ("OPTIONS", "/v1/checks/api", "POST"),
+        ("OPTIONS", "/v1/check-sessions/trigger", "POST"),
+        ("DELETE", "/agent/v1/lease", "POST"),
+    ],
+)
+async def test_a_405_lists_every_method_of_the_path(
+    alice: Persona, method: str, path: str, allowed: str
+) -> None:
+    response = await alice.request(method, path)
+    assert response.status_code == 405
+    assert response.headers["allow"] == allowed
+    assert response.json()["error"] == "Method Not Allowed"
 
 
 async def test_the_docs_page_renders(vantage: Harness) -> None:

@@ -12,7 +12,6 @@ from typing import Any
 import structlog
 from fastapi import Depends, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
-from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -24,6 +23,7 @@ from vantage.agentapi.endpoints import router as agent_api_router
 from vantage.agentapi.schemas import MAX_BODY_BYTES as AGENT_MAX_BODY_BYTES
 from vantage.api.body_limit import BodyLimit
 from vantage.api.common import storable_query
+from vantage.api.openapi import allow_header, document
 from vantage.checks.endpoints import router as checks_router
 from vantage.compat.endpoints import router as compat_router
 from vantage.config import LOCAL_LOCATION, Settings
@@ -160,33 +160,8 @@ def create_app(settings: Settings, *, background: bool = True) -> FastAPI:
         exposition = runtime.metrics.exposition(private_locations=bool(token))
         return Response(exposition, media_type=CONTENT_TYPE_LATEST)
 
-    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    app.openapi = lambda: document(app)  # type: ignore[method-assign]
     return app
-
-
-def _openapi(app: FastAPI) -> dict[str, Any]:
-    """FastAPI's schema without its 422 responses: Vantage answers invalid input with a 400 in
-    Checkly's error body, which every operation declares."""
-    if app.openapi_schema:
-        return app.openapi_schema
-    schema = get_openapi(
-        title=app.title, version=app.version, summary=app.summary, routes=app.routes
-    )
-    for path in schema.get("paths", {}).values():
-        for operation in path.values():
-            responses = operation.get("responses", {})
-            if responses.pop("422", None) is not None and "400" not in responses:
-                responses["400"] = {
-                    "description": "Invalid input (Checkly error body)",
-                    "content": {
-                        "application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}
-                    },
-                }
-    schemas = schema.get("components", {}).get("schemas", {})
-    for name in ("HTTPValidationError", "ValidationError"):
-        schemas.pop(name, None)
-    app.openapi_schema = schema
-    return schema
 
 
 def _install_error_handlers(app: FastAPI) -> None:
@@ -204,12 +179,14 @@ def _install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(err.body(), status_code=400)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         message = exc.detail if isinstance(exc.detail, str) else "Error"
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 405:
+            # Starlette names the methods of the first route whose path matched, not of all.
+            headers["Allow"] = allow_header(app, request.url.path) or headers.get("Allow", "")
         return JSONResponse(
-            error_body(exc.status_code, message),
-            status_code=exc.status_code,
-            headers=getattr(exc, "headers", None),
+            error_body(exc.status_code, message), status_code=exc.status_code, headers=headers
         )
 
     @app.exception_handler(Exception)

@@ -434,3 +434,19 @@ async def test_the_page_links_use_the_public_url_not_the_host_header(alice: Pers
     # the harness's public URL (settings_for) with the request's own path and query
     assert link.startswith("<http://vantage.test/v1/checks?"), link
     assert "limit=2" in link and "tag=x+y" in link and "page=2" in link
+
+
+async def test_a_check_type_that_is_no_string_is_a_400(alice: Persona) -> None:
+    check_types: list[Any] = [{}, [], 1]
+    for check_type in check_types:
+        response = await alice.post("/v1/checks", json={**api_check(URL), "checkType": check_type})
+        assert response.status_code == 400, response.text
+        assert response.json()["validation"]["keys"] == ["checkType"]
+
+
+async def test_a_typed_path_refuses_another_check_type(alice: Persona) -> None:
+    response = await alice.post("/v1/checks/api", json={**api_check(URL), "checkType": "URL"})
+    assert response.status_code == 400
+    assert response.json()["message"] == '"checkType" must be [API]'
+    same = await alice.post("/v1/checks/api", json={**api_check(URL), "checkType": "API"})
+    assert same.status_code == 201

@@ -5,15 +5,33 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Security
+from fastapi.security import APIKeyHeader, HTTPBearer
 
 from vantage.accounts.service import Account, account_for_key
 from vantage.errors import Unauthorized
 from vantage.runtime import Runtime, get_runtime
 
+# Declared as security schemes, so `/openapi.json` says what every public operation needs. They
+# read nothing themselves (`auto_error=False`): the dependency below answers in Checkly's shape.
+API_KEY = HTTPBearer(
+    scheme_name="Bearer",
+    description="An API key of the account (`vantage accounts create`, `vantage api-keys`).",
+    auto_error=False,
+)
+ACCOUNT_HEADER = APIKeyHeader(
+    name="X-Checkly-Account",
+    scheme_name="AccountId",
+    description="The id of the account the API key belongs to, as Checkly's clients send it.",
+    auto_error=False,
+)
+
 
 async def _authenticated_account(
-    request: Request, runtime: Annotated[Runtime, Depends(get_runtime)]
+    request: Request,
+    runtime: Annotated[Runtime, Depends(get_runtime)],
+    _key: Annotated[object, Security(API_KEY)],
+    _account: Annotated[object, Security(ACCOUNT_HEADER)],
 ) -> Account:
     header = request.headers.get("authorization", "")
     scheme, _, key = header.partition(" ")

@@ -7,7 +7,9 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from vantage.accounts.auth import CurrentAccount
+from vantage.accounts.responses import AccountAnswer, UserAnswer
 from vantage.api.common import errors
+from vantage.api.openapi import answer
 from vantage.errors import NotFound
 
 router = APIRouter(tags=["Accounts"], responses=errors(401))
@@ -17,7 +19,9 @@ RUNTIME_ID = "2025.04"
 
 
 @router.get(
-    "/next/accounts/{account_id}", summary="The account of the API key", responses=errors(404)
+    "/next/accounts/{account_id}",
+    summary="The account of the API key",
+    responses={**errors(404), **answer(200, "The account", "Account", AccountAnswer)},
 )
 async def get_account(account_id: str, account: CurrentAccount) -> JSONResponse:
     if account_id != account.id:
@@ -35,7 +39,11 @@ async def get_account(account_id: str, account: CurrentAccount) -> JSONResponse:
     )
 
 
-@router.get("/next/users/me", summary="The user behind the API key")
+@router.get(
+    "/next/users/me",
+    summary="The user behind the API key",
+    responses=answer(200, "The account, standing in for a user", "User", UserAnswer),
+)
 async def get_me(account: CurrentAccount) -> JSONResponse:
     # Vantage keys belong to accounts, not people: the account stands in for the user.
     return JSONResponse({"id": account.id, "name": account.name, "email": None})

@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Security
+from fastapi.security import HTTPBearer
 
 from vantage.errors import Unauthorized
 from vantage.locations.keys import location_for_key
@@ -28,8 +29,18 @@ class AgentIdentity:
             raise Unauthorized(f"This agent key is not a key of location {location!r}.")
 
 
+# Declared as a security scheme for `/openapi.json`; the dependency below does the reading.
+AGENT_KEY = HTTPBearer(
+    scheme_name="AgentKey",
+    description="An agent key of one location (`vtg_agent_...`); it opens only `/agent/v1`.",
+    auto_error=False,
+)
+
+
 async def _authenticated_agent(
-    request: Request, runtime: Annotated[Runtime, Depends(get_runtime)]
+    request: Request,
+    runtime: Annotated[Runtime, Depends(get_runtime)],
+    _key: Annotated[object, Security(AGENT_KEY)],
 ) -> AgentIdentity:
     header = request.headers.get("authorization", "")
     scheme, _, key = header.partition(" ")

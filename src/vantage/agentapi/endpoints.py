@@ -10,6 +10,13 @@ from fastapi.responses import JSONResponse
 
 from vantage.agentapi import service
 from vantage.agentapi.auth import CurrentAgent
+from vantage.agentapi.responses import (
+    ExtendAnswer,
+    HeartbeatAnswer,
+    LeaseAnswer,
+    ReleaseAnswer,
+    ResultsAnswer,
+)
 from vantage.agentapi.schemas import (
     ExtendBody,
     HeartbeatBody,
@@ -19,6 +26,7 @@ from vantage.agentapi.schemas import (
     parse,
 )
 from vantage.api.common import errors, json_body
+from vantage.api.openapi import answer, request_body
 from vantage.runtime import Runtime, get_runtime
 
 router = APIRouter(prefix="/agent/v1", tags=["Agent protocol"], responses=errors(400, 401))
@@ -26,7 +34,14 @@ router = APIRouter(prefix="/agent/v1", tags=["Agent protocol"], responses=errors
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
-@router.post("/lease", summary="Lease jobs of the key's location, waiting for work if none is due")
+@router.post(
+    "/lease",
+    summary="Lease jobs of the key's location, waiting for work if none is due",
+    responses=answer(
+        200, "The jobs leased (none when the wait ended first)", "LeaseAnswer", LeaseAnswer
+    ),
+    openapi_extra=request_body("LeaseBody", LeaseBody),
+)
 async def lease(request: Request, agent: CurrentAgent, runtime: RuntimeDep) -> JSONResponse:
     body = parse(LeaseBody, await json_body(request))
     agent.check_location(body.location)
@@ -35,21 +50,36 @@ async def lease(request: Request, agent: CurrentAgent, runtime: RuntimeDep) -> J
     return JSONResponse(grant.wire())
 
 
-@router.post("/leases/extend", summary="Extend leases held for long runs")
+@router.post(
+    "/leases/extend",
+    summary="Extend leases held for long runs",
+    responses=answer(200, "Each lease, extended or lost", "ExtendAnswer", ExtendAnswer),
+    openapi_extra=request_body("ExtendBody", ExtendBody),
+)
 async def extend(request: Request, agent: CurrentAgent, runtime: RuntimeDep) -> JSONResponse:
     body = parse(ExtendBody, await json_body(request))
     agent.check_location(body.location)
     return JSONResponse(await service.extend(runtime, agent.location, body))
 
 
-@router.post("/release", summary="Hand leases back (an agent shutting down)")
+@router.post(
+    "/release",
+    summary="Hand leases back (an agent shutting down)",
+    responses=answer(200, "The jobs released", "ReleaseAnswer", ReleaseAnswer),
+    openapi_extra=request_body("ReleaseBody", ReleaseBody),
+)
 async def release(request: Request, agent: CurrentAgent, runtime: RuntimeDep) -> JSONResponse:
     body = parse(ReleaseBody, await json_body(request))
     agent.check_location(body.location)
     return JSONResponse(await service.release(runtime, agent.location, body))
 
 
-@router.post("/results", summary="Submit a batch of results; a status per item")
+@router.post(
+    "/results",
+    summary="Submit a batch of results; a status per item",
+    responses=answer(200, "A status per item, in order", "ResultsAnswer", ResultsAnswer),
+    openapi_extra=request_body("ResultsBody", ResultsBody),
+)
 async def results(request: Request, agent: CurrentAgent, runtime: RuntimeDep) -> JSONResponse:
     # Unchecked here: a result that cannot be stored is `rejected` alone, item by item.
     body = parse(ResultsBody, await json_body(request, checked=False))
@@ -57,7 +87,12 @@ async def results(request: Request, agent: CurrentAgent, runtime: RuntimeDep) ->
     return JSONResponse(await service.submit(runtime, agent.location, body))
 
 
-@router.post("/heartbeat", summary="Report an agent alive (lastSeen, agentCount)")
+@router.post(
+    "/heartbeat",
+    summary="Report an agent alive (lastSeen, agentCount)",
+    responses=answer(200, "The location's liveness", "HeartbeatAnswer", HeartbeatAnswer),
+    openapi_extra=request_body("HeartbeatBody", HeartbeatBody),
+)
 async def heartbeat(request: Request, agent: CurrentAgent, runtime: RuntimeDep) -> JSONResponse:
     body = parse(HeartbeatBody, await json_body(request))
     agent.check_location(body.location)

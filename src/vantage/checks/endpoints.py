@@ -9,7 +9,9 @@ from fastapi.responses import JSONResponse
 
 from vantage.accounts.auth import CurrentAccount
 from vantage.api.common import content_range, errors, json_body, page_links
+from vantage.api.openapi import answer, component, no_content, request_body
 from vantage.checks import service
+from vantage.checks.responses import BODY_MODELS, Check, CheckCreate
 from vantage.checks.schemas import CHECK_MODELS, CHECK_TYPE_PATHS
 from vantage.errors import BadRequest, NotFound
 from vantage.groups import service as groups_service
@@ -20,6 +22,16 @@ router = APIRouter(tags=["Checks"], responses=errors(401))
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 CHECK_TYPES = tuple(CHECK_MODELS)
 
+ONE_CHECK = answer(200, "The check", "Check", Check)
+CREATED = answer(201, "The check created", "Check", Check)
+CHECK_LIST = answer(200, "A page of checks", "CheckList", list[Check])
+# A PUT gives any fields of the check's type, merged into the check (`request` key by key).
+UPDATES = [
+    component(f"{check_type.title()}CheckUpdate", model, "validation", partial=["request"])
+    for check_type, model in BODY_MODELS.items()
+]
+UPDATE = request_body("CheckUpdate", {"anyOf": UPDATES})
+
 
 def _type_from_path(check_type: str) -> str:
     resolved = CHECK_TYPE_PATHS.get(check_type)
@@ -28,14 +40,15 @@ def _type_from_path(check_type: str) -> str:
     return resolved
 
 
-@router.get("/v1/checks", summary="List all checks", responses=errors(400))
+@router.get("/v1/checks", summary="List all checks", responses={**errors(400), **CHECK_LIST})
 async def list_checks(
     request: Request,
     account: CurrentAccount,
     runtime: RuntimeDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
     page: Annotated[int, Query(ge=1)] = 1,
-    tag: Annotated[list[str] | None, Query()] = None,
+    # An array, never null: a single `tag=x` is a one-item list, as an HTTP client sends it.
+    tag: Annotated[list[str], Query()] = [],  # noqa: B006 (FastAPI copies defaults)
     checkType: Annotated[str | None, Query()] = None,
     search: Annotated[str | None, Query()] = None,
     applyGroupSettings: bool = False,
@@ -64,13 +77,19 @@ async def _create(runtime: Runtime, account_id: str, check_type: str, payload: A
     return JSONResponse(check.wire(), status_code=201)
 
 
-@router.post("/v1/checks", status_code=201, summary="Create a check", responses=errors(400))
+@router.post(
+    "/v1/checks",
+    status_code=201,
+    summary="Create a check",
+    responses={**errors(400), **CREATED},
+    openapi_extra=request_body("CheckCreate", CheckCreate),
+)
 async def create_check(
     request: Request, account: CurrentAccount, runtime: RuntimeDep
 ) -> JSONResponse:
     payload = await json_body(request)
     check_type = payload.get("checkType") if isinstance(payload, dict) else None
-    if check_type not in CHECK_MODELS:
+    if not isinstance(check_type, str) or check_type not in CHECK_MODELS:
         raise BadRequest(
             f'"checkType" must be one of [{", ".join(CHECK_TYPES)}]', keys=["checkType"]
         )
@@ -78,19 +97,21 @@ async def create_check(
 
 
 @router.post(
-    "/v1/checks/{check_type}",
-    status_code=201,
-    summary="Create a check of one type (api, url, tcp, dns)",
-    responses=errors(400, 404),
+    "/v1/checks/{check_type}", status_code=201, include_in_schema=False, responses=errors(400, 404)
 )
 async def create_typed_check(
     check_type: str, request: Request, account: CurrentAccount, runtime: RuntimeDep
 ) -> JSONResponse:
     resolved = _type_from_path(check_type)
-    return await _create(runtime, account.id, resolved, await json_body(request))
+    payload = await json_body(request)
+    if isinstance(payload, dict) and payload.get("checkType", resolved) != resolved:
+        raise BadRequest(f'"checkType" must be [{resolved}]', keys=["checkType"])
+    return await _create(runtime, account.id, resolved, payload)
 
 
-@router.get("/v1/checks/{check_id}", summary="Retrieve a check", responses=errors(404))
+@router.get(
+    "/v1/checks/{check_id}", summary="Retrieve a check", responses={**errors(404), **ONE_CHECK}
+)
 async def get_check(
     check_id: str,
     account: CurrentAccount,
@@ -114,7 +135,12 @@ async def _update(
     return JSONResponse(check.wire())
 
 
-@router.put("/v1/checks/{check_id}", summary="Update a check", responses=errors(400, 404))
+@router.put(
+    "/v1/checks/{check_id}",
+    summary="Update a check",
+    responses={**errors(400, 404), **ONE_CHECK},
+    openapi_extra=UPDATE,
+)
 async def update_check(
     check_id: str, request: Request, account: CurrentAccount, runtime: RuntimeDep
 ) -> JSONResponse:
@@ -122,9 +148,7 @@ async def update_check(
 
 
 @router.put(
-    "/v1/checks/{check_type}/{check_id}",
-    summary="Update a check of one type",
-    responses=errors(400, 404),
+    "/v1/checks/{check_type}/{check_id}", include_in_schema=False, responses=errors(400, 404)
 )
 async def update_typed_check(
     check_type: str,
@@ -138,10 +162,49 @@ async def update_typed_check(
 
 
 @router.delete(
-    "/v1/checks/{check_id}", status_code=204, summary="Delete a check", responses=errors(404)
+    "/v1/checks/{check_id}",
+    status_code=204,
+    summary="Delete a check",
+    responses={**errors(404), **no_content("Deleted")},
 )
 async def delete_check(check_id: str, account: CurrentAccount, runtime: RuntimeDep) -> Response:
     async with runtime.db.write() as conn:
         ended = await service.delete(conn, account.id, check_id)
     runtime.sessions_cancelled(ended)
     return Response(status_code=204)
+
+
+def _add_typed_routes(slug: str, check_type: str) -> None:
+    """`/v1/checks/api`, `/v1/checks/api/{check_id}`...: one documented path per type, as in
+    Checkly's API; other types reach the `{check_type}` routes above, and their 404."""
+    name = check_type.title()
+    article = "an" if check_type == "API" else "a"
+
+    @router.post(
+        f"/v1/checks/{slug}",
+        status_code=201,
+        summary=f"Create {article} {check_type} check",
+        responses={**errors(400), **CREATED},
+        openapi_extra=request_body(f"{name}CheckBody", BODY_MODELS[check_type]),
+        name=f"create_{slug}_check",
+    )
+    async def create(
+        request: Request, account: CurrentAccount, runtime: RuntimeDep
+    ) -> JSONResponse:
+        return await create_typed_check(slug, request, account, runtime)
+
+    @router.put(
+        f"/v1/checks/{slug}/{{check_id}}",
+        summary=f"Update {article} {check_type} check",
+        responses={**errors(400, 404), **ONE_CHECK},
+        openapi_extra=request_body(f"{name}CheckUpdate"),
+        name=f"update_{slug}_check",
+    )
+    async def update(
+        check_id: str, request: Request, account: CurrentAccount, runtime: RuntimeDep
+    ) -> JSONResponse:
+        return await update_typed_check(slug, check_id, request, account, runtime)
+
+
+for _slug, _check_type in CHECK_TYPE_PATHS.items():
+    _add_typed_routes(_slug, _check_type)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
 
 from vantage.checks.regex import Regex
 
@@ -74,7 +74,15 @@ def _target_as_text(value: Any) -> Any:
     return value
 
 
-Target = Annotated[str, BeforeValidator(_target_as_text), Field(max_length=MAX_TEXT)]
+TARGET_INPUT = {
+    "anyOf": [{"type": "string", "maxLength": MAX_TEXT}, {"type": "number"}, {"type": "boolean"}]
+}
+Target = Annotated[
+    str,
+    BeforeValidator(_target_as_text),
+    Field(max_length=MAX_TEXT),
+    WithJsonSchema(TARGET_INPUT, mode="validation"),
+]
 
 
 class Wire(BaseModel):

@@ -15,7 +15,10 @@ from fastapi.responses import JSONResponse
 from vantage.accounts.auth import CurrentAccount
 from vantage.accounts.endpoints import RUNTIME_ID
 from vantage.api.common import errors
+from vantage.api.openapi import answer
 from vantage.checks import service as checks
+from vantage.compat.responses import ErrorGroups
+from vantage.compat.responses import Runtime as RuntimeAnswer
 from vantage.errors import NotFound
 from vantage.runtime import Runtime, get_runtime
 
@@ -33,12 +36,20 @@ RUNTIMES: list[dict[str, Any]] = [
 ]
 
 
-@router.get("/v1/runtimes", summary="List the supported runtimes")
+@router.get(
+    "/v1/runtimes",
+    summary="List the supported runtimes",
+    responses=answer(200, "The runtimes", "RuntimeList", list[RuntimeAnswer]),
+)
 async def list_runtimes(account: CurrentAccount) -> JSONResponse:
     return JSONResponse(RUNTIMES)
 
 
-@router.get("/v1/runtimes/{runtime_id}", summary="Retrieve a runtime", responses=errors(404))
+@router.get(
+    "/v1/runtimes/{runtime_id}",
+    summary="Retrieve a runtime",
+    responses={**errors(404), **answer(200, "The runtime", "Runtime", RuntimeAnswer)},
+)
 async def get_runtime_by_id(runtime_id: str, account: CurrentAccount) -> JSONResponse:
     for runtime in RUNTIMES:
         if runtime["name"] == runtime_id:
@@ -49,7 +60,7 @@ async def get_runtime_by_id(runtime_id: str, account: CurrentAccount) -> JSONRes
 @router.get(
     "/v1/error-groups/checks/{check_id}",
     summary="Error groups of a check (Vantage groups no errors yet: always empty)",
-    responses=errors(404),
+    responses={**errors(404), **answer(200, "No error groups", "ErrorGroupList", ErrorGroups)},
 )
 async def check_error_groups(
     check_id: str, account: CurrentAccount, runtime: Annotated[Runtime, Depends(get_runtime)]

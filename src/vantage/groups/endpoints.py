@@ -9,7 +9,10 @@ from fastapi.responses import JSONResponse
 
 from vantage.accounts.auth import CurrentAccount
 from vantage.api.common import content_range, errors, json_body, page_links
+from vantage.api.openapi import answer, no_content, request_body
+from vantage.checks.responses import Check
 from vantage.groups import service
+from vantage.groups.responses import GROUP_BODY, CheckGroupAnswer
 from vantage.runtime import Runtime, get_runtime
 
 router = APIRouter(tags=["Check groups"], responses=errors(401))
@@ -17,6 +20,8 @@ router = APIRouter(tags=["Check groups"], responses=errors(401))
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 Limit = Annotated[int, Query(ge=1, le=100)]
 Page = Annotated[int, Query(ge=1)]
+
+ONE_GROUP = answer(200, "The check group", "CheckGroupAnswer", CheckGroupAnswer)
 
 
 def _page_headers(
@@ -28,14 +33,22 @@ def _page_headers(
     }
 
 
-@router.get("/v1/check-groups", summary="List all check groups", responses=errors(400))
+@router.get(
+    "/v1/check-groups",
+    summary="List all check groups",
+    responses={
+        **errors(400),
+        **answer(200, "A page of check groups", "CheckGroupList", list[CheckGroupAnswer]),
+    },
+)
 async def list_groups(
     request: Request,
     account: CurrentAccount,
     runtime: RuntimeDep,
     limit: Limit = 10,
     page: Page = 1,
-    tag: Annotated[list[str] | None, Query()] = None,
+    # An array, never null: a single `tag=x` is a one-item list, as an HTTP client sends it.
+    tag: Annotated[list[str], Query()] = [],  # noqa: B006 (FastAPI copies defaults)
     name: Annotated[str | None, Query()] = None,
 ) -> JSONResponse:
     tags = [*(tag or ()), *request.query_params.getlist("tag[]")]
@@ -50,7 +63,14 @@ async def list_groups(
 
 
 @router.post(
-    "/v1/check-groups", status_code=201, summary="Create a check group", responses=errors(400)
+    "/v1/check-groups",
+    status_code=201,
+    summary="Create a check group",
+    responses={
+        **errors(400),
+        **answer(201, "The group created", "CheckGroupAnswer", CheckGroupAnswer),
+    },
+    openapi_extra=request_body("CheckGroupBody", GROUP_BODY),
 )
 async def create_group(
     request: Request, account: CurrentAccount, runtime: RuntimeDep
@@ -61,7 +81,11 @@ async def create_group(
     return JSONResponse(group.wire(), status_code=201)
 
 
-@router.get("/v1/check-groups/{group_id}", summary="Retrieve a check group", responses=errors(404))
+@router.get(
+    "/v1/check-groups/{group_id}",
+    summary="Retrieve a check group",
+    responses={**errors(404), **ONE_GROUP},
+)
 async def get_group(group_id: int, account: CurrentAccount, runtime: RuntimeDep) -> JSONResponse:
     async with runtime.db.read() as conn:
         group = await service.get(conn, account.id, group_id)
@@ -69,7 +93,10 @@ async def get_group(group_id: int, account: CurrentAccount, runtime: RuntimeDep)
 
 
 @router.put(
-    "/v1/check-groups/{group_id}", summary="Update a check group", responses=errors(400, 404)
+    "/v1/check-groups/{group_id}",
+    summary="Update a check group",
+    responses={**errors(400, 404), **ONE_GROUP},
+    openapi_extra=request_body("CheckGroupUpdate", GROUP_BODY, partial=["apiCheckDefaults"]),
 )
 async def update_group(
     group_id: int, request: Request, account: CurrentAccount, runtime: RuntimeDep
@@ -86,7 +113,7 @@ async def update_group(
     "/v1/check-groups/{group_id}",
     status_code=204,
     summary="Delete a check group (refused while it has checks)",
-    responses=errors(404, 409),
+    responses={**errors(404, 409), **no_content("Deleted")},
 )
 async def delete_group(group_id: int, account: CurrentAccount, runtime: RuntimeDep) -> Response:
     async with runtime.db.write() as conn:
@@ -97,7 +124,7 @@ async def delete_group(group_id: int, account: CurrentAccount, runtime: RuntimeD
 @router.get(
     "/v1/check-groups/{group_id}/checks",
     summary="List the checks of a group, with the group's settings applied",
-    responses=errors(400, 404),
+    responses={**errors(400, 404), **answer(200, "A page of checks", "CheckList", list[Check])},
 )
 async def list_group_checks(
     group_id: int,
@@ -120,7 +147,7 @@ async def list_group_checks(
 @router.get(
     "/v1/check-groups/{group_id}/checks/{check_id}",
     summary="Retrieve a check of a group, with the group's settings applied",
-    responses=errors(404),
+    responses={**errors(404), **answer(200, "The check", "Check", Check)},
 )
 async def get_group_check(
     group_id: int, check_id: str, account: CurrentAccount, runtime: RuntimeDep

@@ -9,21 +9,32 @@ from fastapi.responses import JSONResponse
 
 from vantage.accounts.auth import CurrentAccount
 from vantage.api.common import errors, json_body
+from vantage.api.openapi import answer, no_content, request_body
 from vantage.locations import private, service
+from vantage.locations.responses import NewAgentKey, PrivateLocation, RunLocation
 from vantage.runtime import Runtime, get_runtime
 
 router = APIRouter(tags=["Locations"], responses=errors(401))
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+ONE = answer(200, "The private location", "PrivateLocation", PrivateLocation)
 
 
-@router.get("/v1/locations", summary="List all run locations")
+@router.get(
+    "/v1/locations",
+    summary="List all run locations",
+    responses=answer(200, "The run locations", "RunLocationList", list[RunLocation]),
+)
 async def list_locations(account: CurrentAccount, runtime: RuntimeDep) -> JSONResponse:
     async with runtime.db.read() as conn:
         return JSONResponse(await service.list_all(conn, account.id))
 
 
-@router.get("/v1/private-locations", summary="List the account's private locations")
+@router.get(
+    "/v1/private-locations",
+    summary="List the account's private locations",
+    responses=answer(200, "The private locations", "PrivateLocationList", list[PrivateLocation]),
+)
 async def list_private_locations(account: CurrentAccount, runtime: RuntimeDep) -> JSONResponse:
     async with runtime.db.read() as conn:
         return JSONResponse(await private.list_private(conn, account.id))
@@ -33,7 +44,11 @@ async def list_private_locations(account: CurrentAccount, runtime: RuntimeDep) -
     "/v1/private-locations",
     status_code=201,
     summary="Create a private location (its first agent key is shown once)",
-    responses=errors(400, 409),
+    responses={
+        **errors(400, 409),
+        **answer(201, "The location created", "PrivateLocation", PrivateLocation),
+    },
+    openapi_extra=request_body("PrivateLocationCreate", private.PrivateLocationCreate),
 )
 async def create_private_location(
     request: Request, account: CurrentAccount, runtime: RuntimeDep
@@ -48,7 +63,7 @@ async def create_private_location(
 @router.get(
     "/v1/private-locations/{location_id}",
     summary="Retrieve a private location",
-    responses=errors(404),
+    responses={**errors(404), **ONE},
 )
 async def get_private_location(
     location_id: str, account: CurrentAccount, runtime: RuntimeDep
@@ -60,7 +75,8 @@ async def get_private_location(
 @router.put(
     "/v1/private-locations/{location_id}",
     summary="Update a private location's name and icon",
-    responses=errors(400, 404),
+    responses={**errors(400, 404), **ONE},
+    openapi_extra=request_body("PrivateLocationUpdate", private.PrivateLocationUpdate),
 )
 async def update_private_location(
     location_id: str, request: Request, account: CurrentAccount, runtime: RuntimeDep
@@ -75,7 +91,7 @@ async def update_private_location(
     "/v1/private-locations/{location_id}",
     status_code=204,
     summary="Delete a private location that no check uses; its remaining runs are withdrawn",
-    responses=errors(404, 409),
+    responses={**errors(404, 409), **no_content("Deleted")},
 )
 async def delete_private_location(
     location_id: str, account: CurrentAccount, runtime: RuntimeDep
@@ -90,7 +106,7 @@ async def delete_private_location(
     "/v1/private-locations/{location_id}/keys",
     status_code=201,
     summary="Create an agent key for a private location (shown once)",
-    responses=errors(404),
+    responses={**errors(404), **answer(201, "The key created", "NewAgentKey", NewAgentKey)},
 )
 async def create_private_location_key(
     location_id: str, account: CurrentAccount, runtime: RuntimeDep
@@ -104,7 +120,7 @@ async def create_private_location_key(
     "/v1/private-locations/{location_id}/keys/{key_id}",
     status_code=204,
     summary="Revoke an agent key of a private location",
-    responses=errors(404),
+    responses={**errors(404), **no_content("Revoked")},
 )
 async def delete_private_location_key(
     location_id: str, key_id: str, account: CurrentAccount, runtime: RuntimeDep

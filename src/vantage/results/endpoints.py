@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 
 from vantage.accounts.auth import CurrentAccount
 from vantage.api.common import errors
+from vantage.api.openapi import answer
 from vantage.errors import BadRequest
 from vantage.results import service
+from vantage.results.responses import RESULTS_PAGE, CheckResult
 from vantage.results.wire import V2_FIELDS, project, result_wire
 from vantage.runtime import Runtime, get_runtime
 from vantage.timeutil import utcnow
@@ -19,12 +21,20 @@ router = APIRouter(tags=["Check results"], responses=errors(401))
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 ResultType = Literal["FINAL", "ATTEMPT", "ALL"]
+# `fields`: names of V2_FIELDS, comma-separated, in one value or many.
+_FIELD = "|".join(sorted(V2_FIELDS))
+FIELDS_SCHEMA: dict[str, Any] = {
+    "items": {"type": "string", "pattern": rf"^\s*({_FIELD})?\s*(,\s*({_FIELD})?\s*)*$"}
+}
 
 
 @router.get(
     "/v1/check-results/{check_id}",
     summary="List check results (page-based, at most 6 hours)",
-    responses=errors(400, 404),
+    responses={
+        **errors(400, 404),
+        **answer(200, "A page of results", "CheckResultList", list[CheckResult]),
+    },
 )
 async def list_results_v1(
     check_id: str,
@@ -64,7 +74,10 @@ def _projection(raw: list[str] | None) -> list[str] | None:
 @router.get(
     "/v2/check-results/{check_id}",
     summary="List check results (cursor-based, newest first)",
-    responses=errors(400, 404),
+    responses={
+        **errors(400, 404),
+        **answer(200, "Results and the next cursor", "CheckResultsPage", RESULTS_PAGE),
+    },
 )
 async def list_results_v2(
     check_id: str,
@@ -77,7 +90,10 @@ async def list_results_v2(
     location: str | None = None,
     hasFailures: bool | None = None,
     resultType: ResultType = "FINAL",
-    fields: Annotated[list[str] | None, Query(description="comma-separated projection")] = None,
+    fields: Annotated[
+        list[str],
+        Query(description="comma-separated projection", json_schema_extra=FIELDS_SCHEMA),
+    ] = [],  # noqa: B006 (FastAPI copies defaults)
 ) -> JSONResponse:
     projection = _projection(fields)
     flt = service.ResultFilter(
@@ -101,7 +117,7 @@ async def list_results_v2(
 @router.get(
     "/v1/check-results/{check_id}/{check_result_id}",
     summary="Retrieve one check result with its full detail",
-    responses=errors(404),
+    responses={**errors(404), **answer(200, "The result", "CheckResult", CheckResult)},
 )
 async def get_result(
     check_id: str, check_result_id: str, account: CurrentAccount, runtime: RuntimeDep

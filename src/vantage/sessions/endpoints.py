@@ -12,9 +12,11 @@ from fastapi.responses import JSONResponse
 
 from vantage.accounts.auth import CurrentAccount
 from vantage.api.common import errors, json_body
+from vantage.api.openapi import answer, request_body
 from vantage.errors import RequestTimeout
 from vantage.runtime import Runtime, get_runtime
 from vantage.sessions import repository, service
+from vantage.sessions.responses import CheckSessionWithResults, TriggeredSessions
 from vantage.sessions.state import is_terminal
 from vantage.sessions.wire import session_wire
 
@@ -45,6 +47,9 @@ async def _read(
     return is_terminal(row.status), body
 
 
+SESSION = answer(200, "The check session", "CheckSessionWithResults", CheckSessionWithResults)
+
+
 def _add_routes(version: int) -> None:
     prefix = f"/v{version}/check-sessions"
     tag = "v1 (deprecated by Checkly)" if version == 1 else "v2"
@@ -53,7 +58,11 @@ def _add_routes(version: int) -> None:
         f"{prefix}/trigger",
         status_code=201,
         summary=f"Trigger a check session for each matching check ({tag})",
-        responses=errors(400, 404),
+        responses={
+            **errors(400, 404),
+            **answer(201, "The sessions started", "TriggeredSessions", TriggeredSessions),
+        },
+        openapi_extra=request_body("TriggerBodyOrNull", service.TriggerBody | None, required=False),
         name=f"trigger_v{version}",
     )
     async def trigger(
@@ -84,7 +93,7 @@ def _add_routes(version: int) -> None:
     @router.get(
         f"{prefix}/{{check_session_id}}",
         summary=f"Retrieve a check session with its results so far ({tag})",
-        responses=errors(404),
+        responses={**errors(404), **SESSION},
         name=f"get_session_v{version}",
     )
     async def get_session(
@@ -96,7 +105,7 @@ def _add_routes(version: int) -> None:
     @router.get(
         f"{prefix}/{{check_session_id}}/completion",
         summary=f"Wait until a check session has finished ({tag})",
-        responses=errors(400, 404, 408),
+        responses={**errors(400, 404, 408), **SESSION},
         name=f"await_completion_v{version}",
     )
     async def await_completion(

@@ -10,9 +10,11 @@ from fastapi.responses import JSONResponse
 
 from vantage.accounts.auth import CurrentAccount
 from vantage.api.common import errors
+from vantage.api.openapi import answer
 from vantage.db.tables import check_statuses, checks
 from vantage.errors import NotFound
 from vantage.runtime import Runtime, get_runtime
+from vantage.statuses.responses import CheckStatus
 from vantage.timeutil import iso
 
 router = APIRouter(tags=["Check statuses"], responses=errors(401))
@@ -44,7 +46,11 @@ def _wire(row: Any) -> dict[str, Any]:
     }
 
 
-@router.get("/v1/check-statuses", summary="List the latest status of every check")
+@router.get(
+    "/v1/check-statuses",
+    summary="List the latest status of every check",
+    responses=answer(200, "Every check's status", "CheckStatusList", list[CheckStatus]),
+)
 async def list_statuses(account: CurrentAccount, runtime: RuntimeDep) -> JSONResponse:
     async with runtime.db.read() as conn:
         rows = (await conn.execute(_query(account.id).order_by(checks.c.created_at))).all()
@@ -54,7 +60,7 @@ async def list_statuses(account: CurrentAccount, runtime: RuntimeDep) -> JSONRes
 @router.get(
     "/v1/check-statuses/{check_id}",
     summary="Retrieve the latest status of one check",
-    responses=errors(404),
+    responses={**errors(404), **answer(200, "The check's status", "CheckStatus", CheckStatus)},
 )
 async def get_status(check_id: str, account: CurrentAccount, runtime: RuntimeDep) -> JSONResponse:
     async with runtime.db.read() as conn:

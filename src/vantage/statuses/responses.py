@@ -1,0 +1,24 @@
+"""Check statuses as `/openapi.json` documents them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict
+
+
+class CheckStatus(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    checkId: str
+    hasFailures: bool
+    hasErrors: bool
+    isDegraded: bool
+    longestRun: float | None
+    shortestRun: float | None
+    lastRunLocation: str | None
+    lastCheckRunId: int | None
+    sslDaysRemaining: int | None
+    created_at: datetime
+    updated_at: datetime | None
