@@ -6,8 +6,10 @@
   accepts are replaced, by values it accepts too, so a negative case stays negative.
 - An agent's long-poll waits at most a moment, so the run stays short.
 - A 400 for valid-looking data is dropped from the failures only when it names a rule JSON Schema
-  cannot state: one field compared with another, a reference to something that must exist, or a
-  PUT merged with what is stored (its values, or the type of the check it updates).
+  cannot state: one field compared with another, a reference to something that must exist, a
+  PUT merged with what is stored (its values, or the type of the check it updates), text and
+  numbers that cannot be stored (NUL, lone surrogates, unsafe integers, deep nesting), or a regex
+  RE2 cannot run.
 - A check, group, trigger or agent body accepted with a value of another type is dropped only when
   the value converts without loss (see CONVERTING).
 """
@@ -55,6 +57,16 @@ SEMANTIC_RULES = re.compile(
             r'"to" must be at most 6 hours after "from"',
             # A cursor is an opaque token the server issued.
             r'"nextId" is not a valid cursor',
+            # What can be stored and echoed on both databases (vantage.storable): JSON Schema has
+            # no "no NUL" or "safe integer" for every string and number of a body.
+            r"must not contain a NUL character",
+            r"must be valid Unicode text",
+            r"must be a safe number",
+            r"is nested more than \d+ levels deep",
+            # A regex must be one RE2 can run (vantage.probes.regex); the schema's strings cannot
+            # say which syntax.
+            r"RE2",
+            r"Unicode classes",
         ]
     )
 )
