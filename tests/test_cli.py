@@ -19,6 +19,7 @@ import pytest
 from alembic.script import ScriptDirectory
 
 from tests.support.checks import api_check
+from tests.support.cli import vantage
 from tests.support.databases import postgres_url
 from tests.targets.http_target import HttpTarget
 from vantage.db.migrate import alembic_config
@@ -30,16 +31,6 @@ def head_revision() -> str:
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     assert head is not None
     return head
-
-
-def vantage(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "vantage", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=os.environ.copy(),
-    )
 
 
 @pytest.fixture

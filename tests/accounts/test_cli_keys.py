@@ -5,25 +5,15 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import uuid
 from typing import Any
 
 import pytest
 
+from tests.support.cli import vantage
 from tests.support.harness import running_vantage, settings_for
 
 pytestmark = pytest.mark.e2e
-
-
-def vantage(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "vantage", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
 
 
 def listed(database_url: str, account_id: str) -> list[dict[str, Any]]:

@@ -3,29 +3,18 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
+from tests.support.cli import vantage
 from tests.support.harness import running_vantage, settings_for
 from vantage.accounts.keys import hash_key
 from vantage.db.engine import Database
 from vantage.db.tables import agent_keys, locations
 
 pytestmark = pytest.mark.e2e
-
-
-def vantage(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "vantage", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
 
 
 async def stored_keys(database_url: str) -> list[tuple[str, str]]:
