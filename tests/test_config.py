@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from pydantic import ValidationError
 
@@ -93,3 +95,9 @@ def test_a_short_lease_is_allowed_when_said_so_or_without_an_embedded_agent(
     assert Settings(allow_short_lease=True).lease_seconds == 4
     # The lease is the embedded agent's: remote agents ask for their own and extend it.
     assert Settings(local_agent=False).lease_seconds == 4
+
+
+def test_the_readme_documents_every_variable() -> None:
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    missing = [name for name in Settings.model_fields if f"`VANTAGE_{name.upper()}" not in readme]
+    assert missing == []
