@@ -247,3 +247,46 @@ def test_a_server_runs_a_check_for_an_account_made_while_it_runs(
     assert "vantage stopped" in output  # the lifespan ran to its end
     assert "Traceback" not in output
     assert code == 0, f"exit code {code} after SIGTERM"
+
+
+# One configuration surface: the server's flags are the Settings fields.
+
+
+def test_the_server_has_a_flag_for_every_setting() -> None:
+    import typer
+
+    from vantage.cli import NOT_FLAGS, app
+    from vantage.config import Settings
+
+    server = typer.main.get_command(app).commands["server"]  # type: ignore[attr-defined]
+    assert {p.name for p in server.params} == set(Settings.model_fields) - NOT_FLAGS
+
+
+def test_the_server_refuses_a_lease_shorter_than_the_longest_run_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, database_url: str
+) -> None:
+    monkeypatch.setenv("VANTAGE_LEASE_SECONDS", "4")
+    done = vantage("server", "--port", str(free_port()), "--database-url", database_url)
+    assert_one_line_error(done)
+    assert "VANTAGE_LEASE_SECONDS=4 is shorter than the longest run (47 s)" in done.stderr
+
+
+def test_a_flag_given_wins_over_its_variable(
+    monkeypatch: pytest.MonkeyPatch, database_url: str
+) -> None:
+    monkeypatch.setenv("VANTAGE_LEASE_SECONDS", "90")
+    done = vantage(
+        "server", "--port", str(free_port()), "--database-url", database_url,
+        "--lease-seconds", "5",
+    )  # fmt: skip
+    assert_one_line_error(done)
+    assert "VANTAGE_LEASE_SECONDS=5 is shorter" in done.stderr
+
+
+def test_the_server_honours_vantage_local_agent_false(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Off, the embedded agent's lease does not matter: the refusal left is the database URL's.
+    monkeypatch.setenv("VANTAGE_LOCAL_AGENT", "false")
+    monkeypatch.setenv("VANTAGE_LEASE_SECONDS", "4")
+    done = vantage("server", "--port", str(free_port()), "--database-url", "mysql://x")
+    assert_one_line_error(done)
+    assert "LEASE" not in done.stderr and "mysql" in done.stderr

@@ -44,9 +44,6 @@ from vantage.validation import bad_request
 
 log = structlog.get_logger("vantage")
 
-# How often a waiter re-reads the database when replicas share a PostgreSQL (NOTIFY is best-effort).
-RECHECK_SECONDS = 2.0
-
 
 async def start_runtime(settings: Settings) -> Runtime:
     db = Database(settings.database_url)
@@ -98,7 +95,8 @@ def create_app(settings: Settings, *, background: bool = True) -> FastAPI:
 
             bus = PgEventBus(settings.database_url, runtime.signals)
             await bus.start()
-            runtime.recheck_seconds = RECHECK_SECONDS
+            # Replicas share a PostgreSQL and NOTIFY is best-effort: waiters also re-read.
+            runtime.recheck_seconds = settings.recheck_seconds
         if background:
             tasks = [
                 asyncio.create_task(run(), name=name) for name, run in _background(runtime).items()

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 import signal
 import sys
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Annotated, Any, TypeVar
 
 import typer
@@ -67,80 +68,48 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
     raise AssertionError("unreachable")
 
 
-@app.command()
-def server(
-    host: Annotated[str, typer.Option(envvar="VANTAGE_HOST", help="Address to listen on.")] = (
-        "127.0.0.1"
-    ),
-    port: Annotated[int, typer.Option(envvar="VANTAGE_PORT", help="Port to listen on.")] = 8080,
-    database_url: DatabaseUrl = DEFAULT_DATABASE_URL,
-    public_url: Annotated[
-        str | None,
-        typer.Option(envvar="VANTAGE_PUBLIC_URL", help="Base URL of links in API answers."),
-    ] = None,
-    no_local_agent: Annotated[
-        bool,
-        typer.Option(
-            "--no-local-agent",
-            envvar="VANTAGE_NO_LOCAL_AGENT",
-            help="Do not run checks in this process (remote agents run them).",
-        ),
-    ] = False,
-    log_format: Annotated[
-        str, typer.Option(envvar="VANTAGE_LOG_FORMAT", help="console or json")
-    ] = "console",
-    probe_deny: Annotated[
-        str | None,
-        typer.Option(
-            "--probe-deny",
-            help="Where the embedded agent's checks may not connect: CIDRs, addresses and the "
-            "groups loopback, link-local, metadata, comma-separated; empty denies nothing. "
-            "Default: $VANTAGE_PROBE_DENY, else loopback,link-local,metadata.",
-            show_default=False,
-        ),
-    ] = None,
-) -> None:
-    """Run the Vantage server (API, scheduler and, by default, an agent for location `local`)."""
+# Settings fields that are no flag of their own: `--no-local-agent` is local_agent's.
+NOT_FLAGS = frozenset({"no_local_agent"})
+
+
+def server(ctx: typer.Context, **options: Any) -> None:
+    """Run the Vantage server (API, scheduler and, by default, an agent for location `local`).
+
+    Every option is also a VANTAGE_* environment variable; an option given here wins over it.
+    """
     import uvicorn
 
     from vantage.app import create_app
     from vantage.db.engine import DatabaseUrlError, check_database_url
     from vantage.logs import configure
 
+    # Only what was typed overrides: the rest Settings reads from VANTAGE_* (empty values too) or
+    # takes from its own defaults, so there is one default and one parser per setting.
+    given = {name: value for name, value in options.items() if _typed(ctx, name)}
     try:
-        check_database_url(database_url)
+        settings = Settings(**given)
+    except ValidationError as exc:
+        # a setting the server cannot use: say which, without a traceback
+        fail("; ".join(_setting_error(e) for e in exc.errors()))
+    try:
+        check_database_url(settings.database_url)
     except DatabaseUrlError as exc:
         fail(exc.message)
-    # Without --probe-deny, Settings reads VANTAGE_PROBE_DENY itself, empty included (click
-    # would take an empty variable for an unset one).
-    overrides: dict[str, Any] = {} if probe_deny is None else {"probe_deny": probe_deny}
-    try:
-        settings = Settings(
-            host=host,
-            port=port,
-            database_url=database_url,
-            public_url=public_url,
-            local_agent=not no_local_agent,
-            log_format=log_format,
-            **overrides,
-        )
-    except ValidationError as exc:
-        # a VANTAGE_* variable the server cannot use: say which, without a traceback
-        fail("; ".join(_setting_error(e) for e in exc.errors()))
-    configure(log_format)
+    configure(settings.log_format)
     # uvicorn re-raises the signal that stopped it once it has shut down cleanly; a handler of our
     # own turns that SIGTERM into exit code 0, as a service manager expects from a clean stop.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    typer.echo(f"Vantage listening on http://{host}:{port} (database: {database_url})", err=True)
+    address = f"http://{settings.host}:{settings.port}"
+    typer.echo(f"Vantage listening on {address} (database: {settings.database_url})", err=True)
     typer.echo(
         "Create an account and API key: vantage accounts create NAME "
-        f"--database-url {database_url}",
+        f"--database-url {settings.database_url}",
         err=True,
     )
     uvicorn.run(
         create_app(settings),
-        host=host,
-        port=port,
+        host=settings.host,
+        port=settings.port,
         loop="uvloop",
         http="httptools",
         log_config=None,
@@ -149,9 +118,53 @@ def server(
     )
 
 
+def _typed(ctx: typer.Context, name: str) -> bool:
+    # By name: typer carries its own copy of click, whose ParameterSource is not click's.
+    source = ctx.get_parameter_source(name)
+    return source is not None and source.name == "COMMANDLINE"
+
+
+def _settings_flags(command: Callable[..., None]) -> Callable[..., None]:
+    """Give `command` one option per Settings field: its name, type, default and description,
+    and the VANTAGE_* variable named in its help. Click reads no variable itself (Settings does)."""
+    parameters = [
+        inspect.Parameter("ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=typer.Context)
+    ]
+    annotations: dict[str, Any] = {"ctx": typer.Context, "return": None}
+    for name, field in Settings.model_fields.items():
+        if name in NOT_FLAGS:
+            continue
+        flag = "--" + name.replace("_", "-")
+        if field.annotation is bool:
+            flag = f"{flag}/--no-{name.replace('_', '-')}"
+        option = typer.Option(
+            flag,
+            help=f"{field.description or ''} [env: VANTAGE_{name.upper()}]",
+            show_default=field.default is not None,
+        )
+        annotations[name] = Annotated[field.annotation, option]
+        parameters.append(
+            inspect.Parameter(
+                name,
+                inspect.Parameter.KEYWORD_ONLY,
+                annotation=annotations[name],
+                default=field.default,
+            )
+        )
+    command.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+    command.__annotations__ = annotations
+    return command
+
+
+app.command("server")(_settings_flags(server))
+
+
 def _setting_error(error: Any) -> str:
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if not error["loc"]:
+        return message  # a rule over several settings names them itself
     name = "_".join(str(part) for part in error["loc"]).upper()
-    return f"VANTAGE_{name}: {str(error['msg']).removeprefix('Value error, ')}"
+    return f"VANTAGE_{name}: {message}"
 
 
 async def _with_db(database_url: str, action: Any) -> Any:

@@ -1,11 +1,16 @@
 """Settings for the server, read from arguments and `VANTAGE_*` environment variables.
 
-Built in the entry point and passed down; nothing reads the environment at import time.
+The one configuration surface: every field is a `VANTAGE_<NAME>` variable and, through
+`vantage server`, a `--<name>` flag (vantage.cli derives the flags from this class, and a flag
+given on the command line wins over the variable). Built in the entry point and passed down;
+nothing reads the environment at import time.
 """
 
 from __future__ import annotations
 
-from pydantic import Field, field_validator
+from typing import Literal, Self
+
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from vantage.probes.target_policy import EMBEDDED_DEFAULT, TargetPolicy, parse_networks
@@ -17,41 +22,124 @@ LOCAL_LOCATION = "local"
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="VANTAGE_", extra="ignore")
 
-    host: str = "127.0.0.1"
-    port: int = 8080
-    database_url: str = DEFAULT_DATABASE_URL
-    public_url: str | None = None
+    host: str = Field(default="127.0.0.1", description="Address to listen on.")
+    port: int = Field(default=8080, ge=0, le=65535, description="Port to listen on.")
+    database_url: str = Field(
+        default=DEFAULT_DATABASE_URL,
+        description="sqlite:///path/to/file.db or postgresql://user@host:port/db",
+    )
+    public_url: str | None = Field(
+        default=None, description="Base URL of links in API answers (default: http://HOST:PORT)."
+    )
     # The embedded default runs an agent for `local` inside the server process.
-    local_agent: bool = True
-    local_agent_concurrency: int = Field(default=256, ge=1)
-    scheduler: bool = True
-    default_location: str = LOCAL_LOCATION
+    local_agent: bool = Field(
+        default=True,
+        description="Run the checks of location `local` in this process (off: remote agents "
+        "run them, `vantage agent --location local`).",
+    )
+    local_agent_concurrency: int = Field(
+        default=256, ge=1, description="Checks the embedded agent runs at once."
+    )
+    scheduler: bool = Field(
+        default=True, description="Start scheduled runs (off: only triggered runs start)."
+    )
+    default_location: str = Field(
+        default=LOCAL_LOCATION,
+        description="Where checks without locations run; reserved for the operator.",
+    )
     # How long /completion may be held; Checkly's limit is 30 s.
-    max_wait_seconds: int = 30
+    max_wait_seconds: int = Field(
+        default=30, ge=1, description="Longest wait of GET .../completion before its 408."
+    )
     # Slack added to a run's own timeout before its session is TIMED_OUT.
-    session_deadline_slack_seconds: float = 30.0
-    lease_seconds: float = 60.0
-    log_format: str = "console"
+    session_deadline_slack_seconds: float = Field(
+        default=30.0,
+        ge=0,
+        description="Added to a run's own timeout and retries before its session is TIMED_OUT.",
+    )
+    # A run outlasting its lease is leased again and run twice: see _lease_outlasts_runs.
+    lease_seconds: float = Field(
+        default=60.0, gt=0, description="How long the embedded agent holds a run it leased."
+    )
+    log_format: Literal["console", "json"] = Field(
+        default="console", description="console or json: one line per event."
+    )
     # Where the embedded agent's probes may not connect (VANTAGE_PROBE_DENY): CIDRs, addresses and
     # the groups loopback, link-local, metadata, comma-separated; "" denies nothing. The default
     # keeps checks away from the server itself and from the cloud's metadata service.
-    probe_deny: str = EMBEDDED_DEFAULT
+    probe_deny: str = Field(
+        default=EMBEDDED_DEFAULT,
+        description="Where the embedded agent's checks may not connect: CIDRs, addresses and "
+        "the groups loopback, link-local, metadata, comma-separated; empty denies nothing.",
+    )
     # When set, /metrics answers only `Authorization: Bearer <metrics_token>` and labels private
     # locations by slug; unset, /metrics is open and sums every private location under
     # location="private", so it names no account's locations.
-    metrics_token: str | None = None
+    metrics_token: str | None = Field(
+        default=None, description="When set, /metrics answers only this bearer token."
+    )
     # Header and query-parameter names (globs, case-insensitive, comma-separated) masked in stored
     # results, in addition to the defaults (vantage.probes.masking).
-    sensitive_names: str = ""
+    sensitive_names: str = Field(
+        default="",
+        description="Header and query names (globs, comma-separated) masked in stored results, "
+        "in addition to the defaults.",
+    )
     # Largest request body of the public API, refused with a 413 before it is read (the agent
     # API has its own limit, part of the protocol: vantage.agentapi.schemas.MAX_BODY_BYTES).
-    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    max_body_bytes: int = Field(
+        default=1024 * 1024, ge=1024, description="Largest request body of the public API (413)."
+    )
+    # The loops' pace (issue 9: loop constants are settings).
+    scheduler_batch: int = Field(
+        default=500, ge=1, description="Most due checks one scheduler pass starts."
+    )
+    scheduler_tick_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        description="Longest the scheduler sleeps between passes (an edited check wakes it).",
+    )
+    reaper_interval_seconds: float = Field(
+        default=1.0, gt=0, description="How often overdue sessions are ended as TIMED_OUT."
+    )
+    recheck_seconds: float = Field(
+        default=2.0,
+        gt=0,
+        description="With PostgreSQL: how often a waiting /completion re-reads the database "
+        "(notifications are best-effort).",
+    )
+    # For tests and demonstrations of lease expiry only (see _lease_outlasts_runs).
+    allow_short_lease: bool = Field(
+        default=False,
+        description="Start even with a lease shorter than the longest run (such runs may run "
+        "twice).",
+    )
+    # VANTAGE_NO_LOCAL_AGENT=true, the variable of earlier releases, still switches the embedded
+    # agent off (as does VANTAGE_LOCAL_AGENT=false); either one saying "off" wins.
+    no_local_agent: bool = Field(default=False, description="The same as local_agent=false.")
 
     @field_validator("probe_deny")
     @classmethod
     def _valid_probe_deny(cls, value: str) -> str:
         parse_networks(value)  # a typo must stop the server, not silently allow everything
         return value
+
+    @model_validator(mode="after")
+    def _lease_outlasts_runs(self) -> Self:
+        """The embedded agent does not give a run back before its lease ends; a lease shorter than
+        the longest run would hand a slow run to a second agent while the first still runs it."""
+        from vantage.probes.runner import GRACE_SECONDS, MAX_RUN_SECONDS
+
+        if self.no_local_agent:
+            self.local_agent = False
+        longest = MAX_RUN_SECONDS + GRACE_SECONDS
+        if self.local_agent and self.lease_seconds < longest and not self.allow_short_lease:
+            raise ValueError(
+                f"VANTAGE_LEASE_SECONDS={self.lease_seconds:g} is shorter than the longest run "
+                f"({longest:g} s): a slower run would be leased again and run twice. Raise it, or "
+                "set VANTAGE_ALLOW_SHORT_LEASE=true to accept that"
+            )
+        return self
 
     def probe_policy(self) -> TargetPolicy:
         return TargetPolicy.parse(self.probe_deny)

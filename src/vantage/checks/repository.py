@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from vantage.db.dialect import claim_subquery
 from vantage.db.tables import check_results, check_statuses, checks
 
 CHECK_COLUMNS = (
@@ -71,11 +72,59 @@ async def delete(conn: AsyncConnection, account_id: str, check_id: str) -> bool:
     return True
 
 
-async def set_next_run(
-    conn: AsyncConnection, check_id: str, next_run_at: datetime | None, interval: int
-) -> None:
+# What starting a session needs of a check (vantage.sessions.starting).
+START_COLUMNS = (
+    checks.c.id,
+    checks.c.account_id,
+    checks.c.check_type,
+    checks.c.name,
+    checks.c.tags,
+    checks.c.group_id,
+    checks.c.config,
+)
+
+
+async def claim_due(conn: AsyncConnection, now: datetime, limit: int) -> Sequence[Any]:
+    """The activated checks due by `now`, oldest first, for this transaction alone: rows another
+    replica's scheduler holds are skipped (PostgreSQL); on SQLite the transaction is the only
+    writer. The caller moves their `next_run_at` on before it commits (`advance`)."""
+    query: sa.Select[Any] = (
+        sa.select(*START_COLUMNS, checks.c.interval_seconds, checks.c.next_run_at)
+        .where(checks.c.activated.is_(True), checks.c.next_run_at <= now)
+        .order_by(checks.c.next_run_at)
+        .limit(limit)
+    )
+    rows: Sequence[Any] = (await conn.execute(claim_subquery(conn, query))).all()
+    return rows
+
+
+async def advance(conn: AsyncConnection, next_runs: Mapping[str, datetime]) -> None:
+    """Move each check's `next_run_at` to its given time, in one statement."""
+    if not next_runs:
+        return
     await conn.execute(
         checks.update()
-        .where(checks.c.id == check_id)
-        .values(next_run_at=next_run_at, interval_seconds=interval)
+        .where(checks.c.id == sa.bindparam("b_id"))
+        .values(next_run_at=sa.bindparam("b_next")),
+        [{"b_id": check_id, "b_next": at} for check_id, at in next_runs.items()],
     )
+
+
+async def next_due_at(conn: AsyncConnection) -> datetime | None:
+    """When the soonest activated check is due."""
+    nxt: datetime | None = await conn.scalar(
+        sa.select(sa.func.min(checks.c.next_run_at)).where(checks.c.activated.is_(True))
+    )
+    return nxt
+
+
+async def activated(
+    conn: AsyncConnection, account_id: str, check_ids: Collection[str] | None = None
+) -> Sequence[Any]:
+    """An account's activated checks (only these ids, when given), in creation order."""
+    query = sa.select(*START_COLUMNS).where(
+        checks.c.account_id == account_id, checks.c.activated.is_(True)
+    )
+    if check_ids is not None:
+        query = query.where(checks.c.id.in_(list(check_ids)))
+    return (await conn.execute(query.order_by(checks.c.created_at, checks.c.id))).all()

@@ -1,4 +1,4 @@
-"""When a check runs: pure arithmetic over its frequency, kept apart from the scheduler's I/O."""
+"""When and where a check runs: pure arithmetic over its config, apart from the scheduler's I/O."""
 
 from __future__ import annotations
 
@@ -34,3 +34,9 @@ def next_run_after(due: datetime, interval: int, now: datetime) -> datetime:
         missed = int((now - following) / step) + 1
         following += missed * step
     return following
+
+
+def run_locations(config: dict[str, Any], default_location: str) -> list[str]:
+    """Where a run goes: the check's locations and private locations, else the default one."""
+    wanted = [*config.get("locations", []), *(config.get("privateLocations") or [])]
+    return list(dict.fromkeys(wanted)) or [default_location]

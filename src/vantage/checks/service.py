@@ -67,12 +67,6 @@ async def _check_group(conn: AsyncConnection, account_id: str, config: dict[str,
         )
 
 
-def run_locations(config: dict[str, Any], default_location: str) -> list[str]:
-    """Where a run goes: the check's locations and private locations, else the default one."""
-    wanted = [*config.get("locations", []), *(config.get("privateLocations") or [])]
-    return list(dict.fromkeys(wanted)) or [default_location]
-
-
 def _schedule_values(check_id: str, config: dict[str, Any]) -> dict[str, Any]:
     interval = interval_seconds(config)
     return {

@@ -15,7 +15,7 @@ from vantage.api.common import errors, json_body
 from vantage.api.openapi import answer, request_body
 from vantage.errors import RequestTimeout
 from vantage.runtime import Runtime, get_runtime
-from vantage.sessions import repository, service
+from vantage.sessions import repository, service, starting
 from vantage.sessions.responses import CheckSessionWithResults, TriggeredSessions
 from vantage.sessions.state import is_terminal
 from vantage.sessions.wire import session_wire
@@ -72,18 +72,10 @@ def _add_routes(version: int) -> None:
         settings = runtime.settings
         async with runtime.db.write() as conn:
             plans = await service.trigger(
-                conn,
-                account.id,
-                body,
-                run_source="TRIGGER_API",
-                default_location=settings.default_location,
-                deadline_slack_seconds=settings.session_deadline_slack_seconds,
+                conn, account.id, body, run_source="TRIGGER_API", settings=settings
             )
-        for location in {loc for plan in plans for loc in plan.queued_locations}:
-            runtime.signals.work_queued(location)
+        starting.announce(runtime, plans, "TRIGGER_API")
         log.info("sessions triggered", account_id=account.id, sessions=len(plans))
-        service.report_missing_locations(plans, runtime.metrics)
-        runtime.metrics.sessions_started.labels("TRIGGER_API").inc(len(plans))
         sessions = [
             session_wire(_AsRow(plan.session), base_url=settings.base_url, version=version)
             for plan in plans

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from vantage.checks.service import run_locations
+from vantage.checks.scheduling import run_locations
 from vantage.locations.ref import LocationRef
 from vantage.probes.runner import run_timeout_seconds
 from vantage.sessions.retries import retry_budget_seconds

@@ -6,24 +6,18 @@ import uuid
 from collections.abc import Sequence
 from typing import Annotated, Any
 
-import sqlalchemy as sa
-import structlog
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from vantage.checks import repository as checks_repository
 from vantage.checks.schemas import MAX_TAGS
-from vantage.db.tables import checks
+from vantage.config import Settings
 from vantage.errors import NotFound
-from vantage.groups import repository as groups_repository
-from vantage.groups.effective import effective_config, is_runnable, matching_tags
-from vantage.locations import service as locations_service
-from vantage.metrics import Metrics
-from vantage.sessions import repository
-from vantage.sessions.planning import CheckToRun, SessionPlan, plan_session
+from vantage.groups.effective import is_runnable, matching_tags
+from vantage.sessions import repository, starting
+from vantage.sessions.planning import SessionPlan
 from vantage.timeutil import utcnow
 from vantage.validation import bad_request
-
-log = structlog.get_logger(__name__)
 
 NO_MATCH = "No matching checks were found."
 NO_SESSION = "No such check session."
@@ -85,73 +79,26 @@ async def trigger(
     body: TriggerBody,
     *,
     run_source: str,
-    default_location: str,
-    deadline_slack_seconds: float,
+    settings: Settings,
 ) -> list[SessionPlan]:
-    query = sa.select(
-        checks.c.id,
-        checks.c.check_type,
-        checks.c.name,
-        checks.c.tags,
-        checks.c.group_id,
-        checks.c.config,
-    ).where(checks.c.account_id == account_id, checks.c.activated.is_(True))
-    if body.target.checkId is not None:
-        query = query.where(checks.c.id.in_([str(i) for i in body.target.checkId]))
-    rows = (await conn.execute(query.order_by(checks.c.created_at, checks.c.id))).all()
-    # A check in a group runs as its group makes it; a deactivated group's checks do not run, and
-    # the group's tags count for `matchTags`.
-    groups = await groups_repository.configs_by_id(
-        conn, {r.group_id for r in rows if r.group_id is not None}, account_id=account_id
-    )
-
-    def group_of(row: Any) -> dict[str, Any] | None:
-        return None if row.group_id is None else groups.get(row.group_id)
-
-    rows = [r for r in rows if is_runnable(r.config, group_of(r))]
+    """Start a session for each of the account's activated checks the target matches."""
+    ids = None if body.target.checkId is None else {str(i) for i in body.target.checkId}
+    rows = await checks_repository.activated(conn, account_id, ids)
+    # A deactivated group's checks do not run, and the group's tags count for `matchTags`.
+    groups = await starting.groups_of(conn, rows, account_id=account_id)
+    rows = [r for r in rows if is_runnable(r.config, starting.group_of(r, groups))]
     if body.target.matchTags is not None:
         match_tags = body.target.matchTags
-        rows = [r for r in rows if tags_match(matching_tags(r.tags, group_of(r)), match_tags)]
+        rows = [
+            r
+            for r in rows
+            if tags_match(matching_tags(r.tags, starting.group_of(r, groups)), match_tags)
+        ]
     if not rows:
         raise NotFound(NO_MATCH)
-    now = utcnow()
-    places = await locations_service.refs(conn)
-    plans = [
-        plan_session(
-            CheckToRun(
-                r.id,
-                account_id,
-                r.check_type,
-                r.name,
-                effective_config(r.check_type, r.config, group_of(r)),
-            ),
-            run_source=run_source,
-            now=now,
-            default_location=default_location,
-            deadline_slack_seconds=deadline_slack_seconds,
-            places=places,
-        )
-        for r in rows
-    ]
-    await repository.insert_plans(conn, plans)
-    return plans
-
-
-def report_missing_locations(plans: Sequence[SessionPlan], metrics: Metrics) -> None:
-    """Runs that skipped a location which does not exist: the operator hears of each, and a run
-    left with no location at all counts as a CANCELLED session."""
-    for plan in plans:
-        if not plan.missing:
-            continue
-        log.warning(
-            "run location missing",
-            check_id=plan.session["check_id"],
-            session_id=plan.id,
-            missing=plan.missing,
-            cancelled=plan.cancelled,
-        )
-        if plan.cancelled:
-            metrics.sessions_finished.labels("CANCELLED").inc()
+    return await starting.start_sessions(
+        conn, rows, run_source=run_source, now=utcnow(), settings=settings, groups=groups
+    )
 
 
 async def get(conn: AsyncConnection, account_id: str, session_id: str) -> Any:

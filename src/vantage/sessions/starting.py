@@ -1,0 +1,116 @@
+"""The one path that starts check sessions, for the scheduler and for `trigger` alike.
+
+`start_sessions`, inside the caller's transaction:
+1. the checks' groups, in one query, unless the caller already has them;
+2. every location by slug, in one query (a job is bound to its location's id);
+3. per check: skipped when its group is deactivated; else its effective config (the group's
+   settings applied) and its plan (vantage.sessions.planning, pure). A check whose plan cannot be
+   made is logged and skipped, so one bad row cannot stop the others from starting;
+4. the sessions and their jobs, written in one go.
+
+`announce`, after the commit: wakes the agents of the locations that got work, reports the runs
+that lost a location, and counts the sessions started.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from vantage.config import Settings
+from vantage.groups import repository as groups_repository
+from vantage.groups.effective import effective_config, is_runnable
+from vantage.locations import service as locations_service
+from vantage.runtime import Runtime
+from vantage.sessions import repository
+from vantage.sessions.planning import CheckToRun, SessionPlan, plan_session
+
+log = structlog.get_logger(__name__)
+
+Groups = Mapping[int, dict[str, Any]]
+
+
+async def groups_of(
+    conn: AsyncConnection, rows: Sequence[Any], *, account_id: str | None = None
+) -> Groups:
+    """The groups of these checks (rows of vantage.checks.repository.START_COLUMNS)."""
+    return await groups_repository.configs_by_id(
+        conn, {row.group_id for row in rows if row.group_id is not None}, account_id=account_id
+    )
+
+
+def group_of(row: Any, groups: Groups) -> dict[str, Any] | None:
+    return None if row.group_id is None else groups.get(row.group_id)
+
+
+async def start_sessions(
+    conn: AsyncConnection,
+    rows: Sequence[Any],
+    *,
+    run_source: str,
+    now: datetime,
+    settings: Settings,
+    groups: Groups | None = None,
+) -> list[SessionPlan]:
+    """Start a session for each runnable check of `rows`; the plans written."""
+    if not rows:
+        return []
+    if groups is None:
+        groups = await groups_of(conn, rows)
+    places = await locations_service.refs(conn)
+    plans: list[SessionPlan] = []
+    for row in rows:
+        group = group_of(row, groups)
+        try:
+            if not is_runnable(row.config, group):
+                continue  # its group is deactivated: no run
+            check = CheckToRun(
+                row.id,
+                row.account_id,
+                row.check_type,
+                row.name,
+                effective_config(row.check_type, row.config, group),
+            )
+            plan = plan_session(
+                check,
+                run_source=run_source,
+                now=now,
+                default_location=settings.default_location,
+                deadline_slack_seconds=settings.session_deadline_slack_seconds,
+                places=places,
+            )
+        except Exception:
+            # A stored config no code path should have let in; the check's other runs, and every
+            # other check's, must still start.
+            log.exception("check cannot be started", check_id=row.id, run_source=run_source)
+            continue
+        plans.append(plan)
+    await repository.insert_plans(conn, plans)
+    return plans
+
+
+def announce(runtime: Runtime, plans: Sequence[SessionPlan], run_source: str) -> None:
+    """What follows a commit of `start_sessions`: wake-ups, warnings and counters."""
+    for location in {loc for plan in plans for loc in plan.queued_locations}:
+        runtime.signals.work_queued(location)
+    metrics = runtime.metrics
+    for plan in plans:
+        if not plan.missing:
+            continue
+        # A location the check names no longer exists: the operator hears of each such run, and a
+        # run left with no location at all counts as a CANCELLED session.
+        log.warning(
+            "run location missing",
+            check_id=plan.session["check_id"],
+            session_id=plan.id,
+            missing=plan.missing,
+            cancelled=plan.cancelled,
+        )
+        if plan.cancelled:
+            metrics.sessions_finished.labels("CANCELLED").inc()
+    if plans:
+        metrics.sessions_started.labels(run_source).inc(len(plans))
