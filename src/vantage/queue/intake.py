@@ -88,9 +88,8 @@ async def take_in(
 ) -> Intake:
     """Store a batch of results in the caller's transaction (the steps are in the module doc)."""
     taken = await jobs_repo.take_leased(conn, ((i.job_id, i.lease_owner) for i in items))  # 1
-    already = await results_repo.ids_by_job(
-        conn, [i.job_id for i in items if i.job_id not in taken]
-    )  # 2
+    missing = [i.job_id for i in items if i.job_id not in taken]
+    already = await results_repo.ids_by_job(conn, missing)  # 2
 
     intake = Intake()
     result_rows: list[dict[str, Any]] = []
