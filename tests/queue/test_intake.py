@@ -1,12 +1,11 @@
-"""Result intake against a real SQLite database: fencing, idempotence, retries, sessions advancing
-and the status transitions it reports."""
+"""Result intake against a real database (SQLite and PostgreSQL): fencing, idempotence, retries,
+sessions advancing and the status transitions it reports."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -82,8 +81,8 @@ class Queue:
 
 
 @pytest.fixture
-async def queue(tmp_path: Path) -> AsyncIterator[Queue]:
-    db = Database(f"sqlite:///{tmp_path / 'vantage.db'}")
+async def queue(database_url: str) -> AsyncIterator[Queue]:
+    db = Database(database_url)
     try:
         await upgrade(db)
         async with db.write() as conn:

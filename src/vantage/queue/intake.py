@@ -3,15 +3,16 @@
 `take_in` is an orchestrator; each table is written by its own slice's repository. In order:
 
 1. queue: delete each submitted job still leased by its submitter (fencing: a lease lost to
-   another agent, or a job withdrawn, stores nothing).
+   another agent, or a job withdrawn, stores nothing); with each job, read its check's status
+   as stored before this batch (a subquery from `statuses`).
 2. results: for the jobs not taken, look up a result already stored (a resend after a lost
    answer is a duplicate and changes nothing); the others are fenced.
 3. Per taken job: decide the retry (`sessions.retries.decide`) and build the result row, an
    ATTEMPT when retried, a FINAL otherwise.
 4. results: insert the result rows.
 5. queue: insert the retries (`new_job`: next attempt, same location id, chain and chain start).
-6. statuses: read the status of the checks with a FINAL result, then upsert their status rows;
-   each FINAL that changes its check's status is a `StatusTransition`.
+6. statuses: upsert the status rows of the checks with a FINAL result; each FINAL that changes
+   its check's status (from the one read in step 1) is a `StatusTransition`.
 7. sessions: add the FINAL results to their sessions' counters.
 8. sessions: advance the status of every session touched (a FINAL or a retry); collect the
    sessions this batch ended.
@@ -87,7 +88,8 @@ async def take_in(
     metrics: Metrics | None = None,
 ) -> Intake:
     """Store a batch of results in the caller's transaction (the steps are in the module doc)."""
-    taken = await jobs_repo.take_leased(conn, ((i.job_id, i.lease_owner) for i in items))  # 1
+    leases = [(i.job_id, i.lease_owner) for i in items]
+    taken = await jobs_repo.take_leased(conn, leases, statuses_repo.status_of_check)  # 1
     missing = [i.job_id for i in items if i.job_id not in taken]
     already = await results_repo.ids_by_job(conn, missing)  # 2
 
@@ -135,7 +137,7 @@ async def take_in(
     await results_repo.insert_many(conn, result_rows)  # 4
     await jobs_repo.insert_many(conn, retry_rows)  # 5
     if final_rows:  # 6
-        before = await statuses_repo.current(conn, {r["check_id"] for r in final_rows})
+        before = {j.check_id: j.check_status for j in taken.values() if j.check_status}
         intake.transitions = transitions(before, final_rows)
         # The batch's last result per check is its status.
         await statuses_repo.upsert(conn, list({r["check_id"]: r for r in final_rows}.values()))

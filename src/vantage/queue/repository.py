@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -32,9 +32,15 @@ async def insert_many(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> 
         await conn.execute(jobs.insert(), list(rows))
 
 
-async def take_leased(conn: AsyncConnection, leases: Iterable[tuple[str, str]]) -> dict[str, Any]:
+async def take_leased(
+    conn: AsyncConnection,
+    leases: Iterable[tuple[str, str]],
+    of_check: Callable[[sa.ColumnElement[str]], sa.ColumnElement[Any]] | None = None,
+) -> dict[str, Any]:
     """Delete each (job id, lease owner) whose job is still leased by that owner (fencing);
-    return the deleted jobs by id. One statement per owner: a batch comes from one agent."""
+    return the deleted jobs by id, each with `of_check(its check id)` when asked (a labelled
+    expression). One statement per owner: a batch comes from one agent."""
+    also = [] if of_check is None else [of_check(jobs.c.check_id)]
     by_owner: dict[str, list[str]] = defaultdict(list)
     for job_id, owner in leases:
         by_owner[owner].append(job_id)
@@ -43,7 +49,7 @@ async def take_leased(conn: AsyncConnection, leases: Iterable[tuple[str, str]]) 
         rows = await conn.execute(
             jobs.delete()
             .where(jobs.c.id.in_(ids), jobs.c.state == "LEASED", jobs.c.lease_owner == owner)
-            .returning(*TAKEN_COLUMNS)
+            .returning(*TAKEN_COLUMNS, *also)
         )
         taken.update({row.id: row for row in rows})
     return taken

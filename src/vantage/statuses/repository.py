@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -10,7 +10,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from vantage.db.dialect import greatest, insert_for, least
 from vantage.db.tables import check_statuses, checks
-from vantage.statuses.state import CheckStatus, status_of
 
 _REPLACED = (
     "has_failures",
@@ -40,24 +39,22 @@ async def upsert(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
     await conn.execute(stmt, list(rows))
 
 
-async def current(conn: AsyncConnection, check_ids: Collection[str]) -> dict[str, CheckStatus]:
-    """The stored status of each of `check_ids` that has one."""
-    if not check_ids:
-        return {}
-    rows = await conn.execute(
+def status_of_check(check_id: sa.ColumnElement[str]) -> sa.Label[str | None]:
+    """The stored status of `check_id` (None before its first result), as a scalar subquery that
+    a statement over other tables can return: the intake reads it with the jobs it takes, which
+    spares a statement per batch. Mirrors `state.status_of`."""
+    return (
         sa.select(
-            check_statuses.c.check_id,
-            check_statuses.c.has_failures,
-            check_statuses.c.has_errors,
-            check_statuses.c.is_degraded,
-        ).where(check_statuses.c.check_id.in_(check_ids))
-    )
-    return {
-        row.check_id: status_of(
-            has_failures=row.has_failures, has_errors=row.has_errors, is_degraded=row.is_degraded
+            sa.case(
+                (sa.or_(check_statuses.c.has_failures, check_statuses.c.has_errors), "failing"),
+                (check_statuses.c.is_degraded, "degraded"),
+                else_="passing",
+            )
         )
-        for row in rows
-    }
+        .where(check_statuses.c.check_id == check_id)
+        .scalar_subquery()
+        .label("check_status")
+    )
 
 
 def _of_account(account_id: str) -> sa.Select[Any]:
