@@ -16,7 +16,7 @@ from vantage.db.engine import Database
 from vantage.metrics import Metrics
 
 if TYPE_CHECKING:
-    from vantage.queue.completion import Completion
+    from vantage.queue.intake import Completion
 
 
 class Signals:

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from vantage.db.dialect import claim_subquery
-from vantage.db.tables import check_results, check_statuses, checks
+from vantage.db.tables import checks
 
 CHECK_COLUMNS = (
     checks.c.id,
@@ -64,12 +64,7 @@ async def delete(conn: AsyncConnection, account_id: str, check_id: str) -> bool:
     result = await conn.execute(
         checks.delete().where(checks.c.id == check_id, checks.c.account_id == account_id)
     )
-    if result.rowcount != 1:
-        return False
-    # Checkly's DELETE removes the check's results too.
-    await conn.execute(check_results.delete().where(check_results.c.check_id == check_id))
-    await conn.execute(check_statuses.delete().where(check_statuses.c.check_id == check_id))
-    return True
+    return result.rowcount == 1
 
 
 # What starting a session needs of a check (vantage.sessions.starting).

@@ -18,7 +18,9 @@ from vantage.db.tables import check_sessions, jobs
 from vantage.errors import BadRequest, NotFound
 from vantage.groups import repository as groups_repository
 from vantage.locations import service as locations_service
+from vantage.results import repository as results_repository
 from vantage.sessions.withdrawal import cancel_sessions, withdraw_jobs
+from vantage.statuses import repository as statuses_repository
 from vantage.timeutil import iso, utcnow
 from vantage.validation import bad_request
 
@@ -190,6 +192,9 @@ async def delete(conn: AsyncConnection, account_id: str, check_id: str) -> list[
     way) and end its open sessions; return the sessions this ended."""
     if not await repository.delete(conn, account_id, check_id):
         raise NotFound(CHECK_NOT_FOUND)
+    # Checkly's DELETE removes the check's results too.
+    await results_repository.delete_of_check(conn, check_id)
+    await statuses_repository.delete_of_check(conn, check_id)
     await withdraw_jobs(conn, jobs.c.check_id == check_id)
     return await cancel_sessions(conn, check_sessions.c.check_id == check_id, utcnow())
 

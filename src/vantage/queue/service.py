@@ -23,7 +23,7 @@ from vantage.db.tables import jobs
 from vantage.locations.ref import LocationRef
 from vantage.metrics import Metrics
 from vantage.probes.result import ProbeResult
-from vantage.queue.completion import Completion, Submission, complete_batch
+from vantage.queue.intake import Completion, Submission, take_in
 
 __all__ = ["Completion", "Job", "Submission", "bound_to", "claim", "complete_many", "next_due"]
 
@@ -144,7 +144,9 @@ async def complete_many(
     now: datetime,
     metrics: Metrics | None = None,
 ) -> list[Completion]:
-    return await complete_batch(conn, [Submission(*item) for item in items], now, metrics)
+    """Store results through the intake; the agent loops need only the completions."""
+    intake = await take_in(conn, [Submission(*item) for item in items], now, metrics)
+    return intake.completions
 
 
 async def extend_lease(

@@ -18,6 +18,7 @@ from typing import Any
 from vantage.checks.scheduling import run_locations
 from vantage.locations.ref import LocationRef
 from vantage.probes.runner import run_timeout_seconds
+from vantage.queue.jobs import new_job
 from vantage.sessions.retries import retry_budget_seconds
 
 
@@ -99,23 +100,16 @@ def plan_session(
     }
     job_config = {**check.config, "checkType": check.check_type, "name": check.name}
     jobs = [
-        {
-            "id": str(uuid.uuid4()),
-            "session_id": session_id,
-            "account_id": check.account_id,
-            "check_id": check.id,
-            "location": location,
-            "location_id": places[location].id,
-            "attempt": 1,
-            "sequence_id": str(uuid.uuid4()),
-            "state": "QUEUED",
-            "run_at": now,
-            "lease_owner": None,
-            "lease_expires_at": None,
-            "leases": 0,
-            "config": job_config,
-            "created_at": now,
-        }
+        new_job(
+            session_id=session_id,
+            account_id=check.account_id,
+            check_id=check.id,
+            location=location,
+            location_id=places[location].id,
+            config=job_config,
+            run_at=now,
+            created_at=now,
+        )
         for location in ([] if cancelled else locations)
     ]
     return SessionPlan(session=session, jobs=jobs, missing=missing)

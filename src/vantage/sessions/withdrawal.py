@@ -12,13 +12,13 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from vantage.db.tables import check_sessions, jobs
+from vantage.db.tables import check_sessions
+from vantage.queue import repository as jobs_repo
 
 
 async def withdraw_jobs(conn: AsyncConnection, condition: sa.ColumnElement[bool]) -> set[str]:
     """Delete the jobs that match `condition`, whatever their state; return their sessions."""
-    rows = await conn.execute(jobs.delete().where(condition).returning(jobs.c.session_id))
-    return {row.session_id for row in rows}
+    return await jobs_repo.delete_where(conn, condition)
 
 
 async def cancel_sessions(
@@ -35,8 +35,5 @@ async def cancel_sessions(
             .returning(check_sessions.c.id)
         )
     ]
-    if ended:
-        await conn.execute(
-            jobs.delete().where(jobs.c.session_id.in_(ended), jobs.c.state == "QUEUED")
-        )
+    await jobs_repo.delete_queued(conn, ended)
     return ended

@@ -4,29 +4,20 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-import sqlalchemy as sa
 from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 
 from vantage.accounts.auth import CurrentAccount
 from vantage.api.common import errors
 from vantage.api.openapi import answer
-from vantage.db.tables import check_statuses, checks
 from vantage.errors import NotFound
 from vantage.runtime import Runtime, get_runtime
+from vantage.statuses import repository
 from vantage.statuses.responses import CheckStatus
 from vantage.timeutil import iso
 
 router = APIRouter(tags=["Check statuses"], responses=errors(401))
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
-
-
-def _query(account_id: str) -> sa.Select[Any]:
-    return (
-        sa.select(check_statuses, checks.c.name)
-        .join(checks, checks.c.id == check_statuses.c.check_id)
-        .where(check_statuses.c.account_id == account_id)
-    )
 
 
 def _wire(row: Any) -> dict[str, Any]:
@@ -53,7 +44,7 @@ def _wire(row: Any) -> dict[str, Any]:
 )
 async def list_statuses(account: CurrentAccount, runtime: RuntimeDep) -> JSONResponse:
     async with runtime.db.read() as conn:
-        rows = (await conn.execute(_query(account.id).order_by(checks.c.created_at))).all()
+        rows = await repository.list_for_account(conn, account.id)
     return JSONResponse([_wire(row) for row in rows])
 
 
@@ -64,7 +55,7 @@ async def list_statuses(account: CurrentAccount, runtime: RuntimeDep) -> JSONRes
 )
 async def get_status(check_id: str, account: CurrentAccount, runtime: RuntimeDep) -> JSONResponse:
     async with runtime.db.read() as conn:
-        row = (await conn.execute(_query(account.id).where(checks.c.id == check_id))).first()
+        row = await repository.get(conn, account.id, check_id)
     if row is None:
         raise NotFound("No status for this check: it does not exist or has not run yet.")
     return JSONResponse(_wire(row))

@@ -1,0 +1,70 @@
+"""SQL that creates and deletes jobs; leasing them (claim, extend, release) is in service.py."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from vantage.db.tables import jobs
+
+# What the intake needs of a job it takes: enough to store its result and build its retry.
+TAKEN_COLUMNS = (
+    jobs.c.id,
+    jobs.c.session_id,
+    jobs.c.account_id,
+    jobs.c.check_id,
+    jobs.c.location,
+    jobs.c.location_id,
+    jobs.c.attempt,
+    jobs.c.sequence_id,
+    jobs.c.config,
+    jobs.c.created_at,
+)
+
+
+async def insert_many(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
+    """Queue jobs built by `vantage.queue.jobs.new_job`, in one statement."""
+    if rows:
+        await conn.execute(jobs.insert(), list(rows))
+
+
+async def take_leased(
+    conn: AsyncConnection,
+    leases: Iterable[tuple[str, str]],
+    of_check: Callable[[sa.ColumnElement[str]], sa.ColumnElement[Any]] | None = None,
+) -> dict[str, Any]:
+    """Delete each (job id, lease owner) whose job is still leased by that owner (fencing);
+    return the deleted jobs by id, each with `of_check(its check id)` when asked (a labelled
+    expression). One statement per owner: a batch comes from one agent."""
+    also = [] if of_check is None else [of_check(jobs.c.check_id)]
+    by_owner: dict[str, list[str]] = defaultdict(list)
+    for job_id, owner in leases:
+        by_owner[owner].append(job_id)
+    taken: dict[str, Any] = {}
+    for owner, ids in by_owner.items():
+        rows = await conn.execute(
+            jobs.delete()
+            .where(jobs.c.id.in_(ids), jobs.c.state == "LEASED", jobs.c.lease_owner == owner)
+            .returning(*TAKEN_COLUMNS, *also)
+        )
+        taken.update({row.id: row for row in rows})
+    return taken
+
+
+async def delete_where(conn: AsyncConnection, condition: sa.ColumnElement[bool]) -> set[str]:
+    """Delete the jobs that match `condition`, whatever their state; return their sessions."""
+    rows = await conn.execute(jobs.delete().where(condition).returning(jobs.c.session_id))
+    return {row.session_id for row in rows}
+
+
+async def delete_queued(conn: AsyncConnection, session_ids: Sequence[str]) -> None:
+    """Drop the queued jobs of ended sessions: they would only produce late results. A run
+    already under way may still report, and its result is kept."""
+    if session_ids:
+        await conn.execute(
+            jobs.delete().where(jobs.c.session_id.in_(session_ids), jobs.c.state == "QUEUED")
+        )
