@@ -73,3 +73,23 @@ def test_scrub_keeps_a_clean_document_as_it_is() -> None:
     doc = {"body": "a\\u0000 is only text here", "x": [1.5]}
     assert storable.is_clean(doc)
     assert storable.scrub(doc) is doc
+
+
+def test_raw_json_without_nul_or_surrogate_escapes_is_clean() -> None:
+    assert storable.raw_is_clean(json.dumps({"a": "café", "b": [1, 2.5, None]}).encode())
+    assert storable.raw_is_clean(b'{"a": "\\u00e9"}')
+
+
+def test_raw_json_with_a_nul_or_surrogate_escape_is_not_clean() -> None:
+    assert not storable.raw_is_clean(b'{"a": "x\\u0000"}')
+    assert not storable.raw_is_clean(b'{"a": "\\ud800"}')
+    assert not storable.raw_is_clean(b'{"a": "\\uDC00"}')
+    # a paired surrogate is a false alarm: the caller then scrubs, which changes nothing
+    assert not storable.raw_is_clean(json.dumps({"a": "😀"}).encode())
+
+
+def test_clean_json_encodes_a_storable_document_once() -> None:
+    assert storable.clean_json({"a": "é"}) == '{"a":"é"}'.encode()
+    assert storable.clean_json({"a": "x\x00"}) is None
+    assert storable.clean_json({"a": "\ud800"}) is None
+    assert storable.clean_json({"a": float("nan")}) is None

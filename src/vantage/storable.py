@@ -21,6 +21,9 @@ _SURROGATES = re.compile("[\ud800-\udfff]")
 _BAD_TEXT = re.compile("[\x00\ud800-\udfff]")
 # In json.dumps output a NUL is the escape \u0000, preceded by an even number of backslashes.
 _ESCAPED_NUL = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")
+# Raw JSON can carry a NUL or a lone surrogate only as one of these escapes (a literal control
+# character or an unpaired surrogate is not valid JSON text); a match may be a false alarm.
+_RAW_BAD_ESCAPE = re.compile(rb"\\u(?:0000|[dD][89abcdefABCDEF][0-9a-fA-F]{2})")
 
 
 class Unstorable(ValueError):
@@ -100,9 +103,28 @@ def is_clean(doc: Any) -> bool:
 def scrub(doc: Any) -> Any:
     """A copy of `doc` with NULs and lone surrogates replaced by U+FFFD and non-finite numbers by
     null: what a probe saw, made storable, rather than lost."""
+    if isinstance(doc, str):
+        return doc if _BAD_TEXT.search(doc) is None else _BAD_TEXT.sub(REPLACEMENT, doc)
     if is_clean(doc):
         return doc
     return _scrubbed(doc)
+
+
+def raw_is_clean(raw: bytes) -> bool:
+    """Whether nothing parsed from the JSON text `raw` can hold a NUL or a lone surrogate: one
+    scan of the bytes instead of a test of every value parsed from them."""
+    return _RAW_BAD_ESCAPE.search(raw) is None
+
+
+def clean_json(doc: Any) -> bytes | None:
+    """`doc` as compact UTF-8 JSON when it is storable as it is, else None (then `scrub` it):
+    one encoding serves as both the test and the bytes to send."""
+    try:
+        data = json.dumps(doc, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+        encoded = data.encode("utf-8")
+    except (ValueError, RecursionError):  # NaN/Infinity, a lone surrogate (UnicodeEncodeError)
+        return None
+    return encoded if _ESCAPED_NUL.search(data) is None else None
 
 
 def _scrubbed(value: Any) -> Any:

@@ -75,8 +75,11 @@ class Delivery:
     def encoded(self, budget: int) -> bytes:
         """The item's JSON in at most `budget` bytes: text a probe saw made storable, and a
         result too large for one upload cut down rather than refused by the server."""
-        wire = storable.scrub(self.wire())
-        data = encode(wire)
+        wire = self.wire()
+        data = storable.clean_json(wire)
+        if data is None:
+            wire = storable.scrub(wire)
+            data = encode(wire)
         for cap in TRIM_CHARS:
             if len(data) <= budget:
                 return data

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
+from vantage import storable
 from vantage.agentapi import service
 from vantage.agentapi.auth import CurrentAgent
 from vantage.agentapi.responses import (
@@ -84,7 +85,8 @@ async def results(request: Request, agent: CurrentAgent, runtime: RuntimeDep) ->
     # Unchecked here: a result that cannot be stored is `rejected` alone, item by item.
     body = parse(ResultsBody, await json_body(request, checked=False))
     agent.check_location(body.location)
-    return JSONResponse(await service.submit(runtime, agent.location, body))
+    clean = storable.raw_is_clean(await request.body())  # read once, kept by Starlette
+    return JSONResponse(await service.submit(runtime, agent.location, body, clean=clean))
 
 
 @router.post(

@@ -287,11 +287,14 @@ async def release(runtime: Runtime, location: LocationRef, body: ReleaseBody) ->
     return {"released": released}
 
 
-async def submit(runtime: Runtime, location: LocationRef, body: ResultsBody) -> dict[str, Any]:
+async def submit(
+    runtime: Runtime, location: LocationRef, body: ResultsBody, *, clean: bool = False
+) -> dict[str, Any]:
     """Store a batch of results in one transaction; a status per item, in the batch's order:
     `accepted`, `duplicate` (this location already stored this job's result), `fenced` (the lease
     is no longer the submitter's, or the job is not the location's) or `rejected` (the item is
-    malformed; resending cannot help)."""
+    malformed; resending cannot help). `clean`: the body held no NUL or lone surrogate escape, so
+    the results need no scrubbing (`vantage.storable.raw_is_clean`)."""
     statuses: list[dict[str, Any]] = [
         {"jobId": storable.scrub(item.jobId)} for item in body.results
     ]
@@ -301,7 +304,7 @@ async def submit(runtime: Runtime, location: LocationRef, body: ResultsBody) -> 
     for index, item in enumerate(body.results):
         try:
             _check_ids(item)
-            parsed.append((index, mask_result(from_json(item.result), sensitive)))
+            parsed.append((index, mask_result(from_json(item.result, clean=clean), sensitive)))
         except ValueError as exc:
             statuses[index].update(status="rejected", message=str(exc))
     mine = await _of_location(runtime, location, [body.results[i].jobId for i, _ in parsed])

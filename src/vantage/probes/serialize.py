@@ -35,8 +35,9 @@ def to_json(result: ProbeResult) -> dict[str, Any]:
     }
 
 
-def from_json(data: Any) -> ProbeResult:
-    """The ProbeResult `to_json` wrote; ValueError naming the first bad field otherwise."""
+def from_json(data: Any, *, clean: bool = False) -> ProbeResult:
+    """The ProbeResult `to_json` wrote; ValueError naming the first bad field otherwise. `clean`:
+    the JSON it came from was seen to hold no NUL or lone surrogate, so nothing needs scrubbing."""
     if not isinstance(data, dict):
         raise ValueError("a result must be an object")
     for name in _BOOLS:
@@ -65,7 +66,8 @@ def from_json(data: Any) -> ProbeResult:
     for name in ("checkType", "detailKey"):
         if len(data[name]) > 40 or storable.scrub(data[name]) != data[name]:
             raise ValueError(f'"{name}" must be a short text')
-    return storable_result(_result(data, response_time, detail, error))
+    result = _result(data, response_time, detail, error)
+    return result if clean else storable_result(result)
 
 
 def storable_result(result: ProbeResult) -> ProbeResult:
