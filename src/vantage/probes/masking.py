@@ -50,8 +50,13 @@ class SensitiveNames:
     def __contains__(self, name: object) -> bool:
         if not isinstance(name, str):
             return False
-        lower = name.strip().lower()
-        return any(fnmatchcase(lower, pattern) for pattern in self.patterns)
+        return _matches(self.patterns, name.strip().lower())
+
+
+@functools.lru_cache(maxsize=4096)
+def _matches(patterns: tuple[str, ...], lower: str) -> bool:
+    # Every result asks about the same few header names: remember the answers.
+    return any(fnmatchcase(lower, pattern) for pattern in patterns)
 
 
 @functools.lru_cache(maxsize=16)
