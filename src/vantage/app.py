@@ -89,13 +89,10 @@ def create_app(settings: Settings, *, background: bool = True) -> FastAPI:
         runtime = await start_runtime(settings)
         app.state.runtime = runtime
         tasks: list[asyncio.Task[None]] = []
-        bus = None
-        if not runtime.db.is_sqlite:
-            from vantage.events import PgEventBus
-
-            bus = PgEventBus(settings.database_url, runtime.signals)
-            await bus.start()
-            # Replicas share a PostgreSQL and NOTIFY is best-effort: waiters also re-read.
+        bus = runtime.db.wakeup_bus(runtime.signals)
+        await bus.start()
+        if bus.shared:
+            # Other replicas signal through the bus, best-effort: waiters also re-read.
             runtime.recheck_seconds = settings.recheck_seconds
         if background:
             tasks = [
@@ -114,8 +111,7 @@ def create_app(settings: Settings, *, background: bool = True) -> FastAPI:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
-            if bus is not None:
-                await bus.stop()
+            await bus.stop()
             await runtime.db.dispose()
             log.info("vantage stopped")
 

@@ -8,10 +8,7 @@ embedded one follow the same rules: a result is accepted only while its lease is
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import secrets
-import time
-import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -38,7 +35,7 @@ from vantage.probes.masking import mask_result, sensitive_names
 from vantage.probes.result import ProbeResult
 from vantage.probes.serialize import from_json
 from vantage.queue import service as queue
-from vantage.runtime import Runtime, Signals
+from vantage.runtime import Runtime
 from vantage.timeutil import iso, utcnow
 
 log = structlog.get_logger(__name__)
@@ -50,74 +47,6 @@ DEFAULT_LEASE_SECONDS = 30.0
 FALLBACK_POLL_SECONDS = 2.0
 # Job ids are UUIDs; lease owners are `<agentId>/<16 hex>` (an agent id has at most 64 chars).
 MAX_ID_LENGTH = 100
-
-
-class WorkBell:
-    """Wake-ups for every long-poll of one location, from the runtime's single work event.
-
-    Signals keeps one asyncio.Event per location; a waiter that cleared it could make another miss
-    the work it announced. Here a waiter takes a ticket before it looks at the queue; whoever
-    first sees the event set clears it and rings every ticket taken so far. A ticket rung while
-    its holder was busy claiming sends that holder back to the queue instead of to sleep.
-    """
-
-    def __init__(self, event: asyncio.Event) -> None:
-        self._event = event
-        self._current = asyncio.Event()
-
-    def ticket(self) -> asyncio.Event:
-        if self._event.is_set():
-            self._ring()
-        return self._current
-
-    def _ring(self) -> None:
-        self._event.clear()
-        rung, self._current = self._current, asyncio.Event()
-        rung.set()
-
-    async def wait(self, ticket: asyncio.Event, timeout: float) -> None:
-        if ticket.is_set() or timeout <= 0:
-            return
-        if self._event.is_set():
-            self._ring()
-            return
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(timeout):
-                await self._event.wait()
-        if self._event.is_set():
-            self._ring()
-
-
-_bells: weakref.WeakKeyDictionary[Signals, dict[str, WorkBell]] = weakref.WeakKeyDictionary()
-
-
-def bell_for(signals: Signals, location: str) -> WorkBell:
-    bells = _bells.setdefault(signals, {})
-    if location not in bells:
-        bells[location] = WorkBell(signals.work_event(location))
-    return bells[location]
-
-
-# Agents that said goodbye (a shutdown release), by location, with when to forget them: a
-# long-poll the agent abandoned on its way out must not lease work after its leases were handed
-# back. In-process: across replicas, such a lease simply expires.
-RETIRED_FOR_SECONDS = 120.0
-_retired: weakref.WeakKeyDictionary[Signals, dict[tuple[str, str], float]] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-def _retire(signals: Signals, location: str, agent_id: str) -> None:
-    retired = _retired.setdefault(signals, {})
-    now = time.monotonic()
-    for key in [k for k, until in retired.items() if until < now]:
-        del retired[key]
-    retired[(location, agent_id)] = now + RETIRED_FOR_SECONDS
-
-
-def _is_retired(signals: Signals, location: str, agent_id: str) -> bool:
-    until = _retired.get(signals, {}).get((location, agent_id))
-    return until is not None and until >= time.monotonic()
 
 
 def owner_prefix(agent_id: str) -> str:
@@ -166,10 +95,10 @@ async def lease(
     # Each lease call gets its own owner token: a result is fenced by the exact lease that
     # produced it, even when the same agent leases the job again later.
     owner = owner_prefix(body.agentId) + secrets.token_hex(8)
-    bell = bell_for(runtime.signals, location.slug)
+    bell = runtime.signals.bell(location.slug)
 
     async def gone() -> bool:
-        return _is_retired(runtime.signals, location.slug, body.agentId) or await disconnected()
+        return runtime.signals.is_retired(location.slug, body.agentId) or await disconnected()
 
     loop = asyncio.get_running_loop()
     give_up = loop.time() + body.waitSeconds
@@ -266,7 +195,7 @@ async def release(runtime: Runtime, location: LocationRef, body: ReleaseBody) ->
             conn, leases=[(h.jobId, h.leaseOwner) for h in body.leases], location=location
         )
         if body.shutdown:
-            _retire(runtime.signals, location.slug, body.agentId)
+            runtime.signals.retire(location.slug, body.agentId)
             released += await queue.release_owned(
                 conn, location=location, owner_prefix=owner_prefix(body.agentId)
             )

@@ -21,6 +21,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from vantage.errors import VantageError
+from vantage.wakeups import LocalBus, PgEventBus, Signals, WakeupBus
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
@@ -142,6 +143,13 @@ class Database:
         else:
             async with self.write_engine.begin() as conn:
                 yield conn
+
+    def wakeup_bus(self, signals: Signals) -> WakeupBus:
+        """How replicas sharing this database wake each other: LISTEN/NOTIFY on PostgreSQL, and
+        nothing on SQLite, where one process holds the database."""
+        if self.is_sqlite:
+            return LocalBus()
+        return PgEventBus(self.url.render_as_string(hide_password=False), signals)
 
     async def dispose(self) -> None:
         await self.read_engine.dispose()

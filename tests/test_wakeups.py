@@ -1,15 +1,18 @@
-"""Replicas on one PostgreSQL wake each other through LISTEN/NOTIFY."""
+"""Replicas on one PostgreSQL wake each other through LISTEN/NOTIFY (vantage.wakeups)."""
 
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import pytest
 
 from tests.support.checks import api_check
-from tests.support.databases import fresh_postgres
+from tests.support.databases import fresh_postgres, sqlite_url
 from tests.support.harness import running_vantage, settings_for
 from tests.targets.http_target import HttpTarget
+from vantage.db.engine import Database
+from vantage.wakeups import Signals
 
 
 @pytest.fixture
@@ -55,3 +58,53 @@ async def test_work_queued_on_one_replica_signals_the_other(
         )
         async with asyncio.timeout(10):
             await event.wait()
+
+
+async def test_an_sqlite_database_gets_a_bus_that_reaches_no_other_replica(
+    tmp_path: Path,
+) -> None:
+    db = Database(sqlite_url(tmp_path))
+    try:
+        signals = Signals()
+        bus = db.wakeup_bus(signals)
+        await bus.start()
+        await bus.stop()
+        assert not bus.shared
+        assert signals.broadcast is None
+    finally:
+        await db.dispose()
+
+
+async def test_a_postgresql_database_gets_a_bus_that_forwards_while_started(
+    postgres_url: str,
+) -> None:
+    db = Database(postgres_url)
+    try:
+        signals = Signals()
+        bus = db.wakeup_bus(signals)
+        assert bus.shared
+        await bus.start()
+        assert signals.broadcast is not None
+        await bus.stop()
+        assert signals.broadcast is None
+    finally:
+        await db.dispose()
+
+
+def test_a_retired_agent_is_retired_only_in_the_runtime_it_said_goodbye_to() -> None:
+    said_goodbye, other = Signals(), Signals()
+    said_goodbye.retire("local", "agent-1")
+    assert said_goodbye.is_retired("local", "agent-1")
+    assert not said_goodbye.is_retired("berlin", "agent-1")
+    assert not other.is_retired("local", "agent-1")
+
+
+async def test_every_long_poll_of_a_location_shares_one_bell_rung_by_queued_work() -> None:
+    signals = Signals()
+    bell = signals.bell("local")
+    assert signals.bell("local") is bell
+    assert Signals().bell("local") is not bell
+    ticket = bell.ticket()
+    signals.work_queued("local")
+    await bell.wait(ticket, timeout=10)
+    assert ticket.is_set()

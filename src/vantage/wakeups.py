@@ -1,0 +1,266 @@
+"""Wake-ups: everything that lets a waiter block on an event instead of polling the database.
+
+`Signals` is the one in-process object: session ends for /completion waiters, work queued per
+location for long-polling agents (through a `WorkBell` each), schedule edits for the scheduler, and
+the agents that said goodbye. Everything that changes what a waiter waits for happens in this
+process in the embedded default.
+
+With PostgreSQL, what one replica signals (a session finished, work queued for a location) is also
+sent as a notification, and every other replica replays it into its own `Signals`: an agent
+long-polling on replica B wakes for a session triggered on replica A, and a /completion waiter on
+A wakes when B stores the result. NOTIFY is best-effort (a dropped listener connection misses what
+was sent meanwhile), so waiters keep a periodic fallback read; see `Runtime.recheck_seconds`.
+The database seam picks the bus (`Database.wakeup_bus`); SQLite has one process, so no bus.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, Protocol
+
+import asyncpg
+import structlog
+from sqlalchemy.engine import make_url
+
+if TYPE_CHECKING:
+    from vantage.queue.intake import Completion
+
+# Agents that said goodbye (a shutdown release) are remembered this long: a long-poll the agent
+# abandoned on its way out must not lease work after its leases were handed back. In-process:
+# across replicas, such a lease simply expires.
+RETIRED_FOR_SECONDS = 120.0
+
+
+class WorkBell:
+    """Wake-ups for every long-poll of one location, from the runtime's single work event.
+
+    Signals keeps one asyncio.Event per location; a waiter that cleared it could make another miss
+    the work it announced. Here a waiter takes a ticket before it looks at the queue; whoever
+    first sees the event set clears it and rings every ticket taken so far. A ticket rung while
+    its holder was busy claiming sends that holder back to the queue instead of to sleep.
+    """
+
+    def __init__(self, event: asyncio.Event) -> None:
+        self._event = event
+        self._current = asyncio.Event()
+
+    def ticket(self) -> asyncio.Event:
+        if self._event.is_set():
+            self._ring()
+        return self._current
+
+    def _ring(self) -> None:
+        self._event.clear()
+        rung, self._current = self._current, asyncio.Event()
+        rung.set()
+
+    async def wait(self, ticket: asyncio.Event, timeout: float) -> None:
+        if ticket.is_set() or timeout <= 0:
+            return
+        if self._event.is_set():
+            self._ring()
+            return
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(timeout):
+                await self._event.wait()
+        if self._event.is_set():
+            self._ring()
+
+
+class Signals:
+    """In-process wake-ups; across replicas, PostgreSQL notifications make the same calls."""
+
+    def __init__(self) -> None:
+        self._session_waiters: dict[str, list[asyncio.Event]] = defaultdict(list)
+        self._work: dict[str, asyncio.Event] = defaultdict(asyncio.Event)
+        self._bells: dict[str, WorkBell] = {}
+        # (location, agent id) -> monotonic time until which the agent counts as gone.
+        self._retired: dict[tuple[str, str], float] = {}
+        self.schedule_changed = asyncio.Event()
+        # Set by PgEventBus when replicas share a PostgreSQL: forwards what this replica
+        # signals to the others.
+        self.broadcast: Callable[[str, str], None] | None = None
+
+    def session_finished(self, session_id: str, *, remote: bool = False) -> None:
+        for event in self._session_waiters.pop(session_id, []):
+            event.set()
+        if self.broadcast is not None and not remote:
+            self.broadcast("session", session_id)
+
+    @contextmanager
+    def watch_session(self, session_id: str) -> Iterator[asyncio.Event]:
+        """An event set when the session finishes. Register before reading the session, so an end
+        that lands between the read and the wait is not missed."""
+        event = asyncio.Event()
+        self._session_waiters[session_id].append(event)
+        try:
+            yield event
+        finally:
+            waiters = self._session_waiters.get(session_id)
+            if waiters is not None and event in waiters:
+                waiters.remove(event)
+                if not waiters:
+                    del self._session_waiters[session_id]
+
+    def result_stored(self, completion: Completion) -> None:
+        """Wake who waits on what a stored result changed: its session, or its retry's location."""
+        if completion.session_ended and completion.session_id:
+            self.session_finished(completion.session_id)
+        if completion.retry_location:
+            self.work_queued(completion.retry_location)
+
+    def work_queued(self, location: str, *, remote: bool = False) -> None:
+        self._work[location].set()
+        if self.broadcast is not None and not remote:
+            self.broadcast("work", location)
+
+    def work_event(self, location: str) -> asyncio.Event:
+        return self._work[location]
+
+    def bell(self, location: str) -> WorkBell:
+        """The one bell every long-poll of this location shares."""
+        bell = self._bells.get(location)
+        if bell is None:
+            bell = self._bells[location] = WorkBell(self.work_event(location))
+        return bell
+
+    def retire(self, location: str, agent_id: str) -> None:
+        now = time.monotonic()
+        for key in [k for k, until in self._retired.items() if until < now]:
+            del self._retired[key]
+        self._retired[(location, agent_id)] = now + RETIRED_FOR_SECONDS
+
+    def is_retired(self, location: str, agent_id: str) -> bool:
+        until = self._retired.get((location, agent_id))
+        return until is not None and until >= time.monotonic()
+
+
+class WakeupBus(Protocol):
+    """Carries wake-ups between server replicas; the app starts and stops whichever it gets."""
+
+    @property
+    def shared(self) -> bool:
+        """True when other replicas signal through this bus (waiters then also re-read)."""
+        ...
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+class LocalBus:
+    """No other replica can exist (SQLite): every wake-up already happens in this process."""
+
+    shared = False
+
+    async def start(self) -> None:
+        pass
+
+    async def stop(self) -> None:
+        pass
+
+
+log = structlog.get_logger(__name__)
+
+CHANNEL = "vantage_events"
+# PostgreSQL caps a payload at 8000 bytes; ids are 36 characters.
+MAX_IDS_PER_NOTIFY = 150
+RECONNECT_SECONDS = 1.0
+
+
+def _dsn(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+class PgEventBus:
+    """Forwards what this replica signals to the others, and replays theirs into its `Signals`."""
+
+    # Other replicas signal through it, and NOTIFY is best-effort: waiters also re-read.
+    shared = True
+
+    def __init__(self, url: str, signals: Signals) -> None:
+        self.dsn = _dsn(url)
+        self.signals = signals
+        self.replica = uuid.uuid4().hex[:12]
+        self._outbox: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def publish(self, kind: str, ident: str) -> None:
+        self._outbox.put_nowait((kind, ident))
+
+    async def start(self) -> None:
+        self.signals.broadcast = self.publish
+        self._tasks = [
+            asyncio.create_task(self._listen_forever(), name="events-listen"),
+            asyncio.create_task(self._send_forever(), name="events-send"),
+        ]
+
+    async def stop(self) -> None:
+        self.signals.broadcast = None
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    def _received(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
+        try:
+            message = json.loads(payload)
+        except ValueError:
+            return
+        if message.get("r") == self.replica:
+            return
+        for kind, ident in message.get("e", []):
+            if kind == "session":
+                self.signals.session_finished(ident, remote=True)
+            elif kind == "work":
+                self.signals.work_queued(ident, remote=True)
+
+    async def _listen_forever(self) -> None:
+        while True:
+            try:
+                conn = await asyncpg.connect(self.dsn)
+                try:
+                    await conn.add_listener(CHANNEL, self._received)
+                    log.info("listening for replica events", replica=self.replica)
+                    # A closed connection ends the wait; reconnect then.
+                    closed = asyncio.Event()
+                    conn.add_termination_listener(lambda _c, ended=closed: ended.set())
+                    await closed.wait()
+                finally:
+                    # Abrupt on purpose: a LISTEN connection has nothing to finish, and a close
+                    # awaited during cancellation can be cut off half-way.
+                    conn.terminate()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("replica event listener failed, reconnecting")
+            await asyncio.sleep(RECONNECT_SECONDS)
+
+    async def _send_forever(self) -> None:
+        conn: Any = None
+        try:
+            while True:
+                first = await self._outbox.get()
+                batch = [first]
+                while not self._outbox.empty() and len(batch) < MAX_IDS_PER_NOTIFY:
+                    batch.append(self._outbox.get_nowait())
+                payload = json.dumps({"r": self.replica, "e": list(dict.fromkeys(batch))})
+                try:
+                    if conn is None or conn.is_closed():
+                        conn = await asyncpg.connect(self.dsn)
+                    await conn.execute("SELECT pg_notify($1, $2)", CHANNEL, payload)
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    # Best effort: the waiters' periodic fallback covers a lost notification.
+                    log.exception("replica event not sent", events=len(batch))
+                    conn = None
+        finally:
+            if conn is not None:
+                conn.terminate()
