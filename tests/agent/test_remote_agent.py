@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -104,6 +105,12 @@ async def eventually(predicate: Any, timeout: float = 20, what: str = "") -> Non
         await asyncio.sleep(0.1)
 
 
+def runs_started(target: HttpTarget, key: str) -> int:
+    """Requests the target read for `key`: a lease the server committed may never reach an agent
+    the test then kills the server under, so a test waits for the runs, not only the leases."""
+    return sum(1 for req in target.seen if req.arg("key", "") == key)
+
+
 def outbox_files(outbox: Path) -> list[str]:
     return sorted(p.name for p in outbox.glob("*.json"))
 
@@ -133,12 +140,16 @@ async def test_results_wait_in_the_outbox_while_the_server_is_down_and_arrive_on
     setup: Setup, http_target: HttpTarget, database_url: str
 ) -> None:
     outbox = setup.tmp / "outbox"
-    check_id = await setup.check(f"{http_target.base_url}/slow?ms=1500")
+    key = uuid.uuid4().hex
+    check_id = await setup.check(f"{http_target.base_url}/slow?ms=1500&key={key}")
     with running_agent(setup.server, LOCATION, setup.agent_key, outbox, setup.tmp) as agent:
         sessions = [await setup.trigger(check_id) for _ in range(3)]
 
         async def all_leased() -> bool:
-            return await job_states(database_url) == ["LEASED"] * 3
+            return (
+                runs_started(http_target, key) == 3
+                and await job_states(database_url) == ["LEASED"] * 3
+            )
 
         await eventually(all_leased, what="the agent to lease every job")
         setup.server.kill()
@@ -168,12 +179,15 @@ async def test_results_left_in_the_outbox_are_delivered_by_the_next_agent_start(
     setup: Setup, http_target: HttpTarget, database_url: str
 ) -> None:
     outbox = setup.tmp / "outbox"
-    check_id = await setup.check(f"{http_target.base_url}/slow?ms=1000")
+    key = uuid.uuid4().hex
+    check_id = await setup.check(f"{http_target.base_url}/slow?ms=1000&key={key}")
     with running_agent(setup.server, LOCATION, setup.agent_key, outbox, setup.tmp) as agent:
         session_id = await setup.trigger(check_id)
 
         async def leased() -> bool:
-            return await job_states(database_url) == ["LEASED"]
+            return runs_started(http_target, key) == 1 and await job_states(database_url) == [
+                "LEASED"
+            ]
 
         await eventually(leased, what="the lease")
         setup.server.kill()
