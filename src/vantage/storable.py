@@ -92,12 +92,7 @@ def check(doc: Any, *, max_depth: int, max_values: int) -> None:
 def is_clean(doc: Any) -> bool:
     """Whether `doc` holds no NUL, lone surrogate or non-finite number, tested at C speed: the
     Python walk of `scrub` then runs only for documents that need it."""
-    try:
-        text = json.dumps(doc, ensure_ascii=False, allow_nan=False)
-        text.encode("utf-8")
-    except (ValueError, RecursionError):  # NaN/Infinity, a lone surrogate (UnicodeEncodeError)
-        return False
-    return not _has_escaped_nul(text)
+    return clean_json(doc) is not None
 
 
 def scrub(doc: Any) -> Any:
