@@ -10,13 +10,15 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx2
 import pytest
 from alembic.script import ScriptDirectory
+from sqlalchemy.engine import make_url
 
 from tests.support.checks import api_check
 from tests.support.cli import vantage
@@ -114,10 +116,26 @@ def test_db_upgrade_migrates_a_new_sqlite_file(database_url: str) -> None:
     assert again.stdout == done.stdout
 
 
-def test_db_upgrade_on_postgresql() -> None:
+@pytest.fixture
+async def empty_postgres_url() -> AsyncIterator[str]:
+    """A database of this test's own, created empty: the shared one may have been migrated by a
+    newer branch, and `db upgrade` must start from nothing."""
     if os.environ.get("VANTAGE_TEST_POSTGRES") == "skip":
         pytest.skip("VANTAGE_TEST_POSTGRES=skip: PostgreSQL tests deliberately not run")
-    done = vantage("db", "upgrade", "--database-url", postgres_url())
+    base = make_url(postgres_url()).set(drivername="postgresql")
+    name = f"vantage_cli_{os.getpid()}"
+    conn = await asyncpg.connect(base.render_as_string(False))
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await conn.execute(f'CREATE DATABASE "{name}"')
+        yield base.set(database=name).render_as_string(False)
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+def test_db_upgrade_on_postgresql(empty_postgres_url: str) -> None:
+    done = vantage("db", "upgrade", "--database-url", empty_postgres_url)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == f"database at revision {head_revision()}"
 
