@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 
 from tests.targets.http_target import JSON_DOC
-from vantage.probes.assertions import ResponseFacts, evaluate_assertions, evaluate_one
+from vantage.probes.http.assertions import ResponseFacts, evaluate_assertions, evaluate_one
 
 
 def facts(

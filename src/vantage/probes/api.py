@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
-from vantage.probes.assertions import URL_CHECK_SOURCES, ResponseFacts, echo, evaluate_assertions
+from vantage.probes.http.assertions import URL_CHECK_SOURCES, ResponseFacts, echo, evaluate_assertions
 from vantage.probes.http_client import (
     MAX_BODY_BYTES,
     HttpProbe,

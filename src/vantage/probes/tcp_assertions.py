@@ -13,7 +13,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
 from vantage.probes import regex
-from vantage.probes.assertions import target_text
+from vantage.probes.http.assertions import target_text
 from vantage.probes.comparisons import compare
 
 # Reads one assertion's actual value from the response; gets the assertion's `property`.
