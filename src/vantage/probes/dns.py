@@ -61,7 +61,7 @@ from vantage.probes.comparisons import COMPARISONS
 from vantage.probes.offload import judged
 from vantage.probes.result import ProbeResult, judge
 from vantage.probes.target_policy import ALLOW_ALL, TargetDenied, TargetPolicy
-from vantage.probes.tcp_assertions import Reader, ReaderError, all_passed, evaluate_assertions
+from vantage.probes.assertions import Reader, ReaderError, all_passed, evaluate_assertions
 from vantage.probes.tcp_config import as_mapping, as_port, assertion_list, limit_ms
 from vantage.probes.tcp_errors import error_code, lookup_failure
 

@@ -32,7 +32,7 @@ from typing import Any
 from vantage.probes.offload import judged
 from vantage.probes.result import ProbeResult, judge
 from vantage.probes.target_policy import ALLOW_ALL, TargetDenied, TargetPolicy
-from vantage.probes.tcp_assertions import Reader, all_passed, evaluate_assertions
+from vantage.probes.assertions import Reader, all_passed, evaluate_assertions
 from vantage.probes.tcp_config import as_mapping, as_port, assertion_list, limit_ms
 from vantage.probes.tcp_errors import lookup_failure, socket_failure, timeout_failure
 
