@@ -23,7 +23,7 @@ from typing import Any
 
 import uvloop
 
-from vantage.probes.api import run_api_check
+from vantage.probes.http.probe import run_api_check
 
 ITEMS = 18_000  # about 1 MB of JSON, under the probe's 1 MiB body cap
 BODIES: dict[str, tuple[bytes, str]] = {

@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 
 import uvloop
 
-from vantage.probes.http_client import HttpRequestSpec, RawHttpProbe
+from vantage.probes.http.client import HttpRequestSpec, RawHttpProbe
 
 RESPONSE = (
     b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 11\r\n"

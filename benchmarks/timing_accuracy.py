@@ -3,9 +3,9 @@
 A local target (`benchmarks.hold_target`, uvloop, pinned to CPU 1) holds each `GET /hold?ms=100`
 for about 100 ms and says in `X-Held-Ms` how long it really held it: from the kernel's receive
 time of the request (`SO_TIMESTAMPNS`) to its own `send`. This process, pinned to CPU 0, runs the
-agent's probe code (`vantage.probes.api.run_api_check`, assertions and the result's JSON included,
-as `vantage agent` does) in waves: `--concurrency` checks launched at once, wait for all, repeat
-for `--seconds`.
+agent's probe code (`vantage.probes.http.probe.run_api_check`, assertions and the result's
+JSON included, as `vantage agent` does) in waves: `--concurrency` checks launched at once, wait
+for all, repeat for `--seconds`.
 
 Error = |measured - held| for the time to first byte (`timingPhases.firstByte`: the probe's
 wall clock right before `send` to the kernel's receive time of the first response byte) and for
@@ -33,8 +33,8 @@ from typing import Any
 import uvloop
 
 from benchmarks.harness import free_port, percentile, process
-from vantage.probes.api import run_api_check
-from vantage.probes.http_client import HttpRequestSpec, HttpResponse, RawHttpProbe
+from vantage.probes.http.client import HttpRequestSpec, HttpResponse, RawHttpProbe
+from vantage.probes.http.probe import run_api_check
 from vantage.probes.serialize import to_json
 
 PHASES = ("wait", "dns", "tcp", "tls", "firstByte", "download", "total")

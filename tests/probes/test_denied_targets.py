@@ -16,11 +16,11 @@ from tests.probes.test_tcp_probe import tcp_check
 from tests.targets.dns_target import DnsTarget, dns_target
 from tests.targets.http_target import HttpTarget, start_target
 from tests.targets.tcp_target import tcp_target
-from vantage.probes.api import run_api_check
 from vantage.probes.dns import run_dns_check
+from vantage.probes.http.probe import run_api_check
 from vantage.probes.result import ProbeResult
 from vantage.probes.target_policy import EMBEDDED_DEFAULT, TargetPolicy
-from vantage.probes.tcp import run_tcp_check
+from vantage.probes.tcp.probe import run_tcp_check
 
 EMBEDDED = TargetPolicy.parse(EMBEDDED_DEFAULT)
 ONLY_SECOND = TargetPolicy.parse("127.0.0.2/32")

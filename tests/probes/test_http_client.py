@@ -9,8 +9,8 @@ import pytest
 import uvloop
 
 from tests.targets.http_target import HttpTarget
-from vantage.probes.http_client import HttpRequestSpec, HttpResponse, RawHttpProbe
-from vantage.probes.http_errors import (
+from vantage.probes.http.client import HttpRequestSpec, HttpResponse, RawHttpProbe
+from vantage.probes.http.errors import (
     ConnectionReset,
     ConnectRefused,
     DnsError,

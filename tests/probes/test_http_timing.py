@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from tests.targets.http_target import HttpTarget
-from vantage.probes.http_client import HttpRequestSpec, RawHttpProbe
-from vantage.probes.http_timing import HopTimings
+from vantage.probes.http.client import HttpRequestSpec, RawHttpProbe
+from vantage.probes.http.timing import HopTimings
 
 
 def loaded_hop() -> HopTimings:

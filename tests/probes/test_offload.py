@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 
 from tests.targets.http_target import HttpTarget
-from vantage.probes.api import run_api_check
+from vantage.probes.http.probe import run_api_check
 from vantage.probes.offload import INLINE_TEXT_CHARS, judged
 from vantage.probes.regex import INLINE_WORK, MAX_WORK, extract
 

@@ -9,7 +9,12 @@ import pytest
 import uvloop
 
 from tests.targets.tcp_target import BANNER, SLOW_REPLY, refusing_port, tcp_target
-from vantage.probes.tcp import DETAIL_DATA_LIMIT_CHARS, IDLE_GAP_S, READ_LIMIT_BYTES, run_tcp_check
+from vantage.probes.tcp.probe import (
+    DETAIL_DATA_LIMIT_CHARS,
+    IDLE_GAP_S,
+    READ_LIMIT_BYTES,
+    run_tcp_check,
+)
 
 
 def tcp_check(

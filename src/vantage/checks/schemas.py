@@ -6,43 +6,18 @@ stored as the check's config and returned, so defaults show exactly as Checkly s
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
 
 from vantage.checks.regex import Regex
+from vantage.probes.comparisons import Comparison, TcpComparison, UrlComparison
+from vantage.probes.defaults import RESPONSE_TIMES
 
-FREQUENCIES = (0, 1, 2, 5, 10, 15, 30, 60, 120, 180, 360, 720, 1440)
 Frequency = Literal[0, 1, 2, 5, 10, 15, 30, 60, 120, 180, 360, 720, 1440]
+FREQUENCIES: tuple[int, ...] = get_args(Frequency)
 HttpMethod = Literal["GET", "POST", "PUT", "HEAD", "DELETE", "PATCH"]
 IpFamily = Literal["IPv4", "IPv6"]
-Comparison = Literal[
-    "EQUALS",
-    "NOT_EQUALS",
-    "HAS_KEY",
-    "NOT_HAS_KEY",
-    "HAS_VALUE",
-    "NOT_HAS_VALUE",
-    "IS_EMPTY",
-    "NOT_EMPTY",
-    "GREATER_THAN",
-    "LESS_THAN",
-    "CONTAINS",
-    "NOT_CONTAINS",
-    "IS_NULL",
-    "NOT_NULL",
-]
-UrlComparison = Literal["EQUALS", "NOT_EQUALS", "LESS_THAN", "GREATER_THAN"]
-TcpComparison = Literal[
-    "EQUALS",
-    "NOT_EQUALS",
-    "IS_EMPTY",
-    "NOT_EMPTY",
-    "LESS_THAN",
-    "GREATER_THAN",
-    "CONTAINS",
-    "NOT_CONTAINS",
-]
 
 
 # Limits of lists and long strings. Checkly documents few of its own (alert channel
@@ -236,9 +211,13 @@ class CheckBase(Wire):
         return self
 
 
+# Defaults and ceilings per check type live with the probes that judge them (probes/defaults.py).
+_API, _URL, _TCP, _DNS = (RESPONSE_TIMES[t] for t in ("API", "URL", "TCP", "DNS"))
+
+
 class ResponseTimes(Wire):
-    degradedResponseTime: Annotated[int, Field(ge=0, le=45000)]
-    maxResponseTime: Annotated[int, Field(ge=0, le=45000)]
+    degradedResponseTime: Annotated[int, Field(ge=0, le=_API.ceiling_ms)]
+    maxResponseTime: Annotated[int, Field(ge=0, le=_API.ceiling_ms)]
 
     @model_validator(mode="after")
     def _check_order(self) -> ResponseTimes:
@@ -249,8 +228,8 @@ class ResponseTimes(Wire):
 
 class ApiCheck(CheckBase, ResponseTimes):
     request: ApiRequest
-    degradedResponseTime: Annotated[int, Field(ge=0, le=45000)] = 5000
-    maxResponseTime: Annotated[int, Field(ge=0, le=45000)] = 20000
+    degradedResponseTime: Annotated[int, Field(ge=0, le=_API.ceiling_ms)] = _API.degraded_ms
+    maxResponseTime: Annotated[int, Field(ge=0, le=_API.ceiling_ms)] = _API.max_ms
     setupSnippetId: ObjectId | None = None
     tearDownSnippetId: ObjectId | None = None
     localSetupScript: Script | None = None
@@ -259,8 +238,8 @@ class ApiCheck(CheckBase, ResponseTimes):
 
 class UrlCheck(CheckBase, ResponseTimes):
     request: UrlRequest
-    degradedResponseTime: Annotated[int, Field(ge=0, le=45000)] = 3000
-    maxResponseTime: Annotated[int, Field(ge=0, le=45000)] = 5000
+    degradedResponseTime: Annotated[int, Field(ge=0, le=_URL.ceiling_ms)] = _URL.degraded_ms
+    maxResponseTime: Annotated[int, Field(ge=0, le=_URL.ceiling_ms)] = _URL.max_ms
 
     @model_validator(mode="after")
     def _url_has_no_seconds_frequency(self) -> UrlCheck:
@@ -299,8 +278,8 @@ class TcpRequest(Wire):
 
 class TcpCheck(CheckBase, ResponseTimes):
     request: TcpRequest
-    degradedResponseTime: Annotated[int, Field(ge=0, le=45000)] = 3000
-    maxResponseTime: Annotated[int, Field(ge=0, le=45000)] = 5000
+    degradedResponseTime: Annotated[int, Field(ge=0, le=_TCP.ceiling_ms)] = _TCP.degraded_ms
+    maxResponseTime: Annotated[int, Field(ge=0, le=_TCP.ceiling_ms)] = _TCP.max_ms
 
 
 class DnsAssertion(Wire):
@@ -322,8 +301,8 @@ class DnsRequest(Wire):
 
 class DnsCheck(CheckBase, ResponseTimes):
     request: DnsRequest
-    degradedResponseTime: Annotated[int, Field(ge=0, le=5000)] = 500
-    maxResponseTime: Annotated[int, Field(ge=0, le=5000)] = 1000
+    degradedResponseTime: Annotated[int, Field(ge=0, le=_DNS.ceiling_ms)] = _DNS.degraded_ms
+    maxResponseTime: Annotated[int, Field(ge=0, le=_DNS.ceiling_ms)] = _DNS.max_ms
 
     @model_validator(mode="after")
     def _dns_has_no_seconds_frequency(self) -> DnsCheck:

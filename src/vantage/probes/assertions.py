@@ -1,4 +1,5 @@
-"""Evaluate a non-HTTP check's assertions (TCP first, DNS too) into their wire records.
+"""Evaluate a TCP or DNS check's assertions into their wire records (the HTTP probe has its own,
+`http/assertions.py`, which reads sources from a parsed response).
 
 A probe knows how to read each `source` from its own response; this module owns what is common:
 the optional `regex` extraction, the comparison, and the record each assertion leaves in the
@@ -13,8 +14,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
 from vantage.probes import regex
-from vantage.probes.http.assertions import target_text
-from vantage.probes.comparisons import compare
+from vantage.probes.comparisons import compare, target_text
 
 # Reads one assertion's actual value from the response; gets the assertion's `property`.
 Reader = Callable[[str], Any]

@@ -8,26 +8,51 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Literal, get_args
 
-COMPARISONS = frozenset(
-    {
-        "EQUALS",
-        "NOT_EQUALS",
-        "HAS_KEY",
-        "NOT_HAS_KEY",
-        "HAS_VALUE",
-        "NOT_HAS_VALUE",
-        "IS_EMPTY",
-        "NOT_EMPTY",
-        "GREATER_THAN",
-        "LESS_THAN",
-        "CONTAINS",
-        "NOT_CONTAINS",
-        "IS_NULL",
-        "NOT_NULL",
-    }
-)
+# The comparisons Checkly offers, per check type. The Literals type the API's models
+# (checks/schemas.py); the sets, derived from them, are what the probes accept.
+Comparison = Literal[
+    "EQUALS",
+    "NOT_EQUALS",
+    "HAS_KEY",
+    "NOT_HAS_KEY",
+    "HAS_VALUE",
+    "NOT_HAS_VALUE",
+    "IS_EMPTY",
+    "NOT_EMPTY",
+    "GREATER_THAN",
+    "LESS_THAN",
+    "CONTAINS",
+    "NOT_CONTAINS",
+    "IS_NULL",
+    "NOT_NULL",
+]
+UrlComparison = Literal["EQUALS", "NOT_EQUALS", "LESS_THAN", "GREATER_THAN"]
+TcpComparison = Literal[
+    "EQUALS",
+    "NOT_EQUALS",
+    "IS_EMPTY",
+    "NOT_EMPTY",
+    "LESS_THAN",
+    "GREATER_THAN",
+    "CONTAINS",
+    "NOT_CONTAINS",
+]
+COMPARISONS: frozenset[str] = frozenset(get_args(Comparison))
+URL_COMPARISONS: frozenset[str] = frozenset(get_args(UrlComparison))
+TCP_COMPARISONS: frozenset[str] = frozenset(get_args(TcpComparison))
+
+
+def target_text(target: Any) -> str:
+    """The configured target as the string `compare` expects (the API stores 200 or "200")."""
+    if target is None:
+        return ""
+    if isinstance(target, bool):
+        return "true" if target else "false"
+    if isinstance(target, float) and target.is_integer():
+        return str(int(target))
+    return str(target)
 
 
 def _as_number(value: Any) -> float | None:

@@ -57,16 +57,15 @@ import dns.resolver
 import dns.rrset
 
 from vantage.probes import jsonpath
+from vantage.probes.assertions import Reader, ReaderError, all_passed, evaluate_assertions
 from vantage.probes.comparisons import COMPARISONS
+from vantage.probes.defaults import response_limits
+from vantage.probes.fields import as_mapping, as_port, assertion_list
+from vantage.probes.node_errors import error_code, lookup_failure
 from vantage.probes.offload import judged
 from vantage.probes.result import ProbeResult, judge
 from vantage.probes.target_policy import ALLOW_ALL, TargetDenied, TargetPolicy
-from vantage.probes.assertions import Reader, ReaderError, all_passed, evaluate_assertions
-from vantage.probes.tcp_config import as_mapping, as_port, assertion_list, limit_ms
-from vantage.probes.tcp_errors import error_code, lookup_failure
 
-DEFAULT_DEGRADED_MS = 500
-DEFAULT_MAX_MS = 1000
 RECORD_TYPES = frozenset({"A", "AAAA", "CNAME", "MX", "TXT", "SOA", "NS", "HTTPS"})
 PROTOCOLS = frozenset({"UDP", "TCP"})
 # The payload size DNS Flag Day 2020 settled on: big enough for TXT and HTTPS answers, small enough
@@ -108,8 +107,8 @@ async def run_dns_check(
     port = as_port(request.get("port"), default=53)
     protocol = str(request.get("protocol") or "UDP").upper()
     assertions = assertion_list(request.get("assertions"))
-    degraded_ms = limit_ms(check, "degradedResponseTime", DEFAULT_DEGRADED_MS)
-    max_ms = limit_ms(check, "maxResponseTime", DEFAULT_MAX_MS)
+    limits = response_limits("DNS", check)
+    degraded_ms, max_ms = limits.degraded_ms, limits.max_ms
     timeout = timeout_s if timeout_s is not None else max_ms / 1000
 
     started_at = datetime.now(UTC)

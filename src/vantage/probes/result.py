@@ -72,8 +72,8 @@ def judge(
     response_ok: bool,
     network_error: bool,
     response_time_ms: float,
-    degraded_ms: float | None,
-    max_ms: float | None,
+    degraded_ms: float,
+    max_ms: float,
     should_fail: bool = False,
 ) -> Verdict:
     """Decide pass/fail/degraded the way Checkly does.
@@ -82,12 +82,12 @@ def judge(
     view: a check that expects an error response still fails when no response came at all, or
     when it came too late.
     """
-    over_max = max_ms is not None and response_time_ms > max_ms
+    over_max = response_time_ms > max_ms
     bad_response = not response_ok
     if should_fail and not network_error:
         bad_response = not bad_response
     has_failures = network_error or bad_response or over_max
-    is_degraded = not has_failures and degraded_ms is not None and response_time_ms > degraded_ms
+    is_degraded = not has_failures and response_time_ms > degraded_ms
     return Verdict(
         has_failures=has_failures, is_degraded=is_degraded, over_max_response_time=over_max
     )

@@ -9,12 +9,13 @@ import asyncio
 import logging
 from typing import Any
 
-from vantage.probes.api import run_api_check
+from vantage.probes.defaults import response_limits
 from vantage.probes.dns import run_dns_check
+from vantage.probes.http.probe import run_api_check
 from vantage.probes.masking import DEFAULT_SENSITIVE, SensitiveNames
 from vantage.probes.result import ProbeResult
 from vantage.probes.target_policy import TargetPolicy
-from vantage.probes.tcp import run_tcp_check
+from vantage.probes.tcp.probe import run_tcp_check
 from vantage.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -22,12 +23,11 @@ log = logging.getLogger(__name__)
 # The request is abandoned shortly after maxResponseTime: past it the run has failed anyway.
 GRACE_SECONDS = 1.0
 MAX_RUN_SECONDS = 46.0
-DEFAULT_MAX_RESPONSE_MS = {"API": 20000, "URL": 5000, "TCP": 5000, "DNS": 1000}
 
 
 def run_timeout_seconds(check_type: str, config: dict[str, Any]) -> float:
-    max_ms = config.get("maxResponseTime") or DEFAULT_MAX_RESPONSE_MS.get(check_type, 20000)
-    return min(float(max_ms) / 1000 + GRACE_SECONDS, MAX_RUN_SECONDS)
+    max_ms = response_limits(check_type, config).max_ms
+    return min(max_ms / 1000 + GRACE_SECONDS, MAX_RUN_SECONDS)
 
 
 async def run_check(

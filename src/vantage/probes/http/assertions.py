@@ -13,9 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from vantage.probes import jsonpath, regex
-from vantage.probes.comparisons import compare
+from vantage.probes.comparisons import compare, target_text
 
-SOURCES = frozenset({"STATUS_CODE", "JSON_BODY", "HEADERS", "TEXT_BODY", "RESPONSE_TIME"})
 URL_CHECK_SOURCES = frozenset({"STATUS_CODE"})
 
 _NOT_PARSED = object()
@@ -45,17 +44,6 @@ class ResponseFacts:
         if isinstance(self._json, _Unextractable):
             raise self._json
         return self._json
-
-
-def target_text(target: Any) -> str:
-    """The configured target as the string `compare` expects (the API stores 200 or "200")."""
-    if target is None:
-        return ""
-    if isinstance(target, bool):
-        return "true" if target else "false"
-    if isinstance(target, float) and target.is_integer():
-        return str(int(target))
-    return str(target)
 
 
 def echo(assertion: Mapping[str, Any], order: int) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Node-style messages for socket failures, shared by the TCP and DNS probes.
+"""Node's error codes and messages for socket failures: the one table every probe words them by.
 
 Checkly's runners are Node processes, so users (and their runbooks) know failures by Node's words:
 "connect ECONNREFUSED 127.0.0.1:1", "getaddrinfo ENOTFOUND x.invalid". We keep that vocabulary.
@@ -11,7 +11,7 @@ import socket
 
 # Node folds "no such name" and "name has no address of that family" into ENOTFOUND; the codes
 # that mean "try again later" keep their own names so an operator can tell a flaky resolver apart.
-_LOOKUP_CODES: dict[int, str] = {
+LOOKUP_CODES: dict[int, str] = {
     socket.EAI_NONAME: "ENOTFOUND",
     socket.EAI_NODATA: "ENOTFOUND",
     socket.EAI_ADDRFAMILY: "ENOTFOUND",
@@ -23,10 +23,16 @@ _LOOKUP_CODES: dict[int, str] = {
 }
 
 
-def lookup_failure(exc: socket.gaierror, hostname: str) -> str:
+def lookup_code(exc: BaseException) -> str:
+    """The code of a failed name lookup; anything that is not a gaierror is ENOTFOUND."""
+    if isinstance(exc, socket.gaierror):
+        return LOOKUP_CODES.get(exc.errno or 0, "ENOTFOUND")
+    return "ENOTFOUND"
+
+
+def lookup_failure(exc: BaseException, hostname: str) -> str:
     """`getaddrinfo ENOTFOUND x.invalid`."""
-    code = _LOOKUP_CODES.get(exc.errno or 0, "ENOTFOUND")
-    return f"getaddrinfo {code} {hostname}"
+    return f"getaddrinfo {lookup_code(exc)} {hostname}"
 
 
 # asyncio (and uvloop more often) raises some of these without an errno, e.g. from drain().
@@ -39,14 +45,15 @@ _CODES_BY_CLASS: tuple[tuple[type[OSError], str], ...] = (
 )
 
 
-def error_code(exc: OSError) -> str:
-    """The errno's symbolic name (ECONNRESET), else the one its class implies, else the class."""
+def error_code(exc: OSError, default: str | None = None) -> str:
+    """The errno's symbolic name (ECONNRESET), else the one its class implies, else `default`,
+    else the class's name."""
     if exc.errno is not None and exc.errno in errno.errorcode:
         return errno.errorcode[exc.errno]
     for cls, code in _CODES_BY_CLASS:
         if isinstance(exc, cls):
             return code
-    return type(exc).__name__
+    return default or type(exc).__name__
 
 
 def socket_failure(

@@ -29,27 +29,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from vantage.probes.assertions import Reader, all_passed, evaluate_assertions
+from vantage.probes.comparisons import TCP_COMPARISONS
+from vantage.probes.defaults import response_limits
+from vantage.probes.fields import as_mapping, as_port, assertion_list
+from vantage.probes.node_errors import lookup_failure, socket_failure, timeout_failure
 from vantage.probes.offload import judged
 from vantage.probes.result import ProbeResult, judge
 from vantage.probes.target_policy import ALLOW_ALL, TargetDenied, TargetPolicy
-from vantage.probes.assertions import Reader, all_passed, evaluate_assertions
-from vantage.probes.tcp_config import as_mapping, as_port, assertion_list, limit_ms
-from vantage.probes.tcp_errors import lookup_failure, socket_failure, timeout_failure
 
-DEFAULT_DEGRADED_MS = 3000
-DEFAULT_MAX_MS = 5000
-TCP_COMPARISONS = frozenset(
-    {
-        "EQUALS",
-        "NOT_EQUALS",
-        "IS_EMPTY",
-        "NOT_EMPTY",
-        "LESS_THAN",
-        "GREATER_THAN",
-        "CONTAINS",
-        "NOT_CONTAINS",
-    }
-)
 # Line protocols (SMTP, Redis, memcached) answer and then keep the connection open: silence this
 # long after the last byte is how we know the reply is complete.
 IDLE_GAP_S = 0.25
@@ -91,8 +79,8 @@ async def run_tcp_check(
     data = request.get("data", request.get("body"))
     ip_family = str(request.get("ipFamily") or "IPv4")
     assertions = assertion_list(request.get("assertions"))
-    degraded_ms = limit_ms(check, "degradedResponseTime", DEFAULT_DEGRADED_MS)
-    max_ms = limit_ms(check, "maxResponseTime", DEFAULT_MAX_MS)
+    limits = response_limits("TCP", check)
+    degraded_ms, max_ms = limits.degraded_ms, limits.max_ms
     timeout = timeout_s if timeout_s is not None else max_ms / 1000
     payload = data.encode() if isinstance(data, str) and data else None
     wants_reply = any(a.get("source") == "RESPONSE_DATA" for a in assertions)

@@ -16,7 +16,7 @@ import sys
 import time
 from typing import Any
 
-from vantage.probes import http_errors
+from vantage.probes.http import errors
 
 # Python 3.11 does not export these. On Linux SO_TIMESTAMPNS (the "old" variant, 35) yields a
 # native `struct timespec`, which on the 64-bit platforms we run on is two int64s.
@@ -112,7 +112,7 @@ class Conn:
                 # OSError(errno, ...) builds the specific subclass (ConnectionRefusedError, ...)
                 raise OSError(rc, errno.errorcode.get(rc, str(rc)))
         except OSError as exc:
-            raise http_errors.connect_error(addr, exc) from None
+            raise errors.connect_error(addr, exc) from None
 
     def handshake_rtt(self) -> float | None:
         """The kernel's round-trip time of the TCP handshake, in seconds, or None when it has no
@@ -143,7 +143,7 @@ class Conn:
                 await self._wait_readable()
                 continue
             except OSError as exc:
-                raise http_errors.io_error("read", exc) from None
+                raise errors.io_error("read", exc) from None
             ts: float | None = None
             for _level, _type, cdata in anc:
                 if len(cdata) >= _TIMESPEC.size:
@@ -162,7 +162,7 @@ class Conn:
                 await self._wait_writable()
                 continue
             except OSError as exc:
-                raise http_errors.io_error("write", exc) from None
+                raise errors.io_error("write", exc) from None
             view = view[n:]
 
     # -- TLS ------------------------------------------------------------------------------------
@@ -188,17 +188,13 @@ class Conn:
                 else:
                     incoming.write_eof()
             except ssl.SSLError as exc:
-                raise http_errors.tls_error(exc) from None
+                raise errors.tls_error(exc) from None
         await self._flush_tls(outgoing)
         self._tls, self._incoming, self._outgoing = tls, incoming, outgoing
 
     async def _flush_tls(self, outgoing: ssl.MemoryBIO) -> None:
         if outgoing.pending:
             await self._send_raw(outgoing.read())
-
-    @property
-    def tls_object(self) -> ssl.SSLObject | None:
-        return self._tls
 
     # -- plaintext API --------------------------------------------------------------------------
 
@@ -211,7 +207,7 @@ class Conn:
         try:
             tls.write(data)
         except ssl.SSLError as exc:
-            raise http_errors.tls_error(exc) from None
+            raise errors.tls_error(exc) from None
         await self._flush_tls(self._outgoing)
 
     async def read(self, wait: bool = False) -> bytes:
@@ -242,7 +238,7 @@ class Conn:
                 # many servers close without close_notify once the response is complete
                 data = b""
             except ssl.SSLError as exc:
-                raise http_errors.tls_error(exc) from None
+                raise errors.tls_error(exc) from None
             if outgoing.pending:
                 # post-handshake messages (key update) may need an answer
                 await self._flush_tls(outgoing)

@@ -6,13 +6,13 @@ here, in one place, so the rest of the probe and the stored results only ever se
 
 from __future__ import annotations
 
-import errno
-import socket
 import ssl
 from typing import TYPE_CHECKING, Any
 
+from vantage.probes.node_errors import error_code, lookup_code, timeout_failure
+
 if TYPE_CHECKING:
-    from vantage.probes.http_timing import HopTimings
+    from vantage.probes.http.timing import HopTimings
 
 
 class ProbeError(Exception):
@@ -114,35 +114,16 @@ def format_address(addr: Any) -> str:
     return str(addr)
 
 
-_GAI_CODES = {
-    socket.EAI_NONAME: "ENOTFOUND",
-    socket.EAI_AGAIN: "EAI_AGAIN",
-    socket.EAI_FAIL: "EAI_FAIL",
-}
-_NODATA = getattr(socket, "EAI_NODATA", None)
-if _NODATA is not None:
-    # "no address of the requested family": Node reports it as ENOTFOUND too
-    _GAI_CODES[_NODATA] = "ENOTFOUND"
-
-
 def dns_error(host: str, exc: BaseException) -> DnsError:
-    code = "ENOTFOUND"
-    if isinstance(exc, socket.gaierror) and exc.errno is not None:
-        code = _GAI_CODES.get(exc.errno, "ENOTFOUND")
+    code = lookup_code(exc)
     return DnsError(f"getaddrinfo {code} {host}", code=code)
-
-
-def _errno_name(exc: OSError, default: str) -> str:
-    if exc.errno is None:
-        return default
-    return errno.errorcode.get(exc.errno, default)
 
 
 def connect_error(addr: Any, exc: OSError) -> ProbeError:
     where = format_address(addr)
     if isinstance(exc, ConnectionRefusedError):
         return ConnectRefused(f"connect ECONNREFUSED {where}")
-    name = _errno_name(exc, "ECONNECT")
+    name = error_code(exc, "ECONNECT")
     if name == "ETIMEDOUT":
         return ProbeTimeout(f"connect ETIMEDOUT {where}", phase="connect")
     return ConnectError(f"connect {name} {where}", code=name)
@@ -150,7 +131,7 @@ def connect_error(addr: Any, exc: OSError) -> ProbeError:
 
 def io_error(op: str, exc: OSError) -> ProbeError:
     """A send/receive failure on an open connection (`op` is "read" or "write")."""
-    name = _errno_name(exc, "ECONNRESET")
+    name = error_code(exc, "ECONNRESET")
     if name == "ETIMEDOUT":
         return ProbeTimeout(f"{op} ETIMEDOUT", phase="read")
     # ECONNRESET, EPIPE, ECONNABORTED and the rarer rest: the connection is gone either way
@@ -187,7 +168,7 @@ def tls_error(exc: BaseException) -> TlsError:
 
 
 def timeout_error(phase: str, timeout_s: float) -> ProbeTimeout:
-    return ProbeTimeout(f"Timeout awaiting '{phase}' for {round(timeout_s * 1000)}ms", phase=phase)
+    return ProbeTimeout(timeout_failure(phase, timeout_s), phase=phase)
 
 
 def protocol_error(exc: BaseException) -> ProtocolError:

@@ -28,11 +28,3 @@ def as_port(value: Any, default: int | None = None) -> int | None:
     except (TypeError, ValueError):
         return None
     return port if 0 < port < 65536 else None
-
-
-def limit_ms(check: Mapping[str, Any], key: str, default: float) -> float:
-    """`degradedResponseTime` / `maxResponseTime`, falling back to the type's default when null."""
-    value = check.get(key)
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
-    return default

@@ -15,8 +15,14 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
-from vantage.probes.http.assertions import URL_CHECK_SOURCES, ResponseFacts, echo, evaluate_assertions
-from vantage.probes.http_client import (
+from vantage.probes.defaults import response_limits
+from vantage.probes.http.assertions import (
+    URL_CHECK_SOURCES,
+    ResponseFacts,
+    echo,
+    evaluate_assertions,
+)
+from vantage.probes.http.client import (
     MAX_BODY_BYTES,
     HttpProbe,
     HttpRequestSpec,
@@ -25,8 +31,8 @@ from vantage.probes.http_client import (
     RawHttpProbe,
     basic_auth_value,
 )
-from vantage.probes.http_errors import ProbeError
-from vantage.probes.http_timing import HopTimings
+from vantage.probes.http.errors import ProbeError
+from vantage.probes.http.timing import HopTimings
 from vantage.probes.masking import (
     DEFAULT_SENSITIVE,
     MASK,
@@ -43,7 +49,6 @@ MAX_TIMEOUT_S = 45.0
 # past maxResponseTime the check has failed anyway; the grace lets the response arrive so the
 # result shows what came back rather than only a timeout
 TIMEOUT_GRACE_S = 2.0
-DEFAULT_LIMITS_MS = {"API": (5000.0, 20000.0), "URL": (3000.0, 5000.0)}
 CONTENT_TYPES = {
     "JSON": "application/json",
     "GRAPHQL": "application/json",
@@ -63,16 +68,7 @@ def _pairs(items: Any) -> list[tuple[str, str]]:
     return out
 
 
-def _limit(check: Mapping[str, Any], key: str, default: float) -> float | None:
-    if key not in check:
-        return default
-    value = check[key]
-    return None if value is None else float(value)
-
-
-def default_timeout_s(max_ms: float | None) -> float:
-    if max_ms is None:
-        return MAX_TIMEOUT_S
+def default_timeout_s(max_ms: float) -> float:
     return min(MAX_TIMEOUT_S, max_ms / 1000.0 + TIMEOUT_GRACE_S)
 
 
@@ -210,9 +206,8 @@ async def run_api_check(
     `policy` is asked about every address the request connects to, redirect hops included.
     """
     check_type = str(check.get("checkType") or "API").upper()
-    degraded_default, max_default = DEFAULT_LIMITS_MS.get(check_type, DEFAULT_LIMITS_MS["API"])
-    degraded_ms = _limit(check, "degradedResponseTime", degraded_default)
-    max_ms = _limit(check, "maxResponseTime", max_default)
+    limits = response_limits(check_type, check)
+    degraded_ms, max_ms = limits.degraded_ms, limits.max_ms
     request: Mapping[str, Any] = check.get("request") or {}
     assertions: Sequence[Mapping[str, Any]] = list(request.get("assertions") or ())
     if check_type == "URL":
@@ -310,8 +305,8 @@ def _errored(
     exc: ProbeError,
     assertions: Sequence[Mapping[str, Any]],
     secrets: Scrubber,
-    degraded_ms: float | None,
-    max_ms: float | None,
+    degraded_ms: float,
+    max_ms: float,
     *,
     sensitive: SensitiveNames,
 ) -> ProbeResult:

@@ -23,10 +23,10 @@ from urllib.parse import urlencode, urljoin, urlsplit
 
 import httptools
 
-from vantage.probes import http_errors
-from vantage.probes.http_conn import Conn
-from vantage.probes.http_errors import ProbeError
-from vantage.probes.http_timing import HopTimings
+from vantage.probes.http import errors
+from vantage.probes.http.conn import Conn
+from vantage.probes.http.errors import ProbeError
+from vantage.probes.http.timing import HopTimings
 from vantage.probes.target_policy import ALLOW_ALL, TargetDenied, TargetPolicy
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -161,16 +161,16 @@ def parse_target(url: str) -> _Target:
         parts = urlsplit(url)
         port = parts.port
     except ValueError as exc:
-        raise http_errors.InvalidRequest(f"Invalid URL: {url} ({exc})") from None
+        raise errors.InvalidRequest(f"Invalid URL: {url} ({exc})") from None
     scheme = parts.scheme.lower()
     host = parts.hostname
     if scheme not in ("http", "https") or not host:
-        raise http_errors.InvalidRequest(f"Invalid URL: {url}")
+        raise errors.InvalidRequest(f"Invalid URL: {url}")
     if not host.isascii():
         try:
             host = host.encode("idna").decode("ascii")
         except UnicodeError:
-            raise http_errors.InvalidRequest(f"Invalid URL: {url}") from None
+            raise errors.InvalidRequest(f"Invalid URL: {url}") from None
     tls = scheme == "https"
     default_port = 443 if tls else 80
     port = port or default_port
@@ -195,7 +195,7 @@ def with_params(url: str, params: Sequence[tuple[str, str]]) -> str:
 
 def _check_token(text: str) -> str:
     if "\r" in text or "\n" in text:
-        raise http_errors.InvalidRequest(f"Invalid character in header content {text!r}")
+        raise errors.InvalidRequest(f"Invalid character in header content {text!r}")
     return text
 
 
@@ -233,7 +233,7 @@ def build_head(
         return "\r\n".join(lines).encode("latin-1")
     except UnicodeEncodeError:
         # Node refuses these too ("Invalid character in header content")
-        raise http_errors.InvalidRequest("Invalid character in request header") from None
+        raise errors.InvalidRequest("Invalid character in request header") from None
 
 
 class _Sink:
@@ -329,7 +329,7 @@ class RawHttpProbe:
             if not state.expired:
                 raise
             task.uncancel()
-            err: ProbeError = http_errors.timeout_error(state.phase, spec.timeout_s)
+            err: ProbeError = errors.timeout_error(state.phase, spec.timeout_s)
         except ProbeError as exc:
             err = exc
         finally:
@@ -358,9 +358,7 @@ class RawHttpProbe:
                 resp.hops = hops
                 return resp
             if len(hops) >= spec.max_redirects:
-                raise http_errors.TooManyRedirects(
-                    f"Redirected {spec.max_redirects} times. Aborting."
-                )
+                raise errors.TooManyRedirects(f"Redirected {spec.max_redirects} times. Aborting.")
             hops.append(Hop(resp.url, resp.status, location, resp.timings))
             target = parse_target(urljoin(resp.url, location))
             if resp.status == 303 or (resp.status in (301, 302) and method == "POST"):
@@ -404,15 +402,15 @@ class RawHttpProbe:
                         target.host, target.port, family=family, type=socket.SOCK_STREAM
                     )
                 except socket.gaierror as exc:
-                    raise http_errors.dns_error(target.host, exc) from None
+                    raise errors.dns_error(target.host, exc) from None
                 if not infos:
-                    raise http_errors.dns_error(target.host, socket.gaierror(socket.EAI_NONAME))
+                    raise errors.dns_error(target.host, socket.gaierror(socket.EAI_NONAME))
                 addr = infos[0][4]
             timings.lookup = _perf()
             try:
                 spec.policy.check(target.host, addr[0])
             except TargetDenied as exc:
-                raise http_errors.Denied(exc.message) from None
+                raise errors.Denied(exc.message) from None
             state.phase = "connect"
             await conn.connect(addr)
             timings.connect = _perf()
@@ -444,7 +442,7 @@ class RawHttpProbe:
             body=b"".join(sink.chunks),
             truncated=sink.body_len > spec.max_body_bytes,
             timings=timings,
-            remote_address=http_errors.format_address(addr),
+            remote_address=errors.format_address(addr),
         )
 
     async def _read_response(
@@ -465,10 +463,10 @@ class RawHttpProbe:
             wait = False
             if not data:
                 if not sink.headers_done:
-                    raise http_errors.hang_up()
+                    raise errors.hang_up()
                 if _delimited_by_close(sink):
                     break
-                raise http_errors.aborted()
+                raise errors.aborted()
             if timings.first_byte_user is None:
                 timings.first_byte_user = conn.last_user_ts
                 timings.first_byte_kernel = conn.last_kernel_ts
@@ -482,7 +480,7 @@ class RawHttpProbe:
             except httptools.HttpParserError as exc:
                 if sink.complete:
                     break  # junk after a complete response (a body on a 204) is not our problem
-                raise http_errors.protocol_error(exc) from None
+                raise errors.protocol_error(exc) from None
             if sink.body_len > limit:
                 break
         return sink

@@ -1,0 +1,53 @@
+"""Each check type's response-time limits, and the one rule for reading them from a check.
+
+The probes judge a run against these, `runner.py` abandons a run shortly after its limit, and
+`checks/schemas.py` shows them as a new check's defaults (they are Checkly's own).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseTimes:
+    """`degraded_ms` and `max_ms` are the defaults; `ceiling_ms` is the most the API accepts."""
+
+    degraded_ms: int
+    max_ms: int
+    ceiling_ms: int
+
+
+RESPONSE_TIMES: dict[str, ResponseTimes] = {
+    "API": ResponseTimes(degraded_ms=5000, max_ms=20000, ceiling_ms=45000),
+    "URL": ResponseTimes(degraded_ms=3000, max_ms=5000, ceiling_ms=45000),
+    "TCP": ResponseTimes(degraded_ms=3000, max_ms=5000, ceiling_ms=45000),
+    "DNS": ResponseTimes(degraded_ms=500, max_ms=1000, ceiling_ms=5000),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    degraded_ms: float
+    max_ms: float
+
+
+def response_limits(check_type: str, check: Mapping[str, Any]) -> Limits:
+    """The check's `degradedResponseTime` and `maxResponseTime`.
+
+    One rule for every type: a value that is absent, null or not a number means the type's
+    default. Stored checks always carry both (the API fills them in); this covers the rest.
+    """
+    defaults = RESPONSE_TIMES.get(check_type, RESPONSE_TIMES["API"])
+    return Limits(
+        degraded_ms=_number(check.get("degradedResponseTime"), defaults.degraded_ms),
+        max_ms=_number(check.get("maxResponseTime"), defaults.max_ms),
+    )
+
+
+def _number(value: Any, default: int) -> float:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    return float(default)

@@ -1,0 +1,1 @@
+"""The TCP probe: connect, optionally send data, read the reply and judge it (`probe.py`)."""
