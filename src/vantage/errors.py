@@ -68,11 +68,6 @@ class PayloadTooLarge(VantageError):
     error = "Payload Too Large"
 
 
-class ServiceUnavailable(VantageError):
-    status_code = 503
-    error = "Service Unavailable"
-
-
 HTTP_ERROR_NAMES = {
     400: "Bad Request",
     401: "Unauthorized",
