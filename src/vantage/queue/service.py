@@ -25,7 +25,20 @@ from vantage.metrics import Metrics
 from vantage.probes.result import ProbeResult
 from vantage.queue.intake import Completion, Submission, take_in
 
-__all__ = ["Completion", "Job", "Submission", "bound_to", "claim", "complete_many", "next_due"]
+__all__ = [
+    "Completion",
+    "Job",
+    "Submission",
+    "bound_to",
+    "claim",
+    "complete_many",
+    "extend_lease",
+    "next_due",
+    "next_lease_expiry",
+    "of_location",
+    "release",
+    "release_owned",
+]
 
 
 @dataclass(frozen=True, slots=True)
