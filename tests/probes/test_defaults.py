@@ -12,12 +12,21 @@ from vantage.probes.runner import GRACE_SECONDS, run_timeout_seconds
 
 
 @pytest.mark.parametrize("check_type", sorted(RESPONSE_TIMES))
-@pytest.mark.parametrize("value", [None, "soon", True])
-def test_a_null_or_unusable_limit_means_the_types_default(check_type: str, value: Any) -> None:
+def test_a_null_or_missing_limit_means_the_types_default(check_type: str) -> None:
     defaults = RESPONSE_TIMES[check_type]
-    check = {"degradedResponseTime": value, "maxResponseTime": value}
+    check = {"degradedResponseTime": None, "maxResponseTime": None}
     assert response_limits(check_type, check) == Limits(defaults.degraded_ms, defaults.max_ms)
     assert response_limits(check_type, {}) == Limits(defaults.degraded_ms, defaults.max_ms)
+
+
+@pytest.mark.parametrize("value", ["soon", True, [5000]])
+def test_a_limit_that_is_not_a_number_is_refused(value: Any) -> None:
+    with pytest.raises(ValueError, match="must be a number"):
+        response_limits("TCP", {"maxResponseTime": value})
+
+
+def test_a_limit_written_as_a_numeric_string_is_read_as_its_number() -> None:
+    assert response_limits("API", {"maxResponseTime": "2500"}).max_ms == 2500.0
 
 
 def test_a_limit_of_zero_is_a_limit() -> None:

@@ -37,8 +37,9 @@ class Limits:
 def response_limits(check_type: str, check: Mapping[str, Any]) -> Limits:
     """The check's `degradedResponseTime` and `maxResponseTime`.
 
-    One rule for every type: a value that is absent, null or not a number means the type's
-    default. Stored checks always carry both (the API fills them in); this covers the rest.
+    One rule for every type: absent or null means the type's default, anything else must be a
+    number (`ValueError` if not). Stored checks always carry both, as numbers (the API fills them
+    in); a check whose limits cannot be read is one the scheduler skips, not one it guesses at.
     """
     defaults = RESPONSE_TIMES.get(check_type, RESPONSE_TIMES["API"])
     return Limits(
@@ -48,6 +49,11 @@ def response_limits(check_type: str, check: Mapping[str, Any]) -> Limits:
 
 
 def _number(value: Any, default: int) -> float:
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
-    return float(default)
+    if value is None:
+        return float(default)
+    if not isinstance(value, bool) and isinstance(value, int | float | str):
+        try:
+            return float(value)
+        except ValueError:
+            pass
+    raise ValueError(f"a response time must be a number, not {value!r}")
