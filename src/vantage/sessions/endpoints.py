@@ -48,85 +48,138 @@ async def _read(
 
 
 SESSION = answer(200, "The check session", "CheckSessionWithResults", CheckSessionWithResults)
+TRIGGERED = {
+    **errors(400, 404),
+    **answer(201, "The sessions started", "TriggeredSessions", TriggeredSessions),
+}
+TRIGGER_BODY = request_body("TriggerBodyOrNull", service.TriggerBody | None, required=False)
+MaxWaitSeconds = Annotated[int, Query(ge=1, le=30)]
+
+# v1 and v2 differ only in the shape of a session (`session_wire(version=...)`): each version's
+# routes are written out so `grep "/v2/check-sessions"` finds them, and share one body each.
 
 
-def _add_routes(version: int) -> None:
-    prefix = f"/v{version}/check-sessions"
-    tag = "v1 (deprecated by Checkly)" if version == 1 else "v2"
-
-    @router.post(
-        f"{prefix}/trigger",
-        status_code=201,
-        summary=f"Trigger a check session for each matching check ({tag})",
-        responses={
-            **errors(400, 404),
-            **answer(201, "The sessions started", "TriggeredSessions", TriggeredSessions),
-        },
-        openapi_extra=request_body("TriggerBodyOrNull", service.TriggerBody | None, required=False),
-        name=f"trigger_v{version}",
-    )
-    async def trigger(
-        request: Request, account: CurrentAccount, runtime: RuntimeDep
-    ) -> JSONResponse:
-        body = service.parse_trigger(await json_body(request, required=False))
-        settings = runtime.settings
-        async with runtime.db.write() as conn:
-            plans = await service.trigger(
-                conn, account.id, body, run_source="TRIGGER_API", settings=settings
-            )
-        starting.announce(runtime, plans, "TRIGGER_API")
-        log.info("sessions triggered", account_id=account.id, sessions=len(plans))
-        sessions = [
-            session_wire(_AsRow(plan.session), base_url=settings.base_url, version=version)
-            for plan in plans
-        ]
-        return JSONResponse({"sessions": sessions}, status_code=201)
-
-    @router.get(
-        f"{prefix}/{{check_session_id}}",
-        summary=f"Retrieve a check session with its results so far ({tag})",
-        responses={**errors(404), **SESSION},
-        name=f"get_session_v{version}",
-    )
-    async def get_session(
-        check_session_id: str, account: CurrentAccount, runtime: RuntimeDep
-    ) -> JSONResponse:
-        _, body = await _read(runtime, account.id, check_session_id, version)
-        return JSONResponse(body)
-
-    @router.get(
-        f"{prefix}/{{check_session_id}}/completion",
-        summary=f"Wait until a check session has finished ({tag})",
-        responses={**errors(400, 404, 408), **SESSION},
-        name=f"await_completion_v{version}",
-    )
-    async def await_completion(
-        check_session_id: str,
-        account: CurrentAccount,
-        runtime: RuntimeDep,
-        maxWaitSeconds: Annotated[int, Query(ge=1, le=30)] = 30,
-    ) -> JSONResponse:
-        # Registered before the first read, so an end landing in between still wakes this request.
-        with runtime.signals.watch_session(check_session_id) as finished:
-            done, body = await _read(runtime, account.id, check_session_id, version)
-            deadline = asyncio.get_running_loop().time() + min(
-                maxWaitSeconds, runtime.settings.max_wait_seconds
-            )
-            while not done:
-                left = deadline - asyncio.get_running_loop().time()
-                if left <= 0:
-                    break
-                wait = min(left, runtime.recheck_seconds or left)
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(wait):
-                        await finished.wait()
-                # A wake-up is used once; later ones come from the periodic re-read.
-                finished.clear()
-                done, body = await _read(runtime, account.id, check_session_id, version)
-        if not done:
-            raise RequestTimeout(STILL_RUNNING)
-        return JSONResponse(body)
+@router.post(
+    "/v1/check-sessions/trigger",
+    status_code=201,
+    summary="Trigger a check session for each matching check (v1 (deprecated by Checkly))",
+    responses=TRIGGERED,
+    openapi_extra=TRIGGER_BODY,
+)
+async def trigger_v1(
+    request: Request, account: CurrentAccount, runtime: RuntimeDep
+) -> JSONResponse:
+    return await _trigger(request, account.id, runtime, version=1)
 
 
-for _version in (1, 2):
-    _add_routes(_version)
+@router.get(
+    "/v1/check-sessions/{check_session_id}",
+    summary="Retrieve a check session with its results so far (v1 (deprecated by Checkly))",
+    responses={**errors(404), **SESSION},
+)
+async def get_session_v1(
+    check_session_id: str, account: CurrentAccount, runtime: RuntimeDep
+) -> JSONResponse:
+    return await _get_session(check_session_id, account.id, runtime, version=1)
+
+
+@router.get(
+    "/v1/check-sessions/{check_session_id}/completion",
+    summary="Wait until a check session has finished (v1 (deprecated by Checkly))",
+    responses={**errors(400, 404, 408), **SESSION},
+)
+async def await_completion_v1(
+    check_session_id: str,
+    account: CurrentAccount,
+    runtime: RuntimeDep,
+    maxWaitSeconds: MaxWaitSeconds = 30,
+) -> JSONResponse:
+    return await _await_completion(check_session_id, account.id, runtime, maxWaitSeconds, version=1)
+
+
+@router.post(
+    "/v2/check-sessions/trigger",
+    status_code=201,
+    summary="Trigger a check session for each matching check (v2)",
+    responses=TRIGGERED,
+    openapi_extra=TRIGGER_BODY,
+)
+async def trigger_v2(
+    request: Request, account: CurrentAccount, runtime: RuntimeDep
+) -> JSONResponse:
+    return await _trigger(request, account.id, runtime, version=2)
+
+
+@router.get(
+    "/v2/check-sessions/{check_session_id}",
+    summary="Retrieve a check session with its results so far (v2)",
+    responses={**errors(404), **SESSION},
+)
+async def get_session_v2(
+    check_session_id: str, account: CurrentAccount, runtime: RuntimeDep
+) -> JSONResponse:
+    return await _get_session(check_session_id, account.id, runtime, version=2)
+
+
+@router.get(
+    "/v2/check-sessions/{check_session_id}/completion",
+    summary="Wait until a check session has finished (v2)",
+    responses={**errors(400, 404, 408), **SESSION},
+)
+async def await_completion_v2(
+    check_session_id: str,
+    account: CurrentAccount,
+    runtime: RuntimeDep,
+    maxWaitSeconds: MaxWaitSeconds = 30,
+) -> JSONResponse:
+    return await _await_completion(check_session_id, account.id, runtime, maxWaitSeconds, version=2)
+
+
+async def _trigger(
+    request: Request, account_id: str, runtime: Runtime, *, version: int
+) -> JSONResponse:
+    body = service.parse_trigger(await json_body(request, required=False))
+    settings = runtime.settings
+    async with runtime.db.write() as conn:
+        plans = await service.trigger(
+            conn, account_id, body, run_source="TRIGGER_API", settings=settings
+        )
+    starting.announce(runtime, plans, "TRIGGER_API")
+    log.info("sessions triggered", account_id=account_id, sessions=len(plans))
+    sessions = [
+        session_wire(_AsRow(plan.session), base_url=settings.base_url, version=version)
+        for plan in plans
+    ]
+    return JSONResponse({"sessions": sessions}, status_code=201)
+
+
+async def _get_session(
+    session_id: str, account_id: str, runtime: Runtime, *, version: int
+) -> JSONResponse:
+    _, body = await _read(runtime, account_id, session_id, version)
+    return JSONResponse(body)
+
+
+async def _await_completion(
+    session_id: str, account_id: str, runtime: Runtime, max_wait_seconds: int, *, version: int
+) -> JSONResponse:
+    # Registered before the first read, so an end landing in between still wakes this request.
+    with runtime.signals.watch_session(session_id) as finished:
+        done, body = await _read(runtime, account_id, session_id, version)
+        deadline = asyncio.get_running_loop().time() + min(
+            max_wait_seconds, runtime.settings.max_wait_seconds
+        )
+        while not done:
+            left = deadline - asyncio.get_running_loop().time()
+            if left <= 0:
+                break
+            wait = min(left, runtime.recheck_seconds or left)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(wait):
+                    await finished.wait()
+            # A wake-up is used once; later ones come from the periodic re-read.
+            finished.clear()
+            done, body = await _read(runtime, account_id, session_id, version)
+    if not done:
+        raise RequestTimeout(STILL_RUNNING)
+    return JSONResponse(body)
