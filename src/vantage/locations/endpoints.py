@@ -10,8 +10,9 @@ from fastapi.responses import JSONResponse
 from vantage.accounts.auth import CurrentAccount
 from vantage.api.common import errors, json_body
 from vantage.api.openapi import answer, no_content, request_body
-from vantage.locations import private, service
+from vantage.locations import service
 from vantage.locations.responses import NewAgentKey, PrivateLocation, RunLocation
+from vantage.locations.schemas import PrivateLocationCreate, PrivateLocationUpdate
 from vantage.runtime import Runtime, get_runtime
 
 router = APIRouter(tags=["Locations"], responses=errors(401))
@@ -37,7 +38,7 @@ async def list_locations(account: CurrentAccount, runtime: RuntimeDep) -> JSONRe
 )
 async def list_private_locations(account: CurrentAccount, runtime: RuntimeDep) -> JSONResponse:
     async with runtime.db.read() as conn:
-        return JSONResponse(await private.list_private(conn, account.id))
+        return JSONResponse(await service.list_private(conn, account.id))
 
 
 @router.post(
@@ -48,7 +49,7 @@ async def list_private_locations(account: CurrentAccount, runtime: RuntimeDep) -
         **errors(400, 409),
         **answer(201, "The location created", "PrivateLocation", PrivateLocation),
     },
-    openapi_extra=request_body("PrivateLocationCreate", private.PrivateLocationCreate),
+    openapi_extra=request_body("PrivateLocationCreate", PrivateLocationCreate),
 )
 async def create_private_location(
     request: Request, account: CurrentAccount, runtime: RuntimeDep
@@ -56,7 +57,7 @@ async def create_private_location(
     payload = await json_body(request)
     reserved = service.reserved_slugs(runtime.settings.default_location)
     async with runtime.db.write() as conn:
-        body = await private.create_private(conn, account.id, payload, reserved=reserved)
+        body = await service.create_private(conn, account.id, payload, reserved=reserved)
     return JSONResponse(body, status_code=201)
 
 
@@ -69,21 +70,21 @@ async def get_private_location(
     location_id: str, account: CurrentAccount, runtime: RuntimeDep
 ) -> JSONResponse:
     async with runtime.db.read() as conn:
-        return JSONResponse(await private.get_private(conn, account.id, location_id))
+        return JSONResponse(await service.get_private(conn, account.id, location_id))
 
 
 @router.put(
     "/v1/private-locations/{location_id}",
     summary="Update a private location's name and icon",
     responses={**errors(400, 404), **ONE},
-    openapi_extra=request_body("PrivateLocationUpdate", private.PrivateLocationUpdate),
+    openapi_extra=request_body("PrivateLocationUpdate", PrivateLocationUpdate),
 )
 async def update_private_location(
     location_id: str, request: Request, account: CurrentAccount, runtime: RuntimeDep
 ) -> JSONResponse:
     payload = await json_body(request)
     async with runtime.db.write() as conn:
-        body = await private.update_private(conn, account.id, location_id, payload)
+        body = await service.update_private(conn, account.id, location_id, payload)
     return JSONResponse(body)
 
 
@@ -97,7 +98,7 @@ async def delete_private_location(
     location_id: str, account: CurrentAccount, runtime: RuntimeDep
 ) -> Response:
     async with runtime.db.write() as conn:
-        ended = await private.delete_private(conn, account.id, location_id)
+        ended = await service.delete_private(conn, account.id, location_id)
     runtime.sessions_cancelled(ended)
     return Response(status_code=204)
 
@@ -112,7 +113,7 @@ async def create_private_location_key(
     location_id: str, account: CurrentAccount, runtime: RuntimeDep
 ) -> JSONResponse:
     async with runtime.db.write() as conn:
-        body = await private.add_key(conn, account.id, location_id)
+        body = await service.add_key(conn, account.id, location_id)
     return JSONResponse(body, status_code=201)
 
 
@@ -126,5 +127,5 @@ async def delete_private_location_key(
     location_id: str, key_id: str, account: CurrentAccount, runtime: RuntimeDep
 ) -> Response:
     async with runtime.db.write() as conn:
-        await private.delete_key(conn, account.id, location_id, key_id)
+        await service.delete_key(conn, account.id, location_id, key_id)
     return Response(status_code=204)
