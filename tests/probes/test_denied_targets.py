@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from tests.probes.test_api_probe import api_check
+from tests.probes.http.test_probe import api_check
+from tests.probes.tcp.test_probe import tcp_check
 from tests.probes.test_dns_probe import dns_check
-from tests.probes.test_tcp_probe import tcp_check
 from tests.targets.dns_target import DnsTarget, dns_target
 from tests.targets.http_target import HttpTarget, start_target
 from tests.targets.tcp_target import tcp_target
