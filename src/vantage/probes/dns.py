@@ -85,7 +85,7 @@ class _Outcome:
     response: dns.message.Message | None = None
     query_ms: float | None = None
     error: str | None = None
-    # refused by the operator's policy: not a network error, and no retry can change it
+    # Refused by the operator's policy: not a network error, and no retry can change it
     denied: bool = False
 
 
@@ -129,7 +129,7 @@ async def run_dns_check(
     total_ms = outcome.query_ms if outcome.query_ms is not None else elapsed_ms
     doc = _json_form(query, record_type, response) if response is not None else None
     readers = _readers(doc, total_ms) if doc is not None else None
-    # a DNS answer is small (64 KiB at most): only a costly regex leaves the loop
+    # A DNS answer is small (64 KiB at most): only a costly regex leaves the loop
     records = await judged(
         lambda budget: evaluate_assertions(
             assertions, readers, comparisons=COMPARISONS, regex_budget=budget

@@ -79,7 +79,7 @@ class Scrubber:
 
     @property
     def values(self) -> list[str]:
-        # longest first, so a value that contains another is replaced whole
+        # Longest first, so a value that contains another is replaced whole
         if self._ordered is None:
             self._ordered = sorted(self._values, key=len, reverse=True)
         return self._ordered
@@ -164,7 +164,7 @@ def mask_api_detail(
     """An `apiCheckResult` with sensitive headers and parameters masked by name, and their values
     (plus any the scrubber already holds) scrubbed from everything else in it."""
     scrubber = scrubber or Scrubber()
-    # every value is collected before anything is scrubbed: a response header's value may be
+    # Every value is collected before anything is scrubbed: a response header's value may be
     # echoed in the request's part, a request's in the response's
     masked = dict(detail)
     for side in ("request", "response"):

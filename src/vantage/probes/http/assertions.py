@@ -35,7 +35,7 @@ class ResponseFacts:
     _json: Any = field(default=_NOT_PARSED, repr=False)
 
     def json(self) -> Any:
-        # parsed at most once, however many JSON_BODY assertions there are
+        # Parsed at most once, however many JSON_BODY assertions there are
         if self._json is _NOT_PARSED:
             try:
                 self._json = json.loads(self.body_text)

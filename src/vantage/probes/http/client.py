@@ -30,7 +30,7 @@ from vantage.probes.http.timing import HopTimings
 from vantage.probes.target_policy import ALLOW_ALL, TargetDenied, TargetPolicy
 
 MAX_BODY_BYTES = 1024 * 1024
-# past the kept part we keep reading (the download time stays real) up to this much, then abort
+# Past the kept part we keep reading (the download time stays real) up to this much, then abort
 DRAIN_LIMIT_BYTES = 16 * 1024 * 1024
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 USER_AGENT = "Vantage/0.1 (synthetic monitoring)"
@@ -60,7 +60,7 @@ class HttpRequestSpec:
     ssl_context: ssl.SSLContext | None = None
     max_body_bytes: int = MAX_BODY_BYTES
     drain_limit_bytes: int = DRAIN_LIMIT_BYTES
-    # asked about the address of every connection, redirect hops included
+    # Asked about the address of every connection, redirect hops included
     policy: TargetPolicy = ALLOW_ALL
 
 
@@ -114,7 +114,7 @@ class HttpProbe(Protocol):
 
 @functools.cache
 def default_tls_context() -> ssl.SSLContext:
-    # built once: loading the system CA store costs milliseconds
+    # Built once: loading the system CA store costs milliseconds
     ctx = ssl.create_default_context()
     ctx.set_alpn_protocols(["http/1.1"])
     return ctx
@@ -289,7 +289,7 @@ class _Sink:
         assert self.parser is not None
         status = self.parser.get_status_code()
         if 100 <= status < 200 and status != 101:
-            # an interim response (100 Continue, 103 Early Hints): the real one follows
+            # An interim response (100 Continue, 103 Early Hints): the real one follows
             self.reason = b""
             self.headers = []
             return
@@ -320,7 +320,7 @@ class RawHttpProbe:
         state = _Exchange()
         task = asyncio.current_task()
         assert task is not None
-        # a bare timer instead of asyncio.timeout(): same semantics for one task, a fraction of
+        # A bare timer instead of asyncio.timeout(): same semantics for one task, a fraction of
         # the CPU, and it knows which phase was interrupted
         timer = asyncio.get_running_loop().call_later(spec.timeout_s, _expire, task, state)
         try:
@@ -362,12 +362,12 @@ class RawHttpProbe:
             hops.append(Hop(resp.url, resp.status, location, resp.timings))
             target = parse_target(urljoin(resp.url, location))
             if resp.status == 303 or (resp.status in (301, 302) and method == "POST"):
-                # what browsers and Node do: the body is not re-sent
+                # What browsers and Node do: the body is not re-sent
                 method = "GET" if method != "HEAD" else method
                 body = b""
                 headers = [(k, v) for k, v in headers if k.lower() != "content-type"]
             if target.origin != origin:
-                # credentials are for the origin the user configured, not wherever it redirects
+                # Credentials are for the origin the user configured, not wherever it redirects
                 headers = [
                     (k, v) for k, v in headers if k.lower() not in ("authorization", "cookie")
                 ]
@@ -382,7 +382,7 @@ class RawHttpProbe:
         headers: Sequence[tuple[str, str]],
         body: bytes,
     ) -> HttpResponse:
-        # built before the clock starts: it's the same work whatever the network does
+        # Built before the clock starts: it's the same work whatever the network does
         payload = build_head(method, target, headers, len(body)) + body
         loop = asyncio.get_running_loop()
         timings = HopTimings(start=_perf())

@@ -173,7 +173,7 @@ class Conn:
         tls = context.wrap_bio(
             incoming, outgoing, server_side=False, server_hostname=server_hostname
         )
-        # the client's Finished and the request go out as separate writes: without NODELAY the
+        # The client's Finished and the request go out as separate writes: without NODELAY the
         # second waits for the server's delayed ACK
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         while True:
@@ -235,14 +235,14 @@ class Conn:
                     incoming.write_eof()
                 continue
             except (ssl.SSLZeroReturnError, ssl.SSLEOFError):
-                # many servers close without close_notify once the response is complete
+                # Many servers close without close_notify once the response is complete
                 data = b""
             except ssl.SSLError as exc:
                 raise errors.tls_error(exc) from None
             if outgoing.pending:
-                # post-handshake messages (key update) may need an answer
+                # Post-handshake messages (key update) may need an answer
                 await self._flush_tls(outgoing)
-            # the TLS record that produced these bytes finished arriving with the last raw read
+            # The TLS record that produced these bytes finished arriving with the last raw read
             self.last_user_ts = _perf()
             self.last_kernel_ts = self._raw_kernel_ts
             return data

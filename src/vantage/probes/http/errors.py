@@ -143,7 +143,7 @@ def hang_up() -> ConnectionReset:
 
 
 def aborted() -> ConnectionReset:
-    # the server closed after the headers but before the body it announced
+    # The server closed after the headers but before the body it announced
     return ConnectionReset("aborted")
 
 

@@ -46,7 +46,7 @@ from vantage.probes.result import ProbeResult, judge
 from vantage.probes.target_policy import ALLOW_ALL, TargetPolicy
 
 MAX_TIMEOUT_S = 45.0
-# past maxResponseTime the check has failed anyway; the grace lets the response arrive so the
+# Past maxResponseTime the check has failed anyway; the grace lets the response arrive so the
 # result shows what came back rather than only a timeout
 TIMEOUT_GRACE_S = 2.0
 CONTENT_TYPES = {
@@ -114,7 +114,7 @@ def build_spec(
     if auth is not None:
         secrets.add(auth[1])
         secrets.add(basic_auth_value(*auth).split(" ", 1)[1])
-    # the values behind sensitive names, to scrub wherever the response echoes them
+    # The values behind sensitive names, to scrub wherever the response echoes them
     for key, value in headers:
         if key in sensitive:
             secrets.add_header(key, value)
@@ -168,7 +168,7 @@ def _decoded_body(resp: HttpResponse) -> bytes:
     wbits = 47 if encoding == "gzip" else 15  # 47: gzip or zlib header, auto-detected
     try:
         inflater = zlib.decompressobj(wbits)
-        # the cap holds after decompression too: a small gzip bomb must not fill memory
+        # The cap holds after decompression too: a small gzip bomb must not fill memory
         return inflater.decompress(resp.body, MAX_BODY_BYTES)
     except zlib.error:
         return resp.body
@@ -318,7 +318,7 @@ def _errored(
         if timings is not None
         else (stopped_at - started_at).total_seconds() * 1000.0
     )
-    # no response at all: a failure even for shouldFail checks, so judge sees a network error
+    # No response at all: a failure even for shouldFail checks, so judge sees a network error
     verdict = judge(
         response_ok=False,
         network_error=True,

@@ -43,7 +43,7 @@ class HopTimings:
     def _from_kernel(self, wall: float | None, user: float | None) -> float | None:
         if wall is None or self.sent is None or self.sent_wall is None:
             return user
-        # the response can't arrive before the request left; clock steps can't push it there
+        # The response can't arrive before the request left; clock steps can't push it there
         return self.sent + max(0.0, wall - self.sent_wall)
 
     @property

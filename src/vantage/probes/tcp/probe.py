@@ -57,7 +57,7 @@ class _Exchange:
     connect_ms: float | None = None
     data_ms: float | None = None
     error: str | None = None
-    # refused by the operator's policy: not a network error, and no retry can change it
+    # Refused by the operator's policy: not a network error, and no retry can change it
     denied: bool = False
 
 
