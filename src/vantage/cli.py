@@ -12,9 +12,10 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from pydantic import ValidationError
+from pydantic_settings import BaseSettings
 from sqlalchemy.exc import DBAPIError
 
-from vantage.config import DEFAULT_DATABASE_URL, Settings
+from vantage.config import DEFAULT_DATABASE_URL, AgentSettings, Settings
 from vantage.errors import VantageError
 
 T = TypeVar("T")
@@ -124,31 +125,40 @@ def _typed(ctx: typer.Context, name: str) -> bool:
     return source is not None and source.name == "COMMANDLINE"
 
 
-def _settings_flags(command: Callable[..., None]) -> Callable[..., None]:
-    """Give `command` one option per Settings field: its name, type, default and description,
-    and the VANTAGE_* variable named in its help. Click reads no variable itself (Settings does)."""
+def _settings_flags(
+    command: Callable[..., None],
+    model: type[BaseSettings],
+    variable: Callable[[str], str],
+) -> Callable[..., None]:
+    """Give `command` one option per field of `model`: its name, type, default and description,
+    and the variable that also sets it in its help. Click reads no variable itself (the model
+    does, so there is one default and one parser per setting)."""
     parameters = [
         inspect.Parameter("ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=typer.Context)
     ]
     annotations: dict[str, Any] = {"ctx": typer.Context, "return": None}
-    for name, field in Settings.model_fields.items():
+    for name, field in model.model_fields.items():
         if name in NOT_FLAGS:
             continue
         flag = "--" + name.replace("_", "-")
         if field.annotation is bool:
             flag = f"{flag}/--no-{name.replace('_', '-')}"
+        required = field.is_required()
         option = typer.Option(
             flag,
-            help=f"{field.description or ''} [env: VANTAGE_{name.upper()}]",
-            show_default=field.default is not None,
+            # Parentheses: typer's rich help would take "[env: …]" for markup and drop it.
+            help=f"{field.description or ''} (env: {variable(name)})"
+            + (" (required)" if required else ""),
+            show_default=not required and field.default is not None,
         )
-        annotations[name] = Annotated[field.annotation, option]
+        annotation: Any = field.annotation | None if required else field.annotation  # type: ignore[operator]
+        annotations[name] = Annotated[annotation, option]
         parameters.append(
             inspect.Parameter(
                 name,
                 inspect.Parameter.KEYWORD_ONLY,
                 annotation=annotations[name],
-                default=field.default,
+                default=None if required else field.default,
             )
         )
     command.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
@@ -156,7 +166,7 @@ def _settings_flags(command: Callable[..., None]) -> Callable[..., None]:
     return command
 
 
-app.command("server")(_settings_flags(server))
+app.command("server")(_settings_flags(server, Settings, lambda name: f"VANTAGE_{name.upper()}"))
 
 
 def _setting_error(error: Any) -> str:
@@ -384,113 +394,49 @@ def locations_list(
         typer.echo(f"{location['region']}\t{location['name']}")
 
 
-@app.command()
-def agent(
-    server: Annotated[
-        str, typer.Option("--server", envvar="VANTAGE_SERVER", help="The server's base URL.")
-    ],
-    location: Annotated[
-        str, typer.Option("--location", envvar="VANTAGE_LOCATION", help="The location's slug.")
-    ],
-    key: Annotated[
-        str,
-        typer.Option(
-            "--key",
-            envvar="VANTAGE_AGENT_KEY",
-            help="An agent key of the location (vtg_agent_...).",
-        ),
-    ],
-    concurrency: Annotated[
-        int, typer.Option("--concurrency", min=1, max=10000, help="Checks run at once.")
-    ] = 32,
-    outbox: Annotated[
-        str | None,
-        typer.Option(
-            "--outbox",
-            envvar="VANTAGE_OUTBOX",
-            help="Directory for results not yet delivered (default: ./vantage-outbox/LOCATION).",
-        ),
-    ] = None,
-    drain_seconds: Annotated[
-        float,
-        typer.Option(
-            "--drain-seconds", min=0, help="On SIGTERM, how long runs in flight may still take."
-        ),
-    ] = 10.0,
-    lease_seconds: Annotated[
-        float,
-        typer.Option(
-            "--lease-seconds",
-            min=5,
-            max=300,
-            help="How long a lease lasts; the agent extends it when a third is left.",
-        ),
-    ] = 30.0,
-    sensitive_names: Annotated[
-        str,
-        typer.Option(
-            "--sensitive-names",
-            envvar="VANTAGE_SENSITIVE_NAMES",
-            help="Header and query-parameter names (globs, comma-separated) masked in results, "
-            "in addition to the defaults.",
-        ),
-    ] = "",
-    log_format: Annotated[
-        str, typer.Option(envvar="VANTAGE_LOG_FORMAT", help="console or json")
-    ] = "console",
-    probe_deny: Annotated[
-        str | None,
-        typer.Option(
-            "--probe-deny",
-            help="Where checks may not connect: CIDRs, addresses and the groups loopback, "
-            "link-local, metadata, comma-separated; empty denies nothing. Default: "
-            "$VANTAGE_PROBE_DENY, else link-local,metadata (loopback allowed).",
-            show_default=False,
-        ),
-    ] = None,
-) -> None:
-    """Run checks for one location, leasing work from a Vantage server over HTTP(S)."""
-    import os
-    from pathlib import Path
+def agent(ctx: typer.Context, **options: Any) -> None:
+    """Run checks for one location, leasing work from a Vantage server over HTTP(S).
 
+    Every option is also an environment variable (shown with it); an option given here wins.
+    Pass the agent key in VANTAGE_AGENT_KEY: an option shows in the process list.
+    """
     from vantage.agent.outbox import OutboxLocked
-    from vantage.agent.remote import AgentOptions, run_agent
+    from vantage.agent.remote import run_agent
+    from vantage.config import AgentSettings
     from vantage.logs import configure
-    from vantage.probes.target_policy import REMOTE_DEFAULT, SETTING, PolicyError, TargetPolicy
 
-    if probe_deny is None:
-        # Read here, not by typer: click ignores an empty variable, and empty means "deny nothing".
-        probe_deny = os.environ.get(SETTING, REMOTE_DEFAULT)
+    given = {name: value for name, value in options.items() if _typed(ctx, name)}
     try:
-        policy = TargetPolicy.parse(probe_deny)
-    except PolicyError as exc:
-        fail(f"--probe-deny ({SETTING}): {exc}")
-    configure(log_format)
-    directory = Path(outbox) if outbox else Path("vantage-outbox") / location
-
-    async def _main() -> int:
-        return await run_agent(
-            server,
-            key=key,
-            location=location,
-            outbox_dir=directory,
-            options=AgentOptions(
-                concurrency=concurrency,
-                drain_seconds=drain_seconds,
-                lease_seconds=lease_seconds,
-                policy=policy,
-                sensitive_names=sensitive_names,
-            ),
-        )
+        settings = AgentSettings(**given)
+    except ValidationError as exc:
+        fail("; ".join(_agent_setting_error(e) for e in exc.errors()))
+    configure(settings.log_format)
 
     import uvloop
 
     try:
         # The probes' CPU cost and timing accuracy were measured on uvloop.
-        code = uvloop.run(_main())
+        code = uvloop.run(run_agent(settings))
     except OutboxLocked as exc:
         fail(str(exc))
     raise typer.Exit(code)
+
+
+def _agent_setting_error(error: Any) -> str:
+    from vantage.config import AgentSettings
+
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if message == "Field required":
+        message = "required"
+    where = str(error["loc"][0]) if error["loc"] else ""
+    for name in AgentSettings.model_fields:
+        variable = AgentSettings.variable(name)
+        if where in (name, variable):
+            return f"--{name.replace('_', '-')} ({variable}): {message}"
+    return message
+
+
+app.command("agent")(_settings_flags(agent, AgentSettings, AgentSettings.variable))
 
 
 def main() -> None:
