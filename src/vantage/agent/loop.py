@@ -104,7 +104,8 @@ class Agent:
         self._done: asyncio.Queue[Delivery | None] = asyncio.Queue()
         self._stop = asyncio.Event()
         self._exit_code = 0
-        self._backoff = MIN_BACKOFF_SECONDS
+        self._min_backoff = min(MIN_BACKOFF_SECONDS, options.max_backoff_seconds)
+        self._backoff = self._min_backoff
         self._outbox_empty = asyncio.Event()
 
     @property
@@ -192,7 +193,7 @@ class Agent:
             jobs: list[LeasedJob] = []
             try:
                 jobs = await self.control.lease(slots, options.wait_seconds, options.lease_seconds)
-                self._backoff = MIN_BACKOFF_SECONDS
+                self._backoff = self._min_backoff
             except Unreachable as exc:
                 self.log.warning("lease failed, server unreachable", error=str(exc))
                 await self._pause()
@@ -350,7 +351,7 @@ class Agent:
             batch = []
         if len(self.outbox):
             if await self._flush_outbox():
-                self._backoff = MIN_BACKOFF_SECONDS
+                self._backoff = self._min_backoff
             else:
                 self._backoff = min(self._backoff * 2, self.options.max_backoff_seconds)
             return
