@@ -300,7 +300,8 @@ def locations_create(
     typer.echo(f"Agent key:  {key.raw_key}")
     typer.echo("The key is shown only once: store it now.", err=True)
     typer.echo(
-        f"Start an agent: vantage agent --server URL --location {location.slug} --key KEY",
+        f"Start an agent: VANTAGE_AGENT_KEY=KEY vantage agent --server URL --location "
+        f"{location.slug}",
         err=True,
     )
 
