@@ -115,8 +115,9 @@ class LocalControlPlane:
             try:
                 # One unstorable result would fail its whole batch.
                 result = storable_result(delivery.probe_result())
-            except ValueError as exc:
-                log.error("result unreadable, rejected", job=delivery.job_id, error=str(exc))
+            except (ValueError, TypeError) as exc:
+                # JSON from an outbox that is no result, or a result with no JSON for it.
+                log.error("result unstorable, rejected", job=delivery.job_id, error=str(exc))
                 continue
             items.append((index, (delivery.job_id, delivery.lease_owner, result)))
         try:
