@@ -121,6 +121,17 @@ def create_app(settings: Settings, *, background: bool = True) -> FastAPI:
             embedded = _embedded(runtime)
             if embedded is not None:
                 agent = (embedded, asyncio.create_task(embedded.run(), name="local-agent"))
+
+        def stop_work() -> None:
+            """The first SIGTERM/SIGINT (vantage.cli), before uvicorn waits for its connections:
+            no session is scheduled any more, and the embedded agent stops leasing and drains."""
+            for task in tasks:
+                if task.get_name() == "scheduler":
+                    task.cancel()
+            if agent is not None:
+                agent[0].stop("server stopping")
+
+        app.state.stop_work = stop_work
         log.info(
             "vantage started",
             database=runtime.db.dialect,

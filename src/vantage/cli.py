@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import json
+import os
 import signal
 import sys
 from collections.abc import Callable, Coroutine
@@ -107,8 +108,9 @@ def server(ctx: typer.Context, **options: Any) -> None:
         f"--database-url {settings.database_url}",
         err=True,
     )
-    uvicorn.run(
-        create_app(settings),
+    application = create_app(settings)
+    config = uvicorn.Config(
+        application,
         host=settings.host,
         port=settings.port,
         loop="uvloop",
@@ -117,6 +119,36 @@ def server(ctx: typer.Context, **options: Any) -> None:
         # The checkly CLI keeps connections alive and waits for them on exit: close idle ones soon.
         timeout_keep_alive=2,
     )
+    _server_class()(config, application).run()
+
+
+def _server_class() -> type[Any]:
+    import uvicorn
+    from fastapi import FastAPI
+
+    class Server(uvicorn.Server):
+        """uvicorn's server, told about the signals: the first stops the background work at
+        once (vantage.app: stop_work), not only after the open connections have closed; a second
+        exits at once and quietly."""
+
+        def __init__(self, config: uvicorn.Config, app: FastAPI) -> None:
+            super().__init__(config)
+            self.app = app
+
+        def handle_exit(self, sig: int, frame: Any) -> None:
+            if self.should_exit:
+                os._exit(128 + sig)
+            super().handle_exit(sig, frame)
+            stop_work = getattr(self.app.state, "stop_work", None)
+            if stop_work is None:
+                return  # a signal before the lifespan started: nothing runs yet
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:
+                return
+            loop.call_soon_threadsafe(stop_work)
+
+    return Server
 
 
 def _typed(ctx: typer.Context, name: str) -> bool:
