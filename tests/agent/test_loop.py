@@ -145,6 +145,19 @@ async def test_a_result_is_never_dropped_however_many_deliveries_fail() -> None:
         await eventually(lambda: job in plane.results, "the result")
 
 
+async def test_a_fault_of_the_agent_itself_keeps_the_results_and_the_loop_going() -> None:
+    plane, runs = InMemoryControlPlane(), Runs()
+    first = plane.add(hold=True)
+    async with running(plane, runs) as (agent, _):
+        await eventually(lambda: runs.started == [first], "the run to start")
+        plane.error = RuntimeError("a bug in a control plane")
+        runs.release()
+        await eventually(lambda: len(agent.outbox) == 1, "the result to be kept")
+        plane.error = None
+        second = plane.add(seconds=0.01)
+        await eventually(lambda: set(plane.results) == {first, second}, "both results")
+
+
 async def test_a_run_longer_than_its_lease_keeps_its_job_by_extending_it() -> None:
     plane, runs = InMemoryControlPlane(), Runs()
     job = plane.add(seconds=1.5)

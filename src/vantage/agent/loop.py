@@ -200,6 +200,10 @@ class Agent:
             except Rejected as exc:
                 self._rejected("lease", exc)
                 await self._pause()
+            except Exception:
+                # A fault of this process (a bug), not the server's: log it and keep leasing.
+                self.log.exception("lease failed")
+                await self._pause()
             finally:
                 for _ in range(slots - len(jobs)):
                     self._slots.release()
@@ -276,6 +280,8 @@ class Agent:
             self.log.warning("heartbeat failed, server unreachable", error=str(exc))
         except Rejected as exc:
             self._rejected("heartbeat", exc)
+        except Exception:
+            self.log.exception("heartbeat failed")
 
     async def _extend_leases(self) -> None:
         lease = self.options.lease_seconds
@@ -289,6 +295,9 @@ class Agent:
             )
         except (Unreachable, Rejected) as exc:
             self.log.warning("lease extension failed", jobs=len(due), error=str(exc))
+            return
+        except Exception:
+            self.log.exception("lease extension failed", jobs=len(due))
             return
         lost = [r.job.id for r in due if not extended.get(r.job.id)]
         for run in due:
@@ -371,6 +380,11 @@ class Agent:
             if exc.status == 401:
                 await self._io(self.outbox.append, batch)
             return
+        except Exception:
+            # Not answered for: kept, like an outage's results.
+            self.log.exception("results kept in the outbox", count=len(batch))
+            await self._io(self.outbox.append, batch)
+            return
         self._account(batch, statuses, source="direct")
 
     async def _flush_outbox(self) -> bool:
@@ -385,6 +399,9 @@ class Agent:
                 statuses = await self.control.submit(deliveries)
             except Unreachable as exc:
                 self.log.debug("outbox waits, server unreachable", error=str(exc))
+                return False
+            except Exception:
+                self.log.exception("outbox delivery failed")
                 return False
             except Rejected as exc:
                 self._rejected("results", exc)

@@ -2,7 +2,8 @@
 the agent loop (procrastinate's `InMemoryConnector` habit). It keeps the protocol's rules that an
 agent can observe: leases expire and are fenced by their owner token, a result is taken once per
 job (`duplicate` after), `release(shutdown=True)` hands back every lease of the agent. Faults are
-switched on by the test: `down` (every call `Unreachable`), `key_revoked` (every call a 401).
+switched on by the test: `down` (every call `Unreachable`), `key_revoked` (every call a 401),
+`error` (every call raises it).
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ class InMemoryControlPlane:
     location: str = "memory"
     down: bool = False
     key_revoked: bool = False
+    # Raised by every call: a fault that is neither an outage nor a refusal (a bug).
+    error: Exception | None = None
     jobs: dict[str, MemoryJob] = field(default_factory=dict)
     # What was stored, by job id, in the order it arrived.
     results: dict[str, ProbeResult] = field(default_factory=dict)
@@ -64,6 +67,8 @@ class InMemoryControlPlane:
             raise Unreachable("the control plane is down")
         if self.key_revoked:
             raise Rejected(401, "Bad agent key")
+        if self.error is not None:
+            raise self.error
 
     def _free(self, now: float) -> list[MemoryJob]:
         return [j for j in self.jobs.values() if j.owner is None or j.expires <= now]
