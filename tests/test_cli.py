@@ -185,6 +185,40 @@ def test_an_agent_refuses_a_bad_probe_policy_in_one_line(tmp_path: Path) -> None
     assert f"--probe-deny (VANTAGE_PROBE_DENY): {BAD_POLICY}" in done.stderr
 
 
+@pytest.mark.parametrize("server", ["localhost:8080", "vantage.example", "http://"])
+def test_an_agent_refuses_a_malformed_server_url_in_one_line_instead_of_retrying(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, server: str
+) -> None:
+    monkeypatch.setenv("VANTAGE_AGENT_KEY", "vtg_agent_k")
+    done = vantage(
+        "agent", "--server", server, "--location", "x", "--outbox", str(tmp_path), timeout=30,
+    )  # fmt: skip
+    assert_one_line_error(done)
+    assert "--server (VANTAGE_SERVER):" in done.stderr
+    assert "is not a server URL: give its scheme and host" in done.stderr
+
+
+def test_an_agent_without_a_key_names_the_variable_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("VANTAGE_AGENT_KEY", raising=False)
+    done = vantage(
+        "agent", "--server", "http://127.0.0.1:1", "--location", "x", "--outbox", str(tmp_path)
+    )
+    assert_one_line_error(done)
+    assert "--key (VANTAGE_AGENT_KEY): required" in done.stderr
+
+
+def test_the_agent_has_a_flag_for_every_setting() -> None:
+    import typer
+
+    from vantage.cli import app
+    from vantage.config import AgentSettings
+
+    agent = typer.main.get_command(app).commands["agent"]  # type: ignore[attr-defined]
+    assert {p.name for p in agent.params} == set(AgentSettings.model_fields)
+
+
 # the server, end to end
 
 

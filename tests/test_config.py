@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from vantage.config import Settings
+from vantage.config import AgentSettings, Settings
 
 
 def test_the_embedded_agent_denies_loopback_link_local_and_metadata_by_default() -> None:
@@ -101,3 +101,78 @@ def test_the_readme_documents_every_variable() -> None:
     readme = (Path(__file__).parent.parent / "README.md").read_text()
     missing = [name for name in Settings.model_fields if f"`VANTAGE_{name.upper()}" not in readme]
     assert missing == []
+
+
+def test_the_readme_documents_every_agent_variable() -> None:
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    missing = [
+        AgentSettings.variable(name)
+        for name in AgentSettings.model_fields
+        if f"`{AgentSettings.variable(name)}" not in readme
+    ]
+    assert missing == []
+
+
+# `vantage agent`: the same surface, VANTAGE_AGENT_* (and the names its variables had before).
+
+AGENT = {"VANTAGE_SERVER": "http://vantage.test:8080", "VANTAGE_LOCATION": "edge"}
+
+
+@pytest.fixture
+def agent_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    for name, value in AGENT.items():
+        monkeypatch.setenv(name, value)
+    return monkeypatch
+
+
+def test_the_agent_key_comes_from_vantage_agent_key(agent_env: pytest.MonkeyPatch) -> None:
+    agent_env.setenv("VANTAGE_AGENT_KEY", "vtg_agent_from_the_environment")
+    settings = AgentSettings()
+    assert settings.key == "vtg_agent_from_the_environment"
+    assert (settings.server, settings.location) == ("http://vantage.test:8080", "edge")
+
+
+def test_an_agent_without_a_key_is_refused(agent_env: pytest.MonkeyPatch) -> None:
+    agent_env.delenv("VANTAGE_AGENT_KEY", raising=False)
+    with pytest.raises(ValidationError, match="key"):
+        AgentSettings()
+
+
+def test_every_agent_setting_is_read_from_its_variable(agent_env: pytest.MonkeyPatch) -> None:
+    changed = {
+        "concurrency": "7",
+        "lease_seconds": "45.0",
+        "wait_seconds": "5.0",
+        "heartbeat_seconds": "3.0",
+        "drain_seconds": "2.0",
+        "flush_seconds": "4.0",
+        "batch": "50",
+        "max_backoff_seconds": "9.0",
+        "outbox": "/var/lib/vantage/outbox",
+        "sensitive_names": "x-trace",
+        "log_format": "json",
+        "probe_deny": "loopback",
+    }
+    agent_env.setenv("VANTAGE_AGENT_KEY", "k")
+    for name, value in changed.items():
+        agent_env.setenv(AgentSettings.variable(name), value)
+    settings = AgentSettings()
+    assert {name: str(getattr(settings, name)) for name in changed} == changed
+
+
+@pytest.mark.parametrize(
+    "server",
+    ["vantage.example:8080", "127.0.0.1:8080", "http://", "ftp://vantage.example", "http://x:port"],
+)
+def test_a_server_url_the_agent_cannot_use_is_refused(
+    agent_env: pytest.MonkeyPatch, server: str
+) -> None:
+    agent_env.setenv("VANTAGE_AGENT_KEY", "k")
+    with pytest.raises(ValidationError, match="is not a server URL"):
+        AgentSettings(server=server)
+
+
+def test_the_server_url_loses_its_trailing_slash(agent_env: pytest.MonkeyPatch) -> None:
+    assert AgentSettings(key="k", server="https://vantage.example/base/").server == (
+        "https://vantage.example/base"
+    )

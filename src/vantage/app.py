@@ -18,7 +18,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from vantage.accounts.endpoints import router as accounts_router
-from vantage.agent.local import LocalAgent
+from vantage.agent.local import embedded_agent
+from vantage.agent.loop import Agent
 from vantage.agentapi.endpoints import router as agent_api_router
 from vantage.agentapi.schemas import MAX_BODY_BYTES as AGENT_MAX_BODY_BYTES
 from vantage.api.body_limit import BodyLimit
@@ -75,12 +76,30 @@ def _background(runtime: Runtime) -> dict[str, Callable[[], Coroutine[Any, Any, 
     }
     if settings.scheduler:
         loops["scheduler"] = Scheduler(runtime).run_forever
-    if settings.local_agent:
-        agent = LocalAgent(
-            runtime, location=LOCAL_LOCATION, concurrency=settings.local_agent_concurrency
-        )
-        loops["local-agent"] = agent.run
     return loops
+
+
+def _embedded(runtime: Runtime) -> Agent | None:
+    settings = runtime.settings
+    if not settings.local_agent:
+        return None
+    return embedded_agent(
+        runtime, location=LOCAL_LOCATION, concurrency=settings.local_agent_concurrency
+    )
+
+
+async def _stop_agent(agent: Agent, task: asyncio.Task[int]) -> None:
+    """Stop the embedded agent as `vantage agent` stops on SIGTERM: runs in flight get the drain,
+    finished results are stored, the rest released to run again at once."""
+    agent.stop("server stopping")
+    options = agent.options
+    try:
+        async with asyncio.timeout(options.drain_seconds + options.flush_seconds + 5):
+            await task
+    except TimeoutError:
+        log.warning("embedded agent did not stop in time")
+    except Exception:
+        log.exception("embedded agent failed")
 
 
 def create_app(settings: Settings, *, background: bool = True) -> FastAPI:
@@ -89,6 +108,7 @@ def create_app(settings: Settings, *, background: bool = True) -> FastAPI:
         runtime = await start_runtime(settings)
         app.state.runtime = runtime
         tasks: list[asyncio.Task[None]] = []
+        agent: tuple[Agent, asyncio.Task[int]] | None = None
         bus = runtime.db.wakeup_bus(runtime.signals)
         await bus.start()
         if bus.shared:
@@ -98,19 +118,36 @@ def create_app(settings: Settings, *, background: bool = True) -> FastAPI:
             tasks = [
                 asyncio.create_task(run(), name=name) for name, run in _background(runtime).items()
             ]
+            embedded = _embedded(runtime)
+            if embedded is not None:
+                agent = (embedded, asyncio.create_task(embedded.run(), name="local-agent"))
+
+        def stop_work() -> None:
+            """The first SIGTERM/SIGINT (vantage.cli), before uvicorn waits for its connections:
+            no session is scheduled any more, and the embedded agent stops leasing and drains."""
+            for task in tasks:
+                if task.get_name() == "scheduler":
+                    task.cancel()
+            if agent is not None:
+                agent[0].stop("server stopping")
+
+        app.state.stop_work = stop_work
         log.info(
             "vantage started",
             database=runtime.db.dialect,
-            loops=[t.get_name() for t in tasks],
+            loops=[t.get_name() for t in tasks] + (["local-agent"] if agent else []),
             public_url=settings.base_url,
             probe_deny=settings.probe_deny if settings.local_agent else None,
         )
         try:
             yield
         finally:
+            # No new sessions first; then the agent drains what it holds.
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+            if agent is not None:
+                await _stop_agent(*agent)
             await bus.stop()
             await runtime.db.dispose()
             log.info("vantage stopped")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import json
+import os
 import signal
 import sys
 from collections.abc import Callable, Coroutine
@@ -12,9 +13,10 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from pydantic import ValidationError
+from pydantic_settings import BaseSettings
 from sqlalchemy.exc import DBAPIError
 
-from vantage.config import DEFAULT_DATABASE_URL, Settings
+from vantage.config import DEFAULT_DATABASE_URL, AgentSettings, Settings
 from vantage.errors import VantageError
 
 T = TypeVar("T")
@@ -106,8 +108,9 @@ def server(ctx: typer.Context, **options: Any) -> None:
         f"--database-url {settings.database_url}",
         err=True,
     )
-    uvicorn.run(
-        create_app(settings),
+    application = create_app(settings)
+    config = uvicorn.Config(
+        application,
         host=settings.host,
         port=settings.port,
         loop="uvloop",
@@ -116,6 +119,36 @@ def server(ctx: typer.Context, **options: Any) -> None:
         # The checkly CLI keeps connections alive and waits for them on exit: close idle ones soon.
         timeout_keep_alive=2,
     )
+    _server_class()(config, application).run()
+
+
+def _server_class() -> type[Any]:
+    import uvicorn
+    from fastapi import FastAPI
+
+    class Server(uvicorn.Server):
+        """uvicorn's server, told about the signals: the first stops the background work at
+        once (vantage.app: stop_work), not only after the open connections have closed; a second
+        exits at once and quietly."""
+
+        def __init__(self, config: uvicorn.Config, app: FastAPI) -> None:
+            super().__init__(config)
+            self.app = app
+
+        def handle_exit(self, sig: int, frame: Any) -> None:
+            if self.should_exit:
+                os._exit(128 + sig)
+            super().handle_exit(sig, frame)
+            stop_work = getattr(self.app.state, "stop_work", None)
+            if stop_work is None:
+                return  # a signal before the lifespan started: nothing runs yet
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:
+                return
+            loop.call_soon_threadsafe(stop_work)
+
+    return Server
 
 
 def _typed(ctx: typer.Context, name: str) -> bool:
@@ -124,31 +157,40 @@ def _typed(ctx: typer.Context, name: str) -> bool:
     return source is not None and source.name == "COMMANDLINE"
 
 
-def _settings_flags(command: Callable[..., None]) -> Callable[..., None]:
-    """Give `command` one option per Settings field: its name, type, default and description,
-    and the VANTAGE_* variable named in its help. Click reads no variable itself (Settings does)."""
+def _settings_flags(
+    command: Callable[..., None],
+    model: type[BaseSettings],
+    variable: Callable[[str], str],
+) -> Callable[..., None]:
+    """Give `command` one option per field of `model`: its name, type, default and description,
+    and the variable that also sets it in its help. Click reads no variable itself (the model
+    does, so there is one default and one parser per setting)."""
     parameters = [
         inspect.Parameter("ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=typer.Context)
     ]
     annotations: dict[str, Any] = {"ctx": typer.Context, "return": None}
-    for name, field in Settings.model_fields.items():
+    for name, field in model.model_fields.items():
         if name in NOT_FLAGS:
             continue
         flag = "--" + name.replace("_", "-")
         if field.annotation is bool:
             flag = f"{flag}/--no-{name.replace('_', '-')}"
+        required = field.is_required()
         option = typer.Option(
             flag,
-            help=f"{field.description or ''} [env: VANTAGE_{name.upper()}]",
-            show_default=field.default is not None,
+            # Parentheses: typer's rich help would take "[env: …]" for markup and drop it.
+            help=f"{field.description or ''} (env: {variable(name)})"
+            + (" (required)" if required else ""),
+            show_default=not required and field.default is not None,
         )
-        annotations[name] = Annotated[field.annotation, option]
+        annotation: Any = field.annotation | None if required else field.annotation  # type: ignore[operator]
+        annotations[name] = Annotated[annotation, option]
         parameters.append(
             inspect.Parameter(
                 name,
                 inspect.Parameter.KEYWORD_ONLY,
                 annotation=annotations[name],
-                default=field.default,
+                default=None if required else field.default,
             )
         )
     command.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
@@ -156,7 +198,7 @@ def _settings_flags(command: Callable[..., None]) -> Callable[..., None]:
     return command
 
 
-app.command("server")(_settings_flags(server))
+app.command("server")(_settings_flags(server, Settings, lambda name: f"VANTAGE_{name.upper()}"))
 
 
 def _setting_error(error: Any) -> str:
@@ -290,7 +332,8 @@ def locations_create(
     typer.echo(f"Agent key:  {key.raw_key}")
     typer.echo("The key is shown only once: store it now.", err=True)
     typer.echo(
-        f"Start an agent: vantage agent --server URL --location {location.slug} --key KEY",
+        f"Start an agent: VANTAGE_AGENT_KEY=KEY vantage agent --server URL --location "
+        f"{location.slug}",
         err=True,
     )
 
@@ -384,113 +427,49 @@ def locations_list(
         typer.echo(f"{location['region']}\t{location['name']}")
 
 
-@app.command()
-def agent(
-    server: Annotated[
-        str, typer.Option("--server", envvar="VANTAGE_SERVER", help="The server's base URL.")
-    ],
-    location: Annotated[
-        str, typer.Option("--location", envvar="VANTAGE_LOCATION", help="The location's slug.")
-    ],
-    key: Annotated[
-        str,
-        typer.Option(
-            "--key",
-            envvar="VANTAGE_AGENT_KEY",
-            help="An agent key of the location (vtg_agent_...).",
-        ),
-    ],
-    concurrency: Annotated[
-        int, typer.Option("--concurrency", min=1, max=10000, help="Checks run at once.")
-    ] = 32,
-    outbox: Annotated[
-        str | None,
-        typer.Option(
-            "--outbox",
-            envvar="VANTAGE_OUTBOX",
-            help="Directory for results not yet delivered (default: ./vantage-outbox/LOCATION).",
-        ),
-    ] = None,
-    drain_seconds: Annotated[
-        float,
-        typer.Option(
-            "--drain-seconds", min=0, help="On SIGTERM, how long runs in flight may still take."
-        ),
-    ] = 10.0,
-    lease_seconds: Annotated[
-        float,
-        typer.Option(
-            "--lease-seconds",
-            min=5,
-            max=300,
-            help="How long a lease lasts; the agent extends it when a third is left.",
-        ),
-    ] = 30.0,
-    sensitive_names: Annotated[
-        str,
-        typer.Option(
-            "--sensitive-names",
-            envvar="VANTAGE_SENSITIVE_NAMES",
-            help="Header and query-parameter names (globs, comma-separated) masked in results, "
-            "in addition to the defaults.",
-        ),
-    ] = "",
-    log_format: Annotated[
-        str, typer.Option(envvar="VANTAGE_LOG_FORMAT", help="console or json")
-    ] = "console",
-    probe_deny: Annotated[
-        str | None,
-        typer.Option(
-            "--probe-deny",
-            help="Where checks may not connect: CIDRs, addresses and the groups loopback, "
-            "link-local, metadata, comma-separated; empty denies nothing. Default: "
-            "$VANTAGE_PROBE_DENY, else link-local,metadata (loopback allowed).",
-            show_default=False,
-        ),
-    ] = None,
-) -> None:
-    """Run checks for one location, leasing work from a Vantage server over HTTP(S)."""
-    import os
-    from pathlib import Path
+def agent(ctx: typer.Context, **options: Any) -> None:
+    """Run checks for one location, leasing work from a Vantage server over HTTP(S).
 
+    Every option is also an environment variable (shown with it); an option given here wins.
+    Pass the agent key in VANTAGE_AGENT_KEY: an option shows in the process list.
+    """
     from vantage.agent.outbox import OutboxLocked
-    from vantage.agent.remote import AgentOptions, run_agent
+    from vantage.agent.remote import run_agent
+    from vantage.config import AgentSettings
     from vantage.logs import configure
-    from vantage.probes.target_policy import REMOTE_DEFAULT, SETTING, PolicyError, TargetPolicy
 
-    if probe_deny is None:
-        # Read here, not by typer: click ignores an empty variable, and empty means "deny nothing".
-        probe_deny = os.environ.get(SETTING, REMOTE_DEFAULT)
+    given = {name: value for name, value in options.items() if _typed(ctx, name)}
     try:
-        policy = TargetPolicy.parse(probe_deny)
-    except PolicyError as exc:
-        fail(f"--probe-deny ({SETTING}): {exc}")
-    configure(log_format)
-    directory = Path(outbox) if outbox else Path("vantage-outbox") / location
-
-    async def _main() -> int:
-        return await run_agent(
-            server,
-            key=key,
-            location=location,
-            outbox_dir=directory,
-            options=AgentOptions(
-                concurrency=concurrency,
-                drain_seconds=drain_seconds,
-                lease_seconds=lease_seconds,
-                policy=policy,
-                sensitive_names=sensitive_names,
-            ),
-        )
+        settings = AgentSettings(**given)
+    except ValidationError as exc:
+        fail("; ".join(_agent_setting_error(e) for e in exc.errors()))
+    configure(settings.log_format)
 
     import uvloop
 
     try:
         # The probes' CPU cost and timing accuracy were measured on uvloop.
-        code = uvloop.run(_main())
+        code = uvloop.run(run_agent(settings))
     except OutboxLocked as exc:
         fail(str(exc))
     raise typer.Exit(code)
+
+
+def _agent_setting_error(error: Any) -> str:
+    from vantage.config import AgentSettings
+
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if message == "Field required":
+        message = "required"
+    where = str(error["loc"][0]) if error["loc"] else ""
+    for name in AgentSettings.model_fields:
+        variable = AgentSettings.variable(name)
+        if where in (name, variable):
+            return f"--{name.replace('_', '-')} ({variable}): {message}"
+    return message
+
+
+app.command("agent")(_settings_flags(agent, AgentSettings, AgentSettings.variable))
 
 
 def main() -> None:

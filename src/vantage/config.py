@@ -1,19 +1,26 @@
-"""Settings for the server, read from arguments and `VANTAGE_*` environment variables.
+"""Settings for the server and the agent, read from arguments and `VANTAGE_*` variables.
 
-The one configuration surface: every field is a `VANTAGE_<NAME>` variable and, through
-`vantage server`, a `--<name>` flag (vantage.cli derives the flags from this class, and a flag
-given on the command line wins over the variable). Built in the entry point and passed down;
-nothing reads the environment at import time.
+The one configuration surface: every field of `Settings` is a `VANTAGE_<NAME>` variable and a
+`vantage server --<name>` flag; every field of `AgentSettings` a variable (`VANTAGE_AGENT_<NAME>`,
+or the name it had before) and a `vantage agent --<name>` flag. vantage.cli derives the flags
+from these classes, and a flag given on the command line wins over the variable. Built in the
+entry point and passed down; nothing reads the environment at import time.
 """
 
 from __future__ import annotations
 
 from typing import Literal, Self
+from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from vantage.probes.target_policy import EMBEDDED_DEFAULT, TargetPolicy, parse_networks
+from vantage.probes.target_policy import (
+    EMBEDDED_DEFAULT,
+    REMOTE_DEFAULT,
+    TargetPolicy,
+    parse_networks,
+)
 
 DEFAULT_DATABASE_URL = "sqlite:///vantage.db"
 LOCAL_LOCATION = "local"
@@ -108,6 +115,25 @@ class Settings(BaseSettings):
         description="With PostgreSQL: how often a waiting /completion re-reads the database "
         "(notifications are best-effort).",
     )
+    local_agent_drain_seconds: float = Field(
+        default=10.0,
+        ge=0,
+        description="When the server stops, how long the embedded agent's runs in flight may "
+        "still take; the rest are released to run again.",
+    )
+    # The agent API's side of the loops (docs/agent-protocol.md).
+    default_agent_lease_seconds: float = Field(
+        default=30.0,
+        ge=5,
+        le=300,
+        description="The lease a remote agent gets when it asks for none.",
+    )
+    lease_poll_seconds: float = Field(
+        default=2.0,
+        gt=0,
+        description="How often a waiting lease long-poll also looks at the queue (work queued "
+        "on another replica, an expired lease).",
+    )
     # For tests and demonstrations of lease expiry only (see _lease_outlasts_runs).
     allow_short_lease: bool = Field(
         default=False,
@@ -149,3 +175,111 @@ class Settings(BaseSettings):
         if self.public_url:
             return self.public_url.rstrip("/")
         return f"http://{self.host}:{self.port}"
+
+
+class AgentSettings(BaseSettings):
+    """`vantage agent`: one location's runner, talking to a server over HTTP(S)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="VANTAGE_AGENT_", extra="ignore", validate_by_name=True, validate_by_alias=True
+    )
+
+    server: str = Field(
+        validation_alias="VANTAGE_SERVER",
+        description="The server's base URL, e.g. https://vantage.example.",
+    )
+    location: str = Field(
+        validation_alias="VANTAGE_LOCATION",
+        description="The location's slug.",
+    )
+    # A flag shows in `ps`: the README passes the key in the variable.
+    key: str = Field(
+        min_length=1,
+        description="An agent key of the location (vtg_agent_...); prefer the variable.",
+    )
+    concurrency: int = Field(default=32, ge=1, le=10_000, description="Checks run at once.")
+    outbox: str | None = Field(
+        default=None,
+        validation_alias="VANTAGE_OUTBOX",
+        description="Directory for results not yet delivered (default: ./vantage-outbox/LOCATION).",
+    )
+    lease_seconds: float = Field(
+        default=30.0,
+        ge=5,
+        le=300,
+        description="How long a lease lasts; the agent extends it when a third is left.",
+    )
+    wait_seconds: float = Field(
+        default=20.0, ge=0, le=20, description="How long a lease call waits for work."
+    )
+    heartbeat_seconds: float = Field(
+        default=10.0, gt=0, description="How often the agent reports itself alive."
+    )
+    drain_seconds: float = Field(
+        default=10.0, ge=0, description="On SIGTERM, how long runs in flight may still take."
+    )
+    flush_seconds: float = Field(
+        default=10.0, ge=0, description="On SIGTERM, how long delivering results may still take."
+    )
+    batch: int = Field(
+        default=100,
+        ge=1,
+        le=500,
+        description="Most jobs one lease call takes and results one upload carries.",
+    )
+    max_backoff_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description="Longest pause between attempts while the server cannot be reached.",
+    )
+    sensitive_names: str = Field(
+        default="",
+        validation_alias="VANTAGE_SENSITIVE_NAMES",
+        description="Header and query-parameter names (globs, comma-separated) masked in "
+        "results, in addition to the defaults.",
+    )
+    log_format: Literal["console", "json"] = Field(
+        default="console",
+        validation_alias="VANTAGE_LOG_FORMAT",
+        description="console or json: one line per event.",
+    )
+    # Unlike the embedded agent's default, loopback is allowed: a remote agent is often placed to
+    # check the services of its own host.
+    probe_deny: str = Field(
+        default=REMOTE_DEFAULT,
+        validation_alias="VANTAGE_PROBE_DENY",
+        description="Where checks may not connect: CIDRs, addresses and the groups loopback, "
+        "link-local, metadata, comma-separated; empty denies nothing.",
+    )
+
+    @field_validator("server")
+    @classmethod
+    def _valid_server(cls, value: str) -> str:
+        # A URL the client cannot use would fail every call, retried forever: refuse it now.
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(
+                f"{value!r} is not a server URL: give its scheme and host, "
+                "e.g. https://vantage.example or http://127.0.0.1:8080"
+            )
+        try:
+            _ = parts.port
+        except ValueError as exc:
+            raise ValueError(f"{value!r} is not a server URL: {exc}") from None
+        return value.strip().rstrip("/")
+
+    @field_validator("probe_deny")
+    @classmethod
+    def _valid_probe_deny(cls, value: str) -> str:
+        parse_networks(value)
+        return value
+
+    def probe_policy(self) -> TargetPolicy:
+        return TargetPolicy.parse(self.probe_deny)
+
+    @staticmethod
+    def variable(name: str) -> str:
+        """The variable that sets field `name`: `VANTAGE_AGENT_<NAME>`, or the name it had before
+        this class, or the one it shares with the server."""
+        alias = AgentSettings.model_fields[name].validation_alias
+        return alias if isinstance(alias, str) else f"VANTAGE_AGENT_{name.upper()}"

@@ -171,8 +171,6 @@ def running_agent(
             server.url,
             "--location",
             location,
-            "--key",
-            key,
             "--outbox",
             str(outbox),
             "--log-format",
@@ -181,7 +179,8 @@ def running_agent(
         ],  # fmt: skip
         stdout=subprocess.DEVNULL,
         stderr=open(log, "wb"),  # noqa: SIM115
-        env=_env(),
+        # The key as the README passes it (spawn_agent passes --key, which works too).
+        env={**_env(), "VANTAGE_AGENT_KEY": key},
     )
     agent = AgentProcess(process, log)
     try:

@@ -13,7 +13,8 @@ import sqlalchemy as sa
 from tests.agentapi.conftest import new_agent, passing_result, start_session
 from tests.support.harness import BASE, Harness, settings_for
 from tests.targets.http_target import HttpTarget
-from vantage.agent.client import TOO_LARGE, AgentClient, Delivery
+from vantage.agent.client import TOO_LARGE, AgentClient, BadAnswer, Delivery
+from vantage.agent.control import encode
 from vantage.agentapi.schemas import MAX_BODY_BYTES
 from vantage.app import create_app
 from vantage.db.tables import check_results
@@ -97,3 +98,66 @@ def test_a_result_that_cannot_be_cut_enough_keeps_its_verdict_without_detail() -
     assert len(encoded) <= MIB
     assert b'"detail":{}' in encoded and TOO_LARGE.encode() in encoded
     assert b'"hasFailures":false' in encoded
+
+
+# Answers are the protocol's or a clear error (BadAnswer: retried like an outage), not a KeyError.
+
+
+def answering(status: int, body: bytes, content_type: str = "application/json") -> AgentClient:
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        return httpx2.Response(status, content=body, headers={"content-type": content_type})
+
+    return AgentClient(
+        BASE, key="k", location="edge", agent_id="a-1", transport=httpx2.MockTransport(handler)
+    )
+
+
+LEASED = {
+    "id": "j-1",
+    "attempt": 1,
+    "leaseOwner": "a-1/0",
+    "leaseExpiresAt": "2026-11-27T10:00:30.000Z",
+    "leaseSeconds": 30,
+    "checkType": "API",
+    "checkId": "c-1",
+    "sessionId": "s-1",
+    "config": {"checkType": "API"},
+}
+
+
+async def test_a_lease_answer_is_read_into_jobs() -> None:
+    body = {"jobs": [LEASED], "serverTime": "2026-11-27T10:00:00.000Z", "newField": 1}
+    client = answering(200, encode(body))
+    [job] = await client.lease(1, 0, 30)
+    assert (job.id, job.lease_owner, job.lease_seconds, job.check_type) == (
+        "j-1",
+        "a-1/0",
+        30.0,
+        "API",
+    )
+
+
+async def test_a_lease_answer_missing_a_field_names_it() -> None:
+    job = {k: v for k, v in LEASED.items() if k != "leaseOwner"}
+    client = answering(200, encode({"jobs": [job], "serverTime": "2026-11-27T10:00:00.000Z"}))
+    with pytest.raises(BadAnswer, match=r"/agent/v1/lease .*jobs\.0\.leaseOwner: Field required"):
+        await client.lease(1, 0, 30)
+
+
+async def test_an_answer_that_is_not_json_is_a_bad_answer() -> None:
+    client = answering(200, b"<html>proxy says hi</html>", "text/html")
+    with pytest.raises(BadAnswer, match=r"/agent/v1/heartbeat is not JSON \(text/html\)"):
+        await client.heartbeat()
+
+
+async def test_an_unknown_result_status_is_a_bad_answer() -> None:
+    client = answering(200, encode({"results": [{"jobId": "j-1", "status": "maybe"}]}))
+    with pytest.raises(BadAnswer, match=r"results\.0\.status"):
+        await client.submit([Delivery("j-1", "a-1/0", passing_result())])
+
+
+async def test_fewer_statuses_than_results_is_a_bad_answer() -> None:
+    client = answering(200, encode({"results": [{"jobId": "j-1", "status": "accepted"}]}))
+    deliveries = [Delivery(f"j-{n}", "a-1/0", passing_result()) for n in range(2)]
+    with pytest.raises(BadAnswer, match="1 statuses .* for 2 results"):
+        await client.submit(deliveries)

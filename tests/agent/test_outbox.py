@@ -74,3 +74,13 @@ def test_nothing_is_left_behind_once_everything_is_delivered(tmp_path: Path) -> 
     assert len(outbox) == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == [".lock"]
     outbox.close()
+
+
+def test_the_default_outbox_directory_is_left_out_of_git() -> None:
+    from vantage.agent.remote import outbox_directory
+    from vantage.config import AgentSettings
+
+    settings = AgentSettings(server="http://vantage.test", location="edge", key="k", outbox=None)
+    default = outbox_directory(settings)
+    ignored = (Path(__file__).parents[2] / ".gitignore").read_text().splitlines()
+    assert f"/{default.parts[0]}/" in ignored

@@ -9,7 +9,7 @@ from typing import Any
 from tests.support.checks import api_check
 from tests.support.harness import Harness, Persona
 from tests.targets.http_target import HttpTarget
-from vantage.agent.local import LocalAgent
+from vantage.agent.local import embedded_agent
 from vantage.db.tables import jobs
 from vantage.locations import service as locations
 from vantage.scheduling.scheduler import Reaper
@@ -207,7 +207,7 @@ async def test_a_session_fails_in_progress_before_every_location_reported(
             .where(jobs.c.session_id == started["checkSessionId"], jobs.c.location == "far-away")
             .values(config=_with_url(api_check(f"{http_target.base_url}/slow?ms=1500")))
         )
-    agent = LocalAgent(vantage.runtime, location="far-away", concurrency=4)
+    agent = embedded_agent(vantage.runtime, location="far-away", concurrency=4)
     agent_task = asyncio.create_task(agent.run())
     try:
         seen = set()

@@ -1,25 +1,28 @@
-"""The embedded agent: runs the jobs of one location inside the server process.
+"""The embedded agent: the agent loop (vantage.agent.loop) inside the server, for one location.
 
-It uses the same queue operations a remote agent reaches over HTTP (claim, complete), so the
-embedded default and a distributed deployment share one code path. Results are handed back in
-batches: whatever finished while the previous batch was being written goes in the next
-transaction, which keeps SQLite's single writer busy with few, larger transactions.
+`LocalControlPlane` is the agent protocol without the HTTP: lease, extend, release and heartbeat
+are the agent API's own services (vantage.agentapi.service), so the embedded agent waits for work,
+is fenced and is counted alive exactly as a remote one; results go to the intake directly, as the
+`ProbeResult`s the probes made (no JSON on the way). A database that fails is `Unreachable`, and
+the results wait in memory (`MemoryOutbox`) until it takes them again.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import uuid
-from datetime import datetime
+import secrets
+from collections.abc import Sequence
 
+import sqlalchemy as sa
 import structlog
 
+from vantage.agent.control import Delivery, Held, LeasedJob, Status, Unreachable
+from vantage.agent.loop import Agent, AgentOptions
+from vantage.agent.outbox import MemoryOutbox
+from vantage.agentapi import service
+from vantage.agentapi.schemas import ExtendBody, HeartbeatBody, HeldLease, LeaseBody, ReleaseBody
 from vantage.locations.ref import LocationRef
 from vantage.locations.service import by_slug
-from vantage.probes.masking import sensitive_names
 from vantage.probes.result import ProbeResult
-from vantage.probes.runner import run_check
 from vantage.probes.serialize import storable_result
 from vantage.queue import service as queue
 from vantage.runtime import Runtime
@@ -27,61 +30,20 @@ from vantage.timeutil import utcnow
 
 log = structlog.get_logger(__name__)
 
-IDLE_POLL_SECONDS = 1.0
-MAX_BATCH = 200
+# Failures of the database itself (down, locked, a connection lost): the results wait and are
+# sent again. Anything else is a fault of one result, which is rejected on its own.
+TRANSIENT = (sa.exc.OperationalError, sa.exc.InterfaceError, OSError, TimeoutError)
+# The embedded agent hands results over in larger batches: one transaction each on SQLite's one
+# writer, so fewer and larger is cheaper.
+EMBEDDED_BATCH = 200
 
 
-class LocalAgent:
-    def __init__(self, runtime: Runtime, *, location: str, concurrency: int) -> None:
+class LocalControlPlane:
+    def __init__(self, runtime: Runtime, location: str) -> None:
         self.runtime = runtime
         self.location = location
-        self.concurrency = concurrency
-        self.owner = f"local-{uuid.uuid4().hex[:12]}"
-        self.policy = runtime.settings.probe_policy()
-        self.sensitive = sensitive_names(runtime.settings.sensitive_names)
-        self._in_flight: set[asyncio.Task[None]] = set()
-        self._slot_free = asyncio.Event()
-        self._done: asyncio.Queue[tuple[queue.Job, ProbeResult]] = asyncio.Queue()
-        self._stopping = False
+        self.agent_id = f"local-{secrets.token_hex(6)}"
         self._ref: LocationRef | None = None
-
-    async def run(self) -> None:
-        submitter = asyncio.create_task(self._submit_forever(), name="local-agent-submit")
-        try:
-            await self._lease_forever()
-        finally:
-            self._stopping = True
-            if self._in_flight:
-                await asyncio.gather(*self._in_flight, return_exceptions=True)
-            await self._drain()
-            submitter.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await submitter
-
-    async def _lease_forever(self) -> None:
-        work = self.runtime.signals.work_event(self.location)
-        while True:
-            free = self.concurrency - len(self._in_flight)
-            if free <= 0:
-                self._slot_free.clear()
-                await self._slot_free.wait()
-                continue
-            work.clear()
-            jobs, next_due = await self._claim(free)
-            for job in jobs:
-                task = asyncio.create_task(self._run(job))
-                self._in_flight.add(task)
-                task.add_done_callback(self._finished)
-            if len(jobs) == free:
-                continue
-            timeout = IDLE_POLL_SECONDS
-            if next_due is not None:
-                timeout = min(timeout, max(0.0, (next_due - utcnow()).total_seconds()))
-            if jobs and timeout <= 0:
-                continue
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(timeout):
-                    await work.wait()
 
     async def _location(self) -> LocationRef:
         """The location's id, looked up once: the server creates it before the agent starts."""
@@ -89,79 +51,119 @@ class LocalAgent:
             async with self.runtime.db.read() as conn:
                 found = await by_slug(conn, self.location)
             if found is None:
-                raise LookupError(f"no location {self.location!r}")
+                raise Unreachable(f"no location {self.location!r}")
             self._ref = found.ref
         return self._ref
 
-    async def _claim(self, limit: int) -> tuple[list[queue.Job], datetime | None]:
-        now = utcnow()
-        try:
-            location = await self._location()
-            async with self.runtime.db.write() as conn:
-                jobs = await queue.claim(
-                    conn,
-                    location=location,
-                    owner=self.owner,
-                    limit=limit,
-                    now=now,
-                    lease_seconds=self.runtime.settings.lease_seconds,
-                    metrics=self.runtime.metrics,
-                )
-            next_due = None
-            if len(jobs) < limit:
-                async with self.runtime.db.read() as conn:
-                    next_due = await queue.next_due(conn, location)
-        except Exception:
-            log.exception("lease failed", location=self.location)
-            await asyncio.sleep(IDLE_POLL_SECONDS)
-            return [], None
-        return jobs, next_due
-
-    def _finished(self, task: asyncio.Task[None]) -> None:
-        self._in_flight.discard(task)
-        self._slot_free.set()
-
-    async def _run(self, job: queue.Job) -> None:
-        result = await run_check(
-            job.check_type, job.config, policy=self.policy, sensitive=self.sensitive
+    async def lease(self, count: int, wait_seconds: float, lease_seconds: float) -> list[LeasedJob]:
+        # Built, not validated: the values are the server's own settings, not an agent's input.
+        body = LeaseBody.model_construct(
+            agentId=self.agent_id, max=count, waitSeconds=wait_seconds, leaseSeconds=lease_seconds
         )
-        # One unstorable result would fail, and after its retries drop, its whole batch.
-        await self._done.put((job, storable_result(result)))
+        try:
+            grant = await service.lease(
+                self.runtime, await self._location(), body, disconnected=_connected
+            )
+        except TRANSIENT as exc:
+            raise Unreachable(f"{type(exc).__name__}: {exc}") from exc
+        return [
+            LeasedJob(
+                id=job.id,
+                attempt=job.attempt,
+                lease_owner=job.lease_owner,
+                lease_seconds=grant.lease_seconds,
+                check_type=job.check_type,
+                config=job.config,
+            )
+            for job in grant.jobs
+        ]
 
-    async def _submit_forever(self) -> None:
-        while True:
-            first = await self._done.get()
-            batch = [first]
-            while not self._done.empty() and len(batch) < MAX_BATCH:
-                batch.append(self._done.get_nowait())
-            # Shielded: a shutdown must not lose results that were already produced.
-            await asyncio.shield(self._submit(batch))
+    async def extend(self, leases: Sequence[Held], lease_seconds: float) -> dict[str, bool]:
+        body = ExtendBody.model_construct(
+            agentId=self.agent_id, leases=_held(leases), leaseSeconds=lease_seconds
+        )
+        try:
+            answer = await service.extend(self.runtime, await self._location(), body)
+        except TRANSIENT as exc:
+            raise Unreachable(f"{type(exc).__name__}: {exc}") from exc
+        return {item.jobId: item.status == "extended" for item in answer.leases}
 
-    async def _drain(self) -> None:
-        batch: list[tuple[queue.Job, ProbeResult]] = []
-        while not self._done.empty():
-            batch.append(self._done.get_nowait())
-        if batch:
-            await self._submit(batch)
+    async def release(self, leases: Sequence[Held], *, shutdown: bool = False) -> int:
+        body = ReleaseBody.model_construct(
+            agentId=self.agent_id, leases=_held(leases), shutdown=shutdown
+        )
+        try:
+            answer = await service.release(self.runtime, await self._location(), body)
+        except TRANSIENT as exc:
+            raise Unreachable(f"{type(exc).__name__}: {exc}") from exc
+        return len(answer.released)
 
-    async def _submit(self, batch: list[tuple[queue.Job, ProbeResult]]) -> None:
-        signals = self.runtime.signals
-        for attempt in range(5):
+    async def heartbeat(self) -> int:
+        body = HeartbeatBody.model_construct(agentId=self.agent_id)
+        try:
+            answer = await service.heartbeat(self.runtime, await self._location(), body)
+        except TRANSIENT as exc:
+            raise Unreachable(f"{type(exc).__name__}: {exc}") from exc
+        return answer.agentCount
+
+    async def submit(self, deliveries: Sequence[Delivery]) -> list[Status]:
+        """One transaction for the batch. A batch that fails for a reason of its own (not the
+        database's) is retried one result at a time, so one bad result is rejected alone."""
+        items: list[tuple[int, tuple[str, str, ProbeResult]]] = []
+        statuses: list[Status] = ["rejected"] * len(deliveries)
+        for index, delivery in enumerate(deliveries):
             try:
-                async with self.runtime.db.write() as conn:
-                    completions = await queue.complete_many(
-                        conn,
-                        [(job.id, job.lease_owner, result) for job, result in batch],
-                        utcnow(),
-                        self.runtime.metrics,
-                    )
-                break
-            except Exception:
-                log.exception("result submission failed, retrying", batch=len(batch))
-                await asyncio.sleep(0.2 * (attempt + 1))
-        else:
-            log.error("results dropped after retries", batch=len(batch))
-            return
+                # One unstorable result would fail its whole batch.
+                result = storable_result(delivery.probe_result())
+            except (ValueError, TypeError) as exc:
+                # JSON from an outbox that is no result, or a result with no JSON for it.
+                log.error("result unstorable, rejected", job=delivery.job_id, error=str(exc))
+                continue
+            items.append((index, (delivery.job_id, delivery.lease_owner, result)))
+        try:
+            for index, outcome in zip(
+                [i for i, _ in items], await self._store([item for _, item in items]), strict=True
+            ):
+                statuses[index] = outcome
+        except TRANSIENT as exc:
+            raise Unreachable(f"{type(exc).__name__}: {exc}") from exc
+        except Exception:
+            if len(items) == 1:
+                log.exception("result could not be stored, rejected", job=items[0][1][0])
+                return statuses
+            for index, _ in items:
+                [statuses[index]] = await self.submit([deliveries[index]])
+        return statuses
+
+    async def _store(self, items: list[tuple[str, str, ProbeResult]]) -> list[Status]:
+        if not items:
+            return []
+        runtime = self.runtime
+        async with runtime.db.write() as conn:
+            completions = await queue.complete_many(conn, items, utcnow(), runtime.metrics)
         for completion in completions:
-            signals.result_stored(completion)
-        log.debug("results stored", count=len(batch), location=self.location)
+            runtime.signals.result_stored(completion)
+        return [completion.outcome for completion in completions]
+
+
+def _held(leases: Sequence[Held]) -> list[HeldLease]:
+    return [HeldLease(jobId=h.job_id, leaseOwner=h.lease_owner) for h in leases]
+
+
+async def _connected() -> bool:
+    return False  # an in-process caller never hangs up
+
+
+def embedded_agent(runtime: Runtime, *, location: str, concurrency: int) -> Agent:
+    """The agent `vantage server` runs for `location` (by default `local`)."""
+    settings = runtime.settings
+    options = AgentOptions(
+        concurrency=concurrency,
+        lease_seconds=settings.lease_seconds,
+        drain_seconds=settings.local_agent_drain_seconds,
+        batch=EMBEDDED_BATCH,
+        policy=settings.probe_policy(),
+        sensitive_names=settings.sensitive_names,
+        log_batches=False,
+    )
+    return Agent(LocalControlPlane(runtime, location), MemoryOutbox(), options)

@@ -1,10 +1,18 @@
-"""The on-disk outbox: results the server could not take yet, delivered in order when it can.
+"""Outboxes: results the server could not take yet, delivered in order when it can.
 
-One file per result, `<sequence>.json` with a 16-digit sequence, written to a temporary name,
-fsync'd, renamed into place and the directory fsync'd: a crash leaves either the whole result or
-nothing, and an agent restarted on the same directory resumes where it stopped. Files are deleted
-only once the server has answered for them (accepted, duplicate, fenced or rejected). An exclusive
-lock on `.lock` keeps two agents from sharing one outbox.
+The rule is the agent loop's (vantage.agent.loop), the same for every agent: a result that cannot
+be delivered goes to the outbox; while the outbox holds anything, newer results queue behind it
+and nothing new is leased; it is delivered oldest first, and a result leaves it only once the
+server has answered for it. Where it is kept differs:
+- `Outbox`, on disk, for `vantage agent`: it outlives the process;
+- `MemoryOutbox`, for the embedded agent: the results wait in the server's own memory until its
+  database takes them again (were the process to die, their runs are leased again after expiry).
+
+On disk: one file per result, `<sequence>.json` with a 16-digit sequence, written to a temporary
+name, fsync'd, renamed into place and the directory fsync'd: a crash leaves either the whole
+result or nothing, and an agent restarted on the same directory resumes where it stopped. Files
+are deleted only once the server has answered for them (accepted, duplicate, fenced or rejected).
+An exclusive lock on `.lock` keeps two agents from sharing one outbox.
 """
 
 from __future__ import annotations
@@ -14,12 +22,13 @@ import fcntl
 import json
 import os
 import re
+from collections import deque
 from pathlib import Path
-from typing import IO
+from typing import IO, Any, Protocol
 
 import structlog
 
-from vantage.agent.client import Delivery
+from vantage.agent.control import Delivery
 
 log = structlog.get_logger(__name__)
 
@@ -30,7 +39,62 @@ class OutboxLocked(Exception):
     pass
 
 
+class OutboxStore(Protocol):
+    # True when the calls block (disk I/O): the loop runs them in a thread.
+    blocking: bool
+    # True when what it holds outlives the process.
+    durable: bool
+
+    def __len__(self) -> int: ...
+
+    def append(self, deliveries: list[Delivery]) -> None:
+        """Keep results, after every result already kept."""
+        ...
+
+    def peek(self, limit: int) -> list[tuple[Any, Delivery]]:
+        """The oldest results, in order, each with the key `remove` takes."""
+        ...
+
+    def remove(self, keys: list[Any]) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class MemoryOutbox:
+    """The outbox of an agent whose results have nowhere safer to wait than its own memory."""
+
+    blocking = False
+    durable = False
+
+    def __init__(self) -> None:
+        self._items: deque[tuple[int, Delivery]] = deque()
+        self._next = 0
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def append(self, deliveries: list[Delivery]) -> None:
+        for delivery in deliveries:
+            self._items.append((self._next, delivery))
+            self._next += 1
+
+    def peek(self, limit: int) -> list[tuple[Any, Delivery]]:
+        return [self._items[i] for i in range(min(limit, len(self._items)))]
+
+    def remove(self, keys: list[Any]) -> None:
+        gone = set(keys)
+        self._items = deque(item for item in self._items if item[0] not in gone)
+
+    def close(self) -> None:
+        pass
+
+
 class Outbox:
+    """The durable outbox of `vantage agent`, one file per result (see the module's docstring)."""
+
+    blocking = True
+    durable = True
+
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         directory.mkdir(parents=True, exist_ok=True)
@@ -73,9 +137,9 @@ class Outbox:
         if deliveries:
             self._sync_directory()
 
-    def peek(self, limit: int) -> list[tuple[Path, Delivery]]:
+    def peek(self, limit: int) -> list[tuple[Any, Delivery]]:
         """The oldest results, in order. A file that cannot be read is set aside, not retried."""
-        out: list[tuple[Path, Delivery]] = []
+        out: list[tuple[Any, Delivery]] = []
         for path in list(self._pending[:limit]):
             try:
                 data = json.loads(path.read_bytes())
@@ -87,7 +151,7 @@ class Outbox:
                 self._pending.remove(path)
         return out
 
-    def remove(self, paths: list[Path]) -> None:
+    def remove(self, paths: list[Any]) -> None:
         for path in paths:
             path.unlink(missing_ok=True)
             with contextlib.suppress(ValueError):

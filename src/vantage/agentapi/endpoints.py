@@ -5,24 +5,22 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Depends, Request, Response
+from pydantic import BaseModel
 
 from vantage import storable
 from vantage.agentapi import service
 from vantage.agentapi.auth import CurrentAgent
-from vantage.agentapi.responses import (
-    ExtendAnswer,
-    HeartbeatAnswer,
-    LeaseAnswer,
-    ReleaseAnswer,
-    ResultsAnswer,
-)
 from vantage.agentapi.schemas import (
+    ExtendAnswer,
     ExtendBody,
+    HeartbeatAnswer,
     HeartbeatBody,
+    LeaseAnswer,
     LeaseBody,
+    ReleaseAnswer,
     ReleaseBody,
+    ResultsAnswer,
     ResultsBody,
     parse,
 )
@@ -35,6 +33,11 @@ router = APIRouter(prefix="/agent/v1", tags=["Agent protocol"], responses=errors
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
+def _answer(model: BaseModel, *, exclude_none: bool = False) -> Response:
+    """An answer model as JSON (pydantic's encoder: no intermediate dict)."""
+    return Response(model.model_dump_json(exclude_none=exclude_none), media_type="application/json")
+
+
 @router.post(
     "/lease",
     summary="Lease jobs of the key's location, waiting for work if none is due",
@@ -43,12 +46,12 @@ RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
     ),
     openapi_extra=request_body("LeaseBody", LeaseBody),
 )
-async def lease(request: Request, agent: CurrentAgent, runtime: RuntimeDep) -> JSONResponse:
+async def lease(request: Request, agent: CurrentAgent, runtime: RuntimeDep) -> Response:
     body = parse(LeaseBody, await json_body(request))
     agent.check_location(body.location)
     # The request log is a plain ASGI middleware, so a hang-up reaches is_disconnected().
     grant = await service.lease(runtime, agent.location, body, disconnected=request.is_disconnected)
-    return JSONResponse(grant.wire())
+    return _answer(grant.answer())
 
 
 @router.post(
@@ -57,10 +60,10 @@ async def lease(request: Request, agent: CurrentAgent, runtime: RuntimeDep) -> J
     responses=answer(200, "Each lease, extended or lost", "ExtendAnswer", ExtendAnswer),
     openapi_extra=request_body("ExtendBody", ExtendBody),
 )
-async def extend(request: Request, agent: CurrentAgent, runtime: RuntimeDep) -> JSONResponse:
+async def extend(request: Request, agent: CurrentAgent, runtime: RuntimeDep) -> Response:
     body = parse(ExtendBody, await json_body(request))
     agent.check_location(body.location)
-    return JSONResponse(await service.extend(runtime, agent.location, body))
+    return _answer(await service.extend(runtime, agent.location, body))
 
 
 @router.post(
@@ -69,10 +72,10 @@ async def extend(request: Request, agent: CurrentAgent, runtime: RuntimeDep) -> 
     responses=answer(200, "The jobs released", "ReleaseAnswer", ReleaseAnswer),
     openapi_extra=request_body("ReleaseBody", ReleaseBody),
 )
-async def release(request: Request, agent: CurrentAgent, runtime: RuntimeDep) -> JSONResponse:
+async def release(request: Request, agent: CurrentAgent, runtime: RuntimeDep) -> Response:
     body = parse(ReleaseBody, await json_body(request))
     agent.check_location(body.location)
-    return JSONResponse(await service.release(runtime, agent.location, body))
+    return _answer(await service.release(runtime, agent.location, body))
 
 
 @router.post(
@@ -81,12 +84,13 @@ async def release(request: Request, agent: CurrentAgent, runtime: RuntimeDep) ->
     responses=answer(200, "A status per item, in order", "ResultsAnswer", ResultsAnswer),
     openapi_extra=request_body("ResultsBody", ResultsBody),
 )
-async def results(request: Request, agent: CurrentAgent, runtime: RuntimeDep) -> JSONResponse:
+async def results(request: Request, agent: CurrentAgent, runtime: RuntimeDep) -> Response:
     # Unchecked here: a result that cannot be stored is `rejected` alone, item by item.
     body = parse(ResultsBody, await json_body(request, checked=False))
     agent.check_location(body.location)
     clean = storable.raw_is_clean(await request.body())  # read once, kept by Starlette
-    return JSONResponse(await service.submit(runtime, agent.location, body, clean=clean))
+    answer = await service.submit(runtime, agent.location, body, clean=clean)
+    return _answer(answer, exclude_none=True)
 
 
 @router.post(
@@ -95,7 +99,7 @@ async def results(request: Request, agent: CurrentAgent, runtime: RuntimeDep) ->
     responses=answer(200, "The location's liveness", "HeartbeatAnswer", HeartbeatAnswer),
     openapi_extra=request_body("HeartbeatBody", HeartbeatBody),
 )
-async def heartbeat(request: Request, agent: CurrentAgent, runtime: RuntimeDep) -> JSONResponse:
+async def heartbeat(request: Request, agent: CurrentAgent, runtime: RuntimeDep) -> Response:
     body = parse(HeartbeatBody, await json_body(request))
     agent.check_location(body.location)
-    return JSONResponse(await service.heartbeat(runtime, agent.location, body))
+    return _answer(await service.heartbeat(runtime, agent.location, body))

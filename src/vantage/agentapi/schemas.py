@@ -1,12 +1,16 @@
-"""Request bodies of the agent API. Unknown fields are ignored, so newer agents can talk to older
-servers."""
+"""The agent API's bodies in both directions (docs/agent-protocol.md): what agents send, and what
+the server answers. The server builds its answers from these models and the agent validates what
+it receives against them, so the protocol is written down once. Unknown fields are ignored either
+way, so newer agents can talk to older servers and the other way round."""
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from datetime import datetime
+from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, ValidationError, WithJsonSchema
 
+from vantage.timeutil import iso
 from vantage.validation import bad_request
 
 AGENT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
@@ -68,6 +72,72 @@ class ResultsBody(_Body):
 class HeartbeatBody(_Body):
     agentId: str = AgentId
     location: str | None = None
+
+
+# Answers. Timestamps go out as Checkly's (milliseconds and `Z`); any ISO-8601 form is read.
+Timestamp = Annotated[
+    datetime,
+    PlainSerializer(iso, return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "format": "date-time"}),
+]
+
+
+class _Answer(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class LeasedJob(_Answer):
+    id: str
+    attempt: int
+    leaseOwner: str
+    leaseExpiresAt: Timestamp | None
+    leaseSeconds: float
+    checkType: str
+    checkId: str
+    sessionId: str | None
+    # The check as its group makes it, for the agent to run.
+    config: dict[str, Any]
+
+
+class LeaseAnswer(_Answer):
+    jobs: list[LeasedJob]
+    serverTime: Timestamp
+
+
+class ExtendedLease(_Answer):
+    jobId: str
+    status: Literal["extended", "lost"]
+    leaseExpiresAt: Timestamp | None
+    leaseSeconds: float
+
+
+class ExtendAnswer(_Answer):
+    leases: list[ExtendedLease]
+
+
+class ReleaseAnswer(_Answer):
+    released: list[str]
+
+
+class ResultStatus(_Answer):
+    jobId: str
+    status: Literal["accepted", "duplicate", "fenced", "rejected"]
+    # Sent only when set (`exclude_none`): accepted and duplicate items carry it.
+    resultId: str | None = None
+    # Why a `rejected` item was refused.
+    message: str | None = None
+
+
+class ResultsAnswer(_Answer):
+    results: list[ResultStatus]
+
+
+class HeartbeatAnswer(_Answer):
+    location: str
+    agentId: str
+    lastSeen: Timestamp
+    agentCount: int
+    serverTime: Timestamp
 
 
 M = TypeVar("M", bound=BaseModel)

@@ -20,11 +20,18 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from vantage import storable
 from vantage.agentapi.schemas import (
+    ExtendAnswer,
     ExtendBody,
+    ExtendedLease,
+    HeartbeatAnswer,
     HeartbeatBody,
+    LeaseAnswer,
     LeaseBody,
+    LeasedJob,
+    ReleaseAnswer,
     ReleaseBody,
     ResultItem,
+    ResultsAnswer,
     ResultsBody,
 )
 from vantage.db.dialect import upsert
@@ -36,15 +43,10 @@ from vantage.probes.result import ProbeResult
 from vantage.probes.serialize import from_json
 from vantage.queue import service as queue
 from vantage.runtime import Runtime
-from vantage.timeutil import iso, utcnow
+from vantage.timeutil import utcnow
 
 log = structlog.get_logger(__name__)
 
-# A lease lasts this long unless the agent asks otherwise; agents extend it for longer runs.
-DEFAULT_LEASE_SECONDS = 30.0
-# While a long-poll waits, it also looks at the queue this often: work queued by another server
-# replica, or a lease that expired, wakes no in-process event.
-FALLBACK_POLL_SECONDS = 2.0
 # Job ids are UUIDs; lease owners are `<agentId>/<16 hex>` (an agent id has at most 64 chars).
 MAX_ID_LENGTH = 100
 
@@ -55,28 +57,28 @@ def owner_prefix(agent_id: str) -> str:
 
 @dataclass(slots=True)
 class LeaseGrant:
+    lease_seconds: float
     jobs: list[queue.Job] = field(default_factory=list)
-    lease_seconds: float = DEFAULT_LEASE_SECONDS
     expires_at: datetime | None = None
 
-    def wire(self) -> dict[str, Any]:
-        return {
-            "jobs": [
-                {
-                    "id": job.id,
-                    "attempt": job.attempt,
-                    "leaseOwner": job.lease_owner,
-                    "leaseExpiresAt": iso(self.expires_at),
-                    "leaseSeconds": self.lease_seconds,
-                    "checkType": job.check_type,
-                    "checkId": job.check_id,
-                    "sessionId": job.session_id,
-                    "config": job.config,
-                }
+    def answer(self) -> LeaseAnswer:
+        return LeaseAnswer(
+            jobs=[
+                LeasedJob(
+                    id=job.id,
+                    attempt=job.attempt,
+                    leaseOwner=job.lease_owner,
+                    leaseExpiresAt=self.expires_at,
+                    leaseSeconds=self.lease_seconds,
+                    checkType=job.check_type,
+                    checkId=job.check_id,
+                    sessionId=job.session_id,
+                    config=job.config,
+                )
                 for job in self.jobs
             ],
-            "serverTime": iso(utcnow()),
-        }
+            serverTime=utcnow(),
+        )
 
 
 async def lease(
@@ -91,7 +93,7 @@ async def lease(
     The wait sleeps on the location's work event (set when a session is triggered, scheduled or
     retried), bounded by when the next delayed job is due or the next lease expires.
     """
-    lease_seconds = body.leaseSeconds or DEFAULT_LEASE_SECONDS
+    lease_seconds = body.leaseSeconds or runtime.settings.default_agent_lease_seconds
     # Each lease call gets its own owner token: a result is fenced by the exact lease that
     # produced it, even when the same agent leases the job again later.
     owner = owner_prefix(body.agentId) + secrets.token_hex(8)
@@ -123,7 +125,7 @@ async def lease(
                 await _release_jobs(runtime, location, [(j.id, owner) for j in claimed])
                 return LeaseGrant(lease_seconds=lease_seconds)
             log.info("jobs leased", location=location.slug, agent=body.agentId, count=len(claimed))
-            return LeaseGrant(claimed, lease_seconds, queue_expiry(now, lease_seconds))
+            return LeaseGrant(lease_seconds, claimed, queue_expiry(now, lease_seconds))
         remaining = give_up - loop.time()
         if remaining <= 0:
             return LeaseGrant(lease_seconds=lease_seconds)
@@ -141,15 +143,15 @@ async def _until_claimable(runtime: Runtime, location: LocationRef) -> float:
         due = await queue.next_due(conn, location)
         expiry = await queue.next_lease_expiry(conn, location)
     now = utcnow()
-    wait = FALLBACK_POLL_SECONDS
+    wait = runtime.settings.lease_poll_seconds
     for moment in (due, expiry):
         if moment is not None:
             wait = min(wait, max(0.0, (moment - now).total_seconds()) + 0.01)
     return wait
 
 
-async def extend(runtime: Runtime, location: LocationRef, body: ExtendBody) -> dict[str, Any]:
-    lease_seconds = body.leaseSeconds or DEFAULT_LEASE_SECONDS
+async def extend(runtime: Runtime, location: LocationRef, body: ExtendBody) -> ExtendAnswer:
+    lease_seconds = body.leaseSeconds or runtime.settings.default_agent_lease_seconds
     async with runtime.db.write() as conn:
         expiries = await queue.extend_lease(
             conn,
@@ -161,17 +163,17 @@ async def extend(runtime: Runtime, location: LocationRef, body: ExtendBody) -> d
     lost = [h.jobId for h in body.leases if expiries.get(h.jobId) is None]
     if lost:
         log.info("lease extension refused", location=location.slug, agent=body.agentId, jobs=lost)
-    return {
-        "leases": [
-            {
-                "jobId": held.jobId,
-                "status": "extended" if expiries.get(held.jobId) else "lost",
-                "leaseExpiresAt": iso(expiries.get(held.jobId)),
-                "leaseSeconds": lease_seconds,
-            }
+    return ExtendAnswer(
+        leases=[
+            ExtendedLease(
+                jobId=held.jobId,
+                status="extended" if expiries.get(held.jobId) else "lost",
+                leaseExpiresAt=expiries.get(held.jobId),
+                leaseSeconds=lease_seconds,
+            )
             for held in body.leases
         ]
-    }
+    )
 
 
 async def _of_location(runtime: Runtime, location: LocationRef, job_ids: list[str]) -> set[str]:
@@ -189,7 +191,7 @@ async def _release_jobs(
     return released
 
 
-async def release(runtime: Runtime, location: LocationRef, body: ReleaseBody) -> dict[str, Any]:
+async def release(runtime: Runtime, location: LocationRef, body: ReleaseBody) -> ReleaseAnswer:
     async with runtime.db.write() as conn:
         released = await queue.release(
             conn, leases=[(h.jobId, h.leaseOwner) for h in body.leases], location=location
@@ -213,12 +215,12 @@ async def release(runtime: Runtime, location: LocationRef, body: ReleaseBody) ->
         count=len(released),
         shutdown=body.shutdown,
     )
-    return {"released": released}
+    return ReleaseAnswer(released=released)
 
 
 async def submit(
     runtime: Runtime, location: LocationRef, body: ResultsBody, *, clean: bool = False
-) -> dict[str, Any]:
+) -> ResultsAnswer:
     """Store a batch of results in one transaction; a status per item, in the batch's order:
     `accepted`, `duplicate` (this location already stored this job's result), `fenced` (the lease
     is no longer the submitter's, or the job is not the location's) or `rejected` (the item is
@@ -264,7 +266,7 @@ async def submit(
     for status in statuses:
         counts[status["status"]] = counts.get(status["status"], 0) + 1
     log.info("results received", location=location.slug, agent=body.agentId, **counts)
-    return {"results": statuses}
+    return ResultsAnswer.model_validate({"results": statuses})
 
 
 def _check_ids(item: ResultItem) -> None:
@@ -294,7 +296,9 @@ async def _done_or_fenced(
     return queue.Completion("duplicate", result_id=stored.id)
 
 
-async def heartbeat(runtime: Runtime, location: LocationRef, body: HeartbeatBody) -> dict[str, Any]:
+async def heartbeat(
+    runtime: Runtime, location: LocationRef, body: HeartbeatBody
+) -> HeartbeatAnswer:
     slug = location.slug
     now = utcnow()
     async with runtime.db.write() as conn:
@@ -308,10 +312,6 @@ async def heartbeat(runtime: Runtime, location: LocationRef, body: HeartbeatBody
             locations.update().where(locations.c.id == location.id).values(last_seen_at=now)
         )
         count = (await agent_counts(conn, [slug], now)).get(slug, 0)
-    return {
-        "location": slug,
-        "agentId": body.agentId,
-        "lastSeen": iso(now),
-        "agentCount": count,
-        "serverTime": iso(now),
-    }
+    return HeartbeatAnswer(
+        location=slug, agentId=body.agentId, lastSeen=now, agentCount=count, serverTime=now
+    )
