@@ -25,7 +25,6 @@ from vantage.api.body_limit import BodyLimit
 from vantage.api.common import storable_query
 from vantage.api.openapi import allow_header, document
 from vantage.checks.endpoints import router as checks_router
-from vantage.compat.endpoints import router as compat_router
 from vantage.config import LOCAL_LOCATION, Settings
 from vantage.db.engine import Database
 from vantage.db.migrate import upgrade
@@ -36,6 +35,7 @@ from vantage.locations.endpoints import router as locations_router
 from vantage.metrics import token_matches
 from vantage.results.endpoints import router as results_router
 from vantage.runtime import Runtime
+from vantage.runtimes.endpoints import router as runtimes_router
 from vantage.scheduling.scheduler import Reaper, Scheduler
 from vantage.sessions.endpoints import router as sessions_router
 from vantage.statuses.endpoints import router as statuses_router
@@ -125,7 +125,7 @@ def create_app(settings: Settings, *, background: bool = True) -> FastAPI:
     for router in (
         accounts_router,
         checks_router,
-        compat_router,
+        runtimes_router,
         groups_router,
         sessions_router,
         results_router,

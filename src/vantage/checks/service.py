@@ -13,16 +13,18 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from vantage.checks import repository
 from vantage.checks.scheduling import first_run_at, interval_seconds
-from vantage.checks.schemas import CHECK_MODELS
+from vantage.checks.schemas import CHECK_MODELS, Wire
 from vantage.db.tables import check_sessions, jobs
 from vantage.errors import BadRequest, NotFound
 from vantage.groups import repository as groups_repository
 from vantage.locations import service as locations_service
+from vantage.locations.regions import CHECKLY_REGIONS
 from vantage.results import repository as results_repository
 from vantage.sessions.withdrawal import cancel_sessions, withdraw_jobs
 from vantage.statuses import repository as statuses_repository
 from vantage.timeutil import iso, utcnow
 from vantage.validation import bad_request
+from vantage.variables.masking import keep_secret_values, without_secret_values
 
 CHECK_NOT_FOUND = "No such check."
 
@@ -46,15 +48,20 @@ def validate(check_type: str, payload: Any) -> dict[str, Any]:
 async def check_locations(
     conn: AsyncConnection, config: dict[str, Any], account_id: str | None = None
 ) -> None:
-    """Every location named must be the operator's or one of the account's private ones."""
-    known = await locations_service.usable_slugs(conn, account_id)
+    """Every location named must be the operator's, one of the account's private ones, or (in
+    `locations`) one of Checkly's public regions, which runs once the operator creates it."""
+    usable = await locations_service.usable_slugs(conn, account_id)
     for field in ("locations", "privateLocations"):
+        regions = field == "locations"
+        known = usable | CHECKLY_REGIONS if regions else usable
         for index, slug in enumerate(config.get(field) or []):
             if slug not in known:
                 key = f"{field}[{index}]"
+                also = " or a Checkly region" if regions else ""
                 raise BadRequest(
-                    f'"{key}" must be one of [{", ".join(sorted(known))}]: '
-                    f"no run location {slug!r} exists",
+                    f'"{key}" must be one of [{", ".join(sorted(usable))}]{also}: '
+                    f"no run location {slug!r} exists (an operator creates it with "
+                    f"`vantage locations create {slug}`)",
                     keys=[key],
                 )
 
@@ -90,7 +97,12 @@ class StoredCheck:
             "id": self.id,
             "checkType": self.check_type,
             **self.config,
-            "alertChannels": [],
+            "environmentVariables": without_secret_values(
+                self.config.get("environmentVariables") or []
+            ),
+            # Checkly's legacy inline channels, by kind; channels are subscribed to by id now
+            # (`alertChannelSubscriptions`), so these lists stay empty.
+            "alertChannels": {"email": [], "webhook": [], "slack": [], "sms": []},
             "created_at": iso(self.created_at),
             "updated_at": iso(self.updated_at),
         }
@@ -140,14 +152,35 @@ async def get(conn: AsyncConnection, account_id: str, check_id: str) -> StoredCh
     return stored_check(row)
 
 
-def merge_partial(current: dict[str, Any], changes: dict[str, Any], nested: str) -> dict[str, Any]:
+def merge_partial(
+    current: dict[str, Any],
+    changes: dict[str, Any],
+    nested: str,
+    model: type[Wire] | None = None,
+) -> dict[str, Any]:
     """Apply a partial PUT body (Checkly's update schemas have no required fields). The object
-    under `nested` is merged key by key, so `{"request": {"url": ...}}` keeps the method."""
+    under `nested` is merged key by key, so `{"request": {"url": ...}}` keeps the method. A `null`
+    for a field of `model` that is not nullable leaves the stored value alone: Go clients send
+    `null` for a list they did not set, and Checkly then keeps the list."""
+    keep = model.NULL_MEANS_DEFAULT if model is not None else frozenset()
+    changes = {k: v for k, v in changes.items() if not (v is None and k in keep)}
     merged = {**current, **changes}
     old, new = current.get(nested), changes.get(nested)
     if isinstance(old, dict) and isinstance(new, dict):
-        merged[nested] = {**old, **new}
+        inner = _nested_model(model, nested)
+        inner_keep = inner.NULL_MEANS_DEFAULT if inner is not None else frozenset()
+        merged[nested] = {
+            **old,
+            **{k: v for k, v in new.items() if not (v is None and k in inner_keep)},
+        }
     return merged
+
+
+def _nested_model(model: type[Wire] | None, field: str) -> type[Wire] | None:
+    if model is None or field not in model.model_fields:
+        return None
+    annotation = model.model_fields[field].annotation
+    return annotation if isinstance(annotation, type) and issubclass(annotation, Wire) else None
 
 
 async def update(
@@ -166,7 +199,11 @@ async def update(
         raise BadRequest('"value" must be of type object', keys=["value"])
     if "checkType" in payload and payload["checkType"] != current.check_type:
         raise BadRequest('"checkType" cannot be changed', keys=["checkType"])
-    config = validate(current.check_type, merge_partial(current.config, payload, "request"))
+    merged = merge_partial(current.config, payload, "request", CHECK_MODELS[current.check_type])
+    config = validate(current.check_type, merged)
+    config["environmentVariables"] = keep_secret_values(
+        current.config.get("environmentVariables") or [], config["environmentVariables"]
+    )
     await check_locations(conn, config, account_id)
     await _check_group(conn, account_id, config)
     now = utcnow()

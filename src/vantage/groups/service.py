@@ -19,6 +19,7 @@ from vantage.groups.effective import effective_config
 from vantage.groups.schemas import READ_ONLY_FIELDS, CheckGroup
 from vantage.timeutil import iso, utcnow
 from vantage.validation import bad_request
+from vantage.variables.masking import keep_secret_values, without_secret_values
 
 GROUP_NOT_FOUND = "No such check group."
 
@@ -70,30 +71,6 @@ class StoredGroup:
         }
 
 
-def without_secret_values(variables: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Secret variables are write-only: as at Checkly, their value is always returned as null."""
-    return [{**v, "value": None} if v.get("secret") else v for v in variables]
-
-
-def keep_secret_values(
-    stored: list[dict[str, Any]], sent: list[dict[str, Any]]
-) -> list[dict[str, Any]]:
-    """A client that reads a group and sends it back echoes null for every secret value: that
-    keeps the stored value instead of erasing it. A key once secret stays secret (Checkly: "once
-    set, its value cannot be unlocked"); a new value replaces the old one."""
-    secrets = {v["key"]: v.get("value") for v in stored if v.get("secret")}
-    out = []
-    for variable in sent:
-        key = variable["key"]
-        if key in secrets:
-            value = variable.get("value")
-            variable = {**variable, "secret": True}
-            if value is None or value == "":
-                variable["value"] = secrets[key]
-        out.append(variable)
-    return out
-
-
 def _stored(row: Any) -> StoredGroup:
     return StoredGroup(
         id=int(row.id), config=row.config, created_at=row.created_at, updated_at=row.updated_at
@@ -134,7 +111,9 @@ async def update(
     current = await get(conn, account_id, group_id)
     if not isinstance(payload, dict):
         raise BadRequest('"value" must be of type object', keys=["value"])
-    config = validate(checks_service.merge_partial(current.config, payload, "apiCheckDefaults"))
+    config = validate(
+        checks_service.merge_partial(current.config, payload, "apiCheckDefaults", CheckGroup)
+    )
     config["environmentVariables"] = keep_secret_values(
         current.config.get("environmentVariables") or [], config["environmentVariables"]
     )

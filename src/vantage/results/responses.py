@@ -27,7 +27,7 @@ class CheckResult(BaseModel):
     startedAt: datetime
     stoppedAt: datetime
     created_at: datetime
-    responseTime: float
+    responseTime: int
     checkRunId: int
     attempts: int
     resultType: Literal["FINAL", "ATTEMPT"]
