@@ -21,6 +21,7 @@ from vantage.accounts.endpoints import router as accounts_router
 from vantage.agent.local import LocalAgent
 from vantage.agentapi.endpoints import router as agent_api_router
 from vantage.agentapi.schemas import MAX_BODY_BYTES as AGENT_MAX_BODY_BYTES
+from vantage.analytics.endpoints import router as analytics_router
 from vantage.api.body_limit import BodyLimit
 from vantage.api.common import storable_query
 from vantage.api.openapi import allow_header, document
@@ -126,6 +127,7 @@ def create_app(settings: Settings, *, background: bool = True) -> FastAPI:
         accounts_router,
         checks_router,
         runtimes_router,
+        analytics_router,
         groups_router,
         sessions_router,
         results_router,

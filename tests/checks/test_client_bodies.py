@@ -14,7 +14,7 @@ from tests.support.sessions import run
 from tests.targets.http_target import HttpTarget
 
 URL = "https://api.example.test/health"
-LEGACY_CHANNELS = {"email": [], "webhook": [], "slack": [], "sms": []}
+LEGACY_CHANNELS: dict[str, list[Any]] = {"email": [], "webhook": [], "slack": [], "sms": []}
 
 
 async def post(persona: Persona, path: str, body: dict[str, Any]) -> dict[str, Any]:

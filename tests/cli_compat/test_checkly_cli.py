@@ -421,13 +421,60 @@ def test_api_get_of_an_unknown_path_exits_1(checkly: ChecklyCli) -> None:
     assert "Endpoint not found." in result.stderr, result.describe()
 
 
-def test_runtimes_lists_the_runtime_vantage_reports(checkly: ChecklyCli) -> None:
+def test_runtimes_lists_every_runtime_checkly_accepts(checkly: ChecklyCli) -> None:
     result = checkly.run("runtimes")
 
     assert result.exit_code == 0, result.describe()
     runtimes = json.loads(result.stdout)
-    assert [r["name"] for r in runtimes] == ["2025.04"], result.describe()
-    assert runtimes[0]["stage"] == "CURRENT"
+    names = [r["name"] for r in runtimes]
+    assert {"2022.10", "2024.09", "2025.04", "2026.04"} <= set(names), result.describe()
+    current = [r for r in runtimes if r["stage"] == "CURRENT"]
+    assert [r["name"] for r in current] == ["2025.04"], result.describe()
+
+
+# --------------------------------------------------------------------------- status and stats
+
+
+def test_checks_list_with_status_failing_shows_only_failing_checks(
+    checkly: ChecklyCli, checks: CheckSet, ok_run: dict[str, Any]
+) -> None:
+    ran = checkly.run("checks", "run", "--check-id", checks.failing["id"])
+    assert ran.exit_code == 1, ran.describe()
+
+    result = checkly.run("checks", "list", "--status", "failing", "--output", "json")
+
+    assert result.exit_code == 0, result.describe()
+    data = result.json()
+    listed = {c["id"] for c in data["data"]}
+    assert checks.failing["id"] in listed, result.describe()
+    assert checks.ok["id"] not in listed, result.describe()
+
+
+def test_checks_stats_shows_availability_and_response_times(
+    checkly: ChecklyCli, checks: CheckSet, ok_run: dict[str, Any]
+) -> None:
+    result = checkly.run("checks", "stats", checks.ok["id"], "--output", "json")
+
+    assert result.exit_code == 0, result.describe()
+    [row] = result.json()["data"]
+    assert row["checkId"] == checks.ok["id"]
+    assert row["availability"] == 100
+    assert isinstance(row["responseTime_avg"], int | float)
+
+    table = checkly.run("checks", "stats")
+    assert table.exit_code == 0, table.describe()
+    assert "Failed to get check stats" not in table.output, table.describe()
+    assert "100.00%" in row_for(table, checks.ok["name"]), table.describe()
+
+
+def test_checks_get_shows_the_checks_statistics(
+    checkly: ChecklyCli, checks: CheckSet, ok_run: dict[str, Any]
+) -> None:
+    result = checkly.run("checks", "get", checks.ok["id"], "--output", "json")
+
+    assert result.exit_code == 0, result.describe()
+    analytics = result.json()["analytics"]
+    assert analytics["series"][0]["data"][0]["availability"] == 100, result.describe()
 
 
 def test_checks_get_reads_no_error_groups_and_still_shows_the_check(

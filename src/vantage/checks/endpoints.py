@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
@@ -51,11 +51,19 @@ async def list_checks(
     tag: Annotated[list[str], Query()] = [],  # noqa: B006 (FastAPI copies defaults)
     checkType: Annotated[str | None, Query()] = None,
     search: Annotated[str | None, Query()] = None,
+    status: Annotated[Literal["passing", "failing", "degraded"] | None, Query()] = None,
+    apiCheckUrlFilterPattern: Annotated[str | None, Query(min_length=1, max_length=2048)] = None,
     applyGroupSettings: bool = False,
 ) -> JSONResponse:
     # Checkly's CLI (axios) sends `tag[]=a&tag[]=b`; curl users send `tag=a&tag=b`.
     tags = [*(tag or ()), *request.query_params.getlist("tag[]")]
-    flt = service.CheckFilter(tags=tags, check_type=checkType, search=search)
+    flt = service.CheckFilter(
+        tags=tags,
+        check_type=checkType,
+        search=search,
+        status=status,
+        url_pattern=apiCheckUrlFilterPattern,
+    )
     async with runtime.db.read() as conn:
         items, total = await service.list_page(conn, account.id, flt, limit=limit, page=page)
         if applyGroupSettings:

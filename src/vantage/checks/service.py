@@ -241,13 +241,23 @@ class CheckFilter:
     tags: Sequence[str] = ()
     check_type: str | None = None
     search: str | None = None
+    # passing, degraded or failing: a check that has not run yet has no status and never matches.
+    status: str | None = None
+    # A part of an API check's URL; other types never match.
+    url_pattern: str | None = None
 
 
-def matches(row: sa.Row[Any], flt: CheckFilter) -> bool:
+def matches(row: sa.Row[Any], flt: CheckFilter, statuses: dict[str, str] | None = None) -> bool:
     if flt.tags and not set(flt.tags) & set(row.tags):
         return False
     if flt.check_type and row.check_type != flt.check_type:
         return False
+    if flt.status and (statuses or {}).get(row.id) != flt.status:
+        return False
+    if flt.url_pattern is not None:
+        url = (row.config.get("request") or {}).get("url", "") if row.check_type == "API" else None
+        if url is None or flt.url_pattern.lower() not in str(url).lower():
+            return False
     return not (flt.search and flt.search.lower() not in row.name.lower())
 
 
@@ -256,6 +266,9 @@ async def list_page(
 ) -> tuple[list[StoredCheck], int]:
     # Tags live in a JSON column; filtering in Python keeps one code path for both databases and is
     # cheap at the scale of one account's checks.
-    rows = [row for row in await repository.list_all(conn, account_id) if matches(row, flt)]
+    statuses = await statuses_repository.status_by_check(conn, account_id) if flt.status else None
+    rows = [
+        row for row in await repository.list_all(conn, account_id) if matches(row, flt, statuses)
+    ]
     start = (page - 1) * limit
     return [stored_check(row) for row in rows[start : start + limit]], len(rows)
