@@ -25,6 +25,7 @@ from vantage.analytics.endpoints import router as analytics_router
 from vantage.api.body_limit import BodyLimit
 from vantage.api.common import storable_query
 from vantage.api.openapi import allow_header, document
+from vantage.certificates.endpoints import router as certificates_router
 from vantage.checks.endpoints import router as checks_router
 from vantage.config import LOCAL_LOCATION, Settings
 from vantage.db.engine import Database
@@ -41,6 +42,8 @@ from vantage.scheduling.scheduler import Reaper, Scheduler
 from vantage.sessions.endpoints import router as sessions_router
 from vantage.statuses.endpoints import router as statuses_router
 from vantage.timeutil import utcnow
+from vantage.triggers.endpoints import open_router as trigger_urls_router
+from vantage.triggers.endpoints import router as triggers_router
 from vantage.validation import bad_request
 
 log = structlog.get_logger("vantage")
@@ -105,7 +108,12 @@ def create_app(settings: Settings, *, background: bool = True) -> FastAPI:
             loops=[t.get_name() for t in tasks],
             public_url=settings.base_url,
             probe_deny=settings.probe_deny if settings.local_agent else None,
+            secrets_sealed=runtime.sealer.encrypts,
         )
+        if not runtime.sealer.encrypts:
+            log.warning(
+                "secret values are stored unencrypted: set VANTAGE_SECRETS_KEY to seal them",
+            )
         try:
             yield
         finally:
@@ -128,6 +136,9 @@ def create_app(settings: Settings, *, background: bool = True) -> FastAPI:
         checks_router,
         runtimes_router,
         analytics_router,
+        triggers_router,
+        certificates_router,
+        trigger_urls_router,
         groups_router,
         sessions_router,
         results_router,
