@@ -63,6 +63,11 @@ async def test_terraform_monitors_are_created_as_sent(alice: Persona, full: bool
         "ipFamily",
         "assertions",
     }
+    icmp = await post(alice, "/v1/checks/icmp", go_sdk.icmp_monitor("example.test", full=full))
+    assert icmp["request"]["pingCount"] == (5 if full else 10)
+    # Integers stay integers: the Go SDK decodes the thresholds into `int`.
+    assert icmp["maxPacketLossThreshold"] == (30 if full else 20)
+    assert isinstance(icmp["maxPacketLossThreshold"], int)
     dns = await post(alice, "/v1/checks/dns", go_sdk.dns_monitor("example.test", full=full))
     assert dns["request"]["query"] == "example.test"
     if full:
@@ -107,6 +112,7 @@ ROUND_TRIPS = [
     ("/v1/checks/tcp", lambda: go_sdk.tcp_monitor("db.example.test", 5432), "/v1/checks"),
     ("/v1/checks/url", lambda: go_sdk.url_monitor(URL), "/v1/checks"),
     ("/v1/checks/dns", lambda: go_sdk.dns_monitor("example.test", full=True), "/v1/checks"),
+    ("/v1/checks/icmp", lambda: go_sdk.icmp_monitor("example.test", full=True), "/v1/checks"),
     ("/v1/check-groups", lambda: go_sdk.group(full=True), "/v1/check-groups"),
     (
         "/v1/private-locations",

@@ -194,6 +194,28 @@ def dns_monitor(query: str, *, full: bool = False) -> dict[str, Any]:
     }
 
 
+def icmp_monitor(host: str, *, full: bool = False) -> dict[str, Any]:
+    """`checkly_icmp_monitor` through `CreateICMPMonitor` (`icmpMonitorPayload`)."""
+    request: dict[str, Any] = {
+        "hostname": host,
+        "assertions": [assertion("LATENCY", "LESS_THAN", "500", "avg")] if full else None,
+    }
+    if full:
+        request.update({"ipFamily": "IPv4", "pingCount": 5})
+    body = _check_common("TF ICMP monitor", ["us-east-1"], full)
+    body.pop("privateLocations")
+    if full:
+        body.update({"degradedPacketLossThreshold": 10, "maxPacketLossThreshold": 30})
+    return {
+        **body,
+        "request": request,
+        "checkType": "ICMP",
+        "doubleCheck": False,
+        "shouldFail": False,
+        "groupId": None,
+    }
+
+
 def group(*, full: bool = False) -> dict[str, Any]:
     """`checkly_check_group` through `CreateGroup` (`groupPayload`)."""
     return {

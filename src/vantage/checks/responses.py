@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from vantage.checks.schemas import FREQUENCIES, ApiCheck, DnsCheck, TcpCheck, UrlCheck
+from vantage.checks.schemas import FREQUENCIES, ApiCheck, DnsCheck, IcmpCheck, TcpCheck, UrlCheck
 
 
 def _offset_rules(seconds: bool) -> dict[str, Any]:
@@ -80,6 +80,11 @@ class DnsCheckBody(DnsCheck):
     checkType: Literal["DNS"] = "DNS"
 
 
+class IcmpCheckBody(IcmpCheck):
+    model_config = ConfigDict(json_schema_extra=_offset_rules(seconds=True))
+    checkType: Literal["ICMP"] = "ICMP"
+
+
 # `POST /v1/checks` needs the type; the typed paths (`/v1/checks/api`) imply it.
 class ApiCheckCreate(ApiCheckBody):
     checkType: Literal["API"]
@@ -97,8 +102,12 @@ class DnsCheckCreate(DnsCheckBody):
     checkType: Literal["DNS"]
 
 
+class IcmpCheckCreate(IcmpCheckBody):
+    checkType: Literal["ICMP"]
+
+
 CheckCreate = Annotated[
-    ApiCheckCreate | UrlCheckCreate | TcpCheckCreate | DnsCheckCreate,
+    ApiCheckCreate | UrlCheckCreate | TcpCheckCreate | DnsCheckCreate | IcmpCheckCreate,
     Field(discriminator="checkType"),
 ]
 BODY_MODELS: dict[str, Any] = {
@@ -106,6 +115,7 @@ BODY_MODELS: dict[str, Any] = {
     "URL": UrlCheckBody,
     "TCP": TcpCheckBody,
     "DNS": DnsCheckBody,
+    "ICMP": IcmpCheckBody,
 }
 
 
@@ -113,7 +123,7 @@ class _Stored(BaseModel):
     """What a stored check adds to its config."""
 
     id: str
-    alertChannels: list[Any]
+    alertChannels: dict[str, list[Any]]
     created_at: datetime
     updated_at: datetime | None
 
@@ -134,7 +144,11 @@ class DnsCheckAnswer(DnsCheckCreate, _Stored):
     pass
 
 
+class IcmpCheckAnswer(IcmpCheckCreate, _Stored):
+    pass
+
+
 Check = Annotated[
-    ApiCheckAnswer | UrlCheckAnswer | TcpCheckAnswer | DnsCheckAnswer,
+    ApiCheckAnswer | UrlCheckAnswer | TcpCheckAnswer | DnsCheckAnswer | IcmpCheckAnswer,
     Field(discriminator="checkType"),
 ]

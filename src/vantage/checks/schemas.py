@@ -436,10 +436,57 @@ class DnsCheck(CheckBase, ResponseTimes):
         return self
 
 
+IcmpComparison = Literal[
+    "EQUALS",
+    "NOT_EQUALS",
+    "IS_EMPTY",
+    "NOT_EMPTY",
+    "GREATER_THAN",
+    "LESS_THAN",
+    "CONTAINS",
+    "NOT_CONTAINS",
+    "IS_NULL",
+    "NOT_NULL",
+]
+
+
+class IcmpAssertion(Wire):
+    IGNORED = ASSERTION_UI_KEYS
+
+    # LATENCY reads `property` (avg, min, max, stdDev) in ms; JSON_RESPONSE a JSONPath into the
+    # result's `icmpCheckResult`.
+    source: Literal["LATENCY", "JSON_RESPONSE"]
+    comparison: IcmpComparison
+    property: str = ""
+    target: Target = ""
+    regex: Regex | None = None
+
+
+class IcmpRequest(Wire):
+    hostname: Annotated[str, Field(min_length=1, max_length=2048)]
+    ipFamily: IpFamily = "IPv4"
+    pingCount: Annotated[int, Field(ge=1, le=50)] = 10
+    assertions: list[IcmpAssertion] = Field(default_factory=list, max_length=MAX_ASSERTIONS)
+
+
+# An integer stays one on the wire: the Go SDK decodes these into `int`.
+PacketLoss = Annotated[int | float, Field(gt=0, le=100)]
+
+
+class IcmpCheck(CheckBase, ResponseTimes):
+    request: IcmpRequest
+    degradedResponseTime: Annotated[int, Field(ge=0, le=300000)] = 10000
+    maxResponseTime: Annotated[int, Field(ge=0, le=300000)] = 20000
+    # Percentages of echoes without a reply that make a run degraded, or failed.
+    degradedPacketLossThreshold: PacketLoss = 10
+    maxPacketLossThreshold: PacketLoss = 20
+
+
 CHECK_MODELS: dict[str, type[CheckBase]] = {
     "API": ApiCheck,
     "URL": UrlCheck,
     "TCP": TcpCheck,
     "DNS": DnsCheck,
+    "ICMP": IcmpCheck,
 }
-CHECK_TYPE_PATHS = {"api": "API", "url": "URL", "tcp": "TCP", "dns": "DNS"}
+CHECK_TYPE_PATHS = {"api": "API", "url": "URL", "tcp": "TCP", "dns": "DNS", "icmp": "ICMP"}

@@ -11,6 +11,7 @@ from typing import Any
 
 from vantage.probes.api import run_api_check
 from vantage.probes.dns import run_dns_check
+from vantage.probes.icmp import run_icmp_check
 from vantage.probes.masking import DEFAULT_SENSITIVE, SensitiveNames
 from vantage.probes.result import ProbeResult
 from vantage.probes.target_policy import TargetPolicy
@@ -22,7 +23,7 @@ log = logging.getLogger(__name__)
 # The request is abandoned shortly after maxResponseTime: past it the run has failed anyway.
 GRACE_SECONDS = 1.0
 MAX_RUN_SECONDS = 46.0
-DEFAULT_MAX_RESPONSE_MS = {"API": 20000, "URL": 5000, "TCP": 5000, "DNS": 1000}
+DEFAULT_MAX_RESPONSE_MS = {"API": 20000, "URL": 5000, "TCP": 5000, "DNS": 1000, "ICMP": 20000}
 
 
 def run_timeout_seconds(check_type: str, config: dict[str, Any]) -> float:
@@ -65,7 +66,8 @@ async def run_check(
 
 
 def _detail_key(check_type: str) -> str:
-    return {"TCP": "tcpCheckResult", "DNS": "dnsCheckResult"}.get(check_type, "apiCheckResult")
+    keys = {"TCP": "tcpCheckResult", "DNS": "dnsCheckResult", "ICMP": "icmpCheckResult"}
+    return keys.get(check_type, "apiCheckResult")
 
 
 async def _dispatch(
@@ -81,4 +83,6 @@ async def _dispatch(
         return await run_tcp_check(check, timeout_s=timeout, policy=policy)
     if check_type == "DNS":
         return await run_dns_check(check, timeout_s=timeout, policy=policy)
+    if check_type == "ICMP":
+        return await run_icmp_check(check, timeout_s=timeout, policy=policy)
     raise ValueError(f"no probe for check type {check_type}")

@@ -46,6 +46,7 @@ class CheckResult(BaseModel):
     # Present on the results of those check types only.
     tcpCheckResult: Detail = None
     dnsCheckResult: Detail = None
+    icmpCheckResult: Detail = None
 
 
 class CheckResultEntry(CheckResult):

@@ -43,6 +43,7 @@ V2_FIELDS = frozenset(
         *SUB_RESULTS,
         "tcpCheckResult",
         "dnsCheckResult",
+        "icmpCheckResult",
     }
 )
 
