@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from vantage.sealing import SealError, Sealer
+from vantage.sealing import Sealer, SealError
 
 
 def test_a_sealed_value_hides_the_secret_and_opens_with_the_same_key() -> None:

@@ -45,6 +45,7 @@ from vantage.timeutil import utcnow
 from vantage.triggers.endpoints import open_router as trigger_urls_router
 from vantage.triggers.endpoints import router as triggers_router
 from vantage.validation import bad_request
+from vantage.variables.endpoints import router as variables_router
 
 log = structlog.get_logger("vantage")
 
@@ -138,6 +139,7 @@ def create_app(settings: Settings, *, background: bool = True) -> FastAPI:
         analytics_router,
         triggers_router,
         certificates_router,
+        variables_router,
         trigger_urls_router,
         groups_router,
         sessions_router,
