@@ -484,3 +484,30 @@ def test_checks_get_reads_no_error_groups_and_still_shows_the_check(
 
     assert result.exit_code == 0, result.describe()
     assert "Failed to get check details" not in result.output, result.describe()
+
+
+# --------------------------------------------------------------------------- env
+
+
+def test_env_add_ls_update_and_rm_manage_the_accounts_variables(checkly: ChecklyCli) -> None:
+    added = checkly.run("env", "add", "CLI_ENV_URL", "https://one.example")
+    assert added.exit_code == 0, added.describe()
+    assert 'Environment variable "CLI_ENV_URL" added.' in added.output, added.describe()
+    again = checkly.run("env", "add", "CLI_ENV_URL", "https://two.example")
+    assert again.exit_code == 1, again.describe()
+
+    secret = checkly.run("env", "add", "CLI_ENV_TOKEN", "hunter22", "--secret")
+    assert secret.exit_code == 0, secret.describe()
+    updated = checkly.run("env", "update", "CLI_ENV_URL", "https://three.example")
+    assert updated.exit_code == 0, updated.describe()
+
+    listed = checkly.run("env", "ls")
+    assert listed.exit_code == 0, listed.describe()
+    assert "CLI_ENV_URL=https://three.example" in listed.output, listed.describe()
+    assert "hunter22" not in listed.output, listed.describe()
+
+    for key in ("CLI_ENV_URL", "CLI_ENV_TOKEN"):
+        removed = checkly.run("env", "rm", key, "--force")
+        assert removed.exit_code == 0, removed.describe()
+    after = checkly.run("env", "ls")
+    assert "CLI_ENV_URL" not in after.output, after.describe()
