@@ -32,6 +32,9 @@ from vantage.db.engine import Database
 from vantage.db.migrate import upgrade
 from vantage.errors import Unauthorized, VantageError, error_body
 from vantage.groups.endpoints import router as groups_router
+from vantage.heartbeats.endpoints import ping_router
+from vantage.heartbeats.endpoints import router as heartbeats_router
+from vantage.heartbeats.watcher import HeartbeatWatcher
 from vantage.locations import service as locations
 from vantage.locations.endpoints import router as locations_router
 from vantage.metrics import token_matches
@@ -77,6 +80,7 @@ def _background(runtime: Runtime) -> dict[str, Callable[[], Coroutine[Any, Any, 
     settings = runtime.settings
     loops: dict[str, Callable[[], Coroutine[Any, Any, None]]] = {
         "reaper": Reaper(runtime).run_forever,
+        "heartbeats": HeartbeatWatcher(runtime).run_forever,
     }
     if settings.scheduler:
         loops["scheduler"] = Scheduler(runtime).run_forever
@@ -140,6 +144,8 @@ def create_app(settings: Settings, *, background: bool = True) -> FastAPI:
         triggers_router,
         certificates_router,
         variables_router,
+        heartbeats_router,
+        ping_router,
         trigger_urls_router,
         groups_router,
         sessions_router,

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 from typing import Any
 
+import httpx2
 import pytest
 
 from .conftest import BULK_COUNT, Account, ChecklyCli, CheckSet, CliResult
@@ -511,3 +513,38 @@ def test_env_add_ls_update_and_rm_manage_the_accounts_variables(checkly: Checkly
         assert removed.exit_code == 0, removed.describe()
     after = checkly.run("env", "ls")
     assert "CLI_ENV_URL" not in after.output, after.describe()
+
+
+# --------------------------------------------------------------------------- heartbeats
+
+
+def test_a_heartbeat_checks_ping_url_works_with_curl(
+    api: httpx2.Client, checkly: ChecklyCli
+) -> None:
+    created = api.post(
+        "/v1/checks/heartbeat",
+        json={
+            "name": "cli nightly job",
+            "heartbeat": {"period": 1, "periodUnit": "hours", "grace": 5, "graceUnit": "minutes"},
+        },
+    )
+    assert created.status_code == 201, created.text
+    check = created.json()
+    # What the CLI reads after deploying a HeartbeatMonitor construct.
+    ping_url = api.get(f"/v1/checks/{check['id']}").json()["heartbeat"]["pingUrl"]
+
+    for args in ([], ["-X", "POST"], ["-I"]):
+        done = subprocess.run(
+            ["curl", "-fsS", "--noproxy", "*", *args, ping_url],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+
+    result = checkly.run("checks", "get", check["id"])
+    assert result.exit_code == 0, result.describe()
+    assert re.search(r"^Type:\s+HEARTBEAT$", result.output, re.M), result.describe()
+    status = api.get(f"/v1/check-statuses/{check['id']}").json()
+    assert status["hasFailures"] is False

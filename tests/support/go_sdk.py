@@ -274,3 +274,26 @@ def private_location(slug: str) -> dict[str, Any]:
         "created_at": "",
         "updated_at": "",
     }
+
+
+def heartbeat_monitor(*, period: int = 1, unit: str = "minutes") -> dict[str, Any]:
+    """`checkly_heartbeat_monitor` through `CreateHeartbeatMonitor` (the whole struct)."""
+    return {
+        "id": "",
+        "name": "TF heartbeat",
+        "description": None,
+        "activated": True,
+        "muted": False,
+        "alertSettings": alert_settings(),
+        "useGlobalAlertSettings": True,
+        "heartbeat": {
+            "period": period,
+            "periodUnit": unit,
+            "grace": 30,
+            "graceUnit": "seconds",
+            "pingToken": "",
+        },
+        "triggerIncident": None,
+        "createdAt": GO_ZERO_TIME,
+        "updatedAt": GO_ZERO_TIME,
+    }

@@ -80,7 +80,9 @@ async def list_checks(
 
 async def _create(runtime: Runtime, account_id: str, check_type: str, payload: Any) -> JSONResponse:
     async with runtime.db.write() as conn:
-        check = await service.create(conn, account_id, check_type, payload)
+        check = await service.create(
+            conn, account_id, check_type, payload, base_url=runtime.settings.base_url
+        )
     runtime.signals.schedule_changed.set()
     return JSONResponse(check.wire(), status_code=201)
 
@@ -138,7 +140,14 @@ async def _update(
     runtime: Runtime, account_id: str, check_id: str, payload: Any, check_type: str | None
 ) -> JSONResponse:
     async with runtime.db.write() as conn:
-        check = await service.update(conn, account_id, check_id, payload, check_type=check_type)
+        check = await service.update(
+            conn,
+            account_id,
+            check_id,
+            payload,
+            check_type=check_type,
+            base_url=runtime.settings.base_url,
+        )
     runtime.signals.schedule_changed.set()
     return JSONResponse(check.wire())
 

@@ -8,7 +8,16 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from vantage.checks.schemas import FREQUENCIES, ApiCheck, DnsCheck, IcmpCheck, TcpCheck, UrlCheck
+from vantage.checks.schemas import (
+    FREQUENCIES,
+    ApiCheck,
+    DnsCheck,
+    HeartbeatCheck,
+    HeartbeatSpec,
+    IcmpCheck,
+    TcpCheck,
+    UrlCheck,
+)
 
 
 def _offset_rules(seconds: bool) -> dict[str, Any]:
@@ -85,6 +94,11 @@ class IcmpCheckBody(IcmpCheck):
     checkType: Literal["ICMP"] = "ICMP"
 
 
+class HeartbeatCheckBody(HeartbeatCheck):
+    model_config = ConfigDict(json_schema_extra=_offset_rules(seconds=True))
+    checkType: Literal["HEARTBEAT"] = "HEARTBEAT"
+
+
 # `POST /v1/checks` needs the type; the typed paths (`/v1/checks/api`) imply it.
 class ApiCheckCreate(ApiCheckBody):
     checkType: Literal["API"]
@@ -106,8 +120,17 @@ class IcmpCheckCreate(IcmpCheckBody):
     checkType: Literal["ICMP"]
 
 
+class HeartbeatCheckCreate(HeartbeatCheckBody):
+    checkType: Literal["HEARTBEAT"]
+
+
 CheckCreate = Annotated[
-    ApiCheckCreate | UrlCheckCreate | TcpCheckCreate | DnsCheckCreate | IcmpCheckCreate,
+    ApiCheckCreate
+    | UrlCheckCreate
+    | TcpCheckCreate
+    | DnsCheckCreate
+    | IcmpCheckCreate
+    | HeartbeatCheckCreate,
     Field(discriminator="checkType"),
 ]
 BODY_MODELS: dict[str, Any] = {
@@ -116,6 +139,7 @@ BODY_MODELS: dict[str, Any] = {
     "TCP": TcpCheckBody,
     "DNS": DnsCheckBody,
     "ICMP": IcmpCheckBody,
+    "HEARTBEAT": HeartbeatCheckBody,
 }
 
 
@@ -148,7 +172,22 @@ class IcmpCheckAnswer(IcmpCheckCreate, _Stored):
     pass
 
 
+class HeartbeatAnswer(HeartbeatSpec):
+    pingToken: str
+    # Where the monitored job sends its pings (GET, POST or HEAD).
+    pingUrl: str
+
+
+class HeartbeatCheckAnswer(HeartbeatCheckCreate, _Stored):
+    heartbeat: HeartbeatAnswer
+
+
 Check = Annotated[
-    ApiCheckAnswer | UrlCheckAnswer | TcpCheckAnswer | DnsCheckAnswer | IcmpCheckAnswer,
+    ApiCheckAnswer
+    | UrlCheckAnswer
+    | TcpCheckAnswer
+    | DnsCheckAnswer
+    | IcmpCheckAnswer
+    | HeartbeatCheckAnswer,
     Field(discriminator="checkType"),
 ]

@@ -9,9 +9,18 @@ from __future__ import annotations
 import types
 from typing import Annotated, Any, ClassVar, Literal, Union, get_args, get_origin
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
 from vantage.checks.regex import Regex
+from vantage.heartbeats.periods import MAX_SECONDS, MIN_PERIOD_SECONDS, seconds
 from vantage.runtimes.catalog import RuntimeId
 
 FREQUENCIES = (0, 1, 2, 5, 10, 15, 30, 60, 120, 180, 360, 720, 1440)
@@ -482,11 +491,58 @@ class IcmpCheck(CheckBase, ResponseTimes):
     maxPacketLossThreshold: PacketLoss = 20
 
 
+PeriodUnit = Literal["seconds", "minutes", "hours", "days"]
+
+
+class HeartbeatSpec(Wire):
+    # The answer adds the ping URL; a client that sends a check back echoes it.
+    IGNORED = frozenset({"pingUrl"})
+
+    period: Annotated[int, Field(ge=1, le=365 * 24 * 3600)]
+    periodUnit: PeriodUnit
+    grace: Annotated[int, Field(ge=0, le=365 * 24 * 3600)]
+    graceUnit: PeriodUnit
+    # A UUID the client may choose; Vantage makes one otherwise (the ping URL's last part).
+    pingToken: Annotated[str, Field(pattern=r"^[0-9a-fA-F-]{32,36}$")] | None = None
+
+    @field_validator("pingToken", mode="before")
+    @classmethod
+    def _empty_token(cls, value: Any) -> Any:
+        # The Go SDK sends "" for "none chosen".
+        return None if value == "" else value
+
+    @model_validator(mode="after")
+    def _bounded(self) -> HeartbeatSpec:
+        period = seconds(self.period, self.periodUnit)
+        if period < MIN_PERIOD_SECONDS:
+            raise ValueError(f"period: must be at least {MIN_PERIOD_SECONDS} seconds")
+        if period > MAX_SECONDS or seconds(self.grace, self.graceUnit) > MAX_SECONDS:
+            raise ValueError("period: period and grace must each be at most 365 days")
+        return self
+
+
+class HeartbeatCheck(CheckBase):
+    """A check that runs nowhere: the monitored job pings its URL, and a ping missing at the end
+    of period + grace fails it (vantage.heartbeats)."""
+
+    IGNORED = CHECK_READ_ONLY | {"sslCheck"}
+
+    heartbeat: HeartbeatSpec
+
+
 CHECK_MODELS: dict[str, type[CheckBase]] = {
     "API": ApiCheck,
     "URL": UrlCheck,
     "TCP": TcpCheck,
     "DNS": DnsCheck,
     "ICMP": IcmpCheck,
+    "HEARTBEAT": HeartbeatCheck,
 }
-CHECK_TYPE_PATHS = {"api": "API", "url": "URL", "tcp": "TCP", "dns": "DNS", "icmp": "ICMP"}
+CHECK_TYPE_PATHS = {
+    "api": "API",
+    "url": "URL",
+    "tcp": "TCP",
+    "dns": "DNS",
+    "icmp": "ICMP",
+    "heartbeat": "HEARTBEAT",
+}

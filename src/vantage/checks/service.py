@@ -17,6 +17,7 @@ from vantage.checks.schemas import CHECK_MODELS, Wire
 from vantage.db.tables import check_sessions, jobs
 from vantage.errors import BadRequest, NotFound
 from vantage.groups import repository as groups_repository
+from vantage.heartbeats import service as heartbeats_service
 from vantage.locations import service as locations_service
 from vantage.locations.regions import CHECKLY_REGIONS
 from vantage.results import repository as results_repository
@@ -78,10 +79,25 @@ async def _check_group(conn: AsyncConnection, account_id: str, config: dict[str,
 
 def _schedule_values(check_id: str, config: dict[str, Any]) -> dict[str, Any]:
     interval = interval_seconds(config)
+    runs = config["activated"] and interval > 0
     return {
         "interval_seconds": interval,
-        "next_run_at": first_run_at(check_id, interval, utcnow()) if config["activated"] else None,
+        "next_run_at": first_run_at(check_id, interval, utcnow()) if runs else None,
     }
+
+
+async def _heartbeat_token(
+    conn: AsyncConnection, config: dict[str, Any], base_url: str, check_id: str | None
+) -> dict[str, Any]:
+    """A heartbeat check's config with its ping token and URL; a token another check has is a
+    400 (tokens are global: the ping URL names no account)."""
+    config = heartbeats_service.with_token(config, base_url)
+    if await heartbeats_service.token_taken(conn, config["heartbeat"]["pingToken"], check_id):
+        raise BadRequest(
+            '"heartbeat.pingToken" is taken: leave it out and Vantage makes one',
+            keys=["heartbeat.pingToken"],
+        )
+    return config
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,11 +135,14 @@ def stored_check(row: sa.Row[Any]) -> StoredCheck:
 
 
 async def create(
-    conn: AsyncConnection, account_id: str, check_type: str, payload: Any
+    conn: AsyncConnection, account_id: str, check_type: str, payload: Any, *, base_url: str = ""
 ) -> StoredCheck:
+    """`base_url`: the server's public URL, which a heartbeat check's ping URL starts with."""
     config = validate(check_type, payload)
     await check_locations(conn, config, account_id)
     await _check_group(conn, account_id, config)
+    if check_type == "HEARTBEAT":
+        config = await _heartbeat_token(conn, config, base_url, None)
     check_id = str(uuid.uuid4())
     now = utcnow()
     await repository.insert(
@@ -142,6 +161,8 @@ async def create(
             **_schedule_values(check_id, config),
         },
     )
+    if check_type == "HEARTBEAT":
+        await heartbeats_service.register(conn, account_id, check_id, config, now)
     return StoredCheck(check_id, check_type, config, now, None)
 
 
@@ -190,6 +211,7 @@ async def update(
     payload: Any,
     *,
     check_type: str | None = None,
+    base_url: str = "",
 ) -> StoredCheck:
     current = await get(conn, account_id, check_id)
     if check_type is not None and check_type != current.check_type:
@@ -206,6 +228,10 @@ async def update(
     )
     await check_locations(conn, config, account_id)
     await _check_group(conn, account_id, config)
+    if current.check_type == "HEARTBEAT":
+        if not config["heartbeat"].get("pingToken"):
+            config["heartbeat"]["pingToken"] = current.config["heartbeat"]["pingToken"]
+        config = await _heartbeat_token(conn, config, base_url, check_id)
     now = utcnow()
     values: dict[str, Any] = {
         "name": config["name"],
@@ -221,6 +247,8 @@ async def update(
     if schedule_changed:
         values.update(_schedule_values(check_id, config))
     await repository.update(conn, account_id, check_id, values)
+    if current.check_type == "HEARTBEAT":
+        await heartbeats_service.register(conn, account_id, check_id, config, now)
     return StoredCheck(check_id, current.check_type, config, current.created_at, now)
 
 

@@ -284,3 +284,31 @@ variables = sa.Table(
     sa.Column("created_at", UtcDateTime(), nullable=False),
     sa.Column("updated_at", UtcDateTime(), nullable=True),
 )
+
+# Heartbeat checks by ping token, with the deadline of their next ping; `state` is the last
+# outcome written (PASSING after a ping, FAILING after a miss), so each change is written once.
+heartbeats = sa.Table(
+    "heartbeats",
+    metadata,
+    sa.Column("check_id", Id, sa.ForeignKey("checks.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("account_id", Id, nullable=False),
+    sa.Column("ping_token", sa.String(64), nullable=False, unique=True),
+    sa.Column("state", sa.String(10), nullable=False),
+    sa.Column("last_ping_at", UtcDateTime(), nullable=True),
+    # NULL while the check is deactivated.
+    sa.Column("deadline_at", UtcDateTime(), nullable=True),
+    sa.Index("ix_heartbeats_deadline", "deadline_at"),
+)
+
+# Every ping received.
+heartbeat_events = sa.Table(
+    "heartbeat_events",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("check_id", Id, sa.ForeignKey("checks.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("method", sa.String(10), nullable=False),
+    sa.Column("source", sa.String(100), nullable=True),
+    sa.Column("user_agent", sa.String(500), nullable=True),
+    sa.Column("received_at", UtcDateTime(), nullable=False),
+    sa.Index("ix_heartbeat_events_check", "check_id", "received_at"),
+)

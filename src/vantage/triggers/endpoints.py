@@ -202,6 +202,7 @@ async def _fire(
             r
             for r in rows
             if (r.id == row.check_id if check_id is not None else r.group_id == row.group_id)
+            and r.check_type != "HEARTBEAT"
         ]
         await repository.mark_called(conn, row.id, now)
         plans = await starting.start_sessions(
