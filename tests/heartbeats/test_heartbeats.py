@@ -25,9 +25,10 @@ async def create(alice: Persona) -> dict[str, Any]:
 
 async def deadline_of(harness: Harness, check_id: str) -> datetime:
     async with harness.runtime.db.read() as conn:
-        due: datetime = await conn.scalar(
+        due = await conn.scalar(
             sa.select(heartbeats.c.deadline_at).where(heartbeats.c.check_id == check_id)
         )
+    assert isinstance(due, datetime)
     return due
 
 
