@@ -41,12 +41,22 @@ TYPE_PATHS = {
     "url-monitors": "URL",
     "tcp-checks": "TCP",
     "dns": "DNS",
+    "icmp": "ICMP",
+    "heartbeat-checks": "HEARTBEAT",
 }
 DEFAULT_METRICS = {
     "API": BATCH_METRICS,
     "URL": BATCH_METRICS,
     "TCP": ("availability", "total_avg", "total_p50", "total_p95", "total_p99"),
     "DNS": ("availability", "total_avg", "total_p50", "total_p95", "total_p99"),
+    "ICMP": (
+        "availability",
+        "latencyAvg_avg",
+        "latencyAvg_p50",
+        "latencyAvg_p95",
+        "latencyAvg_p99",
+    ),
+    "HEARTBEAT": ("availability",),
 }
 
 
@@ -99,7 +109,9 @@ def _unit(metric: str) -> dict[str, Any]:
     if metric == "availability":
         return {"unit": "percentage", "label": "Availability"}
     family, _, aggregation = metric.partition("_")
-    label = "Response time" if family == "responseTime" else "Total time"
+    label = {"responseTime": "Response time", "latencyAvg": "Average latency"}.get(
+        family, "Total time"
+    )
     return {"unit": "milliseconds", "label": label, "aggregation": aggregation}
 
 
@@ -115,14 +127,6 @@ def _bound(value: str | None, name: str) -> datetime | None:
         ) from None
 
 
-@router.get(
-    "/v1/analytics/{check_type_path}/{check_id}",
-    summary="Availability and response times of one check",
-    responses={
-        **errors(400, 404),
-        **answer(200, "The check's figures", "CheckAnalytics", CheckAnalytics),
-    },
-)
 async def one_check(
     check_type_path: str,
     check_id: str,
@@ -136,9 +140,7 @@ async def one_check(
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
     page: Annotated[int, Query(ge=1)] = 1,
 ) -> JSONResponse:
-    check_type = TYPE_PATHS.get(check_type_path)
-    if check_type is None:
-        raise NotFound("Not Found")
+    check_type = TYPE_PATHS[check_type_path]
     start, end = window(quickRange, utcnow())
     start = _bound(from_, "from") or start
     end = _bound(to, "to") or end
@@ -171,3 +173,46 @@ async def one_check(
             "metadata": {m: _unit(m) for m in data},
         }
     )
+
+
+def _add_route(segment: str) -> None:
+    """One literal path per type, as in Checkly's API (`/v1/analytics/api-checks/{id}`)."""
+
+    @router.get(
+        f"/v1/analytics/{segment}/{{check_id}}",
+        summary=f"Availability and run times of one check ({TYPE_PATHS[segment]})",
+        responses={
+            **errors(400, 404),
+            **answer(200, "The check's figures", "CheckAnalytics", CheckAnalytics),
+        },
+        name=f"analytics_{segment}",
+    )
+    async def figures_of(
+        check_id: str,
+        request: Request,
+        account: CurrentAccount,
+        runtime: RuntimeDep,
+        quickRange: QuickRange = "last24Hours",
+        from_: Annotated[str | None, Query(alias="from")] = None,
+        to: str | None = None,
+        groupBy: Annotated[str | None, Query(pattern="^(runLocation|statusCode)$")] = None,
+        limit: Annotated[int, Query(ge=1, le=100)] = 10,
+        page: Annotated[int, Query(ge=1)] = 1,
+    ) -> JSONResponse:
+        return await one_check(
+            segment,
+            check_id,
+            request,
+            account,
+            runtime,
+            quickRange,
+            from_,
+            to,
+            groupBy,
+            limit,
+            page,
+        )
+
+
+for _segment in TYPE_PATHS:
+    _add_route(_segment)

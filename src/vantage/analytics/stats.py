@@ -8,9 +8,9 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-# Metric families Vantage measures: every check's run time is `responseTime` (API, URL) and
-# `total` (TCP, DNS) in Checkly's names.
-TIME_FAMILIES = ("responseTime", "total")
+# Metric families Vantage measures: every check's run time is `responseTime` (API, URL),
+# `total` (TCP, DNS) and `latencyAvg` (ICMP: the average round trip) in Checkly's names.
+TIME_FAMILIES = ("responseTime", "total", "latencyAvg")
 AGGREGATIONS = ("avg", "min", "max", "median", "p50", "p90", "p95", "p99", "sum", "stddev")
 
 
