@@ -42,6 +42,7 @@ from vantage.results.endpoints import router as results_router
 from vantage.runtime import Runtime
 from vantage.runtimes.endpoints import router as runtimes_router
 from vantage.scheduling.scheduler import Reaper, Scheduler
+from vantage.sessions.cancelling import router as cancel_router
 from vantage.sessions.endpoints import router as sessions_router
 from vantage.statuses.endpoints import router as statuses_router
 from vantage.timeutil import utcnow
@@ -146,6 +147,7 @@ def create_app(settings: Settings, *, background: bool = True) -> FastAPI:
         variables_router,
         heartbeats_router,
         ping_router,
+        cancel_router,
         trigger_urls_router,
         groups_router,
         sessions_router,
