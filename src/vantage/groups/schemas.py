@@ -90,3 +90,14 @@ class CheckGroup(Wire):
         if isinstance(value, dict) and value.get("type") == FALLBACK:
             return FALLBACK
         return value
+
+
+class CheckGroupV2(CheckGroup):
+    """`/v2/check-groups`: `null` for `runParallel`, `useGlobalAlertSettings` or `alertSettings`
+    means "not the group's business": each check keeps its own. `doubleCheck` is false unless
+    set; `retryStrategy` stays "FALLBACK" (the checks' own) unless set."""
+
+    runParallel: bool | None = None  # type: ignore[assignment]
+    useGlobalAlertSettings: bool | None = None  # type: ignore[assignment]
+    alertSettings: AlertSettings | None = None  # type: ignore[assignment]
+    doubleCheck: bool = False

@@ -16,7 +16,7 @@ from vantage.checks.service import CHECK_NOT_FOUND, StoredCheck
 from vantage.errors import BadRequest, Conflict, NotFound
 from vantage.groups import repository
 from vantage.groups.effective import effective_config
-from vantage.groups.schemas import READ_ONLY_FIELDS, CheckGroup
+from vantage.groups.schemas import READ_ONLY_FIELDS, CheckGroup, CheckGroupV2
 from vantage.timeutil import iso, utcnow
 from vantage.validation import bad_request
 from vantage.variables.masking import keep_secret_values, without_secret_values
@@ -24,14 +24,14 @@ from vantage.variables.masking import keep_secret_values, without_secret_values
 GROUP_NOT_FOUND = "No such check group."
 
 
-def validate(payload: Any) -> dict[str, Any]:
+def validate(payload: Any, model: type[CheckGroup] = CheckGroup) -> dict[str, Any]:
     """Validate a create payload; return the group's config with every default applied."""
     if not isinstance(payload, dict):
         raise BadRequest('"value" must be of type object', keys=["value"])
     # Clients that read a group, edit it and send it back include its read-only fields.
     body = {k: v for k, v in payload.items() if k not in READ_ONLY_FIELDS}
     try:
-        return CheckGroup.model_validate(body).model_dump(mode="json")
+        return model.model_validate(body).model_dump(mode="json")
     except ValidationError as exc:
         raise bad_request(_without_union_branches(exc, body)) from None
 
@@ -81,8 +81,11 @@ def _columns(config: dict[str, Any]) -> dict[str, Any]:
     return {"name": config["name"], "activated": config["activated"], "tags": config["tags"]}
 
 
-async def create(conn: AsyncConnection, account_id: str, payload: Any) -> StoredGroup:
-    config = validate(payload)
+async def create(
+    conn: AsyncConnection, account_id: str, payload: Any, *, version: int = 1
+) -> StoredGroup:
+    """`version` 2: Checkly's `/v2/check-groups`, whose nulls mean "inherit" (CheckGroupV2)."""
+    config = validate(payload, CheckGroupV2 if version == 2 else CheckGroup)
     await checks_service.check_locations(conn, config, account_id)
     now = utcnow()
     group_id = await repository.insert(
@@ -106,13 +109,14 @@ async def get(conn: AsyncConnection, account_id: str, group_id: int) -> StoredGr
 
 
 async def update(
-    conn: AsyncConnection, account_id: str, group_id: int, payload: Any
+    conn: AsyncConnection, account_id: str, group_id: int, payload: Any, *, version: int = 1
 ) -> StoredGroup:
     current = await get(conn, account_id, group_id)
     if not isinstance(payload, dict):
         raise BadRequest('"value" must be of type object', keys=["value"])
+    model = CheckGroupV2 if version == 2 else CheckGroup
     config = validate(
-        checks_service.merge_partial(current.config, payload, "apiCheckDefaults", CheckGroup)
+        checks_service.merge_partial(current.config, payload, "apiCheckDefaults", model), model
     )
     config["environmentVariables"] = keep_secret_values(
         current.config.get("environmentVariables") or [], config["environmentVariables"]
