@@ -181,7 +181,9 @@ async def test_check_bodies_are_the_models_that_validate_them(schema: dict[str, 
         # A PUT gives any of the fields, also of the request (merged key by key).
         update = body_schema(schema, f"/v1/checks/{check_type.lower()}/{{check_id}}", "put")
         assert "required" not in update
-        assert "required" not in update["properties"]["request"]
+        # (A heartbeat check has no request: its `heartbeat` is replaced whole.)
+        if "request" in model.model_fields:
+            assert "required" not in update["properties"]["request"]
 
 
 async def test_the_frequency_offset_rule_is_part_of_the_check_schema(
