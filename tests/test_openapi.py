@@ -170,7 +170,8 @@ async def test_every_success_declares_what_it_returns(schema: dict[str, Any]) ->
 async def test_check_bodies_are_the_models_that_validate_them(schema: dict[str, Any]) -> None:
     create = body_schema(schema, "/v1/checks", "post")
     assert create["discriminator"]["propertyName"] == "checkType"
-    assert set(create["discriminator"]["mapping"]) == set(CHECK_MODELS)
+    # Heartbeat checks are documented on their own path only (see checks/responses.py).
+    assert set(create["discriminator"]["mapping"]) == set(CHECK_MODELS) - {"HEARTBEAT"}
     for check_type, model in CHECK_MODELS.items():
         typed = body_schema(schema, f"/v1/checks/{check_type.lower()}", "post")
         assert set(typed["properties"]) == {*model.model_fields, "checkType"}

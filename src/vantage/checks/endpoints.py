@@ -11,7 +11,7 @@ from vantage.accounts.auth import CurrentAccount
 from vantage.api.common import content_range, errors, json_body, page_links
 from vantage.api.openapi import answer, component, no_content, request_body
 from vantage.checks import service
-from vantage.checks.responses import BODY_MODELS, Check, CheckCreate
+from vantage.checks.responses import BODY_MODELS, GENERIC_ROUTE_TYPES, Check, CheckCreate
 from vantage.checks.schemas import CHECK_MODELS, CHECK_TYPE_PATHS
 from vantage.errors import BadRequest, NotFound
 from vantage.groups import service as groups_service
@@ -26,11 +26,15 @@ ONE_CHECK = answer(200, "The check", "Check", Check)
 CREATED = answer(201, "The check created", "Check", Check)
 CHECK_LIST = answer(200, "A page of checks", "CheckList", list[Check])
 # A PUT gives any fields of the check's type, merged into the check (`request` key by key).
-UPDATES = [
-    component(f"{check_type.title()}CheckUpdate", model, "validation", partial=["request"])
+UPDATES = {
+    check_type: component(
+        f"{check_type.title()}CheckUpdate", model, "validation", partial=["request"]
+    )
     for check_type, model in BODY_MODELS.items()
-]
-UPDATE = request_body("CheckUpdate", {"anyOf": UPDATES})
+}
+UPDATE = request_body(
+    "CheckUpdate", {"anyOf": [UPDATES[check_type] for check_type in GENERIC_ROUTE_TYPES]}
+)
 
 
 def _type_from_path(check_type: str) -> str:

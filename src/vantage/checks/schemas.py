@@ -479,7 +479,7 @@ class IcmpRequest(Wire):
 
 
 # An integer stays one on the wire: the Go SDK decodes these into `int`.
-PacketLoss = Annotated[int | float, Field(gt=0, le=100)]
+PacketLoss = Annotated[int, Field(gt=0, le=100)] | Annotated[float, Field(gt=0, le=100)]
 
 
 class IcmpCheck(CheckBase, ResponseTimes):

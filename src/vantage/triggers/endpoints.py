@@ -117,7 +117,11 @@ GROUP = "/v1/triggers/check-groups/{group_id}"
     CHECK,
     status_code=201,
     summary="Create the check's trigger token",
-    responses={**errors(404), **answer(201, "The token", "CheckTrigger", CheckTrigger)},
+    responses={
+        **errors(404),
+        **answer(201, "The new token", "CheckTrigger", CheckTrigger),
+        **answer(200, "The token the check already had", "CheckTrigger", CheckTrigger),
+    },
 )
 async def create_check_trigger(
     check_id: str, account: CurrentAccount, runtime: RuntimeDep
@@ -152,7 +156,11 @@ async def delete_check_trigger(
     GROUP,
     status_code=201,
     summary="Create the group's trigger token",
-    responses={**errors(404), **answer(201, "The token", "GroupTrigger", GroupTrigger)},
+    responses={
+        **errors(404),
+        **answer(201, "The new token", "GroupTrigger", GroupTrigger),
+        **answer(200, "The token the group already had", "GroupTrigger", GroupTrigger),
+    },
 )
 async def create_group_trigger(
     group_id: int, account: CurrentAccount, runtime: RuntimeDep
