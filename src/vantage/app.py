@@ -22,26 +22,35 @@ from vantage.agent.local import embedded_agent
 from vantage.agent.loop import Agent
 from vantage.agentapi.endpoints import router as agent_api_router
 from vantage.agentapi.schemas import MAX_BODY_BYTES as AGENT_MAX_BODY_BYTES
+from vantage.analytics.endpoints import router as analytics_router
 from vantage.api.body_limit import BodyLimit
 from vantage.api.common import storable_query
 from vantage.api.openapi import allow_header, document
+from vantage.certificates.endpoints import router as certificates_router
 from vantage.checks.endpoints import router as checks_router
-from vantage.compat.endpoints import router as compat_router
 from vantage.config import LOCAL_LOCATION, Settings
 from vantage.db.engine import Database
 from vantage.db.migrate import upgrade
 from vantage.errors import Unauthorized, VantageError, error_body
 from vantage.groups.endpoints import router as groups_router
+from vantage.heartbeats.endpoints import ping_router
+from vantage.heartbeats.endpoints import router as heartbeats_router
+from vantage.heartbeats.watcher import HeartbeatWatcher
 from vantage.locations import service as locations
 from vantage.locations.endpoints import router as locations_router
 from vantage.metrics import token_matches
 from vantage.results.endpoints import router as results_router
 from vantage.runtime import Runtime
+from vantage.runtimes.endpoints import router as runtimes_router
 from vantage.scheduling.scheduler import Reaper, Scheduler
+from vantage.sessions.cancelling import router as cancel_router
 from vantage.sessions.endpoints import router as sessions_router
 from vantage.statuses.endpoints import router as statuses_router
 from vantage.timeutil import utcnow
+from vantage.triggers.endpoints import open_router as trigger_urls_router
+from vantage.triggers.endpoints import router as triggers_router
 from vantage.validation import bad_request
+from vantage.variables.endpoints import router as variables_router
 
 log = structlog.get_logger("vantage")
 
@@ -73,6 +82,7 @@ def _background(runtime: Runtime) -> dict[str, Callable[[], Coroutine[Any, Any, 
     settings = runtime.settings
     loops: dict[str, Callable[[], Coroutine[Any, Any, None]]] = {
         "reaper": Reaper(runtime).run_forever,
+        "heartbeats": HeartbeatWatcher(runtime).run_forever,
     }
     if settings.scheduler:
         loops["scheduler"] = Scheduler(runtime).run_forever
@@ -138,7 +148,12 @@ def create_app(settings: Settings, *, background: bool = True) -> FastAPI:
             loops=[t.get_name() for t in tasks] + (["local-agent"] if agent else []),
             public_url=settings.base_url,
             probe_deny=settings.probe_deny if settings.local_agent else None,
+            secrets_sealed=runtime.sealer.encrypts,
         )
+        if not runtime.sealer.encrypts:
+            log.warning(
+                "secret values are stored unencrypted: set VANTAGE_SECRETS_KEY to seal them",
+            )
         try:
             yield
         finally:
@@ -162,7 +177,15 @@ def create_app(settings: Settings, *, background: bool = True) -> FastAPI:
     for router in (
         accounts_router,
         checks_router,
-        compat_router,
+        runtimes_router,
+        analytics_router,
+        triggers_router,
+        certificates_router,
+        variables_router,
+        heartbeats_router,
+        ping_router,
+        cancel_router,
+        trigger_urls_router,
         groups_router,
         sessions_router,
         results_router,

@@ -92,6 +92,12 @@ class Settings(BaseSettings):
         description="Header and query names (globs, comma-separated) masked in stored results, "
         "in addition to the defaults.",
     )
+    # Encrypts secret values at rest (secret environment variables, client-certificate keys and
+    # passphrases): any string; a SHA-256 of it is the AES-256-GCM key. Unset, they are stored as
+    # sent and the server says so at start (vantage.sealing).
+    secrets_key: str | None = Field(
+        default=None, description="Key that encrypts secret values at rest (any string)."
+    )
     # Largest request body of the public API, refused with a 413 before it is read (the agent
     # API has its own limit, part of the protocol: vantage.agentapi.schemas.MAX_BODY_BYTES).
     max_body_bytes: int = Field(

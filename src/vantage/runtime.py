@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from fastapi import Request
 
 from vantage.config import Settings
 from vantage.db.engine import Database
 from vantage.metrics import Metrics
+from vantage.sealing import Sealer
 from vantage.wakeups import Signals
 
 
@@ -22,6 +24,11 @@ class Runtime:
     # With several replicas, waiters also re-read the database this often, in case a
     # notification from another replica was lost; None when this process sees every change.
     recheck_seconds: float | None = None
+
+    @cached_property
+    def sealer(self) -> Sealer:
+        """Seals and opens secret values at rest with the operator's `secrets_key`."""
+        return Sealer(self.settings.secrets_key)
 
     def sessions_cancelled(self, session_ids: Sequence[str]) -> None:
         """Wake the waiters of sessions a deletion ended (their check or location went)."""

@@ -26,3 +26,8 @@ def elapsed_ms(start: datetime, stop: datetime) -> int:
     """Milliseconds between the two timestamps as `iso()` shows them, so that a client computing
     stoppedAt - startedAt gets exactly timeElapsed."""
     return round((_truncate_ms(stop) - _truncate_ms(start)).total_seconds() * 1000)
+
+
+def whole_ms(value: float | None) -> int | None:
+    """Milliseconds as Checkly sends them: an integer (its Go client decodes them into int64)."""
+    return None if value is None else round(value)

@@ -1,5 +1,6 @@
-"""Every public endpoint asks for `Authorization: Bearer <key>` plus `X-Checkly-Account`, and no
-account ever sees another one's objects (a 404, never a 403 that would confirm they exist)."""
+"""Every public endpoint asks for `Authorization: Bearer <key>` (with `X-Checkly-Account`, which
+must then name the key's account, or without it), and no account ever sees another one's objects (a
+404, never a 403 that would confirm they exist)."""
 
 from __future__ import annotations
 
@@ -80,10 +81,22 @@ async def test_it_rejects_a_key_sent_with_another_accounts_id(
         assert_unauthorized(response, method, path)
 
 
-async def test_it_rejects_a_key_without_the_account_header(alice: Persona) -> None:
-    headers = {"Authorization": f"Bearer {alice.api_key}"}
-    for response, method, path in await send_to_all(alice, headers):
-        assert_unauthorized(response, method, path)
+async def test_a_key_without_the_account_header_acts_for_its_own_account(
+    alice: Persona, charlie: Persona
+) -> None:
+    # Terraform's `account_id` is optional: the Go SDK then sends no header at all.
+    mine = await alice.post("/v1/checks/api", json=api_check("https://example.test/"))
+    assert mine.status_code == 201
+    bare = {"Authorization": f"Bearer {alice.api_key}"}
+    listed = await alice.client.get("/v1/checks", headers=bare)
+    assert listed.status_code == 200
+    assert [c["id"] for c in listed.json()] == [mine.json()["id"]]
+    theirs = await charlie.client.get(
+        "/v1/checks", headers={"Authorization": f"Bearer {charlie.api_key}"}
+    )
+    assert theirs.status_code == 200 and theirs.json() == []
+    nobody = await alice.client.get("/v1/checks", headers={"Authorization": "Bearer vtg_nope"})
+    assert_unauthorized(nobody, "GET", "/v1/checks")
 
 
 async def test_it_rejects_a_scheme_other_than_bearer(alice: Persona) -> None:

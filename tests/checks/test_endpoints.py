@@ -82,7 +82,7 @@ async def test_an_api_check_gets_checklys_defaults(alice: Persona) -> None:
     }
     for field in ("setupSnippetId", "tearDownSnippetId", "localSetupScript", "localTearDownScript"):
         assert body[field] is None, field
-    assert body["alertChannels"] == []
+    assert body["alertChannels"] == {"email": [], "webhook": [], "slack": [], "sms": []}
     assert ISO_MS.match(body["created_at"])
     assert body["updated_at"] is None
 

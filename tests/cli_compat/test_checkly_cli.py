@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 from typing import Any
 
+import httpx2
 import pytest
 
 from .conftest import BULK_COUNT, Account, ChecklyCli, CheckSet, CliResult
@@ -421,13 +423,60 @@ def test_api_get_of_an_unknown_path_exits_1(checkly: ChecklyCli) -> None:
     assert "Endpoint not found." in result.stderr, result.describe()
 
 
-def test_runtimes_lists_the_runtime_vantage_reports(checkly: ChecklyCli) -> None:
+def test_runtimes_lists_every_runtime_checkly_accepts(checkly: ChecklyCli) -> None:
     result = checkly.run("runtimes")
 
     assert result.exit_code == 0, result.describe()
     runtimes = json.loads(result.stdout)
-    assert [r["name"] for r in runtimes] == ["2025.04"], result.describe()
-    assert runtimes[0]["stage"] == "CURRENT"
+    names = [r["name"] for r in runtimes]
+    assert {"2022.10", "2024.09", "2025.04", "2026.04"} <= set(names), result.describe()
+    current = [r for r in runtimes if r["stage"] == "CURRENT"]
+    assert [r["name"] for r in current] == ["2025.04"], result.describe()
+
+
+# --------------------------------------------------------------------------- status and stats
+
+
+def test_checks_list_with_status_failing_shows_only_failing_checks(
+    checkly: ChecklyCli, checks: CheckSet, ok_run: dict[str, Any]
+) -> None:
+    ran = checkly.run("checks", "run", "--check-id", checks.failing["id"])
+    assert ran.exit_code == 1, ran.describe()
+
+    result = checkly.run("checks", "list", "--status", "failing", "--output", "json")
+
+    assert result.exit_code == 0, result.describe()
+    data = result.json()
+    listed = {c["id"] for c in data["data"]}
+    assert checks.failing["id"] in listed, result.describe()
+    assert checks.ok["id"] not in listed, result.describe()
+
+
+def test_checks_stats_shows_availability_and_response_times(
+    checkly: ChecklyCli, checks: CheckSet, ok_run: dict[str, Any]
+) -> None:
+    result = checkly.run("checks", "stats", checks.ok["id"], "--output", "json")
+
+    assert result.exit_code == 0, result.describe()
+    [row] = result.json()["data"]
+    assert row["checkId"] == checks.ok["id"]
+    assert row["availability"] == 100
+    assert isinstance(row["responseTime_avg"], int | float)
+
+    table = checkly.run("checks", "stats")
+    assert table.exit_code == 0, table.describe()
+    assert "Failed to get check stats" not in table.output, table.describe()
+    assert "100.00%" in row_for(table, checks.ok["name"]), table.describe()
+
+
+def test_checks_get_shows_the_checks_statistics(
+    checkly: ChecklyCli, checks: CheckSet, ok_run: dict[str, Any]
+) -> None:
+    result = checkly.run("checks", "get", checks.ok["id"], "--output", "json")
+
+    assert result.exit_code == 0, result.describe()
+    analytics = result.json()["analytics"]
+    assert analytics["series"][0]["data"][0]["availability"] == 100, result.describe()
 
 
 def test_checks_get_reads_no_error_groups_and_still_shows_the_check(
@@ -437,3 +486,65 @@ def test_checks_get_reads_no_error_groups_and_still_shows_the_check(
 
     assert result.exit_code == 0, result.describe()
     assert "Failed to get check details" not in result.output, result.describe()
+
+
+# --------------------------------------------------------------------------- env
+
+
+def test_env_add_ls_update_and_rm_manage_the_accounts_variables(checkly: ChecklyCli) -> None:
+    added = checkly.run("env", "add", "CLI_ENV_URL", "https://one.example")
+    assert added.exit_code == 0, added.describe()
+    assert 'Environment variable "CLI_ENV_URL" added.' in added.output, added.describe()
+    again = checkly.run("env", "add", "CLI_ENV_URL", "https://two.example")
+    assert again.exit_code == 1, again.describe()
+
+    secret = checkly.run("env", "add", "CLI_ENV_TOKEN", "hunter22", "--secret")
+    assert secret.exit_code == 0, secret.describe()
+    updated = checkly.run("env", "update", "CLI_ENV_URL", "https://three.example")
+    assert updated.exit_code == 0, updated.describe()
+
+    listed = checkly.run("env", "ls")
+    assert listed.exit_code == 0, listed.describe()
+    assert "CLI_ENV_URL=https://three.example" in listed.output, listed.describe()
+    assert "hunter22" not in listed.output, listed.describe()
+
+    for key in ("CLI_ENV_URL", "CLI_ENV_TOKEN"):
+        removed = checkly.run("env", "rm", key, "--force")
+        assert removed.exit_code == 0, removed.describe()
+    after = checkly.run("env", "ls")
+    assert "CLI_ENV_URL" not in after.output, after.describe()
+
+
+# --------------------------------------------------------------------------- heartbeats
+
+
+def test_a_heartbeat_checks_ping_url_works_with_curl(
+    api: httpx2.Client, checkly: ChecklyCli
+) -> None:
+    created = api.post(
+        "/v1/checks/heartbeat",
+        json={
+            "name": "cli nightly job",
+            "heartbeat": {"period": 1, "periodUnit": "hours", "grace": 5, "graceUnit": "minutes"},
+        },
+    )
+    assert created.status_code == 201, created.text
+    check = created.json()
+    # What the CLI reads after deploying a HeartbeatMonitor construct.
+    ping_url = api.get(f"/v1/checks/{check['id']}").json()["heartbeat"]["pingUrl"]
+
+    for args in ([], ["-X", "POST"], ["-I"]):
+        done = subprocess.run(
+            ["curl", "-fsS", "--noproxy", "*", *args, ping_url],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+
+    result = checkly.run("checks", "get", check["id"])
+    assert result.exit_code == 0, result.describe()
+    assert re.search(r"^Type:\s+HEARTBEAT$", result.output, re.M), result.describe()
+    status = api.get(f"/v1/check-statuses/{check['id']}").json()
+    assert status["hasFailures"] is False

@@ -173,14 +173,20 @@ async def test_read_only_fields_sent_back_by_a_client_are_ignored(alice: Persona
 # Validation
 
 
-async def test_a_group_needs_a_name_and_activated(alice: Persona) -> None:
+async def test_a_group_needs_a_name(alice: Persona) -> None:
     response = await alice.post("/v1/check-groups", json={})
     assert response.status_code == 400
     body = response.json()
     assert body["statusCode"] == 400
     assert body["error"] == "Bad Request"
-    assert body["validation"] == {"source": "payload", "keys": ["name", "activated"]}
+    assert body["validation"] == {"source": "payload", "keys": ["name"]}
     assert '"name" is required' in body["message"]
+
+
+async def test_a_group_is_activated_unless_told_otherwise(alice: Persona) -> None:
+    response = await alice.post("/v1/check-groups", json={"name": "g"})
+    assert response.status_code == 201, response.text
+    assert response.json()["activated"] is True
 
 
 async def test_invalid_group_fields_are_400_naming_the_field(alice: Persona) -> None:

@@ -51,6 +51,7 @@ def test_the_runner_abandons_a_run_shortly_after_the_types_default_limit() -> No
         (schemas.UrlCheck, "URL"),
         (schemas.TcpCheck, "TCP"),
         (schemas.DnsCheck, "DNS"),
+        (schemas.IcmpCheck, "ICMP"),
     ],
 )
 def test_a_new_check_shows_the_probes_defaults(model: Any, check_type: str) -> None:

@@ -54,6 +54,11 @@ SEMANTIC_RULES = re.compile(
             r"must name a check group of this account",
             r'"checkType" cannot be changed',
             r'"slugName" cannot be changed',
+            r'"key" cannot be changed',
+            # Heartbeat periods in their units (30 s to 365 days), and PEM material.
+            r'"heartbeat\.period" (must be at least|period and grace)',
+            r'"heartbeat\.pingToken" is taken',
+            r'"(cert|ca|key|passphrase)" (must be|does not|is not the)',
             r'"to" must be at most 6 hours after "from"',
             # A cursor is an opaque token the server issued.
             r'"nextId" is not a valid cursor',

@@ -1,5 +1,7 @@
-"""The authenticated account of a request: `Authorization: Bearer <key>` plus
-`X-Checkly-Account: <accountId>`, as Checkly's clients send them."""
+"""The authenticated account of a request: `Authorization: Bearer <key>`, and optionally
+`X-Checkly-Account: <accountId>`, as Checkly's clients send them. Every Vantage key belongs to one
+account, so (as Checkly does for account keys, and Terraform's optional `account_id` relies on) the
+header may be left out; when sent, it must name the key's account."""
 
 from __future__ import annotations
 
@@ -22,7 +24,9 @@ API_KEY = HTTPBearer(
 ACCOUNT_HEADER = APIKeyHeader(
     name="X-Checkly-Account",
     scheme_name="AccountId",
-    description="The id of the account the API key belongs to, as Checkly's clients send it.",
+    description=(
+        "The id of the account the API key belongs to, as Checkly's clients send it; optional."
+    ),
     auto_error=False,
 )
 
@@ -38,12 +42,10 @@ async def _authenticated_account(
     if scheme.lower() != "bearer" or not key.strip():
         raise Unauthorized("Missing authentication: send Authorization: Bearer <api key>.")
     account_id = request.headers.get("x-checkly-account", "").strip()
-    if not account_id:
-        raise Unauthorized("Missing X-Checkly-Account header with your account id.")
     async with runtime.db.read() as conn:
         account = await account_for_key(conn, key.strip())
     # One message for an unknown key and for a key of another account: neither says which exists.
-    if account is None or account.id != account_id:
+    if account is None or (account_id and account.id != account_id):
         raise Unauthorized("Bad Token")
     return account
 

@@ -11,11 +11,9 @@ from vantage.accounts.responses import AccountAnswer, UserAnswer
 from vantage.api.common import errors
 from vantage.api.openapi import answer
 from vantage.errors import NotFound
+from vantage.runtimes.catalog import RUNTIME_ID
 
 router = APIRouter(tags=["Accounts"], responses=errors(401))
-
-# The runtime Checkly's CLI sees for the account; Vantage runs no JavaScript runtimes yet.
-RUNTIME_ID = "2025.04"
 
 
 @router.get(

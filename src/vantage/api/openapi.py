@@ -120,8 +120,8 @@ def _resolve(schema: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
 def document(app: FastAPI) -> dict[str, Any]:
     """FastAPI's schema with the declared bodies and answers, and two corrections: no 422s (Vantage
     answers invalid input with a 400 in Checkly's error body, which every operation that validates
-    declares), and one security requirement per operation: FastAPI lists each scheme as an
-    alternative, but the public API needs the key and the account header together."""
+    declares), and the security requirements: FastAPI lists each scheme as an alternative, but
+    the public API needs the key, with or without the account header (a key has one account)."""
     if app.openapi_schema:
         return app.openapi_schema
     schema = get_openapi(
@@ -134,6 +134,8 @@ def document(app: FastAPI) -> dict[str, Any]:
                     name: [] for need in operation["security"] for name in need
                 }
                 operation["security"] = [merged]
+                if len(merged) > 1 and "Bearer" in merged:
+                    operation["security"].append({"Bearer": []})
             responses = operation.get("responses", {})
             if responses.pop("422", None) is not None and "400" not in responses:
                 responses["400"] = {

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
@@ -11,7 +11,7 @@ from vantage.accounts.auth import CurrentAccount
 from vantage.api.common import content_range, errors, json_body, page_links
 from vantage.api.openapi import answer, component, no_content, request_body
 from vantage.checks import service
-from vantage.checks.responses import BODY_MODELS, Check, CheckCreate
+from vantage.checks.responses import BODY_MODELS, GENERIC_ROUTE_TYPES, Check, CheckCreate
 from vantage.checks.schemas import CHECK_MODELS, CHECK_TYPE_PATHS
 from vantage.errors import BadRequest, NotFound
 from vantage.groups import service as groups_service
@@ -26,11 +26,15 @@ ONE_CHECK = answer(200, "The check", "Check", Check)
 CREATED = answer(201, "The check created", "Check", Check)
 CHECK_LIST = answer(200, "A page of checks", "CheckList", list[Check])
 # A PUT gives any fields of the check's type, merged into the check (`request` key by key).
-UPDATES = [
-    component(f"{check_type.title()}CheckUpdate", model, "validation", partial=["request"])
+UPDATES = {
+    check_type: component(
+        f"{check_type.title()}CheckUpdate", model, "validation", partial=["request"]
+    )
     for check_type, model in BODY_MODELS.items()
-]
-UPDATE = request_body("CheckUpdate", {"anyOf": UPDATES})
+}
+UPDATE = request_body(
+    "CheckUpdate", {"anyOf": [UPDATES[check_type] for check_type in GENERIC_ROUTE_TYPES]}
+)
 
 
 def _type_from_path(check_type: str) -> str:
@@ -51,11 +55,19 @@ async def list_checks(
     tag: Annotated[list[str], Query()] = [],  # noqa: B006 (FastAPI copies defaults)
     checkType: Annotated[str | None, Query()] = None,
     search: Annotated[str | None, Query()] = None,
+    status: Annotated[Literal["passing", "failing", "degraded"] | None, Query()] = None,
+    apiCheckUrlFilterPattern: Annotated[str | None, Query(min_length=1, max_length=2048)] = None,
     applyGroupSettings: bool = False,
 ) -> JSONResponse:
     # Checkly's CLI (axios) sends `tag[]=a&tag[]=b`; curl users send `tag=a&tag=b`.
     tags = [*(tag or ()), *request.query_params.getlist("tag[]")]
-    flt = service.CheckFilter(tags=tags, check_type=checkType, search=search)
+    flt = service.CheckFilter(
+        tags=tags,
+        check_type=checkType,
+        search=search,
+        status=status,
+        url_pattern=apiCheckUrlFilterPattern,
+    )
     async with runtime.db.read() as conn:
         items, total = await service.list_page(conn, account.id, flt, limit=limit, page=page)
         if applyGroupSettings:
@@ -72,7 +84,9 @@ async def list_checks(
 
 async def _create(runtime: Runtime, account_id: str, check_type: str, payload: Any) -> JSONResponse:
     async with runtime.db.write() as conn:
-        check = await service.create(conn, account_id, check_type, payload)
+        check = await service.create(
+            conn, account_id, check_type, payload, base_url=runtime.settings.base_url
+        )
     runtime.signals.schedule_changed.set()
     return JSONResponse(check.wire(), status_code=201)
 
@@ -130,7 +144,14 @@ async def _update(
     runtime: Runtime, account_id: str, check_id: str, payload: Any, check_type: str | None
 ) -> JSONResponse:
     async with runtime.db.write() as conn:
-        check = await service.update(conn, account_id, check_id, payload, check_type=check_type)
+        check = await service.update(
+            conn,
+            account_id,
+            check_id,
+            payload,
+            check_type=check_type,
+            base_url=runtime.settings.base_url,
+        )
     runtime.signals.schedule_changed.set()
     return JSONResponse(check.wire())
 

@@ -8,7 +8,16 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from vantage.checks.schemas import FREQUENCIES, ApiCheck, DnsCheck, TcpCheck, UrlCheck
+from vantage.checks.schemas import (
+    FREQUENCIES,
+    ApiCheck,
+    DnsCheck,
+    HeartbeatCheck,
+    HeartbeatSpec,
+    IcmpCheck,
+    TcpCheck,
+    UrlCheck,
+)
 
 
 def _offset_rules(seconds: bool) -> dict[str, Any]:
@@ -80,6 +89,16 @@ class DnsCheckBody(DnsCheck):
     checkType: Literal["DNS"] = "DNS"
 
 
+class IcmpCheckBody(IcmpCheck):
+    model_config = ConfigDict(json_schema_extra=_offset_rules(seconds=True))
+    checkType: Literal["ICMP"] = "ICMP"
+
+
+class HeartbeatCheckBody(HeartbeatCheck):
+    model_config = ConfigDict(json_schema_extra=_offset_rules(seconds=True))
+    checkType: Literal["HEARTBEAT"] = "HEARTBEAT"
+
+
 # `POST /v1/checks` needs the type; the typed paths (`/v1/checks/api`) imply it.
 class ApiCheckCreate(ApiCheckBody):
     checkType: Literal["API"]
@@ -97,15 +116,29 @@ class DnsCheckCreate(DnsCheckBody):
     checkType: Literal["DNS"]
 
 
+class IcmpCheckCreate(IcmpCheckBody):
+    checkType: Literal["ICMP"]
+
+
+class HeartbeatCheckCreate(HeartbeatCheckBody):
+    checkType: Literal["HEARTBEAT"]
+
+
+# `POST /v1/checks` takes heartbeat checks too, but the document lists them on
+# `/v1/checks/heartbeat` only: schemathesis cannot generate the union with them in it.
 CheckCreate = Annotated[
-    ApiCheckCreate | UrlCheckCreate | TcpCheckCreate | DnsCheckCreate,
+    ApiCheckCreate | UrlCheckCreate | TcpCheckCreate | DnsCheckCreate | IcmpCheckCreate,
     Field(discriminator="checkType"),
 ]
+# The types whose bodies `POST /v1/checks` and `PUT /v1/checks/{id}` document.
+GENERIC_ROUTE_TYPES = ("API", "URL", "TCP", "DNS", "ICMP")
 BODY_MODELS: dict[str, Any] = {
     "API": ApiCheckBody,
     "URL": UrlCheckBody,
     "TCP": TcpCheckBody,
     "DNS": DnsCheckBody,
+    "ICMP": IcmpCheckBody,
+    "HEARTBEAT": HeartbeatCheckBody,
 }
 
 
@@ -113,7 +146,7 @@ class _Stored(BaseModel):
     """What a stored check adds to its config."""
 
     id: str
-    alertChannels: list[Any]
+    alertChannels: dict[str, list[Any]]
     created_at: datetime
     updated_at: datetime | None
 
@@ -134,7 +167,26 @@ class DnsCheckAnswer(DnsCheckCreate, _Stored):
     pass
 
 
+class IcmpCheckAnswer(IcmpCheckCreate, _Stored):
+    pass
+
+
+class HeartbeatAnswer(HeartbeatSpec):
+    pingToken: str
+    # Where the monitored job sends its pings (GET, POST or HEAD).
+    pingUrl: str
+
+
+class HeartbeatCheckAnswer(HeartbeatCheckCreate, _Stored):
+    heartbeat: HeartbeatAnswer
+
+
 Check = Annotated[
-    ApiCheckAnswer | UrlCheckAnswer | TcpCheckAnswer | DnsCheckAnswer,
+    ApiCheckAnswer
+    | UrlCheckAnswer
+    | TcpCheckAnswer
+    | DnsCheckAnswer
+    | IcmpCheckAnswer
+    | HeartbeatCheckAnswer,
     Field(discriminator="checkType"),
 ]

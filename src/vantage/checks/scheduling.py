@@ -8,6 +8,9 @@ from typing import Any
 
 
 def interval_seconds(config: dict[str, Any]) -> int:
+    """Seconds between scheduled runs; 0 for a heartbeat check, which is never run."""
+    if "heartbeat" in config:
+        return 0
     frequency = int(config.get("frequency", 10))
     if frequency == 0:
         # frequency 0 means seconds, given by frequencyOffset (10, 20 or 30)

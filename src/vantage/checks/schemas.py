@@ -6,13 +6,24 @@ stored as the check's config and returned, so defaults show exactly as Checkly s
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, get_args
+import types
+from typing import Annotated, Any, ClassVar, Literal, Union, get_args, get_origin
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
 from vantage.checks.regex import Regex
+from vantage.heartbeats.periods import MAX_SECONDS, MIN_PERIOD_SECONDS, seconds
 from vantage.probes.comparisons import Comparison, TcpComparison, UrlComparison
 from vantage.probes.defaults import RESPONSE_TIMES
+from vantage.runtimes.catalog import RuntimeId
 
 Frequency = Literal[0, 1, 2, 5, 10, 15, 30, 60, 120, 180, 360, 720, 1440]
 FREQUENCIES: tuple[int, ...] = get_args(Frequency)
@@ -60,8 +71,45 @@ Target = Annotated[
 ]
 
 
+def _allows_null(annotation: Any) -> bool:
+    return get_origin(annotation) in (Union, types.UnionType) and type(None) in get_args(annotation)
+
+
 class Wire(BaseModel):
+    """A Checkly request object. Unknown keys are refused, naming the key, as Checkly's Joi
+    schemas refuse them; but the keys in `IGNORED` (read-only fields clients echo back, and the
+    keys Checkly's own clients send that Checkly drops) are dropped, and `null` for a field that
+    has a default and is not nullable means that default: Go clients send `null` for an empty
+    list."""
+
     model_config = ConfigDict(extra="forbid")
+    IGNORED: ClassVar[frozenset[str]] = frozenset()
+    # Fields where `null` is read as "not given" (computed once per class).
+    NULL_MEANS_DEFAULT: ClassVar[frozenset[str]] = frozenset()
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        cls.NULL_MEANS_DEFAULT = frozenset(
+            name
+            for name, info in cls.model_fields.items()
+            if not info.is_required() and not _allows_null(info.annotation)
+        )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _lenient(cls, value: Any) -> Any:
+        if not isinstance(value, dict):
+            return value
+        return {
+            key: item
+            for key, item in value.items()
+            if key not in cls.IGNORED and not (item is None and key in cls.NULL_MEANS_DEFAULT)
+        }
+
+
+# The Go SDK's assertion carries the editor state of Checkly's web UI; Checkly drops it.
+ASSERTION_UI_KEYS = frozenset({"edit", "order", "arrayIndex", "arraySelector"})
 
 
 class KeyValue(Wire):
@@ -76,6 +124,8 @@ class BasicAuth(Wire):
 
 
 class ApiAssertion(Wire):
+    IGNORED = ASSERTION_UI_KEYS
+
     source: Literal["STATUS_CODE", "JSON_BODY", "HEADERS", "TEXT_BODY", "RESPONSE_TIME"]
     comparison: Comparison
     property: str = ""
@@ -84,6 +134,8 @@ class ApiAssertion(Wire):
 
 
 class UrlAssertion(Wire):
+    IGNORED = ASSERTION_UI_KEYS
+
     source: Literal["STATUS_CODE"]
     comparison: UrlComparison
     property: str = ""
@@ -106,6 +158,9 @@ class ApiRequest(Wire):
 
 
 class UrlRequest(Wire):
+    # The Go SDK sends a URL monitor's request as a full API request; Checkly drops the rest.
+    IGNORED = frozenset({"body", "bodyType", "headers", "queryParameters", "basicAuth"})
+
     method: Literal["GET"] = "GET"
     url: Annotated[str, Field(min_length=1, max_length=2048)]
     followRedirects: bool = True
@@ -170,8 +225,54 @@ class TriggerIncident(Wire):
     notifySubscribers: bool
 
 
+class EnvironmentVariable(Wire):
+    key: Annotated[str, Field(min_length=1, max_length=1024)]
+    value: Text | None = None
+    locked: bool = False
+    secret: bool = False
+
+
+class Dependency(Wire):
+    path: Annotated[str, Field(min_length=1, max_length=1000)]
+    content: Script
+
+
+Outcome = Annotated[str, Field(min_length=1, max_length=1000)]
+
+
+class Intent(Wire):
+    goal: Annotated[str, Field(min_length=1, max_length=2000)]
+    requiredOutcomes: list[Outcome] = Field(default_factory=list, max_length=20)
+    mustPreserve: list[Outcome] = Field(default_factory=list, max_length=20)
+
+
+# What a check's answer adds to its config, and what other Checkly answers carry: clients that GET
+# a check, edit it and PUT it back send these, and Checkly ignores them.
+CHECK_READ_ONLY = frozenset(
+    {
+        "id",
+        "checkType",
+        "alertChannels",
+        "created_at",
+        "updated_at",
+        "createdAt",
+        "updatedAt",
+        "project",
+        "logicalId",
+        "member",
+        "pending",
+        "projectBindings",
+    }
+)
+# Sent by the Go SDK on every check; Checkly drops them: `sslCheck` is a retired flag, and
+# `heartbeat` only means something on a heartbeat check.
+CHECK_CLIENT_EXTRAS = frozenset({"sslCheck", "heartbeat"})
+
+
 class CheckBase(Wire):
     """Fields every check type shares (reference §5.2)."""
+
+    IGNORED = CHECK_READ_ONLY | CHECK_CLIENT_EXTRAS
 
     name: Annotated[str, Field(min_length=1, max_length=500)]
     activated: bool = True
@@ -185,16 +286,24 @@ class CheckBase(Wire):
     useGlobalAlertSettings: bool = True
     groupId: ObjectId | None = None
     groupOrder: Annotated[int, Field(ge=0, le=1_000_000)] | None = None
-    runtimeId: Annotated[str, Field(max_length=100)] | None = None
+    runtimeId: RuntimeId | None = None
     alertChannelSubscriptions: list[AlertChannelSubscription] = Field(
         default_factory=list, max_length=MAX_SUBSCRIPTIONS
     )
     retryStrategy: RetryStrategy | None = None
     triggerIncident: TriggerIncident | None = None
     runParallel: bool = False
-    description: Annotated[str, Field(max_length=500)] | None = None
+    description: Annotated[str, Field(max_length=510)] | None = None
     frequency: Frequency = 10
     frequencyOffset: Annotated[int, Field(ge=1)] | None = None
+    environmentVariables: list[EnvironmentVariable] = Field(default_factory=list, max_length=200)
+    # Stored and returned as given; Vantage runs no scripts (reference §5.2).
+    script: Script | None = None
+    scriptPath: Annotated[str, Field(min_length=1, max_length=1000)] | None = None
+    sslCheckDomain: Annotated[str, Field(max_length=1024)] | None = None
+    dependencies: Annotated[list[Dependency], Field(max_length=100)] | None = None
+    intent: Intent | None = None
+    aiAutoRepairEnabled: bool | None = None
 
     @model_validator(mode="after")
     def _check_frequency_offset(self) -> CheckBase:
@@ -212,7 +321,7 @@ class CheckBase(Wire):
 
 
 # Defaults and ceilings per check type live with the probes that judge them (probes/defaults.py).
-_API, _URL, _TCP, _DNS = (RESPONSE_TIMES[t] for t in ("API", "URL", "TCP", "DNS"))
+_API, _URL, _TCP, _DNS, _ICMP = (RESPONSE_TIMES[t] for t in ("API", "URL", "TCP", "DNS", "ICMP"))
 
 
 class ResponseTimes(Wire):
@@ -249,6 +358,8 @@ class UrlCheck(CheckBase, ResponseTimes):
 
 
 class TcpAssertion(Wire):
+    IGNORED = ASSERTION_UI_KEYS
+
     source: Literal["RESPONSE_DATA", "RESPONSE_TIME"]
     comparison: TcpComparison
     property: str = ""
@@ -283,6 +394,8 @@ class TcpCheck(CheckBase, ResponseTimes):
 
 
 class DnsAssertion(Wire):
+    IGNORED = ASSERTION_UI_KEYS
+
     source: Literal["RESPONSE_TIME", "RESPONSE_CODE", "TEXT_ANSWER", "JSON_ANSWER"]
     comparison: Comparison
     property: str = ""
@@ -311,10 +424,104 @@ class DnsCheck(CheckBase, ResponseTimes):
         return self
 
 
+IcmpComparison = Literal[
+    "EQUALS",
+    "NOT_EQUALS",
+    "IS_EMPTY",
+    "NOT_EMPTY",
+    "GREATER_THAN",
+    "LESS_THAN",
+    "CONTAINS",
+    "NOT_CONTAINS",
+    "IS_NULL",
+    "NOT_NULL",
+]
+
+
+class IcmpAssertion(Wire):
+    IGNORED = ASSERTION_UI_KEYS
+
+    # LATENCY reads `property` (avg, min, max, stdDev) in ms; JSON_RESPONSE a JSONPath into the
+    # result's `icmpCheckResult`.
+    source: Literal["LATENCY", "JSON_RESPONSE"]
+    comparison: IcmpComparison
+    property: str = ""
+    target: Target = ""
+    regex: Regex | None = None
+
+
+class IcmpRequest(Wire):
+    hostname: Annotated[str, Field(min_length=1, max_length=2048)]
+    ipFamily: IpFamily = "IPv4"
+    pingCount: Annotated[int, Field(ge=1, le=50)] = 10
+    assertions: list[IcmpAssertion] = Field(default_factory=list, max_length=MAX_ASSERTIONS)
+
+
+# An integer stays one on the wire: the Go SDK decodes these into `int`.
+PacketLoss = Annotated[int, Field(gt=0, le=100)] | Annotated[float, Field(gt=0, le=100)]
+
+
+class IcmpCheck(CheckBase, ResponseTimes):
+    request: IcmpRequest
+    degradedResponseTime: Annotated[int, Field(ge=0, le=_ICMP.ceiling_ms)] = _ICMP.degraded_ms
+    maxResponseTime: Annotated[int, Field(ge=0, le=_ICMP.ceiling_ms)] = _ICMP.max_ms
+    # Percentages of echoes without a reply that make a run degraded, or failed.
+    degradedPacketLossThreshold: PacketLoss = 10
+    maxPacketLossThreshold: PacketLoss = 20
+
+
+PeriodUnit = Literal["seconds", "minutes", "hours", "days"]
+
+
+class HeartbeatSpec(Wire):
+    # The answer adds the ping URL; a client that sends a check back echoes it.
+    IGNORED = frozenset({"pingUrl"})
+
+    period: Annotated[int, Field(ge=1, le=365 * 24 * 3600)]
+    periodUnit: PeriodUnit
+    grace: Annotated[int, Field(ge=0, le=365 * 24 * 3600)]
+    graceUnit: PeriodUnit
+    # A UUID the client may choose; Vantage makes one otherwise (the ping URL's last part).
+    pingToken: Annotated[str, Field(pattern=r"^[0-9a-fA-F-]{32,36}$")] | None = None
+
+    @field_validator("pingToken", mode="before")
+    @classmethod
+    def _empty_token(cls, value: Any) -> Any:
+        # The Go SDK sends "" for "none chosen".
+        return None if value == "" else value
+
+    @model_validator(mode="after")
+    def _bounded(self) -> HeartbeatSpec:
+        period = seconds(self.period, self.periodUnit)
+        if period < MIN_PERIOD_SECONDS:
+            raise ValueError(f"period: must be at least {MIN_PERIOD_SECONDS} seconds")
+        if period > MAX_SECONDS or seconds(self.grace, self.graceUnit) > MAX_SECONDS:
+            raise ValueError("period: period and grace must each be at most 365 days")
+        return self
+
+
+class HeartbeatCheck(CheckBase):
+    """A check that runs nowhere: the monitored job pings its URL, and a ping missing at the end
+    of period + grace fails it (vantage.heartbeats)."""
+
+    IGNORED = CHECK_READ_ONLY | {"sslCheck"}
+
+    heartbeat: HeartbeatSpec
+
+
 CHECK_MODELS: dict[str, type[CheckBase]] = {
     "API": ApiCheck,
     "URL": UrlCheck,
     "TCP": TcpCheck,
     "DNS": DnsCheck,
+    "ICMP": IcmpCheck,
+    "HEARTBEAT": HeartbeatCheck,
 }
-CHECK_TYPE_PATHS = {"api": "API", "url": "URL", "tcp": "TCP", "dns": "DNS"}
+CHECK_TYPE_PATHS = {
+    "api": "API",
+    "url": "URL",
+    "tcp": "TCP",
+    "dns": "DNS",
+    "icmp": "ICMP",
+    "heartbeat": "HEARTBEAT",
+}

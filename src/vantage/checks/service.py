@@ -13,16 +13,19 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from vantage.checks import repository
 from vantage.checks.scheduling import first_run_at, interval_seconds
-from vantage.checks.schemas import CHECK_MODELS
+from vantage.checks.schemas import CHECK_MODELS, Wire
 from vantage.db.tables import check_sessions, jobs
 from vantage.errors import BadRequest, NotFound
 from vantage.groups import repository as groups_repository
+from vantage.heartbeats import service as heartbeats_service
 from vantage.locations import service as locations_service
+from vantage.locations.regions import CHECKLY_REGIONS
 from vantage.results import repository as results_repository
 from vantage.sessions.withdrawal import cancel_sessions, withdraw_jobs
 from vantage.statuses import repository as statuses_repository
 from vantage.timeutil import iso, utcnow
 from vantage.validation import bad_request
+from vantage.variables.masking import keep_secret_values, without_secret_values
 
 CHECK_NOT_FOUND = "No such check."
 
@@ -46,15 +49,20 @@ def validate(check_type: str, payload: Any) -> dict[str, Any]:
 async def check_locations(
     conn: AsyncConnection, config: dict[str, Any], account_id: str | None = None
 ) -> None:
-    """Every location named must be the operator's or one of the account's private ones."""
-    known = await locations_service.usable_slugs(conn, account_id)
+    """Every location named must be the operator's, one of the account's private ones, or (in
+    `locations`) one of Checkly's public regions, which runs once the operator creates it."""
+    usable = await locations_service.usable_slugs(conn, account_id)
     for field in ("locations", "privateLocations"):
+        regions = field == "locations"
+        known = usable | CHECKLY_REGIONS if regions else usable
         for index, slug in enumerate(config.get(field) or []):
             if slug not in known:
                 key = f"{field}[{index}]"
+                also = " or a Checkly region" if regions else ""
                 raise BadRequest(
-                    f'"{key}" must be one of [{", ".join(sorted(known))}]: '
-                    f"no run location {slug!r} exists",
+                    f'"{key}" must be one of [{", ".join(sorted(usable))}]{also}: '
+                    f"no run location {slug!r} exists (an operator creates it with "
+                    f"`vantage locations create {slug}`)",
                     keys=[key],
                 )
 
@@ -71,10 +79,25 @@ async def _check_group(conn: AsyncConnection, account_id: str, config: dict[str,
 
 def _schedule_values(check_id: str, config: dict[str, Any]) -> dict[str, Any]:
     interval = interval_seconds(config)
+    runs = config["activated"] and interval > 0
     return {
         "interval_seconds": interval,
-        "next_run_at": first_run_at(check_id, interval, utcnow()) if config["activated"] else None,
+        "next_run_at": first_run_at(check_id, interval, utcnow()) if runs else None,
     }
+
+
+async def _heartbeat_token(
+    conn: AsyncConnection, config: dict[str, Any], base_url: str, check_id: str | None
+) -> dict[str, Any]:
+    """A heartbeat check's config with its ping token and URL; a token another check has is a
+    400 (tokens are global: the ping URL names no account)."""
+    config = heartbeats_service.with_token(config, base_url)
+    if await heartbeats_service.token_taken(conn, config["heartbeat"]["pingToken"], check_id):
+        raise BadRequest(
+            '"heartbeat.pingToken" is taken: leave it out and Vantage makes one',
+            keys=["heartbeat.pingToken"],
+        )
+    return config
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +113,12 @@ class StoredCheck:
             "id": self.id,
             "checkType": self.check_type,
             **self.config,
-            "alertChannels": [],
+            "environmentVariables": without_secret_values(
+                self.config.get("environmentVariables") or []
+            ),
+            # Checkly's legacy inline channels, by kind; channels are subscribed to by id now
+            # (`alertChannelSubscriptions`), so these lists stay empty.
+            "alertChannels": {"email": [], "webhook": [], "slack": [], "sms": []},
             "created_at": iso(self.created_at),
             "updated_at": iso(self.updated_at),
         }
@@ -107,11 +135,14 @@ def stored_check(row: sa.Row[Any]) -> StoredCheck:
 
 
 async def create(
-    conn: AsyncConnection, account_id: str, check_type: str, payload: Any
+    conn: AsyncConnection, account_id: str, check_type: str, payload: Any, *, base_url: str = ""
 ) -> StoredCheck:
+    """`base_url`: the server's public URL, which a heartbeat check's ping URL starts with."""
     config = validate(check_type, payload)
     await check_locations(conn, config, account_id)
     await _check_group(conn, account_id, config)
+    if check_type == "HEARTBEAT":
+        config = await _heartbeat_token(conn, config, base_url, None)
     check_id = str(uuid.uuid4())
     now = utcnow()
     await repository.insert(
@@ -130,6 +161,8 @@ async def create(
             **_schedule_values(check_id, config),
         },
     )
+    if check_type == "HEARTBEAT":
+        await heartbeats_service.register(conn, account_id, check_id, config, now)
     return StoredCheck(check_id, check_type, config, now, None)
 
 
@@ -140,14 +173,35 @@ async def get(conn: AsyncConnection, account_id: str, check_id: str) -> StoredCh
     return stored_check(row)
 
 
-def merge_partial(current: dict[str, Any], changes: dict[str, Any], nested: str) -> dict[str, Any]:
+def merge_partial(
+    current: dict[str, Any],
+    changes: dict[str, Any],
+    nested: str,
+    model: type[Wire] | None = None,
+) -> dict[str, Any]:
     """Apply a partial PUT body (Checkly's update schemas have no required fields). The object
-    under `nested` is merged key by key, so `{"request": {"url": ...}}` keeps the method."""
+    under `nested` is merged key by key, so `{"request": {"url": ...}}` keeps the method. A `null`
+    for a field of `model` that is not nullable leaves the stored value alone: Go clients send
+    `null` for a list they did not set, and Checkly then keeps the list."""
+    keep = model.NULL_MEANS_DEFAULT if model is not None else frozenset()
+    changes = {k: v for k, v in changes.items() if not (v is None and k in keep)}
     merged = {**current, **changes}
     old, new = current.get(nested), changes.get(nested)
     if isinstance(old, dict) and isinstance(new, dict):
-        merged[nested] = {**old, **new}
+        inner = _nested_model(model, nested)
+        inner_keep = inner.NULL_MEANS_DEFAULT if inner is not None else frozenset()
+        merged[nested] = {
+            **old,
+            **{k: v for k, v in new.items() if not (v is None and k in inner_keep)},
+        }
     return merged
+
+
+def _nested_model(model: type[Wire] | None, field: str) -> type[Wire] | None:
+    if model is None or field not in model.model_fields:
+        return None
+    annotation = model.model_fields[field].annotation
+    return annotation if isinstance(annotation, type) and issubclass(annotation, Wire) else None
 
 
 async def update(
@@ -157,6 +211,7 @@ async def update(
     payload: Any,
     *,
     check_type: str | None = None,
+    base_url: str = "",
 ) -> StoredCheck:
     current = await get(conn, account_id, check_id)
     if check_type is not None and check_type != current.check_type:
@@ -166,9 +221,17 @@ async def update(
         raise BadRequest('"value" must be of type object', keys=["value"])
     if "checkType" in payload and payload["checkType"] != current.check_type:
         raise BadRequest('"checkType" cannot be changed', keys=["checkType"])
-    config = validate(current.check_type, merge_partial(current.config, payload, "request"))
+    merged = merge_partial(current.config, payload, "request", CHECK_MODELS[current.check_type])
+    config = validate(current.check_type, merged)
+    config["environmentVariables"] = keep_secret_values(
+        current.config.get("environmentVariables") or [], config["environmentVariables"]
+    )
     await check_locations(conn, config, account_id)
     await _check_group(conn, account_id, config)
+    if current.check_type == "HEARTBEAT":
+        if not config["heartbeat"].get("pingToken"):
+            config["heartbeat"]["pingToken"] = current.config["heartbeat"]["pingToken"]
+        config = await _heartbeat_token(conn, config, base_url, check_id)
     now = utcnow()
     values: dict[str, Any] = {
         "name": config["name"],
@@ -184,6 +247,8 @@ async def update(
     if schedule_changed:
         values.update(_schedule_values(check_id, config))
     await repository.update(conn, account_id, check_id, values)
+    if current.check_type == "HEARTBEAT":
+        await heartbeats_service.register(conn, account_id, check_id, config, now)
     return StoredCheck(check_id, current.check_type, config, current.created_at, now)
 
 
@@ -204,13 +269,23 @@ class CheckFilter:
     tags: Sequence[str] = ()
     check_type: str | None = None
     search: str | None = None
+    # passing, degraded or failing: a check that has not run yet has no status and never matches.
+    status: str | None = None
+    # A part of an API check's URL; other types never match.
+    url_pattern: str | None = None
 
 
-def matches(row: sa.Row[Any], flt: CheckFilter) -> bool:
+def matches(row: sa.Row[Any], flt: CheckFilter, statuses: dict[str, str] | None = None) -> bool:
     if flt.tags and not set(flt.tags) & set(row.tags):
         return False
     if flt.check_type and row.check_type != flt.check_type:
         return False
+    if flt.status and (statuses or {}).get(row.id) != flt.status:
+        return False
+    if flt.url_pattern is not None:
+        url = (row.config.get("request") or {}).get("url", "") if row.check_type == "API" else None
+        if url is None or flt.url_pattern.lower() not in str(url).lower():
+            return False
     return not (flt.search and flt.search.lower() not in row.name.lower())
 
 
@@ -219,6 +294,9 @@ async def list_page(
 ) -> tuple[list[StoredCheck], int]:
     # Tags live in a JSON column; filtering in Python keeps one code path for both databases and is
     # cheap at the scale of one account's checks.
-    rows = [row for row in await repository.list_all(conn, account_id) if matches(row, flt)]
+    statuses = await statuses_repository.status_by_check(conn, account_id) if flt.status else None
+    rows = [
+        row for row in await repository.list_all(conn, account_id) if matches(row, flt, statuses)
+    ]
     start = (page - 1) * limit
     return [stored_check(row) for row in rows[start : start + limit]], len(rows)

@@ -226,3 +226,89 @@ agents = sa.Table(
     sa.Column("started_at", UtcDateTime(), nullable=False),
     sa.Column("last_seen_at", UtcDateTime(), nullable=False),
 )
+
+# Checkly's legacy trigger tokens: one per check or per group; the unauthenticated trigger URL
+# carries the token, so it is stored as issued (Checkly's clients read it back).
+trigger_tokens = sa.Table(
+    "trigger_tokens",
+    metadata,
+    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+    sa.Column("account_id", Id, sa.ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    sa.Column(
+        "check_id", Id, sa.ForeignKey("checks.id", ondelete="CASCADE"), nullable=True, unique=True
+    ),
+    sa.Column(
+        "group_id",
+        sa.Integer(),
+        sa.ForeignKey("check_groups.id", ondelete="CASCADE"),
+        nullable=True,
+        unique=True,
+    ),
+    sa.Column("token", sa.String(64), nullable=False, unique=True),
+    sa.Column("called_at", UtcDateTime(), nullable=True),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=True),
+    sqlite_autoincrement=True,
+)
+
+# Client certificates for mutual TLS, per host pattern; the key and passphrase sealed
+# (vantage.sealing) and never returned.
+client_certificates = sa.Table(
+    "client_certificates",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("account_id", Id, sa.ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("host", sa.String(255), nullable=False),
+    sa.Column("cert", sa.Text(), nullable=False),
+    sa.Column("ca", sa.Text(), nullable=True),
+    sa.Column("sealed_key", sa.Text(), nullable=True),
+    sa.Column("sealed_passphrase", sa.Text(), nullable=True),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Index("ix_client_certificates_account", "account_id"),
+)
+
+# The account's environment variables (`/v1/variables`); a secret one's value sealed.
+variables = sa.Table(
+    "variables",
+    metadata,
+    sa.Column(
+        "account_id",
+        Id,
+        sa.ForeignKey("accounts.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("key", sa.String(255), primary_key=True),
+    sa.Column("value", sa.Text(), nullable=False),
+    sa.Column("locked", sa.Boolean(), nullable=False),
+    sa.Column("secret", sa.Boolean(), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=True),
+)
+
+# Heartbeat checks by ping token, with the deadline of their next ping; `state` is the last
+# outcome written (PASSING after a ping, FAILING after a miss), so each change is written once.
+heartbeats = sa.Table(
+    "heartbeats",
+    metadata,
+    sa.Column("check_id", Id, sa.ForeignKey("checks.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("account_id", Id, nullable=False),
+    sa.Column("ping_token", sa.String(64), nullable=False, unique=True),
+    sa.Column("state", sa.String(10), nullable=False),
+    sa.Column("last_ping_at", UtcDateTime(), nullable=True),
+    # NULL while the check is deactivated.
+    sa.Column("deadline_at", UtcDateTime(), nullable=True),
+    sa.Index("ix_heartbeats_deadline", "deadline_at"),
+)
+
+# Every ping received.
+heartbeat_events = sa.Table(
+    "heartbeat_events",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("check_id", Id, sa.ForeignKey("checks.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("method", sa.String(10), nullable=False),
+    sa.Column("source", sa.String(100), nullable=True),
+    sa.Column("user_agent", sa.String(500), nullable=True),
+    sa.Column("received_at", UtcDateTime(), nullable=False),
+    sa.Index("ix_heartbeat_events_check", "check_id", "received_at"),
+)

@@ -112,7 +112,9 @@ def effective_config(
     group_retry = group.get("retryStrategy", FALLBACK)
     if group_retry != FALLBACK:
         out["retryStrategy"] = dict(group_retry) if isinstance(group_retry, Mapping) else None
-    out["runParallel"] = bool(group.get("runParallel", False))
+    # A v2 group's null leaves the check's own setting (vantage.groups.schemas.CheckGroupV2).
+    if group.get("runParallel", False) is not None:
+        out["runParallel"] = bool(group.get("runParallel", False))
     out["activated"] = is_runnable(config, group)
     out["muted"] = bool(config.get("muted")) or bool(group.get("muted"))
     defaults = group.get("apiCheckDefaults")

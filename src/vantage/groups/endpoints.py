@@ -12,7 +12,8 @@ from vantage.api.common import content_range, errors, json_body, page_links
 from vantage.api.openapi import answer, no_content, request_body
 from vantage.checks.responses import Check
 from vantage.groups import service
-from vantage.groups.responses import GROUP_BODY, CheckGroupAnswer
+from vantage.groups.responses import GROUP_BODY, CheckGroupAnswer, CheckGroupV2Answer
+from vantage.groups.schemas import CheckGroupV2
 from vantage.runtime import Runtime, get_runtime
 
 router = APIRouter(tags=["Check groups"], responses=errors(401))
@@ -21,7 +22,7 @@ RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 Limit = Annotated[int, Query(ge=1, le=100)]
 Page = Annotated[int, Query(ge=1)]
 
-ONE_GROUP = answer(200, "The check group", "CheckGroupAnswer", CheckGroupAnswer)
+ONE_GROUP = answer(200, "The check group", "CheckGroupV2Answer", CheckGroupV2Answer)
 
 
 def _page_headers(
@@ -38,7 +39,7 @@ def _page_headers(
     summary="List all check groups",
     responses={
         **errors(400),
-        **answer(200, "A page of check groups", "CheckGroupList", list[CheckGroupAnswer]),
+        **answer(200, "A page of check groups", "CheckGroupList", list[CheckGroupV2Answer]),
     },
 )
 async def list_groups(
@@ -155,3 +156,68 @@ async def get_group_check(
     async with runtime.db.read() as conn:
         check = await service.get_check(conn, account.id, group_id, check_id)
     return JSONResponse(check.wire())
+
+
+@router.post(
+    "/v2/check-groups",
+    status_code=201,
+    summary="Create a check group (v2: null settings are inherited)",
+    responses={
+        **errors(400),
+        **answer(201, "The group created", "CheckGroupV2Answer", CheckGroupV2Answer),
+    },
+    openapi_extra=request_body("CheckGroupV2Body", CheckGroupV2),
+)
+async def create_group_v2(
+    request: Request, account: CurrentAccount, runtime: RuntimeDep
+) -> JSONResponse:
+    payload = await json_body(request)
+    async with runtime.db.write() as conn:
+        group = await service.create(conn, account.id, payload, version=2)
+    return JSONResponse(group.wire(), status_code=201)
+
+
+@router.put(
+    "/v2/check-groups/{group_id}",
+    summary="Update a check group (v2: null settings are inherited)",
+    responses={
+        **errors(400, 404),
+        **answer(200, "The group", "CheckGroupV2Answer", CheckGroupV2Answer),
+    },
+    openapi_extra=request_body("CheckGroupV2Update", CheckGroupV2, partial=["apiCheckDefaults"]),
+)
+async def update_group_v2(
+    group_id: int, request: Request, account: CurrentAccount, runtime: RuntimeDep
+) -> JSONResponse:
+    payload = await json_body(request)
+    async with runtime.db.write() as conn:
+        group = await service.update(conn, account.id, group_id, payload, version=2)
+    runtime.signals.schedule_changed.set()
+    return JSONResponse(group.wire())
+
+
+@router.get(
+    "/v2/check-groups/{group_id}/checks",
+    summary="List the checks of a group, with the group's settings applied (v2)",
+    responses={**errors(400, 404), **answer(200, "A page of checks", "CheckList", list[Check])},
+)
+async def list_group_checks_v2(
+    group_id: int,
+    request: Request,
+    account: CurrentAccount,
+    runtime: RuntimeDep,
+    limit: Limit = 10,
+    page: Page = 1,
+) -> JSONResponse:
+    return await list_group_checks(group_id, request, account, runtime, limit, page)
+
+
+@router.get(
+    "/v2/check-groups/{group_id}/checks/{check_id}",
+    summary="Retrieve a check of a group, with the group's settings applied (v2)",
+    responses={**errors(404), **answer(200, "The check", "Check", Check)},
+)
+async def get_group_check_v2(
+    group_id: int, check_id: str, account: CurrentAccount, runtime: RuntimeDep
+) -> JSONResponse:
+    return await get_group_check(group_id, check_id, account, runtime)

@@ -8,10 +8,18 @@ from typing import Any
 
 from pydantic import ConfigDict
 
-from vantage.groups.schemas import CheckGroup
+from vantage.groups.schemas import CheckGroup, CheckGroupV2
 
 
 class CheckGroupAnswer(CheckGroup):
+    id: int
+    created_at: datetime
+    updated_at: datetime | None
+
+
+class CheckGroupV2Answer(CheckGroupV2):
+    """A group as read back: one created through v2 may hold nulls ("inherit")."""
+
     id: int
     created_at: datetime
     updated_at: datetime | None

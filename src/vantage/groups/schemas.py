@@ -19,15 +19,16 @@ from vantage.checks.schemas import (
     AlertChannelSubscription,
     AlertSettings,
     ApiAssertion,
+    EnvironmentVariable,
     KeyValue,
     LocationSlug,
     ObjectId,
     RetryStrategy,
     Script,
     Tag,
-    Text,
     Wire,
 )
+from vantage.runtimes.catalog import RuntimeId
 
 FALLBACK: Final = "FALLBACK"
 READ_ONLY_FIELDS = ("id", "created_at", "updated_at", "createdAt", "updatedAt")
@@ -40,6 +41,7 @@ class GroupBasicAuth(Wire):
 
 
 class ApiCheckDefaults(Wire):
+    # `null` (which the spec allows) means no base URL, as "" does.
     url: Annotated[str, Field(max_length=2048)] = ""
     headers: list[KeyValue] = Field(default_factory=list, max_length=MAX_KEY_VALUES)
     queryParameters: list[KeyValue] = Field(default_factory=list, max_length=MAX_KEY_VALUES)
@@ -47,16 +49,11 @@ class ApiCheckDefaults(Wire):
     basicAuth: GroupBasicAuth | None = None
 
 
-class EnvironmentVariable(Wire):
-    key: Annotated[str, Field(min_length=1, max_length=1024)]
-    value: Text | None = None
-    locked: bool = False
-    secret: bool = False
-
-
 class CheckGroup(Wire):
+    IGNORED = frozenset(READ_ONLY_FIELDS)
+
     name: Annotated[str, Field(min_length=1, max_length=500)]
-    activated: bool
+    activated: bool = True
     muted: bool = False
     tags: list[Tag] = Field(default_factory=list, max_length=MAX_TAGS)
     locations: list[LocationSlug] = Field(default_factory=list, max_length=MAX_LOCATIONS)
@@ -80,7 +77,7 @@ class CheckGroup(Wire):
     tearDownSnippetId: ObjectId | None = None
     localSetupScript: Script | None = None
     localTearDownScript: Script | None = None
-    runtimeId: Annotated[str, Field(max_length=100)] | None = None
+    runtimeId: RuntimeId | None = None
     # "FALLBACK": the group's checks keep their own retry strategy; an object: the group's
     # strategy replaces theirs; null: the group's checks are not retried.
     retryStrategy: RetryStrategy | Literal["FALLBACK"] | None = FALLBACK
@@ -93,3 +90,14 @@ class CheckGroup(Wire):
         if isinstance(value, dict) and value.get("type") == FALLBACK:
             return FALLBACK
         return value
+
+
+class CheckGroupV2(CheckGroup):
+    """`/v2/check-groups`: `null` for `runParallel`, `useGlobalAlertSettings` or `alertSettings`
+    means "not the group's business": each check keeps its own. `doubleCheck` is false unless
+    set; `retryStrategy` stays "FALLBACK" (the checks' own) unless set."""
+
+    runParallel: bool | None = None  # type: ignore[assignment]
+    useGlobalAlertSettings: bool | None = None  # type: ignore[assignment]
+    alertSettings: AlertSettings | None = None  # type: ignore[assignment]
+    doubleCheck: bool = False

@@ -16,21 +16,22 @@ from vantage.checks.service import CHECK_NOT_FOUND, StoredCheck
 from vantage.errors import BadRequest, Conflict, NotFound
 from vantage.groups import repository
 from vantage.groups.effective import effective_config
-from vantage.groups.schemas import READ_ONLY_FIELDS, CheckGroup
+from vantage.groups.schemas import READ_ONLY_FIELDS, CheckGroup, CheckGroupV2
 from vantage.timeutil import iso, utcnow
 from vantage.validation import bad_request
+from vantage.variables.masking import keep_secret_values, without_secret_values
 
 GROUP_NOT_FOUND = "No such check group."
 
 
-def validate(payload: Any) -> dict[str, Any]:
+def validate(payload: Any, model: type[CheckGroup] = CheckGroup) -> dict[str, Any]:
     """Validate a create payload; return the group's config with every default applied."""
     if not isinstance(payload, dict):
         raise BadRequest('"value" must be of type object', keys=["value"])
     # Clients that read a group, edit it and send it back include its read-only fields.
     body = {k: v for k, v in payload.items() if k not in READ_ONLY_FIELDS}
     try:
-        return CheckGroup.model_validate(body).model_dump(mode="json")
+        return model.model_validate(body).model_dump(mode="json")
     except ValidationError as exc:
         raise bad_request(_without_union_branches(exc, body)) from None
 
@@ -70,30 +71,6 @@ class StoredGroup:
         }
 
 
-def without_secret_values(variables: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Secret variables are write-only: as at Checkly, their value is always returned as null."""
-    return [{**v, "value": None} if v.get("secret") else v for v in variables]
-
-
-def keep_secret_values(
-    stored: list[dict[str, Any]], sent: list[dict[str, Any]]
-) -> list[dict[str, Any]]:
-    """A client that reads a group and sends it back echoes null for every secret value: that
-    keeps the stored value instead of erasing it. A key once secret stays secret (Checkly: "once
-    set, its value cannot be unlocked"); a new value replaces the old one."""
-    secrets = {v["key"]: v.get("value") for v in stored if v.get("secret")}
-    out = []
-    for variable in sent:
-        key = variable["key"]
-        if key in secrets:
-            value = variable.get("value")
-            variable = {**variable, "secret": True}
-            if value is None or value == "":
-                variable["value"] = secrets[key]
-        out.append(variable)
-    return out
-
-
 def _stored(row: Any) -> StoredGroup:
     return StoredGroup(
         id=int(row.id), config=row.config, created_at=row.created_at, updated_at=row.updated_at
@@ -104,8 +81,11 @@ def _columns(config: dict[str, Any]) -> dict[str, Any]:
     return {"name": config["name"], "activated": config["activated"], "tags": config["tags"]}
 
 
-async def create(conn: AsyncConnection, account_id: str, payload: Any) -> StoredGroup:
-    config = validate(payload)
+async def create(
+    conn: AsyncConnection, account_id: str, payload: Any, *, version: int = 1
+) -> StoredGroup:
+    """`version` 2: Checkly's `/v2/check-groups`, whose nulls mean "inherit" (CheckGroupV2)."""
+    config = validate(payload, CheckGroupV2 if version == 2 else CheckGroup)
     await checks_service.check_locations(conn, config, account_id)
     now = utcnow()
     group_id = await repository.insert(
@@ -129,12 +109,15 @@ async def get(conn: AsyncConnection, account_id: str, group_id: int) -> StoredGr
 
 
 async def update(
-    conn: AsyncConnection, account_id: str, group_id: int, payload: Any
+    conn: AsyncConnection, account_id: str, group_id: int, payload: Any, *, version: int = 1
 ) -> StoredGroup:
     current = await get(conn, account_id, group_id)
     if not isinstance(payload, dict):
         raise BadRequest('"value" must be of type object', keys=["value"])
-    config = validate(checks_service.merge_partial(current.config, payload, "apiCheckDefaults"))
+    model = CheckGroupV2 if version == 2 else CheckGroup
+    config = validate(
+        checks_service.merge_partial(current.config, payload, "apiCheckDefaults", model), model
+    )
     config["environmentVariables"] = keep_secret_values(
         current.config.get("environmentVariables") or [], config["environmentVariables"]
     )

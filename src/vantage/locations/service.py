@@ -226,7 +226,16 @@ async def agent_counts(
 # -- Checkly's private-location API -----------------------------------------------------------
 
 
+# What an answer carries that clients send back: the Go SDK always sends `id`, `created_at` and
+# `updated_at`, and a GET edited and PUT back has them all. Checkly ignores them.
+READ_ONLY = frozenset(
+    {"id", "keys", "lastSeen", "agentCount", "created_at", "updated_at", "createdAt", "updatedAt"}
+)
+
+
 def _parse(model: type[M], payload: Any) -> M:
+    if isinstance(payload, dict):
+        payload = {k: v for k, v in payload.items() if k not in READ_ONLY}
     try:
         return model.model_validate(payload if payload is not None else {})
     except ValidationError as exc:

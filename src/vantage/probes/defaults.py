@@ -25,6 +25,7 @@ RESPONSE_TIMES: dict[str, ResponseTimes] = {
     "URL": ResponseTimes(degraded_ms=3000, max_ms=5000, ceiling_ms=45000),
     "TCP": ResponseTimes(degraded_ms=3000, max_ms=5000, ceiling_ms=45000),
     "DNS": ResponseTimes(degraded_ms=500, max_ms=1000, ceiling_ms=5000),
+    "ICMP": ResponseTimes(degraded_ms=10000, max_ms=20000, ceiling_ms=300000),
 }
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from vantage.probes.defaults import response_limits
 from vantage.probes.dns import run_dns_check
 from vantage.probes.http.probe import run_api_check
+from vantage.probes.icmp import run_icmp_check
 from vantage.probes.masking import DEFAULT_SENSITIVE, SensitiveNames
 from vantage.probes.result import ProbeResult
 from vantage.probes.target_policy import TargetPolicy
@@ -65,7 +66,8 @@ async def run_check(
 
 
 def _detail_key(check_type: str) -> str:
-    return {"TCP": "tcpCheckResult", "DNS": "dnsCheckResult"}.get(check_type, "apiCheckResult")
+    keys = {"TCP": "tcpCheckResult", "DNS": "dnsCheckResult", "ICMP": "icmpCheckResult"}
+    return keys.get(check_type, "apiCheckResult")
 
 
 async def _dispatch(
@@ -81,4 +83,6 @@ async def _dispatch(
         return await run_tcp_check(check, timeout_s=timeout, policy=policy)
     if check_type == "DNS":
         return await run_dns_check(check, timeout_s=timeout, policy=policy)
+    if check_type == "ICMP":
+        return await run_icmp_check(check, timeout_s=timeout, policy=policy)
     raise ValueError(f"no probe for check type {check_type}")

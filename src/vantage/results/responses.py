@@ -27,7 +27,7 @@ class CheckResult(BaseModel):
     startedAt: datetime
     stoppedAt: datetime
     created_at: datetime
-    responseTime: float
+    responseTime: int
     checkRunId: int
     attempts: int
     resultType: Literal["FINAL", "ATTEMPT"]
@@ -46,6 +46,7 @@ class CheckResult(BaseModel):
     # Present on the results of those check types only.
     tcpCheckResult: Detail = None
     dnsCheckResult: Detail = None
+    icmpCheckResult: Detail = None
 
 
 class CheckResultEntry(CheckResult):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from vantage.timeutil import iso
+from vantage.timeutil import iso, whole_ms
 
 # Sub-objects of Checkly's result; a result fills the one for its type and leaves the rest null.
 SUB_RESULTS = (
@@ -43,6 +43,7 @@ V2_FIELDS = frozenset(
         *SUB_RESULTS,
         "tcpCheckResult",
         "dnsCheckResult",
+        "icmpCheckResult",
     }
 )
 
@@ -61,7 +62,7 @@ def result_wire(row: Any, *, with_detail: bool = True) -> dict[str, Any]:
         "startedAt": iso(row.started_at),
         "stoppedAt": iso(row.stopped_at),
         "created_at": iso(row.created_at),
-        "responseTime": row.response_time,
+        "responseTime": whole_ms(row.response_time),
         "checkRunId": row.check_run_id,
         "attempts": row.attempts,
         "resultType": row.result_type,

@@ -28,7 +28,7 @@ class SessionResult(_Answer):
     isDegraded: bool
     aborted: bool
     isCancelled: bool
-    responseTime: int | float | None
+    responseTime: int | None
     startedAt: datetime | None
     stoppedAt: datetime | None
 

@@ -83,7 +83,12 @@ async def trigger(
 ) -> list[SessionPlan]:
     """Start a session for each of the account's activated checks the target matches."""
     ids = None if body.target.checkId is None else {str(i) for i in body.target.checkId}
-    rows = await checks_repository.activated(conn, account_id, ids)
+    # A heartbeat check runs nowhere: only its pings decide it.
+    rows = [
+        r
+        for r in await checks_repository.activated(conn, account_id, ids)
+        if r.check_type != "HEARTBEAT"
+    ]
     # A deactivated group's checks do not run, and the group's tags count for `matchTags`.
     groups = await starting.groups_of(conn, rows, account_id=account_id)
     rows = [r for r in rows if is_runnable(r.config, starting.group_of(r, groups))]

@@ -3,10 +3,12 @@
 `start_sessions`, inside the caller's transaction:
 1. the checks' groups, in one query, unless the caller already has them;
 2. every location by slug, in one query (a job is bound to its location's id);
-3. per check: skipped when its group is deactivated; else its effective config (the group's
+3. the accounts' environment variables, in one query (secret ones opened for the run);
+4. per check: skipped when its group is deactivated; else its effective config (the group's
    settings applied) and its plan (vantage.sessions.planning, pure). A check whose plan cannot be
-   made is logged and skipped, so one bad row cannot stop the others from starting;
-4. the sessions and their jobs, written in one go.
+   made is logged and skipped, so one bad row cannot stop the others from starting. Each job's
+   config is rendered for its location (`{{VAR}}`, vantage.variables.substitution);
+5. the sessions and their jobs, written in one go.
 
 `announce`, after the commit: wakes the agents of the locations that got work, reports the runs
 that lost a location, and counts the sessions started.
@@ -26,8 +28,11 @@ from vantage.groups import repository as groups_repository
 from vantage.groups.effective import effective_config, is_runnable
 from vantage.locations import service as locations_service
 from vantage.runtime import Runtime
+from vantage.sealing import Sealer
 from vantage.sessions import repository
 from vantage.sessions.planning import CheckToRun, SessionPlan, plan_session
+from vantage.variables import repository as variables_repository
+from vantage.variables.substitution import merged, render_check
 
 log = structlog.get_logger(__name__)
 
@@ -62,6 +67,7 @@ async def start_sessions(
     if groups is None:
         groups = await groups_of(conn, rows)
     places = await locations_service.refs(conn)
+    globals_ = await _account_variables(conn, {row.account_id for row in rows}, settings)
     plans: list[SessionPlan] = []
     for row in rows:
         group = group_of(row, groups)
@@ -83,6 +89,15 @@ async def start_sessions(
                 deadline_slack_seconds=settings.session_deadline_slack_seconds,
                 places=places,
             )
+            variables = merged(
+                check.config.get("environmentVariables") or (),
+                (group or {}).get("environmentVariables") or (),
+                globals_.get(row.account_id, ()),
+            )
+            for job in plan.jobs:
+                job["config"] = render_check(
+                    row.check_type, job["config"], variables, job["location"]
+                )
         except Exception:
             # A stored config no code path should have let in; the check's other runs, and every
             # other check's, must still start.
@@ -91,6 +106,20 @@ async def start_sessions(
         plans.append(plan)
     await repository.insert_plans(conn, plans)
     return plans
+
+
+async def _account_variables(
+    conn: AsyncConnection, account_ids: set[str], settings: Settings
+) -> dict[str, list[dict[str, Any]]]:
+    """Each account's variables, secret values opened."""
+    sealer = Sealer(settings.secrets_key)
+    out: dict[str, list[dict[str, Any]]] = {}
+    for row in await variables_repository.of_accounts(conn, account_ids):
+        value = sealer.open(row.value) if row.secret else row.value
+        out.setdefault(row.account_id, []).append(
+            {"key": row.key, "value": value, "secret": row.secret}
+        )
+    return out
 
 
 def announce(runtime: Runtime, plans: Sequence[SessionPlan], run_source: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from vantage.sessions.state import public_status
-from vantage.timeutil import elapsed_ms, iso, utcnow
+from vantage.timeutil import elapsed_ms, iso, utcnow, whole_ms
 
 
 def session_link(base_url: str, account_id: str, check_id: str, session_id: str) -> str:
@@ -55,7 +55,7 @@ def session_result_wire(row: Any, session_link_: str) -> dict[str, Any]:
         "isDegraded": row.is_degraded,
         "aborted": False,
         "isCancelled": False,
-        "responseTime": row.response_time,
+        "responseTime": whole_ms(row.response_time),
         "startedAt": iso(row.started_at),
         "stoppedAt": iso(row.stopped_at),
     }

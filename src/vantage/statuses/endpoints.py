@@ -14,7 +14,7 @@ from vantage.errors import NotFound
 from vantage.runtime import Runtime, get_runtime
 from vantage.statuses import repository
 from vantage.statuses.responses import CheckStatus
-from vantage.timeutil import iso
+from vantage.timeutil import iso, whole_ms
 
 router = APIRouter(tags=["Check statuses"], responses=errors(401))
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
@@ -27,10 +27,10 @@ def _wire(row: Any) -> dict[str, Any]:
         "hasFailures": row.has_failures,
         "hasErrors": row.has_errors,
         "isDegraded": row.is_degraded,
-        "longestRun": row.longest_run,
-        "shortestRun": row.shortest_run,
+        "longestRun": whole_ms(row.longest_run),
+        "shortestRun": whole_ms(row.shortest_run),
         "lastRunLocation": row.last_run_location,
-        "lastCheckRunId": row.last_check_run_id,
+        "lastCheckRunId": (None if row.last_check_run_id is None else str(row.last_check_run_id)),
         "sslDaysRemaining": None,
         "created_at": iso(row.created_at),
         "updated_at": iso(row.updated_at),

@@ -15,10 +15,10 @@ class CheckStatus(BaseModel):
     hasFailures: bool
     hasErrors: bool
     isDegraded: bool
-    longestRun: float | None
-    shortestRun: float | None
+    longestRun: int | None
+    shortestRun: int | None
     lastRunLocation: str | None
-    lastCheckRunId: int | None
+    lastCheckRunId: str | None
     sslDaysRemaining: int | None
     created_at: datetime
     updated_at: datetime | None

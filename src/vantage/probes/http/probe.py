@@ -13,7 +13,7 @@ import zlib
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import unquote, urlsplit, urlunsplit
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 from vantage.probes.defaults import response_limits
 from vantage.probes.http.assertions import (
@@ -44,6 +44,7 @@ from vantage.probes.masking import (
 from vantage.probes.offload import judged
 from vantage.probes.result import ProbeResult, judge
 from vantage.probes.target_policy import ALLOW_ALL, TargetPolicy
+from vantage.variables.substitution import MASKED_VALUES, URI_SAFE
 
 MAX_TIMEOUT_S = 45.0
 # Past maxResponseTime the check has failed anyway; the grace lets the response arrive so the
@@ -122,6 +123,10 @@ def build_spec(
         if key in sensitive:
             secrets.add(value)
     mask_query(url, sensitive, secrets)
+    # Secret variables the request was rendered with, as sent and as `{{VAR}}` URI-encodes them.
+    for value in check.get(MASKED_VALUES) or ():
+        secrets.add(str(value))
+        secrets.add(quote(str(value), safe=URI_SAFE))
     ip_family: IpFamily = "IPv6" if request.get("ipFamily") == "IPv6" else "IPv4"
     return HttpRequestSpec(
         url=url,

@@ -1,9 +1,8 @@
-"""The compatibility lookups' answers as `/openapi.json` documents them."""
+"""The runtimes (and error groups) as `/openapi.json` documents them."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -12,8 +11,9 @@ class Runtime(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str
-    stage: str
-    runtimeEndOfLife: datetime | None
+    multiStepSupport: bool
+    nodeJsVersion: str
+    stage: Literal["ALPHA", "BETA", "CURRENT", "DEPRECATED", "REMOVED", "STABLE"]
     default: bool
     description: str
     dependencies: dict[str, str]

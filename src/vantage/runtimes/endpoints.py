@@ -1,39 +1,25 @@
-"""Lookups Checkly's clients make that Vantage answers without a feature behind them yet.
-
-`checkly checks get` asks for a check's error groups alongside its results and tolerates an empty
-list; `checkly runtimes`, `test` and `deploy` read the runtimes. Vantage runs no JavaScript runtime,
-so it lists the one it reports on accounts, with no dependencies.
-"""
+"""`/v1/runtimes`: what `checkly runtimes`, `test`, `deploy` and the Terraform provider read (see
+`catalog.py`); and the error groups `checkly checks get` asks for alongside a check's results,
+always an empty list (Vantage groups no errors yet)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 
 from vantage.accounts.auth import CurrentAccount
-from vantage.accounts.endpoints import RUNTIME_ID
 from vantage.api.common import errors
 from vantage.api.openapi import answer
 from vantage.checks import service as checks
-from vantage.compat.responses import ErrorGroups
-from vantage.compat.responses import Runtime as RuntimeAnswer
 from vantage.errors import NotFound
 from vantage.runtime import Runtime, get_runtime
+from vantage.runtimes.catalog import RUNTIMES
+from vantage.runtimes.responses import ErrorGroups
+from vantage.runtimes.responses import Runtime as RuntimeAnswer
 
-router = APIRouter(tags=["Compatibility"], responses=errors(401))
-
-RUNTIMES: list[dict[str, Any]] = [
-    {
-        "name": RUNTIME_ID,
-        "stage": "CURRENT",
-        "runtimeEndOfLife": None,
-        "default": True,
-        "description": "Vantage runs API, URL, TCP and DNS checks; no JavaScript runtime yet.",
-        "dependencies": {},
-    }
-]
+router = APIRouter(tags=["Runtimes"], responses=errors(401))
 
 
 @router.get(

@@ -1,0 +1,1 @@
+"""Checkly's analytics: availability and response-time figures of checks over a time range."""

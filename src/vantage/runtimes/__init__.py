@@ -1,0 +1,1 @@
+"""Checkly's runtimes: the names its clients validate checks and projects against."""

@@ -1,0 +1,1 @@
+"""Environment variables: the account's (`/v1/variables`), a group's and a check's."""

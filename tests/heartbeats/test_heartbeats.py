@@ -1,0 +1,133 @@
+"""Heartbeat checks: a ping on time keeps one PASSED, a missed one FAILS at period + grace, a late
+one recovers it, and the deadline is the database's, so it survives a restart."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from tests.support import go_sdk
+from tests.support.harness import Harness, Persona, running_vantage, settings_for
+from vantage.db.tables import check_results, heartbeats
+from vantage.heartbeats.watcher import HeartbeatWatcher
+
+ALLOWANCE = timedelta(minutes=1, seconds=30)  # go_sdk.heartbeat_monitor: 1 minute + 30 s grace
+
+
+async def create(alice: Persona) -> dict[str, Any]:
+    response = await alice.post("/v1/checks/heartbeat", json=go_sdk.heartbeat_monitor())
+    assert response.status_code == 201, response.text
+    check: dict[str, Any] = response.json()
+    return check
+
+
+async def deadline_of(harness: Harness, check_id: str) -> datetime:
+    async with harness.runtime.db.read() as conn:
+        due = await conn.scalar(
+            sa.select(heartbeats.c.deadline_at).where(heartbeats.c.check_id == check_id)
+        )
+    assert isinstance(due, datetime)
+    return due
+
+
+async def ping(alice: Persona, check: dict[str, Any], method: str = "GET") -> int:
+    path = check["heartbeat"]["pingUrl"].removeprefix("http://vantage.test")
+    return (await alice.client.request(method, path)).status_code
+
+
+async def status(alice: Persona, check_id: str) -> str | None:
+    response = await alice.get(f"/v1/check-statuses/{check_id}")
+    if response.status_code == 404:
+        return None
+    return "failing" if response.json()["hasFailures"] else "passing"
+
+
+async def test_a_heartbeat_check_gets_a_ping_url_and_keeps_it_on_update(alice: Persona) -> None:
+    check = await create(alice)
+    heartbeat = check["heartbeat"]
+    assert check["checkType"] == "HEARTBEAT"
+    assert heartbeat["pingUrl"] == f"http://vantage.test/ping/{heartbeat['pingToken']}"
+    edited = {**(await alice.get(f"/v1/checks/{check['id']}")).json(), "name": "renamed"}
+    updated = await alice.put(f"/v1/checks/heartbeat/{check['id']}", json=edited)
+    assert updated.status_code == 200, updated.text
+    assert updated.json()["heartbeat"]["pingToken"] == heartbeat["pingToken"]
+    # It never runs on an agent: no trigger reaches it.
+    triggered = await alice.post(
+        "/v2/check-sessions/trigger", json={"target": {"checkId": [check["id"]]}}
+    )
+    assert triggered.status_code == 404
+
+
+async def test_bad_heartbeat_settings_are_400s_naming_the_field(alice: Persona) -> None:
+    body = go_sdk.heartbeat_monitor(period=10, unit="seconds")
+    response = await alice.post("/v1/checks/heartbeat", json=body)
+    assert response.status_code == 400
+    assert "heartbeat.period" in response.json()["validation"]["keys"]
+    body = go_sdk.heartbeat_monitor(unit="weeks")
+    response = await alice.post("/v1/checks/heartbeat", json=body)
+    assert response.json()["validation"]["keys"] == ["heartbeat.periodUnit"]
+
+
+async def test_pings_on_time_pass_a_miss_fails_at_the_deadline_and_a_late_ping_recovers(
+    vantage: Harness, alice: Persona
+) -> None:
+    check = await create(alice)
+    watcher = HeartbeatWatcher(vantage.runtime)
+    for method in ("GET", "POST", "HEAD"):
+        assert await ping(alice, check, method) == 200
+    assert await status(alice, check["id"]) == "passing"
+    due = await deadline_of(vantage, check["id"])
+
+    assert await watcher.run_once(due - timedelta(seconds=1)) == []
+    assert await status(alice, check["id"]) == "passing"
+    assert await watcher.run_once(due) == [check["id"]]
+    assert await status(alice, check["id"]) == "failing"
+    # Failed once, not again at every pass.
+    assert await watcher.run_once(due + timedelta(minutes=5)) == []
+
+    assert await ping(alice, check) == 200
+    assert await status(alice, check["id"]) == "passing"
+    async with vantage.runtime.db.read() as conn:
+        results = (
+            await conn.execute(
+                sa.select(check_results.c.has_failures, check_results.c.run_location)
+                .where(check_results.c.check_id == check["id"])
+                .order_by(check_results.c.created_at)
+            )
+        ).all()
+    # The miss is dated at the deadline, after the last ping: it sorts between the passes.
+    assert sorted(f for f, _ in results) == [False, False, True]
+    assert {location for _, location in results} == {"heartbeat"}
+    events = (await alice.get(f"/v1/checks/heartbeats/{check['id']}/events")).json()
+    assert [e["method"] for e in events["events"]] == ["GET", "HEAD", "POST", "GET"]
+    ratio = (await alice.get(f"/v1/checks/heartbeats/{check['id']}/availability")).json()
+    # The miss is dated in the future of the window that ends now.
+    assert ratio["totalEntitiesCurrentPeriod"] == 2
+    assert ratio["successRatio"]["currentPeriod"] == 100
+
+
+async def test_the_deadline_is_period_plus_grace_after_the_last_ping(
+    vantage: Harness, alice: Persona
+) -> None:
+    check = await create(alice)
+    before = datetime.now().astimezone()
+    await ping(alice, check)
+    due = await deadline_of(vantage, check["id"])
+    assert timedelta(0) <= due - (before + ALLOWANCE) <= timedelta(seconds=1)
+
+
+async def test_an_unknown_token_is_a_404(alice: Persona) -> None:
+    assert (await alice.client.get("/ping/00000000-0000-4000-8000-000000000000")).status_code == 404
+
+
+async def test_the_deadline_survives_a_restart(database_url: str) -> None:
+    settings = settings_for(database_url)
+    async with running_vantage(settings) as first:
+        alice = await first.persona("alice")
+        check = await create(alice)
+        due = await deadline_of(first, check["id"])
+    async with running_vantage(settings) as second:
+        failed = await HeartbeatWatcher(second.runtime).run_once(due + timedelta(seconds=0.5))
+        assert failed == [check["id"]]
