@@ -1,5 +1,5 @@
 """The ASGI application: routers, the one error mapping, and the lifespan that owns the database
-and the background loops (embedded agent, scheduler, session reaper)."""
+and the background loops (embedded agent, scheduler, session reaper, retention)."""
 
 from __future__ import annotations
 
@@ -35,6 +35,7 @@ from vantage.locations import service as locations
 from vantage.locations.endpoints import router as locations_router
 from vantage.metrics import token_matches
 from vantage.results.endpoints import router as results_router
+from vantage.retention.pruner import Pruner
 from vantage.runtime import Runtime
 from vantage.scheduling.scheduler import Reaper, Scheduler
 from vantage.sessions.endpoints import router as sessions_router
@@ -72,6 +73,7 @@ def _background(runtime: Runtime) -> dict[str, Callable[[], Coroutine[Any, Any, 
     settings = runtime.settings
     loops: dict[str, Callable[[], Coroutine[Any, Any, None]]] = {
         "reaper": Reaper(runtime).run_forever,
+        "retention": Pruner(runtime).run_forever,
     }
     if settings.scheduler:
         loops["scheduler"] = Scheduler(runtime).run_forever
