@@ -4,6 +4,7 @@ pages back."""
 from __future__ import annotations
 
 import os
+import sqlite3
 import stat
 from pathlib import Path
 
@@ -81,5 +82,27 @@ async def test_a_new_sqlite_file_gives_freed_pages_back_to_the_file_system(
         async with db.read() as conn:
             assert await conn.scalar(sa.text("PRAGMA freelist_count")) == 0
             assert await conn.scalar(sa.text("PRAGMA page_count")) <= pages - free
+    finally:
+        await db.dispose()
+
+
+async def test_a_file_created_without_incremental_auto_vacuum_says_so_until_vacuumed(
+    tmp_path: Path,
+) -> None:
+    """A file from before this version keeps its free pages; the documented VACUUM converts it."""
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as old:
+        old.execute("CREATE TABLE t (x)")
+    db = Database(f"sqlite:///{path}")
+    try:
+        assert await db.shrinks_after_deletes() is False
+    finally:
+        await db.dispose()
+    with sqlite3.connect(path, isolation_level=None) as old:
+        old.execute("PRAGMA auto_vacuum=INCREMENTAL")
+        old.execute("VACUUM")
+    db = Database(f"sqlite:///{path}")
+    try:
+        assert await db.shrinks_after_deletes() is True
     finally:
         await db.dispose()

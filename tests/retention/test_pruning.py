@@ -8,6 +8,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 
 from tests.support.checks import api_check
@@ -26,6 +27,7 @@ from vantage.db.tables import (
     locations,
 )
 from vantage.retention.pruner import RETENTION_LOCK, Pruner
+from vantage.retention.repository import prune_results
 from vantage.runtime import Runtime
 from vantage.timeutil import utcnow
 
@@ -307,5 +309,24 @@ async def test_retention_days_zero_keeps_everything(database_url: str) -> None:
         await store(runtime.db, old=3, young=1)
         assert await Pruner(runtime).run_once() is None
         assert await counts(runtime.db) == (4, 4)
+    finally:
+        await runtime.db.dispose()
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_on_postgresql_a_batch_skips_the_rows_another_pruner_holds(database_url: str) -> None:
+    """SKIP LOCKED: a second pruner's batch takes other rows at once instead of waiting for the
+    first one's transaction (SQLite has one writer, so there the second simply waits)."""
+    runtime = runtime_for(database_url)
+    try:
+        await prepare(runtime.db)
+        await store(runtime.db, old=20, young=0)
+        cutoff = utcnow() - timedelta(days=30)
+        async with runtime.db.write() as first:
+            assert await prune_results(first, cutoff, 10) == 10
+            async with runtime.db.write() as second:
+                assert await asyncio.wait_for(prune_results(second, cutoff, 10), 10) == 10
+                assert await prune_results(second, cutoff, 10) == 0
+        assert await counts(runtime.db) == (0, 20)
     finally:
         await runtime.db.dispose()

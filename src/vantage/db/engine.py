@@ -174,6 +174,15 @@ class Database:
                 if held:
                     await conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": key})
 
+    async def shrinks_after_deletes(self) -> bool:
+        """Whether deleted rows give their space back: always on PostgreSQL (autovacuum reuses
+        it); on SQLite only in a file with incremental auto-vacuum (every file this version
+        creates; an older one needs a VACUUM once, see docs/retention.md)."""
+        if not self.is_sqlite:
+            return True
+        async with self.read() as conn:
+            return bool(await conn.scalar(sa.text("PRAGMA auto_vacuum")) == INCREMENTAL)
+
     async def reclaim_space(self) -> int:
         """Give the SQLite file's free pages back to the file system (incremental vacuum), a few
         at a time so that writers wait at most one step; return how many pages were freed.

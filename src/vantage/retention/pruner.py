@@ -86,9 +86,24 @@ class Pruner:
 
     async def run_forever(self) -> None:
         interval = self.runtime.settings.retention_interval_seconds
+        if self.runtime.settings.retention_days > 0:
+            await self._warn_if_the_file_cannot_shrink()
         while True:
             try:
                 await self.run_once()
             except Exception:
                 log.exception("retention pass failed")
             await asyncio.sleep(interval)
+
+    async def _warn_if_the_file_cannot_shrink(self) -> None:
+        try:
+            shrinks = await self.runtime.db.shrinks_after_deletes()
+        except Exception:
+            log.exception("could not read the database's auto_vacuum mode")
+            return
+        if not shrinks:
+            log.warning(
+                "pruned results leave free pages in the SQLite file, which will not shrink: "
+                "it was created before incremental auto-vacuum; stop the server and run "
+                "sqlite3 FILE 'PRAGMA auto_vacuum=INCREMENTAL; VACUUM;' once (docs/retention.md)"
+            )
