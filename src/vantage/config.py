@@ -122,7 +122,7 @@ class Settings(BaseSettings):
     # Small, so that on SQLite the single writer lock is never held for long: result intake waits
     # at most one batch.
     retention_batch: int = Field(
-        default=500, ge=1, description="Results (or sessions) one pruning transaction deletes."
+        default=100, ge=1, description="Results (or sessions) one pruning transaction deletes."
     )
     # For tests and demonstrations of lease expiry only (see _lease_outlasts_runs).
     allow_short_lease: bool = Field(

@@ -197,8 +197,12 @@ class Database:
                 if mode != INCREMENTAL or free == 0:
                     return freed
                 step = min(free, SQLITE_VACUUM_STEP_PAGES)
-                # The pragma frees one page per step of the statement: read it to the end.
-                await conn.exec_driver_sql(f"PRAGMA incremental_vacuum({step})")
+                # The pragma frees one page per step of its statement, and Python's sqlite3 steps
+                # an execute() once (whatever is fetched): only executescript runs it to the end.
+                # That first commits the (empty) BEGIN IMMEDIATE, so the pragma is a transaction
+                # of its own, still under this process's write lock.
+                driver: Any = (await conn.get_raw_connection()).driver_connection
+                await driver.executescript(f"PRAGMA incremental_vacuum({step});")
                 left = int(await conn.scalar(sa.text("PRAGMA freelist_count")) or 0)
             freed += free - left
             if left >= free:
