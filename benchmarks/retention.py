@@ -298,7 +298,11 @@ def run(url: str, sizes: list[int], args: argparse.Namespace) -> None:
         )
         print(
             "results     fill rows/s  insert rows/s  batch p50 ms  batch p95 ms  "
-            "v2 p1 p50/p95  v2 p5 p50/p95  v1 p50/p95  by id p50/p95  table+indexes MiB"
+            "v2 p1 p50/p95  v2 p5 p50/p95  v1 p50/p95  by id p50/p95  table+indexes MiB  load"
+        )
+        print(
+            "(by id is one primary-key lookup, whatever the size: when it slows down as much as "
+            "the lists, the machine did, not the table; load is the 1-minute load average)"
         )
         asyncio.run(grow(url, vantage, rows, check_ids, sizes, args))
 
@@ -340,7 +344,7 @@ async def grow(
             )
             print(
                 f"{target_size:>9,}  {fill_rate:>11,.0f}  {rate:>13,.0f}  {p50:>12.1f}  "
-                f"{p95:>12.1f}  {cells}  {mib:>10,.0f}",
+                f"{p95:>12.1f}  {cells}  {mib:>10,.0f}  {os.getloadavg()[0]:>5.1f}",
                 flush=True,
             )
         pruned = size(args.prune)

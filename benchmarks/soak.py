@@ -10,7 +10,8 @@ per minute:
 - RSS of the server process; the database file with its WAL;
 - p95 of `GET /v2/check-results/{checkId}?limit=100` for a random check, requested one at a time
   about five times a second by a client thread;
-- the results and sessions stored, and what the retention passes of that minute deleted.
+- the results and sessions stored, and what the retention passes of that minute deleted;
+- the machine's 1-minute load average (on a shared machine, what else was running).
 
 The default ceiling, 900 executions/s, is the embedded default's sustained figure on the project's
 2-core machine (`scheduled_throughput.py --checks 9000`); measure your own and pass it.
@@ -203,7 +204,7 @@ def soak(vantage: Server, workdir: Path, check_ids: list[str], total_minutes: in
     client.start()
     print(
         "min  exec/s  lag mean ms  lag max ms  RSS MiB  DB MiB  list p50 ms  list p95 ms  "
-        "errors  results  sessions  pruned results  pruned sessions",
+        "errors  results  sessions  pruned results  pruned sessions  load",
         flush=True,
     )
     rows: list[tuple[float, float, float, float, float]] = []
@@ -231,7 +232,8 @@ def soak(vantage: Server, workdir: Path, check_ids: list[str], total_minutes: in
                 f"{index + 1:>3}  {rate:>6.1f}  {statistics.fmean(minute.lags or [0.0]):>11.1f}"
                 f"  {max(minute.lags or [0.0]):>10.1f}  {rss:>7.0f}  {size:>6.0f}"
                 f"  {statistics.median(lat):>11.1f}  {p95:>11.1f}  {minute.errors:>6}"
-                f"  {results:>7}  {sessions:>8}  {pruned_results:>14}  {pruned_sessions:>15}",
+                f"  {results:>7}  {sessions:>8}  {pruned_results:>14}  {pruned_sessions:>15}"
+                f"  {os.getloadavg()[0]:>4.1f}",
                 flush=True,
             )
     client.join()
