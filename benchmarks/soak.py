@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import os
 import random
 import sqlite3
@@ -179,7 +180,8 @@ def main() -> None:
                     f"{args.prune_seconds:g} s",
                     flush=True,
                 )
-                soak(vantage, workdir, check_ids, args.minutes)
+                warm_up = math.ceil(args.retention_minutes + args.prune_seconds / 60)
+                soak(vantage, workdir, check_ids, args.minutes, warm_up)
 
 
 @contextmanager
@@ -192,7 +194,9 @@ def restarted(setup: Server, workdir: Path) -> Iterator[Server]:
         yield replace(setup, url=f"http://127.0.0.1:{port}", pid=proc.pid)
 
 
-def soak(vantage: Server, workdir: Path, check_ids: list[str], total_minutes: int) -> None:
+def soak(
+    vantage: Server, workdir: Path, check_ids: list[str], total_minutes: int, steady_from: int
+) -> None:
     db_path = Path(vantage.database_url.removeprefix("sqlite:///"))
     log = workdir / "server.log"
     minutes: dict[int, Minute] = {}
@@ -237,17 +241,22 @@ def soak(vantage: Server, workdir: Path, check_ids: list[str], total_minutes: in
                 flush=True,
             )
     client.join()
-    summarize(rows)
+    summarize(rows, steady_from)
 
 
-def summarize(rows: list[tuple[float, float, float, float, float]]) -> None:
-    """First minute after warm-up against the last: what should stay flat."""
-    if len(rows) < 3:
+def summarize(rows: list[tuple[float, float, float, float, float]], steady_from: int) -> None:
+    """The minutes after warm-up (every check's first run, and the database filling up to the
+    retention age plus one pruning interval): what should stay flat, first against last, and the
+    range."""
+    steady = rows[steady_from:]
+    if len(steady) < 2:
+        print(f"too short for a steady state: it starts at minute {steady_from + 1}")
         return
-    first, last = rows[1], rows[-1]  # minute 1 warms up (first runs, first page cache)
     names = ("exec/s", "lag max ms", "RSS MiB", "DB MiB", "list p95 ms")
-    print("minute 2 vs last: " + ", ".join(
-        f"{name} {a:.1f} -> {b:.1f}" for name, a, b in zip(names, first, last, strict=True)
+    columns = list(zip(*steady, strict=True))
+    print(f"steady state, minutes {steady_from + 1}-{len(rows)}: " + "; ".join(
+        f"{name} {col[0]:.1f} -> {col[-1]:.1f} (range {min(col):.1f}-{max(col):.1f})"
+        for name, col in zip(names, columns, strict=True)
     ))  # fmt: skip
 
 
