@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.support.checks import api_check
-from tests.support.harness import Harness, Persona
+from tests.support.harness import Harness, Persona, running_vantage, settings_for
 from tests.support.sessions import create, run
 from tests.targets.http_target import HttpTarget
 from vantage.config import Settings
@@ -330,3 +330,19 @@ async def test_on_postgresql_a_batch_skips_the_rows_another_pruner_holds(databas
         assert await counts(runtime.db) == (0, 20)
     finally:
         await runtime.db.dispose()
+
+
+async def test_a_running_server_prunes_by_itself(database_url: str) -> None:
+    settings = settings_for(database_url, retention_interval_seconds=0.2, local_agent=False)
+    async with running_vantage(settings) as harness:
+        db = harness.runtime.db
+        async with db.write() as conn:
+            await conn.execute(
+                accounts.insert().values(id="account", name="A", created_at=utcnow())
+            )
+        await store(db, old=5, young=2)
+        for _ in range(100):
+            if await counts(db) == (2, 2):
+                break
+            await asyncio.sleep(0.1)
+        assert await counts(db) == (2, 2)
