@@ -1,5 +1,5 @@
 """The ASGI application: routers, the one error mapping, and the lifespan that owns the database
-and the background loops (embedded agent, scheduler, session reaper)."""
+and the background loops (embedded agent, scheduler, session reaper, retention)."""
 
 from __future__ import annotations
 
@@ -40,6 +40,7 @@ from vantage.locations import service as locations
 from vantage.locations.endpoints import router as locations_router
 from vantage.metrics import token_matches
 from vantage.results.endpoints import router as results_router
+from vantage.retention.pruner import Pruner
 from vantage.runtime import Runtime
 from vantage.runtimes.endpoints import router as runtimes_router
 from vantage.scheduling.scheduler import Reaper, Scheduler
@@ -83,6 +84,7 @@ def _background(runtime: Runtime) -> dict[str, Callable[[], Coroutine[Any, Any, 
     loops: dict[str, Callable[[], Coroutine[Any, Any, None]]] = {
         "reaper": Reaper(runtime).run_forever,
         "heartbeats": HeartbeatWatcher(runtime).run_forever,
+        "retention": Pruner(runtime).run_forever,
     }
     if settings.scheduler:
         loops["scheduler"] = Scheduler(runtime).run_forever

@@ -140,6 +140,22 @@ class Settings(BaseSettings):
         description="How often a waiting lease long-poll also looks at the queue (work queued "
         "on another replica, an expired lease).",
     )
+    # Retention (issue 16): raw results and their sessions older than this are deleted in small
+    # batches; status rows stay. Fractions of a day are allowed (the soak prunes every few minutes).
+    retention_days: float = Field(
+        default=30.0,
+        ge=0,
+        description="Days raw check results and their sessions are kept (0 keeps them forever); "
+        "status rows stay.",
+    )
+    retention_interval_seconds: float = Field(
+        default=300.0, gt=0, description="How often old results are pruned."
+    )
+    # Small, so that on SQLite the single writer lock is never held for long: result intake waits
+    # at most one batch.
+    retention_batch: int = Field(
+        default=100, ge=1, description="Results (or sessions) one pruning transaction deletes."
+    )
     # For tests and demonstrations of lease expiry only (see _lease_outlasts_runs).
     allow_short_lease: bool = Field(
         default=False,

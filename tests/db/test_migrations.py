@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from tests.support.databases import DIALECTS, postgres_url, sqlite_url
 from vantage.db.engine import Database
 from vantage.db.migrate import current_revision, upgrade
-from vantage.db.tables import jobs, metadata
+from vantage.db.tables import accounts, check_results, check_sessions, jobs, metadata
 from vantage.db.types import UtcDateTime
 from vantage.timeutil import utcnow
 
@@ -146,3 +146,77 @@ async def test_existing_jobs_are_bound_to_their_locations_id_and_orphans_withdra
     async with empty_database.read() as conn:
         rows = (await conn.execute(sa.select(jobs.c.id, jobs.c.location_id))).all()
     assert [tuple(row) for row in rows] == [("j-edge", "edge-id")]
+
+
+async def test_0007_keeps_every_session_and_result_and_swaps_the_session_indexes(
+    empty_database: Database,
+) -> None:
+    """0007 on a database with data: rows stay, the two unread session indexes go, the retention
+    indexes come, and the schema is then exactly the declared one."""
+    await upgrade(empty_database, "0004")
+    now = utcnow()
+    async with empty_database.write() as conn:
+        await conn.execute(accounts.insert().values(id="a", name="A", created_at=now))
+        await conn.execute(
+            check_sessions.insert(),
+            [
+                {
+                    "id": f"s{i}",
+                    "account_id": "a",
+                    "check_id": "c",
+                    "check_type": "API",
+                    "name": "n",
+                    "status": "PASSED",
+                    "run_source": "SCHEDULER",
+                    "run_locations": ["local"],
+                    "started_at": now,
+                    "stopped_at": now,
+                    "deadline_at": now,
+                }
+                for i in range(3)
+            ],
+        )
+        await conn.execute(
+            check_results.insert(),
+            [
+                {
+                    "id": f"r{i}",
+                    "account_id": "a",
+                    "check_id": "c",
+                    "session_id": f"s{i}",
+                    "job_id": f"j{i}",
+                    "name": "n",
+                    "check_type": "API",
+                    "run_location": "local",
+                    "result_type": "FINAL",
+                    "attempts": 1,
+                    "has_failures": False,
+                    "has_errors": False,
+                    "is_degraded": False,
+                    "over_max_response_time": False,
+                    "response_time": 1.0,
+                    "check_run_id": i,
+                    "started_at": now,
+                    "stopped_at": now,
+                    "created_at": now,
+                }
+                for i in range(3)
+            ],
+        )
+
+    await upgrade(empty_database)
+
+    async with empty_database.read() as conn:
+        assert await conn.run_sync(differences) == []
+        indexes = await conn.run_sync(
+            lambda sync: {
+                table: {index["name"] for index in sa.inspect(sync).get_indexes(table)}
+                for table in ("check_sessions", "check_results")
+            }
+        )
+        stored = (await conn.execute(sa.select(check_results.c.id))).scalars().all()
+        sessions = (await conn.execute(sa.select(check_sessions.c.id))).scalars().all()
+    assert indexes["check_sessions"] == {"ix_check_sessions_stopped"}
+    assert "ix_check_results_created" in indexes["check_results"]
+    assert sorted(stored) == ["r0", "r1", "r2"]
+    assert sorted(sessions) == ["s0", "s1", "s2"]

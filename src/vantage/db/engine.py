@@ -24,6 +24,11 @@ from vantage.errors import VantageError
 from vantage.wakeups import LocalBus, PgEventBus, Signals, WakeupBus
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+SQLITE_WAL_LIMIT_BYTES = 64 * 1024 * 1024
+# Free pages one `reclaim_space` transaction gives back (4 MiB of 4 KiB pages): the writer lock is
+# held for one such step at a time.
+SQLITE_VACUUM_STEP_PAGES = 1024
+INCREMENTAL = 2  # PRAGMA auto_vacuum's value for INCREMENTAL
 
 
 class DatabaseUrlError(VantageError):
@@ -63,7 +68,14 @@ def _sqlite_engine(url: sa.URL, *, begin: str, pool_size: int) -> AsyncEngine:
         # Take transaction control from the driver so that BEGIN is ours to emit.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
+        # Takes effect only in a file that has no table yet (a new database): pages that
+        # retention frees are then given back to the file system by `reclaim_space`. An existing
+        # file keeps its mode until a VACUUM (docs/retention.md).
+        cursor.execute("PRAGMA auto_vacuum=INCREMENTAL")
         cursor.execute("PRAGMA journal_mode=WAL")
+        # Truncate the WAL back to this size after a checkpoint: a burst of deletes must not leave
+        # a large -wal file behind for good.
+        cursor.execute(f"PRAGMA journal_size_limit={SQLITE_WAL_LIMIT_BYTES}")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
@@ -143,6 +155,59 @@ class Database:
         else:
             async with self.write_engine.begin() as conn:
                 yield conn
+
+    @asynccontextmanager
+    async def exclusive(self, key: int) -> AsyncIterator[bool]:
+        """Whether this process may do the work named `key` alone: on PostgreSQL, a session-level
+        advisory lock taken without waiting (False while another replica holds it) and held on a
+        connection of its own, outside any transaction, until the block ends. SQLite is one
+        process's file, so there it is always True."""
+        if self.is_sqlite:
+            yield True
+            return
+        async with self.read_engine.connect() as conn:
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
+            held = bool(await conn.scalar(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": key}))
+            try:
+                yield held
+            finally:
+                if held:
+                    await conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+
+    async def shrinks_after_deletes(self) -> bool:
+        """Whether deleted rows give their space back: always on PostgreSQL (autovacuum reuses
+        it); on SQLite only in a file with incremental auto-vacuum (every file this version
+        creates; an older one needs a VACUUM once, see docs/retention.md)."""
+        if not self.is_sqlite:
+            return True
+        async with self.read() as conn:
+            return bool(await conn.scalar(sa.text("PRAGMA auto_vacuum")) == INCREMENTAL)
+
+    async def reclaim_space(self) -> int:
+        """Give the SQLite file's free pages back to the file system (incremental vacuum), a few
+        at a time so that writers wait at most one step; return how many pages were freed.
+        Nothing to do on PostgreSQL (autovacuum) or in a file without incremental auto-vacuum."""
+        if not self.is_sqlite:
+            return 0
+        freed = 0
+        while True:
+            async with self.write() as conn:
+                mode = await conn.scalar(sa.text("PRAGMA auto_vacuum"))
+                free = int(await conn.scalar(sa.text("PRAGMA freelist_count")) or 0)
+                if mode != INCREMENTAL or free == 0:
+                    return freed
+                step = min(free, SQLITE_VACUUM_STEP_PAGES)
+                # The pragma frees one page per step of its statement, and Python's sqlite3 steps
+                # an execute() once (whatever is fetched): only executescript runs it to the end.
+                # That first commits the (empty) BEGIN IMMEDIATE, so the pragma is a transaction
+                # of its own, still under this process's write lock.
+                driver: Any = (await conn.get_raw_connection()).driver_connection
+                await driver.executescript(f"PRAGMA incremental_vacuum({step});")
+                left = int(await conn.scalar(sa.text("PRAGMA freelist_count")) or 0)
+            freed += free - left
+            if left >= free:
+                return freed
+            await asyncio.sleep(0)
 
     def wakeup_bus(self, signals: Signals) -> WakeupBus:
         """How replicas sharing this database wake each other: LISTEN/NOTIFY on PostgreSQL, and

@@ -94,8 +94,9 @@ check_sessions = sa.Table(
     sa.Column("started_at", UtcDateTime(), nullable=False),
     sa.Column("stopped_at", UtcDateTime(), nullable=True),
     sa.Column("deadline_at", UtcDateTime(), nullable=False),
-    sa.Index("ix_check_sessions_open", "stopped_at", "deadline_at"),
-    sa.Index("ix_check_sessions_check", "check_id", "started_at"),
+    # One index serves both readers: the reaper (`stopped_at IS NULL`: the few open sessions) and
+    # retention (`stopped_at < cutoff`, oldest first). Nothing reads sessions by check.
+    sa.Index("ix_check_sessions_stopped", "stopped_at"),
 )
 
 jobs = sa.Table(
@@ -156,6 +157,8 @@ check_results = sa.Table(
     sa.Column("detail", Json, nullable=True),
     sa.Index("ix_check_results_check_created", "check_id", "created_at"),
     sa.Index("ix_check_results_session", "session_id"),
+    # Retention deletes the oldest results first, across checks, in small batches.
+    sa.Index("ix_check_results_created", "created_at"),
 )
 
 check_statuses = sa.Table(
