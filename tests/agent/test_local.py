@@ -15,7 +15,7 @@ from tests.support.harness import Harness, Persona, running_vantage, settings_fo
 from tests.support.sessions import create, run
 from tests.targets.http_target import HttpTarget
 from vantage.agent.control import Delivery
-from vantage.agent.local import LocalControlPlane
+from vantage.agent.local import LocalControlPlane, _transient
 from vantage.db.engine import Database
 from vantage.db.tables import agents, check_results, jobs
 from vantage.probes.result import ProbeResult
@@ -122,3 +122,21 @@ async def test_a_stopping_server_stores_finished_runs_and_releases_the_rest(
     # for the next start to run at once rather than after its lease.
     assert len(stored) == 1
     assert [tuple(row) for row in left] == [("QUEUED", None)]
+
+
+def test_a_database_outage_is_retried_and_a_value_it_refuses_is_not() -> None:
+    cause = Exception("from the driver")
+    for outage in (
+        sa.exc.OperationalError("SELECT 1", {}, cause),
+        sa.exc.InterfaceError("SELECT 1", {}, cause),
+        sa.exc.DBAPIError("SELECT 1", {}, cause),  # a driver error SQLAlchemy could not sort
+        sa.exc.TimeoutError(),  # the pool's
+        ConnectionRefusedError(),
+    ):
+        assert _transient(outage), outage
+    for refusal in (
+        sa.exc.IntegrityError("INSERT", {}, cause),
+        sa.exc.DataError("INSERT", {}, cause),
+        TypeError("Object of type set is not JSON serializable"),
+    ):
+        assert not _transient(refusal), refusal

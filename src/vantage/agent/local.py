@@ -9,8 +9,9 @@ the results wait in memory (`MemoryOutbox`) until it takes them again.
 
 from __future__ import annotations
 
+import contextlib
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import sqlalchemy as sa
 import structlog
@@ -30,9 +31,28 @@ from vantage.timeutil import utcnow
 
 log = structlog.get_logger(__name__)
 
-# Failures of the database itself (down, locked, a connection lost): the results wait and are
-# sent again. Anything else is a fault of one result, which is rejected on its own.
-TRANSIENT = (sa.exc.OperationalError, sa.exc.InterfaceError, OSError, TimeoutError)
+# What the data itself cannot be (a constraint, a value out of range): resending cannot help.
+DATA_ERRORS = (sa.exc.IntegrityError, sa.exc.DataError)
+
+
+def _transient(exc: Exception) -> bool:
+    """A failure of the database rather than of what was sent (down, locked, a connection lost,
+    a pool timeout): the call is `Unreachable` and is made again later."""
+    if isinstance(exc, DATA_ERRORS):
+        return False
+    return isinstance(exc, sa.exc.DBAPIError | sa.exc.TimeoutError | OSError | TimeoutError)
+
+
+@contextlib.contextmanager
+def _database() -> Iterator[None]:
+    try:
+        yield
+    except Exception as exc:
+        if _transient(exc):
+            raise Unreachable(f"{type(exc).__name__}: {exc}") from exc
+        raise
+
+
 # The embedded agent hands results over in larger batches: one transaction each on SQLite's one
 # writer, so fewer and larger is cheaper.
 EMBEDDED_BATCH = 200
@@ -60,12 +80,10 @@ class LocalControlPlane:
         body = LeaseBody.model_construct(
             agentId=self.agent_id, max=count, waitSeconds=wait_seconds, leaseSeconds=lease_seconds
         )
-        try:
+        with _database():
             grant = await service.lease(
                 self.runtime, await self._location(), body, disconnected=_connected
             )
-        except TRANSIENT as exc:
-            raise Unreachable(f"{type(exc).__name__}: {exc}") from exc
         return [
             LeasedJob(
                 id=job.id,
@@ -82,28 +100,22 @@ class LocalControlPlane:
         body = ExtendBody.model_construct(
             agentId=self.agent_id, leases=_held(leases), leaseSeconds=lease_seconds
         )
-        try:
+        with _database():
             answer = await service.extend(self.runtime, await self._location(), body)
-        except TRANSIENT as exc:
-            raise Unreachable(f"{type(exc).__name__}: {exc}") from exc
         return {item.jobId: item.status == "extended" for item in answer.leases}
 
     async def release(self, leases: Sequence[Held], *, shutdown: bool = False) -> int:
         body = ReleaseBody.model_construct(
             agentId=self.agent_id, leases=_held(leases), shutdown=shutdown
         )
-        try:
+        with _database():
             answer = await service.release(self.runtime, await self._location(), body)
-        except TRANSIENT as exc:
-            raise Unreachable(f"{type(exc).__name__}: {exc}") from exc
         return len(answer.released)
 
     async def heartbeat(self) -> int:
         body = HeartbeatBody.model_construct(agentId=self.agent_id)
-        try:
+        with _database():
             answer = await service.heartbeat(self.runtime, await self._location(), body)
-        except TRANSIENT as exc:
-            raise Unreachable(f"{type(exc).__name__}: {exc}") from exc
         return answer.agentCount
 
     async def submit(self, deliveries: Sequence[Delivery]) -> list[Status]:
@@ -121,12 +133,12 @@ class LocalControlPlane:
                 continue
             items.append((index, (delivery.job_id, delivery.lease_owner, result)))
         try:
-            for index, outcome in zip(
-                [i for i, _ in items], await self._store([item for _, item in items]), strict=True
-            ):
+            with _database():
+                stored = await self._store([item for _, item in items])
+            for (index, _), outcome in zip(items, stored, strict=True):
                 statuses[index] = outcome
-        except TRANSIENT as exc:
-            raise Unreachable(f"{type(exc).__name__}: {exc}") from exc
+        except Unreachable:
+            raise
         except Exception:
             if len(items) == 1:
                 log.exception("result could not be stored, rejected", job=items[0][1][0])
