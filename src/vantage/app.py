@@ -161,7 +161,7 @@ def create_app(settings: Settings, *, background: bool = True) -> FastAPI:
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(VantageError)
     async def _vantage_error(_request: Request, exc: VantageError) -> JSONResponse:
-        return JSONResponse(exc.body(), status_code=exc.status_code)
+        return JSONResponse(exc.body(), status_code=exc.status_code, headers=exc.headers())
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -9,6 +9,8 @@ from fastapi import Request
 
 from vantage.config import Settings
 from vantage.db.engine import Database
+from vantage.limits.counters import counters_for
+from vantage.limits.service import RateLimiter
 from vantage.metrics import Metrics
 from vantage.wakeups import Signals
 
@@ -22,6 +24,10 @@ class Runtime:
     # With several replicas, waiters also re-read the database this often, in case a
     # notification from another replica was lost; None when this process sees every change.
     recheck_seconds: float | None = None
+    limiter: RateLimiter = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.limiter = RateLimiter(self.settings.limits(), counters_for(self.db))
 
     def sessions_cancelled(self, session_ids: Sequence[str]) -> None:
         """Wake the waiters of sessions a deletion ended (their check or location went)."""
