@@ -23,6 +23,7 @@ from vantage.agentapi.endpoints import router as agent_api_router
 from vantage.agentapi.schemas import MAX_BODY_BYTES as AGENT_MAX_BODY_BYTES
 from vantage.api.body_limit import BodyLimit
 from vantage.api.common import storable_query
+from vantage.api.docs import install_docs
 from vantage.api.openapi import allow_header, document
 from vantage.checks.endpoints import router as checks_router
 from vantage.compat.endpoints import router as compat_router
@@ -121,7 +122,11 @@ def create_app(settings: Settings, *, background: bool = True) -> FastAPI:
         version="0.1.0",
         lifespan=lifespan,
         dependencies=[Depends(storable_query)],
+        # served from the package, not a CDN (vantage.api.docs)
+        docs_url=None,
+        redoc_url=None,
     )
+    install_docs(app)
     for router in (
         accounts_router,
         checks_router,
@@ -139,6 +144,7 @@ def create_app(settings: Settings, *, background: bool = True) -> FastAPI:
         BodyLimit,
         default=settings.max_body_bytes,
         prefixes={"/agent/": AGENT_MAX_BODY_BYTES},
+        timeout=settings.body_timeout_seconds,
     )
     app.add_middleware(RequestLog)  # outermost, so a 413 is logged too
 

@@ -79,6 +79,7 @@ def server(ctx: typer.Context, **options: Any) -> None:
     """
     import uvicorn
 
+    from vantage.api.slow_clients import http_protocol
     from vantage.app import create_app
     from vantage.db.engine import DatabaseUrlError, check_database_url
     from vantage.logs import configure
@@ -99,23 +100,35 @@ def server(ctx: typer.Context, **options: Any) -> None:
     # uvicorn re-raises the signal that stopped it once it has shut down cleanly; a handler of our
     # own turns that SIGTERM into exit code 0, as a service manager expects from a clean stop.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    address = f"http://{settings.host}:{settings.port}"
-    typer.echo(f"Vantage listening on {address} (database: {settings.database_url})", err=True)
-    typer.echo(
-        "Create an account and API key: vantage accounts create NAME "
-        f"--database-url {settings.database_url}",
-        err=True,
-    )
+    for line in _welcome(settings):
+        typer.echo(line, err=True)
     uvicorn.run(
         create_app(settings),
         host=settings.host,
         port=settings.port,
         loop="uvloop",
-        http="httptools",
+        http=http_protocol(settings.header_timeout_seconds),
         log_config=None,
         # The checkly CLI keeps connections alive and waits for them on exit: close idle ones soon.
         timeout_keep_alive=2,
     )
+
+
+def _welcome(settings: Settings) -> list[str]:
+    """What the server prints as it starts: where it listens, and the pages to open."""
+    listening = f"http://{settings.host}:{settings.port}"
+    # An address that listens everywhere is not one a browser can open.
+    local = settings.host in ("0.0.0.0", "::", "")
+    base = settings.public_url or (f"http://127.0.0.1:{settings.port}" if local else listening)
+    base = base.rstrip("/")
+    return [
+        f"Vantage listening on {listening} (database: {settings.database_url})",
+        f"  API docs:  {base}/docs",
+        f"  OpenAPI:   {base}/openapi.json",
+        f"  Metrics:   {base}/metrics",
+        "Create an account and API key: vantage accounts create NAME "
+        f"--database-url {settings.database_url}",
+    ]
 
 
 def _typed(ctx: typer.Context, name: str) -> bool:
