@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
 
 from vantage.checks.regex import Regex
+from vantage.checks.urls import ApiUrl, RunnableUrl
 
 FREQUENCIES = (0, 1, 2, 5, 10, 15, 30, 60, 120, 180, 360, 720, 1440)
 Frequency = Literal[0, 1, 2, 5, 10, 15, 30, 60, 120, 180, 360, 720, 1440]
@@ -118,7 +119,7 @@ class UrlAssertion(Wire):
 
 class ApiRequest(Wire):
     method: HttpMethod
-    url: Annotated[str, Field(min_length=1, max_length=2048)]
+    url: ApiUrl
     followRedirects: bool = True
     skipSSL: bool = False
     ipFamily: IpFamily = "IPv4"
@@ -132,7 +133,7 @@ class ApiRequest(Wire):
 
 class UrlRequest(Wire):
     method: Literal["GET"] = "GET"
-    url: Annotated[str, Field(min_length=1, max_length=2048)]
+    url: RunnableUrl
     followRedirects: bool = True
     skipSSL: bool = False
     ipFamily: IpFamily = "IPv4"
