@@ -386,15 +386,36 @@ def location_keys_revoke(
 def locations_list(
     database_url: DatabaseUrl = DEFAULT_DATABASE_URL, as_json: AsJson = False
 ) -> None:
-    """List the operator's locations (not accounts' private ones)."""
-    from vantage.locations.service import list_all
+    """List the operator's locations (not accounts' private ones): their agents, the last
+    heartbeat, and the runs waiting with how late the oldest is (queue lag)."""
+    from vantage.locations.service import health, list_all, refs
 
-    found = run(_with_db(database_url, lambda conn: list_all(conn)))
+    async def _list(conn: Any) -> list[dict[str, Any]]:
+        found = await list_all(conn)
+        known = await refs(conn)
+        seen = await health(conn, [known[location["region"]] for location in found])
+        return [{**location, **seen[location["region"]]} for location in found]
+
+    found = run(_with_db(database_url, _list))
     if as_json:
         typer.echo(json.dumps(found))
         return
     for location in found:
-        typer.echo(f"{location['region']}\t{location['name']}")
+        typer.echo(_location_line(location))
+
+
+def _location_line(location: dict[str, Any]) -> str:
+    agents = location["agents"]
+    alive = sum(1 for agent in agents if agent["alive"])
+    last = agents[0]["lastSeen"] if agents else "never"
+    if location["region"] == "local" and not agents:
+        last = "never (the embedded agent sends none)"
+    queue = location["queue"]
+    return (
+        f"{location['region']}\t{location['name']}\tagents: {alive} alive\t"
+        f"last heartbeat: {last}\twaiting: {queue['waiting']}, running: {queue['running']}, "
+        f"lag: {queue['lagSeconds']:g} s"
+    )
 
 
 @app.command()
