@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 
+from vantage.limits.counters import LocalCounters
 from vantage.limits.rules import (
     EXPENSIVE_ROUTES,
     Limits,
@@ -55,3 +56,10 @@ def test_a_route_of_its_own_wins_over_the_default_and_zero_means_no_limit() -> N
     assert limits.limit_for("GET /a") == 60
     assert limits.limit_for("GET /b") == 0
     assert limits.limit_for("GET /c") == 600
+
+
+async def test_local_counters_forget_windows_that_ended() -> None:
+    counters = LocalCounters()
+    await counters.hit("old-key", "GET /a", 100.0, 60)
+    await counters.hit("new-key", "GET /a", 170.0, 60)
+    assert set(counters._windows) == {("new-key", "GET /a")}

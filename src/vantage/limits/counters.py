@@ -21,9 +21,6 @@ from vantage.db.engine import Database
 from vantage.db.tables import rate_limit_counters
 from vantage.limits.rules import Window, count
 
-# The local dict forgets windows that have ended once it holds this many counters.
-_SWEEP_AT = 10_000
-
 
 class Counters(Protocol):
     async def hit(self, key: str, route: str, now: float, window: float) -> Window:
@@ -34,14 +31,18 @@ class Counters(Protocol):
 class LocalCounters:
     def __init__(self) -> None:
         self._windows: dict[tuple[str, str], Window] = {}
+        self._next_sweep = 0.0
 
     async def hit(self, key: str, route: str, now: float, window: float) -> Window:
         counter = count(self._windows.get((key, route)), now, window)
         self._windows[(key, route)] = counter
-        if len(self._windows) >= _SWEEP_AT:
+        # Ended windows are forgotten once a window, so the dict holds the keys of about the
+        # last two windows however many keys come and go.
+        if now >= self._next_sweep:
             self._windows = {
                 name: kept for name, kept in self._windows.items() if kept.started > now - window
             }
+            self._next_sweep = now + window
         return counter
 
 
