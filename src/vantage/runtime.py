@@ -1,4 +1,4 @@
-"""What a running server holds: settings, the database, its wake-ups and its metrics."""
+"""What a running server holds: settings, the database, its wake-ups, metrics and rate limiter."""
 
 from __future__ import annotations
 

@@ -5,7 +5,7 @@ Revises: 0004
 Create Date: 2026-11-27 08:00:00.000000
 
 One row per API key and route: the window it counts and the requests in it (PostgreSQL's
-replicas share them; SQLite's one server counts in memory).
+replicas share them, in an unlogged table; SQLite's one server counts in memory).
 """
 
 from __future__ import annotations
@@ -28,6 +28,10 @@ def upgrade() -> None:
         sa.Column("hits", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("key_hash", "route", name=op.f("pk_rate_limit_counters")),
     )
+    if op.get_bind().dialect.name == "postgresql":
+        # Counters need no crash safety: unlogged, an update writes no WAL and its commit waits
+        # for no flush (a crash empties the table, which only forgives a window's requests).
+        op.execute("ALTER TABLE rate_limit_counters SET UNLOGGED")
 
 
 def downgrade() -> None:
