@@ -97,3 +97,14 @@ def test_make_run_passes_a_port_given_to_make() -> None:
 def test_make_run_leaves_the_vantage_variables_to_the_server() -> None:
     command = _make_run(VANTAGE_PORT="8081", VANTAGE_HOST="0.0.0.0")
     assert command.endswith("vantage server")
+
+
+def test_the_welcome_names_urls_a_browser_can_open() -> None:
+    from vantage.cli import _welcome
+    from vantage.config import Settings
+
+    everywhere = _welcome(Settings(host="0.0.0.0", port=9000))
+    assert "Vantage listening on http://0.0.0.0:9000" in everywhere[0]
+    assert "  API docs:  http://127.0.0.1:9000/docs" in everywhere
+    public = _welcome(Settings(public_url="https://vantage.example/", port=9000))
+    assert "  API docs:  https://vantage.example/docs" in public
