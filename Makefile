@@ -2,9 +2,10 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-HOST ?= 127.0.0.1
-PORT ?= 8080
-DATABASE_URL ?= sqlite:///vantage.db
+# `make run PORT=8081` (also HOST, DATABASE_URL) passes that flag to the server; unset, the server
+# reads its VANTAGE_* variables (`VANTAGE_PORT=8081 make run`) or takes its own defaults.
+RUN_FLAGS = $(if $(HOST),--host $(HOST)) $(if $(PORT),--port $(PORT)) \
+	$(if $(DATABASE_URL),--database-url $(DATABASE_URL))
 VANTAGE_TEST_POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/test
 export VANTAGE_TEST_POSTGRES_URL
 
@@ -21,10 +22,9 @@ $(BIN)/.dev-installed: $(BIN)/.installed
 	$(BIN)/pip install --quiet -e '.[dev]'
 	@touch $@
 
+# The server prints its address, its docs and how to create an account once it starts.
 run: $(BIN)/.installed
-	@echo "Vantage on http://$(HOST):$(PORT), database $(DATABASE_URL)"
-	@echo "In another terminal: $(BIN)/vantage accounts create my-team --database-url $(DATABASE_URL)"
-	$(BIN)/vantage server --host $(HOST) --port $(PORT) --database-url $(DATABASE_URL)
+	$(BIN)/vantage server $(strip $(RUN_FLAGS))
 
 cli:
 	@scripts/install-checkly-cli.sh

@@ -111,6 +111,8 @@ def server(workdir: Path, database_url: str | None = None, cpu: int | None = 0) 
         args = ["taskset", "-c", str(cpu), *args]
     # the embedded agent probes the loopback target, which its default policy denies
     env = {"VANTAGE_PROBE_DENY": "link-local,metadata"}
+    # the figures are the server's, not its rate limiter's
+    env |= {"VANTAGE_RATE_LIMIT": "0", "VANTAGE_RATE_LIMIT_ROUTES": ""}
     with process(args, port=port, log=workdir / "server.log", env=env) as proc:
         yield Server(
             f"http://127.0.0.1:{port}",

@@ -25,6 +25,7 @@ from vantage.agentapi.schemas import MAX_BODY_BYTES as AGENT_MAX_BODY_BYTES
 from vantage.analytics.endpoints import router as analytics_router
 from vantage.api.body_limit import BodyLimit
 from vantage.api.common import storable_query
+from vantage.api.docs import install_docs
 from vantage.api.openapi import allow_header, document
 from vantage.certificates.endpoints import router as certificates_router
 from vantage.checks.endpoints import router as checks_router
@@ -175,7 +176,11 @@ def create_app(settings: Settings, *, background: bool = True) -> FastAPI:
         version="0.1.0",
         lifespan=lifespan,
         dependencies=[Depends(storable_query)],
+        # served from the package, not a CDN (vantage.api.docs)
+        docs_url=None,
+        redoc_url=None,
     )
+    install_docs(app)
     for router in (
         accounts_router,
         checks_router,
@@ -201,6 +206,7 @@ def create_app(settings: Settings, *, background: bool = True) -> FastAPI:
         BodyLimit,
         default=settings.max_body_bytes,
         prefixes={"/agent/": AGENT_MAX_BODY_BYTES},
+        timeout=settings.body_timeout_seconds,
     )
     app.add_middleware(RequestLog)  # outermost, so a 413 is logged too
 
@@ -223,7 +229,7 @@ def create_app(settings: Settings, *, background: bool = True) -> FastAPI:
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(VantageError)
     async def _vantage_error(_request: Request, exc: VantageError) -> JSONResponse:
-        return JSONResponse(exc.body(), status_code=exc.status_code)
+        return JSONResponse(exc.body(), status_code=exc.status_code, headers=exc.headers())
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -81,6 +81,7 @@ def server(ctx: typer.Context, **options: Any) -> None:
     """
     import uvicorn
 
+    from vantage.api.slow_clients import http_protocol
     from vantage.app import create_app
     from vantage.db.engine import DatabaseUrlError, check_database_url
     from vantage.logs import configure
@@ -101,20 +102,15 @@ def server(ctx: typer.Context, **options: Any) -> None:
     # uvicorn re-raises the signal that stopped it once it has shut down cleanly; a handler of our
     # own turns that SIGTERM into exit code 0, as a service manager expects from a clean stop.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    address = f"http://{settings.host}:{settings.port}"
-    typer.echo(f"Vantage listening on {address} (database: {settings.database_url})", err=True)
-    typer.echo(
-        "Create an account and API key: vantage accounts create NAME "
-        f"--database-url {settings.database_url}",
-        err=True,
-    )
+    for line in _welcome(settings):
+        typer.echo(line, err=True)
     application = create_app(settings)
     config = uvicorn.Config(
         application,
         host=settings.host,
         port=settings.port,
         loop="uvloop",
-        http="httptools",
+        http=http_protocol(settings.header_timeout_seconds),
         log_config=None,
         # The checkly CLI keeps connections alive and waits for them on exit: close idle ones soon.
         timeout_keep_alive=2,
@@ -149,6 +145,23 @@ def _server_class() -> type[Any]:
             loop.call_soon_threadsafe(stop_work)
 
     return Server
+
+
+def _welcome(settings: Settings) -> list[str]:
+    """What the server prints as it starts: where it listens, and the pages to open."""
+    listening = f"http://{settings.host}:{settings.port}"
+    # An address that listens everywhere is not one a browser can open.
+    local = settings.host in ("0.0.0.0", "::", "")
+    base = settings.public_url or (f"http://127.0.0.1:{settings.port}" if local else listening)
+    base = base.rstrip("/")
+    return [
+        f"Vantage listening on {listening} (database: {settings.database_url})",
+        f"  API docs:  {base}/docs",
+        f"  OpenAPI:   {base}/openapi.json",
+        f"  Metrics:   {base}/metrics",
+        "Create an account and API key: vantage accounts create NAME "
+        f"--database-url {settings.database_url}",
+    ]
 
 
 def _typed(ctx: typer.Context, name: str) -> bool:
@@ -416,15 +429,36 @@ def location_keys_revoke(
 def locations_list(
     database_url: DatabaseUrl = DEFAULT_DATABASE_URL, as_json: AsJson = False
 ) -> None:
-    """List the operator's locations (not accounts' private ones)."""
-    from vantage.locations.service import list_all
+    """List the operator's locations (not accounts' private ones): their agents, the last
+    heartbeat, and the runs waiting with how late the oldest is (queue lag)."""
+    from vantage.locations.service import health, list_all, refs
 
-    found = run(_with_db(database_url, lambda conn: list_all(conn)))
+    async def _list(conn: Any) -> list[dict[str, Any]]:
+        found = await list_all(conn)
+        known = await refs(conn)
+        seen = await health(conn, [known[location["region"]] for location in found])
+        return [{**location, **seen[location["region"]]} for location in found]
+
+    found = run(_with_db(database_url, _list))
     if as_json:
         typer.echo(json.dumps(found))
         return
     for location in found:
-        typer.echo(f"{location['region']}\t{location['name']}")
+        typer.echo(_location_line(location))
+
+
+def _location_line(location: dict[str, Any]) -> str:
+    agents = location["agents"]
+    alive = sum(1 for agent in agents if agent["alive"])
+    last = agents[0]["lastSeen"] if agents else "never"
+    if location["region"] == "local" and not agents:
+        last = "never (the embedded agent sends none)"
+    queue = location["queue"]
+    return (
+        f"{location['region']}\t{location['name']}\tagents: {alive} alive\t"
+        f"last heartbeat: {last}\twaiting: {queue['waiting']}, running: {queue['running']}, "
+        f"lag: {queue['lagSeconds']:g} s"
+    )
 
 
 def agent(ctx: typer.Context, **options: Any) -> None:

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from vantage.limits.rules import EXPENSIVE_ROUTES, Limits, parse_routes
 from vantage.probes.target_policy import (
     EMBEDDED_DEFAULT,
     REMOTE_DEFAULT,
@@ -103,6 +104,34 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         default=1024 * 1024, ge=1024, description="Largest request body of the public API (413)."
     )
+    # Rate limits of the public API, as Checkly's: per API key and route, so many requests per
+    # window, lower on the lists that read raw results; past it a 429 with `Retry-After`.
+    rate_limit: int = Field(
+        default=600,
+        ge=0,
+        description="Requests one API key may make to one route per window; 0 turns the "
+        "limit off (routes named in rate_limit_routes keep theirs).",
+    )
+    rate_limit_window_seconds: float = Field(
+        default=60.0, gt=0, description="The rate limits' window, in seconds."
+    )
+    rate_limit_routes: str = Field(
+        default=EXPENSIVE_ROUTES,
+        description="Routes with a limit of their own: 'METHOD /path=N' items as /openapi.json "
+        "names the paths, comma-separated; N=0 means no limit.",
+    )
+    # Slow clients (uvicorn has no timeout for a request that arrives slowly).
+    header_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="How long a connection may take to send a request's headers before it is "
+        "closed.",
+    )
+    body_timeout_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="How long a request may take to send its body after its headers (408).",
+    )
     # The loops' pace (issue 9: loop constants are settings).
     scheduler_batch: int = Field(
         default=500, ge=1, description="Most due checks one scheduler pass starts."
@@ -172,6 +201,12 @@ class Settings(BaseSettings):
         parse_networks(value)  # a typo must stop the server, not silently allow everything
         return value
 
+    @field_validator("rate_limit_routes")
+    @classmethod
+    def _valid_rate_limit_routes(cls, value: str) -> str:
+        parse_routes(value)  # a typo must stop the server, not silently drop a limit
+        return value
+
     @model_validator(mode="after")
     def _lease_outlasts_runs(self) -> Self:
         """The embedded agent does not give a run back before its lease ends; a lease shorter than
@@ -188,6 +223,13 @@ class Settings(BaseSettings):
                 "set VANTAGE_ALLOW_SHORT_LEASE=true to accept that"
             )
         return self
+
+    def limits(self) -> Limits:
+        return Limits(
+            default=self.rate_limit,
+            window=self.rate_limit_window_seconds,
+            routes=parse_routes(self.rate_limit_routes),
+        )
 
     def probe_policy(self) -> TargetPolicy:
         return TargetPolicy.parse(self.probe_deny)

@@ -17,6 +17,10 @@ class VantageError(Exception):
     def body(self) -> dict[str, Any]:
         return {"statusCode": self.status_code, "error": self.error, "message": self.message}
 
+    def headers(self) -> dict[str, str]:
+        """Response headers the error comes with."""
+        return {}
+
 
 class BadRequest(VantageError):
     status_code = 400
@@ -66,6 +70,20 @@ class RequestTimeout(VantageError):
 class PayloadTooLarge(VantageError):
     status_code = 413
     error = "Payload Too Large"
+
+
+class TooManyRequests(VantageError):
+    """Checkly's 429: its body says only "Too Many Requests"; `Retry-After` says when to retry."""
+
+    status_code = 429
+    error = "Too Many Requests"
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__("Too Many Requests")
+        self.retry_after = retry_after
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
 
 
 HTTP_ERROR_NAMES = {

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hmac
 from collections.abc import Callable, Iterable
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
@@ -18,7 +18,7 @@ from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from vantage.db.tables import jobs, locations
+from vantage.db.tables import check_results, check_statuses, checks, jobs, locations
 from vantage.locations.service import agent_counts
 
 if TYPE_CHECKING:
@@ -83,6 +83,26 @@ class Metrics:
         self.agents = Gauge(
             "vantage_agents_seen", "Agents seen recently per location", ["location"], registry=r
         )
+        # One series per check that has run (labels bounded by the number of checks), so an
+        # alert rule can name the failing check: its status, and its last run's duration and time.
+        self.check_status = Gauge(
+            "vantage_check_status",
+            "1 for the check's current status (passing, degraded or failing)",
+            ["check_id", "check_type", "status"],
+            registry=r,
+        )
+        self.check_last_duration = Gauge(
+            "vantage_check_last_duration_seconds",
+            "Response time of the check's last FINAL result",
+            ["check_id", "check_type"],
+            registry=r,
+        )
+        self.check_last_run = Gauge(
+            "vantage_check_last_run_timestamp_seconds",
+            "When the check's last FINAL result was stored (Unix time)",
+            ["check_id", "check_type"],
+            registry=r,
+        )
         # The operator's locations (not an account's), as of the last refresh.
         self.operator_locations: frozenset[str] = frozenset()
 
@@ -124,6 +144,45 @@ class Metrics:
         self.agents.clear()
         for location, count in counts.items():
             self.agents.labels(location).set(count)
+        await self._refresh_checks(conn)
+
+    async def _refresh_checks(self, conn: AsyncConnection) -> None:
+        """Each existing check's status row, and its last FINAL result's response time (one
+        index probe per check on (check_id, created_at))."""
+        last_duration = (
+            sa.select(check_results.c.response_time)
+            .where(
+                check_results.c.check_id == check_statuses.c.check_id,
+                check_results.c.result_type == "FINAL",
+            )
+            .order_by(check_results.c.created_at.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+        rows = await conn.execute(
+            sa.select(
+                check_statuses.c.check_id,
+                checks.c.check_type,
+                check_statuses.c.has_failures,
+                check_statuses.c.has_errors,
+                check_statuses.c.is_degraded,
+                check_statuses.c.last_result_at,
+                last_duration.label("last_duration_ms"),
+            ).join(checks, checks.c.id == check_statuses.c.check_id)
+        )
+        self.check_status.clear()
+        self.check_last_duration.clear()
+        self.check_last_run.clear()
+        for row in rows:
+            self.check_status.labels(row.check_id, row.check_type, check_state(row)).set(1)
+            if row.last_duration_ms is not None:
+                self.check_last_duration.labels(row.check_id, row.check_type).set(
+                    row.last_duration_ms / 1000
+                )
+            if row.last_result_at is not None:
+                self.check_last_run.labels(row.check_id, row.check_type).set(
+                    row.last_result_at.timestamp()
+                )
 
     def exposition(self, *, private_locations: bool = False) -> bytes:
         """The text Prometheus scrapes. Without `private_locations`, accounts' location slugs
@@ -131,6 +190,13 @@ class Metrics:
         if private_locations:
             return generate_latest(self.registry)
         return generate_latest(_PrivateLocationsSummed(self.registry, self.operator_locations))
+
+
+def check_state(row: Any) -> str:
+    """passing, degraded or failing, as the check's status row says (errors count as failing)."""
+    if row.has_failures or row.has_errors:
+        return "failing"
+    return "degraded" if row.is_degraded else "passing"
 
 
 def token_matches(authorization: str, token: str) -> bool:

@@ -1,4 +1,4 @@
-"""What a running server holds: settings, the database, its wake-ups and its metrics."""
+"""What a running server holds: settings, the database, its wake-ups, metrics and rate limiter."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from fastapi import Request
 
 from vantage.config import Settings
 from vantage.db.engine import Database
+from vantage.limits.counters import counters_for
+from vantage.limits.service import RateLimiter
 from vantage.metrics import Metrics
 from vantage.sealing import Sealer
 from vantage.wakeups import Signals
@@ -24,6 +26,10 @@ class Runtime:
     # With several replicas, waiters also re-read the database this often, in case a
     # notification from another replica was lost; None when this process sees every change.
     recheck_seconds: float | None = None
+    limiter: RateLimiter = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.limiter = RateLimiter(self.settings.limits(), counters_for(self.db))
 
     @cached_property
     def sealer(self) -> Sealer:

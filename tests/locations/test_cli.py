@@ -49,7 +49,52 @@ async def test_create_prints_the_locations_agent_key_once_and_stores_only_its_ha
     assert (row.slug, row.name, row.account_id) == ("office-berlin", "Office Berlin", None)
 
     listed = vantage("locations", "list", "--json", "--database-url", database_url)
-    assert json.loads(listed.stdout) == [{"region": "office-berlin", "name": "Office Berlin"}]
+    assert json.loads(listed.stdout) == [
+        {
+            "region": "office-berlin",
+            "name": "Office Berlin",
+            "agents": [],
+            "queue": {"waiting": 0, "running": 0, "lagSeconds": 0.0},
+        }
+    ]
+
+
+async def test_list_shows_each_locations_agents_last_heartbeat_and_queue(
+    database_url: str,
+) -> None:
+    created = vantage(
+        "locations", "create", "edge", "--name", "Edge", "--json", "--database-url", database_url
+    )  # fmt: skip
+    key = json.loads(created.stdout)["agentKey"]
+    async with running_vantage(settings_for(database_url), background=False) as server:
+        beat = await server.client.post(
+            "/agent/v1/heartbeat",
+            json={"agentId": "edge-1"},
+            headers={"Authorization": f"Bearer {key}"},
+        )
+        assert beat.status_code == 200, beat.text
+        alice = await server.persona("alice")
+        check = await alice.post(
+            "/v1/checks/api",
+            json={
+                "name": "c",
+                "locations": ["edge"],
+                "request": {"method": "GET", "url": "http://x"},
+            },
+        )
+        assert check.status_code == 201, check.text
+        await alice.post("/v2/check-sessions/trigger", json={})
+
+    listed = vantage("locations", "list", "--json", "--database-url", database_url)
+    [edge] = [location for location in json.loads(listed.stdout) if location["region"] == "edge"]
+    assert [(a["agentId"], a["alive"]) for a in edge["agents"]] == [("edge-1", True)]
+    assert edge["queue"]["waiting"] == 1
+
+    text = vantage("locations", "list", "--database-url", database_url)
+    [line] = [line for line in text.stdout.splitlines() if line.startswith("edge\t")]
+    assert "agents: 1 alive" in line
+    assert f"last heartbeat: {edge['agents'][0]['lastSeen']}" in line
+    assert "waiting: 1, running: 0, lag: " in line
 
 
 async def test_key_adds_another_key_to_an_existing_location(database_url: str) -> None:

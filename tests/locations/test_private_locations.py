@@ -23,8 +23,8 @@ async def create(persona: Persona, slug: str = "office-berlin", **fields: Any) -
 async def test_a_created_private_location_shows_its_first_key_once(alice: Persona) -> None:
     created = await create(alice, icon="office")
     assert set(created) == {
-        "id", "name", "slugName", "icon", "keys", "lastSeen", "agentCount", "created_at",
-        "updated_at",
+        "id", "name", "slugName", "icon", "keys", "lastSeen", "agentCount", "agents", "queue",
+        "created_at", "updated_at",
     }  # fmt: skip
     assert created["slugName"] == "office-berlin"
     assert created["icon"] == "office"

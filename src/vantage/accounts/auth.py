@@ -10,6 +10,7 @@ from typing import Annotated
 from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader, HTTPBearer
 
+from vantage.accounts.keys import hash_key
 from vantage.accounts.service import Account, account_for_key
 from vantage.errors import Unauthorized
 from vantage.runtime import Runtime, get_runtime
@@ -47,7 +48,15 @@ async def _authenticated_account(
     # One message for an unknown key and for a key of another account: neither says which exists.
     if account is None or (account_id and account.id != account_id):
         raise Unauthorized("Bad Token")
+    # Counted once the key is known to be good: unknown keys would only fill the counters.
+    await runtime.limiter.check(hash_key(key.strip()), _route(request))
     return account
+
+
+def _route(request: Request) -> str:
+    """The route as `/openapi.json` names it, `GET /v1/checks/{check_id}`: every id counts alike."""
+    route = request.scope.get("route")
+    return f"{request.method} {getattr(route, 'path', request.url.path)}"
 
 
 CurrentAccount = Annotated[Account, Depends(_authenticated_account)]

@@ -1,18 +1,21 @@
-"""A request-body limit enforced before anything is buffered.
+"""A request-body limit enforced before anything is buffered, and a deadline for the body.
 
 A plain ASGI middleware, like `RequestLog`: Starlette's `BaseHTTPMiddleware` would hide a client's
 disconnect from the agents' long-polls. A declared `Content-Length` over the limit is answered at
 once, without reading the body; a chunked body is counted as it arrives and refused as soon as it
-passes the limit, so a client cannot make the server hold more than the limit in memory.
+passes the limit, so a client cannot make the server hold more than the limit in memory. A body
+that has not fully arrived `timeout` seconds after the request's headers is a 408: a client that
+trickles bytes cannot hold a request open (the headers' deadline is `slow_clients.py`'s).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from vantage.errors import PayloadTooLarge
+from vantage.errors import PayloadTooLarge, RequestTimeout
 
 
 def too_large(limit: int) -> PayloadTooLarge:
@@ -20,11 +23,15 @@ def too_large(limit: int) -> PayloadTooLarge:
 
 
 class BodyLimit:
-    def __init__(self, app: ASGIApp, *, default: int, prefixes: dict[str, int]) -> None:
-        """`default` bytes for every path, or the limit of the first matching path prefix."""
+    def __init__(
+        self, app: ASGIApp, *, default: int, prefixes: dict[str, int], timeout: float = 30.0
+    ) -> None:
+        """`default` bytes for every path, or the limit of the first matching path prefix; the
+        whole body within `timeout` seconds."""
         self.app = app
         self.default = default
         self.prefixes = prefixes
+        self.timeout = timeout
 
     def limit_for(self, path: str) -> int:
         for prefix, limit in self.prefixes.items():
@@ -42,15 +49,27 @@ class BodyLimit:
             await _refuse(send, limit)
             return
         received = 0
+        complete = False
+        deadline = asyncio.get_running_loop().time() + self.timeout
 
         async def counting() -> Message:
-            nonlocal received
-            message = await receive()
+            nonlocal received, complete
+            if complete:
+                # After the body, receive() waits for the client to go (long-polls): no deadline.
+                return await receive()
+            try:
+                async with asyncio.timeout_at(deadline):
+                    message = await receive()
+            except TimeoutError:
+                # Raised inside the app, whose VantageError handler answers; so is the 413.
+                raise RequestTimeout(
+                    f"The request body did not arrive within {self.timeout:g} s"
+                ) from None
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
-                    # Raised inside the app, whose VantageError handler answers the 413.
                     raise too_large(limit)
+                complete = not message.get("more_body", False)
             return message
 
         await self.app(scope, counting, send)

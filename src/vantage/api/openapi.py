@@ -21,6 +21,16 @@ from pydantic import TypeAdapter
 from pydantic.json_schema import JsonSchemaMode
 
 REF = "#/components/schemas/"
+TOO_MANY_REQUESTS: dict[str, Any] = {
+    "description": "Rate limit reached for this API key and route (Checkly error body)",
+    "headers": {
+        "Retry-After": {
+            "description": "Seconds until the window ends",
+            "schema": {"type": "integer"},
+        }
+    },
+    "content": {"application/json": {"schema": {"$ref": REF + "ErrorBody"}}},
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +131,8 @@ def document(app: FastAPI) -> dict[str, Any]:
     """FastAPI's schema with the declared bodies and answers, and two corrections: no 422s (Vantage
     answers invalid input with a 400 in Checkly's error body, which every operation that validates
     declares), and the security requirements: FastAPI lists each scheme as an alternative, but
-    the public API needs the key, with or without the account header (a key has one account)."""
+    the public API needs the key, with or without the account header (a key has one account).
+    Every operation of the public API may answer 429 (vantage.limits)."""
     if app.openapi_schema:
         return app.openapi_schema
     schema = get_openapi(
@@ -136,6 +147,8 @@ def document(app: FastAPI) -> dict[str, Any]:
                 operation["security"] = [merged]
                 if len(merged) > 1 and "Bearer" in merged:
                     operation["security"].append({"Bearer": []})
+                if "Bearer" in merged:
+                    operation.setdefault("responses", {})["429"] = TOO_MANY_REQUESTS
             responses = operation.get("responses", {})
             if responses.pop("422", None) is not None and "400" not in responses:
                 responses["400"] = {

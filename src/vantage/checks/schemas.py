@@ -20,6 +20,7 @@ from pydantic import (
 )
 
 from vantage.checks.regex import Regex
+from vantage.checks.urls import ApiUrl, RunnableUrl
 from vantage.heartbeats.periods import MAX_SECONDS, MIN_PERIOD_SECONDS, seconds
 from vantage.probes.comparisons import Comparison, TcpComparison, UrlComparison
 from vantage.probes.defaults import RESPONSE_TIMES
@@ -145,7 +146,7 @@ class UrlAssertion(Wire):
 
 class ApiRequest(Wire):
     method: HttpMethod
-    url: Annotated[str, Field(min_length=1, max_length=2048)]
+    url: ApiUrl
     followRedirects: bool = True
     skipSSL: bool = False
     ipFamily: IpFamily = "IPv4"
@@ -162,7 +163,7 @@ class UrlRequest(Wire):
     IGNORED = frozenset({"body", "bodyType", "headers", "queryParameters", "basicAuth"})
 
     method: Literal["GET"] = "GET"
-    url: Annotated[str, Field(min_length=1, max_length=2048)]
+    url: RunnableUrl
     followRedirects: bool = True
     skipSSL: bool = False
     ipFamily: IpFamily = "IPv4"

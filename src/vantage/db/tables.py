@@ -315,3 +315,16 @@ heartbeat_events = sa.Table(
     sa.Column("received_at", UtcDateTime(), nullable=False),
     sa.Index("ix_heartbeat_events_check", "check_id", "received_at"),
 )
+
+# Rate-limit counters shared by the replicas on PostgreSQL (vantage.limits.counters): one row per
+# API key (its hash) and route, the window it counts and the requests in it. SQLite's server counts
+# in its own memory and leaves this table empty.
+rate_limit_counters = sa.Table(
+    "rate_limit_counters",
+    metadata,
+    sa.Column("key_hash", sa.String(64), primary_key=True),
+    sa.Column("route", sa.String(300), primary_key=True),
+    # Seconds since the epoch: the replicas compare it with their own clocks.
+    sa.Column("window_start", sa.Float(), nullable=False),
+    sa.Column("hits", sa.Integer(), nullable=False),
+)

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from vantage.accounts.auth import CurrentAccount
 from vantage.api.common import errors, json_body
 from vantage.api.openapi import answer, no_content, request_body
 from vantage.locations import service
+from vantage.locations.ref import LocationRef
 from vantage.locations.responses import NewAgentKey, PrivateLocation, RunLocation
 from vantage.locations.schemas import PrivateLocationCreate, PrivateLocationUpdate
 from vantage.runtime import Runtime, get_runtime
@@ -19,6 +21,15 @@ router = APIRouter(tags=["Locations"], responses=errors(401))
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 ONE = answer(200, "The private location", "PrivateLocation", PrivateLocation)
+
+
+async def _with_health(
+    conn: AsyncConnection, account_id: str, found: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The private locations with their agents and queue (`service.health`)."""
+    refs = [LocationRef(body["id"], body["slugName"], account_id) for body in found]
+    health = await service.health(conn, refs)
+    return [{**body, **health[body["slugName"]]} for body in found]
 
 
 @router.get(
@@ -38,7 +49,8 @@ async def list_locations(account: CurrentAccount, runtime: RuntimeDep) -> JSONRe
 )
 async def list_private_locations(account: CurrentAccount, runtime: RuntimeDep) -> JSONResponse:
     async with runtime.db.read() as conn:
-        return JSONResponse(await service.list_private(conn, account.id))
+        found = await service.list_private(conn, account.id)
+        return JSONResponse(await _with_health(conn, account.id, found))
 
 
 @router.post(
@@ -58,6 +70,7 @@ async def create_private_location(
     reserved = service.reserved_slugs(runtime.settings.default_location)
     async with runtime.db.write() as conn:
         body = await service.create_private(conn, account.id, payload, reserved=reserved)
+        [body] = await _with_health(conn, account.id, [body])
     return JSONResponse(body, status_code=201)
 
 
@@ -70,7 +83,9 @@ async def get_private_location(
     location_id: str, account: CurrentAccount, runtime: RuntimeDep
 ) -> JSONResponse:
     async with runtime.db.read() as conn:
-        return JSONResponse(await service.get_private(conn, account.id, location_id))
+        body = await service.get_private(conn, account.id, location_id)
+        [body] = await _with_health(conn, account.id, [body])
+    return JSONResponse(body)
 
 
 @router.put(
@@ -85,6 +100,7 @@ async def update_private_location(
     payload = await json_body(request)
     async with runtime.db.write() as conn:
         body = await service.update_private(conn, account.id, location_id, payload)
+        [body] = await _with_health(conn, account.id, [body])
     return JSONResponse(body)
 
 

@@ -28,6 +28,21 @@ class NewAgentKey(AgentKey):
     rawKey: str
 
 
+class AgentSeen(_Answer):
+    agentId: str
+    startedAt: datetime
+    lastSeen: datetime
+    # Counted in agentCount: its last heartbeat is recent.
+    alive: bool
+
+
+class LocationQueue(_Answer):
+    # Runs due and not leased, runs leased, and how long the oldest waiting run has been due.
+    waiting: int
+    running: int
+    lagSeconds: float
+
+
 class PrivateLocation(_Answer):
     id: str
     name: str
@@ -37,5 +52,8 @@ class PrivateLocation(_Answer):
     keys: list[NewAgentKey | AgentKey]
     lastSeen: datetime | None
     agentCount: int
+    # Vantage's, for the operator: the agents of the last day and the location's queue.
+    agents: list[AgentSeen]
+    queue: LocationQueue
     created_at: datetime
     updated_at: datetime | None

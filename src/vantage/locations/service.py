@@ -392,3 +392,87 @@ async def delete_key(conn: AsyncConnection, account_id: str, location_id: str, k
     location = await get_location(conn, account_id, location_id)
     if not await keys.delete_agent_key(conn, location.slug, key_id):
         raise NotFound("No such key of this private location.")
+
+
+# Operator visibility: who serves a location, and how far behind its queue is.
+
+# Agents whose last heartbeat is older than this are no longer listed.
+AGENTS_LISTED_SECONDS = 24 * 3600.0
+
+
+async def health(
+    conn: AsyncConnection, found: list[LocationRef], now: datetime | None = None
+) -> dict[str, dict[str, Any]]:
+    """Per location slug: its agents (heartbeats of the last day, newest first, each `alive` while
+    it counts towards agentCount) and its queue: runs `waiting` (due, not leased), `running`
+    (leased) and `lagSeconds`, how long the oldest waiting run has been due. Two queries."""
+    now = now or utcnow()
+    out: dict[str, dict[str, Any]] = {
+        ref.slug: {"agents": [], "queue": {"waiting": 0, "running": 0, "lagSeconds": 0.0}}
+        for ref in found
+    }
+    if not found:
+        return out
+    alive_since = now - timedelta(seconds=AGENT_ALIVE_SECONDS)
+    seen = await conn.execute(
+        sa.select(agents.c.location, agents.c.id, agents.c.started_at, agents.c.last_seen_at)
+        .where(
+            agents.c.location.in_(list(out)),
+            agents.c.last_seen_at >= now - timedelta(seconds=AGENTS_LISTED_SECONDS),
+        )
+        .order_by(agents.c.last_seen_at.desc(), agents.c.id)
+    )
+    for row in seen:
+        out[row.location]["agents"].append(
+            {
+                "agentId": row.id,
+                "startedAt": iso(row.started_at),
+                "lastSeen": iso(row.last_seen_at),
+                "alive": row.last_seen_at >= alive_since,
+            }
+        )
+    slug_of = {ref.id: ref.slug for ref in found}
+    queued = await conn.execute(
+        sa.select(jobs.c.location_id, jobs.c.state, sa.func.count(), sa.func.min(jobs.c.run_at))
+        .where(
+            jobs.c.location_id.in_(list(slug_of)),
+            sa.or_(jobs.c.state != "QUEUED", jobs.c.run_at <= now),
+        )
+        .group_by(jobs.c.location_id, jobs.c.state)
+    )
+    for location_id, state, count, oldest in queued:
+        queue = out[slug_of[location_id]]["queue"]
+        if state == "QUEUED":
+            queue["waiting"] = count
+            queue["lagSeconds"] = round(max(0.0, (now - oldest).total_seconds()), 3)
+        else:
+            queue["running"] += count
+    return out
+
+
+async def silent(
+    conn: AsyncConnection, slugs: list[str], now: datetime | None = None
+) -> dict[str, datetime | None]:
+    """The locations among `slugs` that no agent has sent a heartbeat for lately, each with its
+    last heartbeat (None: never)."""
+    if not slugs:
+        return {}
+    since = (now or utcnow()) - timedelta(seconds=AGENT_ALIVE_SECONDS)
+    rows = await conn.execute(
+        sa.select(locations.c.slug, locations.c.last_seen_at).where(locations.c.slug.in_(slugs))
+    )
+    return {
+        row.slug: row.last_seen_at
+        for row in rows
+        if row.last_seen_at is None or row.last_seen_at < since
+    }
+
+
+def no_live_agent(slug: str, last_seen: datetime | None) -> str:
+    """What a session waiting on a silent location says about it."""
+    last = f"the last was at {iso(last_seen)}" if last_seen else "none ever has"
+    return (
+        f"No agent of location {slug!r} has sent a heartbeat in the last "
+        f"{AGENT_ALIVE_SECONDS:g} s ({last}): its runs wait until one runs, "
+        f"`vantage agent --location {slug}`."
+    )

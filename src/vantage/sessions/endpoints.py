@@ -13,7 +13,9 @@ from fastapi.responses import JSONResponse
 from vantage.accounts.auth import CurrentAccount
 from vantage.api.common import errors, json_body
 from vantage.api.openapi import answer, request_body
+from vantage.config import LOCAL_LOCATION
 from vantage.errors import RequestTimeout
+from vantage.locations import service as locations
 from vantage.runtime import Runtime, get_runtime
 from vantage.sessions import repository, service, starting
 from vantage.sessions.responses import CheckSessionWithResults, TriggeredSessions
@@ -24,6 +26,9 @@ router = APIRouter(tags=["Check sessions"], responses=errors(401))
 log = structlog.get_logger(__name__)
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+# A session's status once every location has its FINAL result.
+FINISHED_WITH_RESULTS = frozenset({"PASSED", "FAILED", "DEGRADED"})
+NO_LIVE_AGENT = "ERR_NO_LIVE_AGENT"
 STILL_RUNNING = (
     "Check session is still in progress, but maximum per-request wait time was exceeded. "
     "Please retry."
@@ -43,8 +48,35 @@ async def _read(
     async with runtime.db.read() as conn:
         row = await service.get(conn, account_id, session_id)
         results = list(await repository.results_of(conn, session_id))
+        unserved = _unserved(row, results, embedded=runtime.settings.local_agent)
+        silent = await locations.silent(conn, unserved) if unserved else {}
     body = session_wire(row, base_url=runtime.settings.base_url, version=version, results=results)
+    if silent:
+        # Not a bare time-out: the session says which locations had no agent to run it.
+        body["locationErrors"] = [
+            {
+                "runLocation": slug,
+                "errorCode": NO_LIVE_AGENT,
+                "message": locations.no_live_agent(slug, silent[slug]),
+            }
+            for slug in unserved
+            if slug in silent
+        ]
     return is_terminal(row.status), body
+
+
+def _unserved(row: Any, results: list[Any], *, embedded: bool) -> list[str]:
+    """The session's locations still without their FINAL result, unless it ended with them all;
+    `local` counts as served while this server runs its embedded agent (which sends no
+    heartbeats)."""
+    if row.status in FINISHED_WITH_RESULTS:
+        return []
+    done = {r.run_location for r in results if r.result_type == "FINAL"}
+    return [
+        slug
+        for slug in row.run_locations
+        if slug not in done and not (embedded and slug == LOCAL_LOCATION)
+    ]
 
 
 SESSION = answer(200, "The check session", "CheckSessionWithResults", CheckSessionWithResults)

@@ -33,6 +33,14 @@ class SessionResult(_Answer):
     stoppedAt: datetime | None
 
 
+class LocationError(_Answer):
+    """A location the session waits on that cannot run it (no agent sends heartbeats)."""
+
+    runLocation: str
+    errorCode: str
+    message: str
+
+
 class CheckSession(_Answer):
     checkSessionId: str
     checkSessionLink: str
@@ -50,6 +58,8 @@ class CheckSession(_Answer):
 
 class CheckSessionWithResults(CheckSession):
     results: list[SessionResult]
+    # Vantage's: present only while (or when) locations without a live agent keep it waiting.
+    locationErrors: list[LocationError] | None = None
 
 
 class TriggeredSessions(_Answer):
