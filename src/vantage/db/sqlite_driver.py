@@ -92,17 +92,18 @@ class Connection(aiosqlite.Connection):
 
     async def run(self, function: Any, *args: Any) -> Any:
         """`function(the sqlite3 connection, *args)` on the connection's thread."""
-        return await self._execute(function, self._conn, *args)
+        return await self._execute(function, self._conn, *args)  # type: ignore[no-untyped-call]
 
 
 def connect(database: str | Path, **kwargs: Any) -> Connection:
     """What `aiosqlite.connect` does, with this module's cursor (SQLAlchemy's `async_creator`)."""
 
     def connector() -> sqlite3.Connection:
-        return sqlite3.connect(str(database), **kwargs)
+        connection: sqlite3.Connection = sqlite3.connect(str(database), **kwargs)
+        return connection
 
-    connection = Connection(connector, iter_chunk_size=64)
+    proxy = Connection(connector, iter_chunk_size=64)
     # As SQLAlchemy does for aiosqlite's own connections: a forgotten connection must not keep
     # the interpreter from exiting.
-    connection._thread.daemon = True
-    return connection
+    proxy._thread.daemon = True
+    return proxy

@@ -40,7 +40,7 @@ OfCheck = Callable[[sa.ColumnElement[str]], sa.ColumnElement[Any]]
 
 
 @functools.cache
-def _take(of_check: OfCheck | None) -> sa.Delete:
+def _take(of_check: OfCheck | None) -> Any:
     # Built once: constructing a statement costs more CPU than SQLite spends running it.
     also = [] if of_check is None else [of_check(jobs.c.check_id)]
     return (
