@@ -190,7 +190,9 @@ async def _create_checks(bench_url: str, headers: dict[str, str], target: str, n
         await asyncio.gather(*(one(i) for i in range(n)))
 
 
-def agent_phase(bench: Bench, probes: int, timeout: float = 150.0) -> Phase:
+def agent_phase(bench: Bench, probes: int, timeout: float = 600.0) -> Phase:
+    # The timeout only catches a stuck run: on a machine shared with other work a phase of 10k
+    # probes has taken 2.5 minutes.
     triggers = max(1, round(probes / bench.checks))
     expected = triggers * bench.checks
     base = bench.results()
