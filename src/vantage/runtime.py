@@ -44,6 +44,7 @@ class Runtime:
             self.metrics.sessions_finished.labels("CANCELLED").inc(len(session_ids))
 
 
-def get_runtime(request: Request) -> Runtime:
+async def get_runtime(request: Request) -> Runtime:
+    # async: FastAPI runs a plain `def` dependency in its thread pool, a thread hop per request
     runtime: Runtime = request.app.state.runtime
     return runtime

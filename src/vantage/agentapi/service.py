@@ -176,11 +176,6 @@ async def extend(runtime: Runtime, location: LocationRef, body: ExtendBody) -> E
     )
 
 
-async def _of_location(runtime: Runtime, location: LocationRef, job_ids: list[str]) -> set[str]:
-    async with runtime.db.read() as conn:
-        return await queue.of_location(conn, location, job_ids)
-
-
 async def _release_jobs(
     runtime: Runtime, location: LocationRef, leases: list[tuple[str, str]]
 ) -> list[str]:
@@ -238,11 +233,13 @@ async def submit(
             parsed.append((index, mask_result(from_json(item.result, clean=clean), sensitive)))
         except ValueError as exc:
             statuses[index].update(status="rejected", message=str(exc))
-    mine = await _of_location(runtime, location, [body.results[i].jobId for i, _ in parsed])
     completions: list[tuple[int, queue.Completion]] = []
     if parsed:
-        ours = [(i, r) for i, r in parsed if body.results[i].jobId in mine]
         async with runtime.db.write() as conn:
+            # In the write transaction rather than a read of its own: a transaction fewer per batch.
+            ids = [body.results[i].jobId for i, _ in parsed]
+            mine = await queue.of_location(conn, location, ids)
+            ours = [(i, r) for i, r in parsed if body.results[i].jobId in mine]
             stored = await queue.complete_many(
                 conn,
                 [(body.results[i].jobId, body.results[i].leaseOwner, r) for i, r in ours],

@@ -31,10 +31,12 @@ def upsert(
     )
 
 
-def claim_subquery(conn: AsyncConnection, select: sa.Select[Any]) -> sa.Select[Any]:
+def claim_subquery(conn: AsyncConnection | str, select: sa.Select[Any]) -> sa.Select[Any]:
     """Rows to claim: PostgreSQL skips rows another replica has locked; SQLite has one writer,
-    so the single UPDATE ... WHERE id IN (SELECT ...) is already atomic."""
-    if conn.dialect.name == "postgresql":
+    so the single UPDATE ... WHERE id IN (SELECT ...) is already atomic. `conn`: a connection,
+    or the name of its dialect (for a statement built once per dialect)."""
+    name = conn if isinstance(conn, str) else conn.dialect.name
+    if name == "postgresql":
         return select.with_for_update(skip_locked=True)
     return select
 

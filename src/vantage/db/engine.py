@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from vantage.db import sqlite_driver
 from vantage.errors import VantageError
 from vantage.wakeups import LocalBus, PgEventBus, Signals, WakeupBus
 
@@ -60,7 +61,12 @@ def _sqlite_engine(url: sa.URL, *, begin: str, pool_size: int) -> AsyncEngine:
         url,
         pool_size=pool_size,
         max_overflow=0,
-        connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+        connect_args={
+            "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000,
+            # SQLAlchemy's aiosqlite dialect opens connections with this instead of
+            # aiosqlite.connect, keeping the URL's arguments (vantage.db.sqlite_driver).
+            "async_creator_fn": sqlite_driver.connect,
+        },
     )
 
     @sa.event.listens_for(engine.sync_engine, "connect")

@@ -92,16 +92,18 @@ async def delete_agent_key(conn: AsyncConnection, location: str, key_id: str) ->
     return bool(result.rowcount)
 
 
+# Built once: every agent call runs it, and building a statement costs more than running it.
+_LOCATION_FOR_KEY = (
+    sa.select(locations.c.id, locations.c.slug, locations.c.account_id)
+    .join(agent_keys, agent_keys.c.location == locations.c.slug)
+    .where(agent_keys.c.key_hash == sa.bindparam("b_hash"))
+)
+
+
 async def location_for_key(conn: AsyncConnection, key: str) -> LocationRef | None:
     """The location an agent key works for (its id, slug and owner), or None for anything else
     (an API key included)."""
     if not key.startswith(AGENT_KEY_PREFIX):
         return None
-    row = (
-        await conn.execute(
-            sa.select(locations.c.id, locations.c.slug, locations.c.account_id)
-            .join(agent_keys, agent_keys.c.location == locations.c.slug)
-            .where(agent_keys.c.key_hash == hash_key(key))
-        )
-    ).first()
+    row = (await conn.execute(_LOCATION_FOR_KEY, {"b_hash": hash_key(key)})).first()
     return None if row is None else LocationRef(row.id, row.slug, row.account_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -26,31 +27,47 @@ TAKEN_COLUMNS = (
 )
 
 
+_INSERT = jobs.insert()
+
+
 async def insert_many(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
     """Queue jobs built by `vantage.queue.jobs.new_job`, in one statement."""
     if rows:
-        await conn.execute(jobs.insert(), list(rows))
+        await conn.execute(_INSERT, list(rows))
+
+
+OfCheck = Callable[[sa.ColumnElement[str]], sa.ColumnElement[Any]]
+
+
+@functools.cache
+def _take(of_check: OfCheck | None) -> Any:
+    # Built once: constructing a statement costs more CPU than SQLite spends running it.
+    also = [] if of_check is None else [of_check(jobs.c.check_id)]
+    return (
+        jobs.delete()
+        .where(
+            jobs.c.id.in_(sa.bindparam("b_ids", expanding=True)),
+            jobs.c.state == "LEASED",
+            jobs.c.lease_owner == sa.bindparam("b_owner"),
+        )
+        .returning(*TAKEN_COLUMNS, *also)
+    )
 
 
 async def take_leased(
     conn: AsyncConnection,
     leases: Iterable[tuple[str, str]],
-    of_check: Callable[[sa.ColumnElement[str]], sa.ColumnElement[Any]] | None = None,
+    of_check: OfCheck | None = None,
 ) -> dict[str, Any]:
     """Delete each (job id, lease owner) whose job is still leased by that owner (fencing);
     return the deleted jobs by id, each with `of_check(its check id)` when asked (a labelled
     expression). One statement per owner: a batch comes from one agent."""
-    also = [] if of_check is None else [of_check(jobs.c.check_id)]
     by_owner: dict[str, list[str]] = defaultdict(list)
     for job_id, owner in leases:
         by_owner[owner].append(job_id)
     taken: dict[str, Any] = {}
     for owner, ids in by_owner.items():
-        rows = await conn.execute(
-            jobs.delete()
-            .where(jobs.c.id.in_(ids), jobs.c.state == "LEASED", jobs.c.lease_owner == owner)
-            .returning(*TAKEN_COLUMNS, *also)
-        )
+        rows = await conn.execute(_take(of_check), {"b_ids": ids, "b_owner": owner})
         taken.update({row.id: row for row in rows})
     return taken
 

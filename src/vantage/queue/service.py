@@ -10,6 +10,7 @@ another location) and, for a private location, of its own account.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -66,14 +67,73 @@ def bound_to(location: LocationRef) -> sa.ColumnElement[bool]:
     return condition
 
 
+def _bound(private: bool) -> sa.ColumnElement[bool]:
+    """`bound_to` with bind parameters (`_bound_values`), for statements built once."""
+    condition = jobs.c.location_id == sa.bindparam("b_location_id")
+    if private:
+        condition = sa.and_(condition, jobs.c.account_id == sa.bindparam("b_account_id"))
+    return condition
+
+
+def _bound_values(location: LocationRef) -> dict[str, Any]:
+    return {"b_location_id": location.id, "b_account_id": location.account_id}
+
+
+# The hot statements are built once (per dialect where they differ): building and hashing a
+# statement costs the server more CPU than SQLite spends running it.
+@functools.cache
+def _of_location(private: bool) -> sa.Select[Any]:
+    return sa.select(jobs.c.id).where(
+        jobs.c.id.in_(sa.bindparam("b_ids", expanding=True)), _bound(private)
+    )
+
+
 async def of_location(conn: AsyncConnection, location: LocationRef, job_ids: list[str]) -> set[str]:
     """Which of `job_ids` are jobs of `location`."""
     if not job_ids:
         return set()
-    rows = await conn.scalars(
-        sa.select(jobs.c.id).where(jobs.c.id.in_(job_ids), bound_to(location))
-    )
+    params = {"b_ids": job_ids, **_bound_values(location)}
+    rows = await conn.scalars(_of_location(location.account_id is not None), params)
     return set(rows.all())
+
+
+@functools.cache
+def _claim(dialect: str, private: bool) -> sa.Update:
+    due = (
+        sa.select(jobs.c.id)
+        .where(
+            _bound(private),
+            jobs.c.run_at <= sa.bindparam("b_now"),
+            sa.or_(
+                jobs.c.state == "QUEUED",
+                sa.and_(jobs.c.state == "LEASED", jobs.c.lease_expires_at < sa.bindparam("b_now")),
+            ),
+        )
+        .order_by(jobs.c.run_at)
+        .limit(sa.bindparam("b_limit", type_=sa.Integer()))
+    )
+    return (
+        jobs.update()
+        .where(jobs.c.id.in_(claim_subquery(dialect, due).scalar_subquery()))
+        .values(
+            state="LEASED",
+            lease_owner=sa.bindparam("b_owner"),
+            # The lease outlives the run's own timeout so a healthy run never loses it.
+            lease_expires_at=sa.bindparam("b_expires", type_=jobs.c.lease_expires_at.type),
+            leases=jobs.c.leases + 1,
+        )
+        .returning(
+            jobs.c.id,
+            jobs.c.session_id,
+            jobs.c.account_id,
+            jobs.c.check_id,
+            jobs.c.location,
+            jobs.c.attempt,
+            jobs.c.sequence_id,
+            jobs.c.config,
+            jobs.c.leases,
+        )
+    )
 
 
 async def claim(
@@ -87,44 +147,15 @@ async def claim(
     metrics: Metrics | None = None,
 ) -> list[Job]:
     """Lease up to `limit` due jobs of `location`: queued ones and those whose lease expired."""
-    due = claim_subquery(
-        conn,
-        sa.select(jobs.c.id)
-        .where(
-            bound_to(location),
-            jobs.c.run_at <= now,
-            sa.or_(
-                jobs.c.state == "QUEUED",
-                sa.and_(jobs.c.state == "LEASED", jobs.c.lease_expires_at < now),
-            ),
-        )
-        .order_by(jobs.c.run_at)
-        .limit(limit),
-    )
-    rows = (
-        await conn.execute(
-            jobs.update()
-            .where(jobs.c.id.in_(due.scalar_subquery()))
-            .values(
-                state="LEASED",
-                lease_owner=owner,
-                # The lease outlives the run's own timeout so a healthy run never loses it.
-                lease_expires_at=now + timedelta(seconds=lease_seconds),
-                leases=jobs.c.leases + 1,
-            )
-            .returning(
-                jobs.c.id,
-                jobs.c.session_id,
-                jobs.c.account_id,
-                jobs.c.check_id,
-                jobs.c.location,
-                jobs.c.attempt,
-                jobs.c.sequence_id,
-                jobs.c.config,
-                jobs.c.leases,
-            )
-        )
-    ).all()
+    statement = _claim(conn.dialect.name, location.account_id is not None)
+    params = {
+        **_bound_values(location),
+        "b_now": now,
+        "b_limit": limit,
+        "b_owner": owner,
+        "b_expires": now + timedelta(seconds=lease_seconds),
+    }
+    rows = (await conn.execute(statement, params)).all()
     if metrics is not None:
         metrics.leased(location.slug, len(rows), sum(1 for r in rows if r.leases > 1))
     return [

@@ -10,12 +10,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from vantage.db.tables import check_results
 
+_INSERT = check_results.insert()
+
 
 async def insert_many(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
     """Store results in one statement (executemany): on SQLite every statement waits for the
     single writer, so statements per batch, not rows, bound the throughput."""
     if rows:
-        await conn.execute(check_results.insert(), list(rows))
+        await conn.execute(_INSERT, list(rows))
 
 
 async def ids_by_job(conn: AsyncConnection, job_ids: Sequence[str]) -> dict[str, str]:

@@ -25,18 +25,31 @@ _REPLACED = (
 async def upsert(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
     """Write one status row per check, in one statement: the latest result's fields replace the
     old ones, the run-time extremes widen."""
-    if not rows:
-        return
-    stmt = insert_for(conn, check_statuses)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["check_id"],
-        set_={
-            **{name: stmt.excluded[name] for name in _REPLACED},
-            "longest_run": greatest(conn, check_statuses.c.longest_run, stmt.excluded.longest_run),
-            "shortest_run": least(conn, check_statuses.c.shortest_run, stmt.excluded.shortest_run),
-        },
-    )
-    await conn.execute(stmt, list(rows))
+    if rows:
+        await conn.execute(_upsert(conn), list(rows))
+
+
+_UPSERTS: dict[str, Any] = {}
+
+
+def _upsert(conn: AsyncConnection) -> Any:
+    # Built once per dialect: every intake runs it, and building costs more than running it.
+    stmt = _UPSERTS.get(conn.dialect.name)
+    if stmt is None:
+        stmt = insert_for(conn, check_statuses)
+        stmt = _UPSERTS[conn.dialect.name] = stmt.on_conflict_do_update(
+            index_elements=["check_id"],
+            set_={
+                **{name: stmt.excluded[name] for name in _REPLACED},
+                "longest_run": greatest(
+                    conn, check_statuses.c.longest_run, stmt.excluded.longest_run
+                ),
+                "shortest_run": least(
+                    conn, check_statuses.c.shortest_run, stmt.excluded.shortest_run
+                ),
+            },
+        )
+    return stmt
 
 
 def status_of_check(check_id: sa.ColumnElement[str]) -> sa.Label[str | None]:
