@@ -40,6 +40,8 @@ from vantage.scheduling.scheduler import Reaper, Scheduler
 from vantage.sessions.endpoints import router as sessions_router
 from vantage.statuses.endpoints import router as statuses_router
 from vantage.timeutil import utcnow
+from vantage.ui.endpoints import router as ui_router
+from vantage.ui.security import UiHeaders
 from vantage.validation import bad_request
 
 log = structlog.get_logger("vantage")
@@ -132,6 +134,7 @@ def create_app(settings: Settings, *, background: bool = True) -> FastAPI:
         statuses_router,
         locations_router,
         agent_api_router,
+        ui_router,
     ):
         app.include_router(router)
     _install_error_handlers(app)
@@ -140,6 +143,7 @@ def create_app(settings: Settings, *, background: bool = True) -> FastAPI:
         default=settings.max_body_bytes,
         prefixes={"/agent/": AGENT_MAX_BODY_BYTES},
     )
+    app.add_middleware(UiHeaders)  # the web UI's CSP and friends, on UI paths only
     app.add_middleware(RequestLog)  # outermost, so a 413 is logged too
 
     @app.get("/metrics", include_in_schema=False)
