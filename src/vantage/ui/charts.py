@@ -50,8 +50,8 @@ def line(
 ) -> str | None:
     """A polyline's points for `values` (None leaves a gap: the line joins the known ones)."""
     known = [v for v in values if v is not None]
-    if not known:
-        return None
+    if len(known) < 2:
+        return None  # one point draws nothing: the tiles and the table say it
     top = max(known) * 1.1 or 1.0
     step = width / max(len(values), 1)
     points = [
