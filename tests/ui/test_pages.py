@@ -9,6 +9,7 @@ from tests.support.harness import BASE, Harness, Persona
 from tests.support.sessions import create, run
 from tests.support.ui import logged_in
 from tests.targets.http_target import HttpTarget
+from tests.targets.tcp_target import tcp_target
 
 
 def closed_port() -> int:
@@ -150,3 +151,21 @@ async def test_a_missing_page_is_a_404_page_and_a_missing_twin_a_404_body(
         assert page.status_code == 404 and "Not found" in page.text
         twin = await client.get(path + ".json")
         assert twin.status_code == 404 and twin.json()["statusCode"] == 404
+
+
+async def test_a_tcp_result_opens_with_its_own_details_and_error(
+    vantage: Harness, alice: Persona
+) -> None:
+    async with tcp_target("echo") as target:
+        check = {
+            "name": "redis port",
+            "request": {"hostname": "127.0.0.1", "port": target.port, "data": "PING\r\n"},
+        }
+        session = await run(alice, await create(alice, check, kind="tcp"))
+    client = await logged_in(vantage, alice)
+    link = session["results"][0]["checkResultLink"].removeprefix(BASE)
+    page = await client.get(link)
+    assert page.status_code == 200
+    assert "Details" in page.text and "PING" in page.text
+    data = (await client.get(link + ".json")).json()["result"]
+    assert data["detailKey"] == "tcpCheckResult"

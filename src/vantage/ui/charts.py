@@ -4,7 +4,10 @@ scales to the page. Colours come from CSS classes, so dark mode needs no second 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from html import escape
 from typing import Any
+
+from markupsafe import Markup
 
 WIDTH = 600.0
 HEIGHT = 120.0
@@ -74,6 +77,24 @@ def mini_bars(bars: Sequence[Mapping[str, Any]], height: float = 24.0) -> list[d
             h = max(3.0, height * (b["average"] or 0) / top)
         out.append({"x": i * 4, "y": round(height - h, 2), "h": round(h, 2), "cls": cls, **b})
     return out
+
+
+def mini_svg(bars: Sequence[Mapping[str, Any]]) -> Markup:
+    """The dashboard's bars as one SVG string: 50 rows x 24 bars are the page's bulk, and built
+    here they cost a tenth of what the template would spend escaping each attribute."""
+    rects = []
+    for b in mini_bars(bars):
+        hour = str(b["start"])[11:16]
+        average = "" if b["average"] is None else f", avg {b['average']:.0f} ms"
+        tip = escape(f"{hour} UTC: {b['finals']} runs, {b['failed']} failed{average}")
+        rects.append(
+            f'<rect class="{b["cls"]}" x="{b["x"]}" y="{b["y"]}" width="3" height="{b["h"]}">'
+            f"<title>{tip}</title></rect>"
+        )
+    return Markup(  # noqa: S704 - every value above is a number, a class name or escaped
+        '<svg class="mini" viewBox="0 0 96 24" role="img" '
+        'aria-label="Hourly results, last 24 hours">' + "".join(rects) + "</svg>"
+    )
 
 
 def waterfall(phases: Mapping[str, Any] | None, width: float = WIDTH) -> list[dict[str, Any]]:

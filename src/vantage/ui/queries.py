@@ -138,21 +138,35 @@ async def dashboard(
 
     hour = bucket_start(now, 3600)
     day = bucket_start(now, 86400)
-    hourly: dict[str, dict[datetime, Summary]] = defaultdict(dict)
-    if ids:
-        for row in await _summed(
-            conn,
-            ids,
-            3600,
-            hour - timedelta(hours=23),
-            hour + timedelta(hours=1),
-            ("check_id", "bucket_start"),
-        ):
-            summary = Summary()
-            summary.add(row)
-            hourly[row.check_id][row.bucket_start] = summary
+    since = hour - timedelta(hours=23)
+    until = hour + timedelta(hours=1)
+    # Bars need four sums per hour; the histograms are summed per check only, in SQL.
+    hourly: dict[str, dict[datetime, Any]] = defaultdict(dict)
+    day_of: dict[str, Summary] = {}
     week: dict[str, Summary] = {}
     if ids:
+        rr = result_rollups
+        for row in await conn.execute(
+            sa.select(
+                rr.c.check_id,
+                rr.c.bucket_start,
+                *(
+                    sa.func.sum(rr.c[n]).label(n)
+                    for n in ("finals", "failed", "degraded", "rt_sum")
+                ),
+            )
+            .where(
+                rr.c.check_id.in_(ids),
+                rr.c.bucket_seconds == 3600,
+                rr.c.bucket_start >= since,
+                rr.c.bucket_start < until,
+            )
+            .group_by(rr.c.check_id, rr.c.bucket_start)
+        ):
+            hourly[row.check_id][row.bucket_start] = row
+        for row in await _summed(conn, ids, 3600, since, until, ("check_id",)):
+            day_of[row.check_id] = Summary()
+            day_of[row.check_id].add(row)
         for row in await _summed(
             conn, ids, 86400, day - timedelta(days=6), day + timedelta(days=1), ("check_id",)
         ):
@@ -163,19 +177,17 @@ async def dashboard(
     items = []
     for r in rows:
         by_hour = hourly.get(r.id, {})
-        day_summary = Summary()
-        for summary in by_hour.values():
-            day_summary.add_summary(summary)
+        day_summary = day_of.get(r.id) or Summary()
         bars = []
         for at in hours:
-            s = by_hour.get(at)
+            h = by_hour.get(at)
             bars.append(
                 {
                     "start": iso(at),
-                    "finals": s.finals if s else 0,
-                    "failed": s.failed if s else 0,
-                    "degraded": s.degraded if s else 0,
-                    "average": s.average if s else None,
+                    "finals": h.finals if h else 0,
+                    "failed": h.failed if h else 0,
+                    "degraded": h.degraded if h else 0,
+                    "average": h.rt_sum / h.finals if h and h.finals else None,
                 }
             )
         stale = bool(
