@@ -16,6 +16,7 @@ import structlog
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
+from vantage.accounts import service as accounts_service
 from vantage.db.tables import check_sessions, jobs
 from vantage.errors import Forbidden, NotFound, VantageError
 from vantage.runtime import Runtime, get_runtime
@@ -417,4 +418,69 @@ async def cancel(
     log.info("session cancelled", user_id=viewer.user.id, session_id=session_id)
     return RedirectResponse(
         session_link("", account_id, check_id, quote(session_id)), status_code=303
+    )
+
+
+# --- API keys (admins) --------------------------------------------------------------------------
+
+
+def _require_admin(viewer: Viewer) -> None:
+    if viewer.user.role != "admin":
+        raise NotFound("Not found")  # the page does not exist for other roles
+
+
+async def _keys_page(
+    runtime: Runtime,
+    viewer: Viewer,
+    account_id: str,
+    *,
+    as_json: bool,
+    new_key: str | None = None,
+    message: str = "",
+) -> Response:
+    async with runtime.db.read() as conn:
+        keys = await accounts_service.list_api_keys(conn, account_id)
+    data = {"accountId": account_id, "apiKeys": [key.wire() for key in keys], "message": message}
+    return page(
+        "api_keys.html",
+        data,
+        viewer=viewer,
+        as_json=as_json,
+        title="API keys",
+        # The new key is in the HTML of this one answer only (never in the JSON twin or a URL).
+        extra={"new_key": new_key},
+    )
+
+
+@_both("/accounts/{account_id}/api-keys")
+async def api_keys_page(
+    account_id: str, runtime: RuntimeDep, viewer: AccountViewer, as_json: bool
+) -> Response:
+    _require_admin(viewer)
+    return await _keys_page(runtime, viewer, account_id, as_json=as_json)
+
+
+@router.post("/accounts/{account_id}/api-keys")
+async def api_keys_create(
+    account_id: str, request: Request, runtime: RuntimeDep, viewer: AccountViewer
+) -> Response:
+    await checked_form(request, runtime, viewer)
+    _require_admin(viewer)
+    async with runtime.db.write() as conn:
+        key = await accounts_service.create_api_key(conn, account_id)
+    log.info("api key created", user_id=viewer.user.id, account_id=account_id)
+    return await _keys_page(runtime, viewer, account_id, as_json=False, new_key=key)
+
+
+@router.post("/accounts/{account_id}/api-keys/{key_id}/revoke")
+async def api_keys_revoke(
+    account_id: str, key_id: str, request: Request, runtime: RuntimeDep, viewer: AccountViewer
+) -> Response:
+    await checked_form(request, runtime, viewer)
+    _require_admin(viewer)
+    async with runtime.db.write() as conn:
+        key, _left = await accounts_service.revoke_api_key(conn, account_id, key_id)
+    log.info("api key revoked", user_id=viewer.user.id, key_id=key.id)
+    return await _keys_page(
+        runtime, viewer, account_id, as_json=False, message=f"Revoked {key.prefix}…"
     )
