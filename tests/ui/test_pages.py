@@ -7,7 +7,7 @@ import socket
 from tests.support import checks as payloads
 from tests.support.harness import BASE, Harness, Persona
 from tests.support.sessions import create, run
-from tests.support.ui import logged_in
+from tests.support.ui import ORIGIN, hidden, logged_in
 from tests.targets.http_target import HttpTarget
 from tests.targets.tcp_target import tcp_target
 
@@ -169,3 +169,23 @@ async def test_a_tcp_result_opens_with_its_own_details_and_error(
     assert "Details" in page.text and "PING" in page.text
     data = (await client.get(link + ".json")).json()["result"]
     assert data["detailKey"] == "tcpCheckResult"
+
+
+async def test_a_writer_cancels_a_running_session_from_its_page(
+    vantage: Harness, alice: Persona, http_target: HttpTarget
+) -> None:
+    check_id = await create(alice, payloads.api_check(f"{http_target.base_url}/slow?ms=3000"))
+    started = await alice.post(
+        "/v2/check-sessions/trigger", json={"target": {"checkId": [check_id]}}
+    )
+    link = started.json()["sessions"][0]["checkSessionLink"].removeprefix(BASE)
+    writer = await logged_in(vantage, alice)
+    page = await writer.get(link)
+    assert "Cancel session" in page.text
+    done = await writer.post(
+        link + "/cancel", data={"csrf": hidden(page.text, "csrf")}, headers=ORIGIN
+    )
+    assert done.status_code == 303 and done.headers["location"] == link
+    session = (await writer.get(link + ".json")).json()["session"]
+    assert session["status"] == "CANCELLED" and session["ended"] is True
+    assert "Cancel session" not in (await writer.get(link)).text
