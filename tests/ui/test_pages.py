@@ -189,3 +189,28 @@ async def test_a_writer_cancels_a_running_session_from_its_page(
     session = (await writer.get(link + ".json")).json()["session"]
     assert session["status"] == "CANCELLED" and session["ended"] is True
     assert "Cancel session" not in (await writer.get(link)).text
+
+
+async def test_a_writer_pauses_and_resumes_a_check_and_the_dashboard_follows(
+    vantage: Harness, alice: Persona, http_target: HttpTarget
+) -> None:
+    check_id = await create(alice, payloads.api_check(f"{http_target.base_url}/ok"))
+    overview = f"/accounts/{alice.account_id}/checks/{check_id}"
+    writer = await logged_in(vantage, alice)
+    page = await writer.get(overview)
+    csrf = hidden(page.text, "csrf")
+    paused = await writer.post(f"{overview}/pause", data={"csrf": csrf}, headers=ORIGIN)
+    assert paused.status_code == 303
+    assert (await alice.get(f"/v1/checks/{check_id}")).json()["activated"] is False
+    home = (await writer.get(f"/accounts/{alice.account_id}.json")).json()
+    assert home["counts"]["paused"] == 1
+    assert "Resume" in (await writer.get(overview)).text
+    await writer.post(f"{overview}/resume", data={"csrf": csrf}, headers=ORIGIN)
+    assert (await alice.get(f"/v1/checks/{check_id}")).json()["activated"] is True
+    reader = await logged_in(vantage, alice, role="read-only")
+    refused = await reader.post(
+        f"{overview}/pause",
+        data={"csrf": hidden((await reader.get(overview)).text, "csrf")},
+        headers=ORIGIN,
+    )
+    assert refused.status_code == 403

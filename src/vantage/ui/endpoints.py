@@ -17,6 +17,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
 from vantage.accounts import service as accounts_service
+from vantage.checks import service as checks_service
 from vantage.db.tables import check_sessions, jobs
 from vantage.errors import Forbidden, NotFound, VantageError
 from vantage.runtime import Runtime, get_runtime
@@ -484,3 +485,30 @@ async def api_keys_revoke(
     return await _keys_page(
         runtime, viewer, account_id, as_json=False, message=f"Revoked {key.prefix}…"
     )
+
+
+async def _set_activated(
+    account_id: str, check_id: str, request: Request, runtime: Runtime, viewer: Viewer, on: bool
+) -> Response:
+    await checked_form(request, runtime, viewer)
+    require_write(viewer)
+    async with runtime.db.write() as conn:
+        await queries.check_row(conn, account_id, check_id)
+        # The API's own update path: the schedule follows `activated` as it does for a PUT.
+        await checks_service.update(conn, account_id, check_id, {"activated": on})
+    log.info("check activation", user_id=viewer.user.id, check_id=check_id, activated=on)
+    return RedirectResponse(f"/accounts/{account_id}/checks/{check_id}", status_code=303)
+
+
+@router.post("/accounts/{account_id}/checks/{check_id}/pause")
+async def pause(
+    account_id: str, check_id: str, request: Request, runtime: RuntimeDep, viewer: AccountViewer
+) -> Response:
+    return await _set_activated(account_id, check_id, request, runtime, viewer, False)
+
+
+@router.post("/accounts/{account_id}/checks/{check_id}/resume")
+async def resume(
+    account_id: str, check_id: str, request: Request, runtime: RuntimeDep, viewer: AccountViewer
+) -> Response:
+    return await _set_activated(account_id, check_id, request, runtime, viewer, True)
