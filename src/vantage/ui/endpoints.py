@@ -4,6 +4,7 @@ pages of an account need a logged-in user of that account (anyone else: a login 
 
 from __future__ import annotations
 
+import inspect
 import secrets
 import time
 from collections.abc import Awaitable, Callable
@@ -225,8 +226,6 @@ def _both(path: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
 
 
 def _without_as_json(endpoint: Callable[..., Any]) -> Any:
-    import inspect
-
     sig = inspect.signature(endpoint, eval_str=True)
     return sig.replace(parameters=[p for n, p in sig.parameters.items() if n != "as_json"])
 

@@ -3,7 +3,6 @@ cookie's rules, and the Origin check on unsafe requests."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 from starlette.datastructures import MutableHeaders
@@ -85,7 +84,3 @@ def safe_next(target: str | None, default: str) -> str:
     if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
         return default
     return target
-
-
-def first(values: Iterable[str] | None) -> str:
-    return next(iter(values or ()), "")
