@@ -38,14 +38,15 @@ def rows_of(results: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """The roll-up increments of a batch of result rows (as the intake builds them): one row per
     check x location x bucket, so the batch costs one upsert per group, not per result."""
     groups: dict[tuple[str, str, int, datetime], dict[str, Any]] = {}
+    # A batch's results share the intake's clock: compute each moment's buckets once.
+    starts: dict[datetime, list[tuple[int, datetime]]] = {}
     for result in results:
-        for seconds in BUCKET_SECONDS:
-            key = (
-                result["check_id"],
-                result["run_location"],
-                seconds,
-                bucket_start(result["created_at"], seconds),
-            )
+        moment = result["created_at"]
+        buckets = starts.get(moment)
+        if buckets is None:
+            buckets = starts[moment] = [(s, bucket_start(moment, s)) for s in BUCKET_SECONDS]
+        for seconds, start in buckets:
+            key = (result["check_id"], result["run_location"], seconds, start)
             row = groups.get(key)
             if row is None:
                 row = groups[key] = {
