@@ -9,7 +9,7 @@ RUN_FLAGS = $(if $(HOST),--host $(HOST)) $(if $(PORT),--port $(PORT)) \
 VANTAGE_TEST_POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/test
 export VANTAGE_TEST_POSTGRES_URL
 
-.PHONY: run test lint typecheck pytest cli clean
+.PHONY: run test lint typecheck pytest cli browser clean
 
 $(BIN)/.installed: pyproject.toml
 	@scripts/ensure-python.sh $(PYTHON)
@@ -29,6 +29,9 @@ run: $(BIN)/.installed
 cli:
 	@scripts/install-checkly-cli.sh
 
+browser:
+	@scripts/install-browser.sh
+
 lint: $(BIN)/.dev-installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -36,10 +39,10 @@ lint: $(BIN)/.dev-installed
 typecheck: $(BIN)/.dev-installed
 	$(BIN)/mypy
 
-pytest: $(BIN)/.dev-installed cli
+pytest: $(BIN)/.dev-installed cli browser
 	$(BIN)/pytest
 
 test: lint typecheck pytest
 
 clean:
-	rm -rf $(VENV) .cli .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .cli .ui-tools .mypy_cache .ruff_cache .pytest_cache

@@ -51,6 +51,8 @@ from vantage.statuses.endpoints import router as statuses_router
 from vantage.timeutil import utcnow
 from vantage.triggers.endpoints import open_router as trigger_urls_router
 from vantage.triggers.endpoints import router as triggers_router
+from vantage.ui.endpoints import router as ui_router
+from vantage.ui.security import UiHeaders
 from vantage.validation import bad_request
 from vantage.variables.endpoints import router as variables_router
 
@@ -199,6 +201,7 @@ def create_app(settings: Settings, *, background: bool = True) -> FastAPI:
         statuses_router,
         locations_router,
         agent_api_router,
+        ui_router,
     ):
         app.include_router(router)
     _install_error_handlers(app)
@@ -208,6 +211,7 @@ def create_app(settings: Settings, *, background: bool = True) -> FastAPI:
         prefixes={"/agent/": AGENT_MAX_BODY_BYTES},
         timeout=settings.body_timeout_seconds,
     )
+    app.add_middleware(UiHeaders)  # the web UI's CSP and friends, on UI paths only
     app.add_middleware(RequestLog)  # outermost, so a 413 is logged too
 
     @app.get("/metrics", include_in_schema=False)

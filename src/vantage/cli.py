@@ -40,6 +40,8 @@ location_keys_app = typer.Typer(
     help="Agent keys of the operator's locations.", no_args_is_help=True
 )
 locations_app.add_typer(location_keys_app, name="keys")
+users_app = typer.Typer(help="Users of the web UI.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
 
 DatabaseUrl = Annotated[
     str,
@@ -249,6 +251,38 @@ def accounts_create(
     typer.echo(f"Account:  {new.account.id} ({new.account.name})")
     typer.echo(f"API key:  {new.api_key}")
     typer.echo("The key is shown only once: store it now.", err=True)
+
+
+@users_app.command("create")
+def users_create(
+    email: str,
+    account: Annotated[str, typer.Option("--account", help="The account id.")],
+    role: Annotated[
+        str, typer.Option("--role", help="admin, read-write or read-only.")
+    ] = "read-only",
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
+    database_url: DatabaseUrl = DEFAULT_DATABASE_URL,
+    as_json: AsJson = False,
+) -> None:
+    """Create a user who logs in to the web UI (the password is asked for, never a flag)."""
+    from vantage.timeutil import utcnow
+    from vantage.users.service import create_user
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    user = run(
+        _with_db(
+            database_url, lambda conn: create_user(conn, email, account, role, password, utcnow())
+        )
+    )
+    if as_json:
+        typer.echo(json.dumps({"id": user.id, "email": user.email, "role": user.role}))
+        return
+    typer.echo(f"User:  {user.email} ({user.role}) in account {user.account_id}")
 
 
 @api_keys_app.command("create")

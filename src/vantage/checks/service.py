@@ -21,6 +21,7 @@ from vantage.heartbeats import service as heartbeats_service
 from vantage.locations import service as locations_service
 from vantage.locations.regions import CHECKLY_REGIONS
 from vantage.results import repository as results_repository
+from vantage.rollups import repository as rollups_repository
 from vantage.sessions.withdrawal import cancel_sessions, withdraw_jobs
 from vantage.statuses import repository as statuses_repository
 from vantage.timeutil import iso, utcnow
@@ -260,6 +261,7 @@ async def delete(conn: AsyncConnection, account_id: str, check_id: str) -> list[
     # Checkly's DELETE removes the check's results too.
     await results_repository.delete_of_check(conn, check_id)
     await statuses_repository.delete_of_check(conn, check_id)
+    await rollups_repository.delete_of_check(conn, check_id)
     await withdraw_jobs(conn, jobs.c.check_id == check_id)
     return await cancel_sessions(conn, check_sessions.c.check_id == check_id, utcnow())
 

@@ -159,6 +159,9 @@ check_results = sa.Table(
     sa.Index("ix_check_results_session", "session_id"),
     # Retention deletes the oldest results first, across checks, in small batches.
     sa.Index("ix_check_results_created", "created_at"),
+    # The UI's results list filters by FINAL / ATTEMPT: without this, a filter that matches
+    # little walks the check's whole history (read-scale measurements).
+    sa.Index("ix_check_results_check_type_created", "check_id", "result_type", "created_at"),
 )
 
 check_statuses = sa.Table(
@@ -327,4 +330,59 @@ rate_limit_counters = sa.Table(
     # Seconds since the epoch: the replicas compare it with their own clocks.
     sa.Column("window_start", sa.Float(), nullable=False),
     sa.Column("hits", sa.Integer(), nullable=False),
+)
+
+# People who log in to the web UI, each in one account with one role.
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("account_id", Id, sa.ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    # Stored lower-cased: one person, one row, whatever case they type.
+    sa.Column("email", sa.String(320), nullable=False, unique=True),
+    # argon2id, in the encoded form argon2-cffi writes (parameters and salt included).
+    sa.Column("password_hash", sa.String(200), nullable=False),
+    sa.Column("role", sa.String(20), nullable=False),
+    sa.Column("disabled", sa.Boolean(), nullable=False, server_default=sa.false()),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("password_changed_at", UtcDateTime(), nullable=False),
+    sa.Index("ix_users_account", "account_id"),
+)
+
+# Logged-in browsers. Only a SHA-256 of the cookie's token is kept: a dump logs nobody in.
+ui_sessions = sa.Table(
+    "ui_sessions",
+    metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column("user_id", Id, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("last_seen_at", UtcDateTime(), nullable=False),
+    sa.Column("expires_at", UtcDateTime(), nullable=False),
+    sa.Index("ix_ui_sessions_user", "user_id"),
+)
+
+# FINAL results summed per check x location x time bucket (60 s, 1 h, 1 day), written by the
+# intake in the result's transaction. Pages read these, never a scan of raw results, and they
+# outlive the raw results' retention. The response-time histogram is fixed columns (bounds in
+# `rollups/digest.py`), so writing one is a single additive upsert and buckets merge by addition.
+ROLLUP_HISTOGRAM_BINS = 20
+result_rollups = sa.Table(
+    "result_rollups",
+    metadata,
+    sa.Column("check_id", Id, primary_key=True),
+    sa.Column("location", sa.String(100), primary_key=True),
+    sa.Column("bucket_seconds", sa.Integer(), primary_key=True, autoincrement=False),
+    sa.Column("bucket_start", UtcDateTime(), primary_key=True),
+    sa.Column("account_id", Id, nullable=False),
+    sa.Column("finals", sa.Integer(), nullable=False),
+    sa.Column("passed", sa.Integer(), nullable=False),
+    sa.Column("degraded", sa.Integer(), nullable=False),
+    sa.Column("failed", sa.Integer(), nullable=False),
+    sa.Column("attempts", sa.Integer(), nullable=False),
+    sa.Column("rt_sum", sa.Float(), nullable=False),
+    *(
+        sa.Column(f"h{i:02d}", sa.Integer(), nullable=False, server_default="0")
+        for i in range(ROLLUP_HISTOGRAM_BINS)
+    ),
+    sa.Index("ix_result_rollups_bucket", "check_id", "bucket_seconds", "bucket_start"),
 )

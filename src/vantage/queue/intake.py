@@ -40,6 +40,8 @@ from vantage.probes.result import ProbeResult
 from vantage.queue import repository as jobs_repo
 from vantage.queue.jobs import new_job
 from vantage.results import repository as results_repo
+from vantage.rollups import repository as rollups_repo
+from vantage.rollups.digest import rows_of as rollup_rows_of
 from vantage.sessions import repository as sessions_repo
 from vantage.sessions.repository import Finals
 from vantage.sessions.retries import RetryDecision, decide
@@ -135,6 +137,8 @@ async def take_in(
         counts.degraded += int(result.is_degraded)
 
     await results_repo.insert_many(conn, result_rows)  # 4
+    # UI roll-ups: one additive upsert per check x location x bucket of this batch (rollups/).
+    await rollups_repo.add(conn, rollup_rows_of(result_rows))
     await jobs_repo.insert_many(conn, retry_rows)  # 5
     if final_rows:  # 6
         before = {j.check_id: j.check_status for j in taken.values() if j.check_status}

@@ -1,0 +1,1 @@
+"""Result roll-ups: FINAL results summed per check x location x time bucket, for the pages."""

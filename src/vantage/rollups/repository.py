@@ -1,0 +1,56 @@
+"""The one writer of `result_rollups`, and its reads."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from vantage.db.dialect import insert_for
+from vantage.db.tables import result_rollups
+from vantage.rollups.digest import COUNTERS
+
+_KEY = ("check_id", "location", "bucket_seconds", "bucket_start")
+
+
+async def add(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
+    """Add increments (`digest.rows_of`) to their buckets: one additive upsert, executemany.
+    Addition commutes, so concurrent intakes on PostgreSQL never lose each other's counts."""
+    if not rows:
+        return
+    stmt = insert_for(conn, result_rollups)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=list(_KEY),
+        set_={name: result_rollups.c[name] + stmt.excluded[name] for name in COUNTERS},
+    )
+    await conn.execute(stmt, list(rows))
+
+
+async def of_checks(
+    conn: AsyncConnection,
+    check_ids: Sequence[str],
+    bucket_seconds: int,
+    start: datetime,
+    end: datetime,
+) -> Sequence[Any]:
+    """The buckets of `check_ids` that start in [start, end), every location."""
+    if not check_ids:
+        return []
+    rr = result_rollups
+    return (
+        await conn.execute(
+            sa.select(rr).where(
+                rr.c.check_id.in_(check_ids),
+                rr.c.bucket_seconds == bucket_seconds,
+                rr.c.bucket_start >= start,
+                rr.c.bucket_start < end,
+            )
+        )
+    ).all()
+
+
+async def delete_of_check(conn: AsyncConnection, check_id: str) -> None:
+    await conn.execute(result_rollups.delete().where(result_rollups.c.check_id == check_id))

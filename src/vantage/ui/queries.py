@@ -1,0 +1,575 @@
+"""The pages' reads. Each returns the page's data as JSON-ready dicts (the `.json` twin) and reads
+status rows, roll-ups, or raw results by id or by a short indexed range: never a scan of history."""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from collections import defaultdict
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from vantage.db.tables import (
+    agents,
+    check_results,
+    check_sessions,
+    check_statuses,
+    checks,
+    locations,
+    result_rollups,
+)
+from vantage.errors import NotFound
+from vantage.rollups.digest import BINS, Summary, bucket_start
+from vantage.sessions.state import public_status
+from vantage.sessions.wire import session_link
+from vantage.timeutil import elapsed_ms, iso
+from vantage.ui.ranges import Window
+from vantage.ui.state import STATES, result_state, severity_expression, state_expression
+
+PAGE_SIZE = 50
+RECENT_RUNS = 20
+_SUMS = ("finals", "passed", "degraded", "failed", "attempts", "rt_sum", *BINS)
+
+
+def _uuid_or_404(value: str, what: str) -> None:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        raise NotFound(f"No such {what}.") from None
+
+
+def _figures(summary: Summary) -> dict[str, Any]:
+    return {
+        "finals": summary.finals,
+        "passed": summary.passed,
+        "degraded": summary.degraded,
+        "failed": summary.failed,
+        "attempts": summary.attempts,
+        "availability": summary.availability,
+        "retries": summary.retries,
+        "average": summary.average,
+        "p50": summary.percentile(50),
+        "p95": summary.percentile(95),
+        "p99": summary.percentile(99),
+    }
+
+
+async def _summed(
+    conn: AsyncConnection,
+    check_ids: list[str],
+    bucket_seconds: int,
+    start: datetime,
+    end: datetime,
+    by: tuple[str, ...],
+) -> list[Any]:
+    """Roll-up rows of the checks in [start, end), summed per `by` columns, in SQL."""
+    rr = result_rollups
+    keys = [rr.c[name] for name in by]
+    return list(
+        (
+            await conn.execute(
+                sa.select(*keys, *(sa.func.sum(rr.c[name]).label(name) for name in _SUMS))
+                .where(
+                    rr.c.check_id.in_(check_ids),
+                    rr.c.bucket_seconds == bucket_seconds,
+                    rr.c.bucket_start >= start,
+                    rr.c.bucket_start < end,
+                )
+                .group_by(*keys)
+            )
+        ).all()
+    )
+
+
+# --- home dashboard ---------------------------------------------------------------------------
+
+
+async def dashboard(
+    conn: AsyncConnection,
+    account_id: str,
+    *,
+    state: str | None,
+    search: str,
+    page: int,
+    now: datetime,
+) -> dict[str, Any]:
+    st = state_expression().label("state")
+    joined = checks.outerjoin(check_statuses, check_statuses.c.check_id == checks.c.id)
+    counts = {name: 0 for name in STATES}
+    for name, count in await conn.execute(
+        sa.select(st, sa.func.count())
+        .select_from(joined)
+        .where(checks.c.account_id == account_id)
+        .group_by(st)
+    ):
+        counts[name] = count
+
+    query = (
+        sa.select(
+            checks.c.id,
+            checks.c.name,
+            checks.c.check_type,
+            checks.c.interval_seconds,
+            checks.c.tags,
+            st,
+            check_statuses.c.last_result_at,
+            check_statuses.c.last_run_location,
+        )
+        .select_from(joined)
+        .where(checks.c.account_id == account_id)
+    )
+    if state in STATES:
+        query = query.where(state_expression() == state)
+    if search:
+        query = query.where(sa.func.lower(checks.c.name).contains(search.lower(), autoescape=True))
+    rows = (
+        await conn.execute(
+            query.order_by(severity_expression(), sa.func.lower(checks.c.name), checks.c.id)
+            .limit(PAGE_SIZE + 1)
+            .offset((page - 1) * PAGE_SIZE)
+        )
+    ).all()
+    more = len(rows) > PAGE_SIZE
+    rows = rows[:PAGE_SIZE]
+    ids = [r.id for r in rows]
+
+    hour = bucket_start(now, 3600)
+    day = bucket_start(now, 86400)
+    since = hour - timedelta(hours=23)
+    until = hour + timedelta(hours=1)
+    # Bars need four sums per hour; the histograms are summed per check only, in SQL.
+    hourly: dict[str, dict[datetime, Any]] = defaultdict(dict)
+    day_of: dict[str, Summary] = {}
+    week: dict[str, Summary] = {}
+    if ids:
+        rr = result_rollups
+        for row in await conn.execute(
+            sa.select(
+                rr.c.check_id,
+                rr.c.bucket_start,
+                *(
+                    sa.func.sum(rr.c[n]).label(n)
+                    for n in ("finals", "failed", "degraded", "rt_sum")
+                ),
+            )
+            .where(
+                rr.c.check_id.in_(ids),
+                rr.c.bucket_seconds == 3600,
+                rr.c.bucket_start >= since,
+                rr.c.bucket_start < until,
+            )
+            .group_by(rr.c.check_id, rr.c.bucket_start)
+        ):
+            hourly[row.check_id][row.bucket_start] = row
+        for row in await _summed(conn, ids, 3600, since, until, ("check_id",)):
+            day_of[row.check_id] = Summary()
+            day_of[row.check_id].add(row)
+        for row in await _summed(
+            conn, ids, 86400, day - timedelta(days=6), day + timedelta(days=1), ("check_id",)
+        ):
+            week[row.check_id] = Summary()
+            week[row.check_id].add(row)
+
+    hours = [hour - timedelta(hours=23 - i) for i in range(24)]
+    items = []
+    for r in rows:
+        by_hour = hourly.get(r.id, {})
+        day_summary = day_of.get(r.id) or Summary()
+        bars = []
+        for at in hours:
+            h = by_hour.get(at)
+            bars.append(
+                {
+                    "start": iso(at),
+                    "finals": h.finals if h else 0,
+                    "failed": h.failed if h else 0,
+                    "degraded": h.degraded if h else 0,
+                    "average": h.rt_sum / h.finals if h and h.finals else None,
+                }
+            )
+        stale = bool(
+            r.state in ("passing", "degraded", "failing")
+            and r.interval_seconds
+            and r.last_result_at is not None
+            and (now - r.last_result_at).total_seconds() > 3 * r.interval_seconds + 60
+        )
+        items.append(
+            {
+                "id": r.id,
+                "name": r.name,
+                "checkType": r.check_type,
+                "state": r.state,
+                "stale": stale,
+                "tags": list(r.tags or []),
+                "frequencySeconds": r.interval_seconds,
+                "lastResultAt": iso(r.last_result_at),
+                "lastRunLocation": r.last_run_location,
+                "availability24h": day_summary.availability,
+                "availability7d": week[r.id].availability if r.id in week else None,
+                "p95": day_summary.percentile(95),
+                "lastResults": bars,
+            }
+        )
+    return {
+        "accountId": account_id,
+        "counts": counts,
+        "total": sum(counts.values()),
+        "state": state if state in STATES else None,
+        "search": search,
+        "page": page,
+        "nextPage": page + 1 if more else None,
+        "checks": items,
+    }
+
+
+# --- check overview ---------------------------------------------------------------------------
+
+
+async def check_row(conn: AsyncConnection, account_id: str, check_id: str) -> Any:
+    _uuid_or_404(check_id, "check")
+    row = (
+        await conn.execute(
+            sa.select(checks, state_expression().label("state"))
+            .select_from(checks.outerjoin(check_statuses, check_statuses.c.check_id == checks.c.id))
+            .where(checks.c.id == check_id, checks.c.account_id == account_id)
+        )
+    ).first()
+    if row is None:
+        raise NotFound("No such check.")
+    return row
+
+
+def _check_header(row: Any) -> dict[str, Any]:
+    request = (row.config or {}).get("request") or {}
+    return {
+        "id": row.id,
+        "name": row.name,
+        "checkType": row.check_type,
+        "state": row.state,
+        "activated": row.activated,
+        "tags": list(row.tags or []),
+        "frequencySeconds": row.interval_seconds,
+        "locations": list((row.config or {}).get("locations") or []),
+        "method": request.get("method"),
+        "url": request.get("url") or (row.config or {}).get("url"),
+    }
+
+
+async def overview(
+    conn: AsyncConnection, account_id: str, check_id: str, win: Window
+) -> dict[str, Any]:
+    row = await check_row(conn, account_id, check_id)
+    prev = win.previous
+    rows = await _summed(
+        conn, [check_id], win.bucket_seconds, prev.start, win.end, ("location", "bucket_start")
+    )
+    current, previous = Summary(), Summary()
+    per_bucket: dict[datetime, Summary] = defaultdict(Summary)
+    per_location: dict[str, Summary] = defaultdict(Summary)
+    for r in rows:
+        if r.bucket_start < win.start:
+            previous.add(r)
+            continue
+        current.add(r)
+        per_bucket[r.bucket_start].add(r)
+        per_location[r.location].add(r)
+    buckets = []
+    for at in win.buckets():
+        s = per_bucket.get(at) or Summary()
+        buckets.append(
+            {
+                "start": iso(at),
+                "end": iso(at + timedelta(seconds=win.bucket_seconds)),
+                "finals": s.finals,
+                "passed": s.passed,
+                "degraded": s.degraded,
+                "failed": s.failed,
+                "p50": s.percentile(50),
+                "p95": s.percentile(95),
+            }
+        )
+    recent = (
+        await conn.execute(
+            sa.select(check_results)
+            .where(check_results.c.check_id == check_id)
+            .order_by(check_results.c.created_at.desc(), check_results.c.id.desc())
+            .limit(RECENT_RUNS)
+        )
+    ).all()
+    return {
+        "accountId": account_id,
+        "check": _check_header(row),
+        "range": win.preset,
+        "from": iso(win.start),
+        "to": iso(win.end),
+        "bucketSeconds": win.bucket_seconds,
+        "summary": _figures(current),
+        "previous": _figures(previous),
+        "buckets": buckets,
+        "locations": [
+            {"location": name, **_figures(s)} for name, s in sorted(per_location.items())
+        ],
+        "recentRuns": [_result_brief(r, account_id) for r in recent],
+    }
+
+
+def _result_link(account_id: str, r: Any) -> str:
+    base = session_link("", account_id, r.check_id, r.session_id)
+    return f"{base}/results/{r.id}"
+
+
+def _result_brief(r: Any, account_id: str) -> dict[str, Any]:
+    return {
+        "id": r.id,
+        "link": _result_link(account_id, r) if r.session_id else None,
+        "runLocation": r.run_location,
+        "resultType": r.result_type,
+        "state": result_state(r.has_failures, r.has_errors, r.is_degraded),
+        "responseTime": r.response_time,
+        "attempts": r.attempts,
+        "startedAt": iso(r.started_at),
+        "createdAt": iso(r.created_at),
+    }
+
+
+# --- results list -----------------------------------------------------------------------------
+
+
+def encode_cursor(created_at: datetime, result_id: str) -> str:
+    raw = f"{created_at.timestamp():.6f}|{result_id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, str] | None:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        stamp, result_id = raw.split("|", 1)
+        uuid.UUID(result_id)
+        return datetime.fromtimestamp(float(stamp)).astimezone(), result_id
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+async def results_list(
+    conn: AsyncConnection,
+    account_id: str,
+    check_id: str,
+    *,
+    result_type: str,
+    location: str,
+    failures: bool,
+    start: datetime | None,
+    end: datetime | None,
+    cursor: str,
+) -> dict[str, Any]:
+    row = await check_row(conn, account_id, check_id)
+    cr = check_results
+    query = sa.select(cr).where(cr.c.check_id == check_id, cr.c.account_id == account_id)
+    if result_type in ("FINAL", "ATTEMPT"):
+        query = query.where(cr.c.result_type == result_type)
+    if location:
+        query = query.where(cr.c.run_location == location)
+    if failures:
+        query = query.where(sa.or_(cr.c.has_failures, cr.c.has_errors))
+    if start is not None:
+        query = query.where(cr.c.created_at >= start)
+    if end is not None:
+        query = query.where(cr.c.created_at < end)
+    after = decode_cursor(cursor) if cursor else None
+    if after is not None:
+        at, last_id = after
+        # The plain bound lets the index stop at the cursor; the OR orders ties by id.
+        query = query.where(
+            cr.c.created_at <= at,
+            sa.or_(cr.c.created_at < at, cr.c.id < last_id),
+        )
+    rows = (
+        await conn.execute(
+            query.order_by(cr.c.created_at.desc(), cr.c.id.desc()).limit(PAGE_SIZE + 1)
+        )
+    ).all()
+    more = len(rows) > PAGE_SIZE
+    rows = rows[:PAGE_SIZE]
+    return {
+        "accountId": account_id,
+        "check": _check_header(row),
+        "filters": {
+            "resultType": result_type if result_type in ("FINAL", "ATTEMPT") else "ALL",
+            "location": location,
+            "failures": failures,
+            "from": iso(start),
+            "to": iso(end),
+        },
+        "results": [_result_brief(r, account_id) for r in rows],
+        "next": encode_cursor(rows[-1].created_at, rows[-1].id) if more and rows else None,
+    }
+
+
+# --- check session and check result ---------------------------------------------------------
+
+
+async def _session(conn: AsyncConnection, account_id: str, check_id: str, session_id: str) -> Any:
+    _uuid_or_404(session_id, "check session")
+    row = (
+        await conn.execute(
+            sa.select(check_sessions).where(
+                check_sessions.c.id == session_id,
+                check_sessions.c.account_id == account_id,
+                check_sessions.c.check_id == check_id,
+            )
+        )
+    ).first()
+    if row is None:
+        raise NotFound("No such check session.")
+    return row
+
+
+async def _session_results(conn: AsyncConnection, session_id: str) -> list[Any]:
+    return list(
+        (
+            await conn.execute(
+                sa.select(check_results)
+                .where(check_results.c.session_id == session_id)
+                .order_by(check_results.c.started_at, check_results.c.id)
+            )
+        ).all()
+    )
+
+
+def _session_body(s: Any, results: list[Any], now: datetime) -> dict[str, Any]:
+    by_location: dict[str, list[Any]] = defaultdict(list)
+    for r in results:
+        by_location[r.run_location].append(r)
+    rows = []
+    for location in list(s.run_locations) + sorted(set(by_location) - set(s.run_locations)):
+        runs = by_location.get(location, [])
+        final = next((r for r in runs if r.result_type == "FINAL"), None)
+        rows.append(
+            {
+                "location": location,
+                "state": "pending"
+                if final is None
+                else result_state(final.has_failures, final.has_errors, final.is_degraded),
+                "final": _result_brief(final, s.account_id) if final else None,
+                "attempts": [
+                    _result_brief(r, s.account_id) for r in runs if r.result_type == "ATTEMPT"
+                ],
+            }
+        )
+    status = public_status(s.status, 2)
+    return {
+        "id": s.id,
+        "checkId": s.check_id,
+        "name": s.name,
+        "checkType": s.check_type,
+        "status": status,
+        "ended": s.stopped_at is not None,
+        "runSource": s.run_source,
+        "startedAt": iso(s.started_at),
+        "stoppedAt": iso(s.stopped_at),
+        "timeElapsed": elapsed_ms(s.started_at, s.stopped_at or now),
+        "runLocations": list(s.run_locations),
+        "locations": rows,
+    }
+
+
+async def session_page(
+    conn: AsyncConnection, account_id: str, check_id: str, session_id: str, now: datetime
+) -> dict[str, Any]:
+    s = await _session(conn, account_id, check_id, session_id)
+    results = await _session_results(conn, session_id)
+    return {"accountId": account_id, "session": _session_body(s, results, now)}
+
+
+async def result_page(
+    conn: AsyncConnection,
+    account_id: str,
+    check_id: str,
+    session_id: str,
+    result_id: str,
+    now: datetime,
+) -> dict[str, Any]:
+    s = await _session(conn, account_id, check_id, session_id)
+    _uuid_or_404(result_id, "check result")
+    results = await _session_results(conn, session_id)
+    r = next((x for x in results if x.id == result_id), None)
+    if r is None:
+        raise NotFound("No such check result.")
+    detail = r.detail if isinstance(r.detail, dict) else {}
+    return {
+        "accountId": account_id,
+        "session": _session_body(s, results, now),
+        "result": {
+            **_result_brief(r, account_id),
+            "name": r.name,
+            "checkType": r.check_type,
+            "hasFailures": r.has_failures,
+            "hasErrors": r.has_errors,
+            "isDegraded": r.is_degraded,
+            "overMaxResponseTime": r.over_max_response_time,
+            "stoppedAt": iso(r.stopped_at),
+            "detailKey": r.detail_key,
+            "detail": detail,
+            "error": error_of(detail),
+        },
+    }
+
+
+def error_of(detail: dict[str, Any]) -> str | None:
+    """The message to show first on a failed result: the request's error, else the first failed
+    assertion's."""
+    for key in ("requestError", "error", "errorMessage"):
+        if isinstance(detail.get(key), str) and detail[key]:
+            return str(detail[key])
+    for assertion in detail.get("assertions") or []:
+        if isinstance(assertion, dict) and assertion.get("passed") is False:
+            target = assertion.get("target")
+            actual = assertion.get("actual")
+            what = " ".join(
+                str(x) for x in (assertion.get("source"), assertion.get("property")) if x
+            )
+            return (
+                f"Assertion failed: {what} {assertion.get('comparison')} {target!r}, "
+                f"actual {actual!r}"
+            )
+    return None
+
+
+# --- locations ---------------------------------------------------------------------------------
+
+
+async def locations_page(conn: AsyncConnection, account_id: str, now: datetime) -> dict[str, Any]:
+    rows = (
+        await conn.execute(
+            sa.select(locations)
+            .where(sa.or_(locations.c.account_id.is_(None), locations.c.account_id == account_id))
+            .order_by(locations.c.account_id.is_not(None), locations.c.slug)
+        )
+    ).all()
+    slugs = [r.slug for r in rows]
+    seen: dict[str, list[Any]] = defaultdict(list)
+    if slugs:
+        for a in await conn.execute(
+            sa.select(agents).where(agents.c.location.in_(slugs)).order_by(agents.c.last_seen_at)
+        ):
+            seen[a.location].append(a)
+    return {
+        "accountId": account_id,
+        "locations": [
+            {
+                "slug": r.slug,
+                "name": r.name,
+                "private": r.account_id is not None,
+                "lastSeenAt": iso(r.last_seen_at),
+                "agents": [
+                    {"id": a.id, "startedAt": iso(a.started_at), "lastSeenAt": iso(a.last_seen_at)}
+                    for a in seen.get(r.slug, [])
+                ],
+            }
+            for r in rows
+        ],
+        "now": iso(now),
+    }

@@ -1,0 +1,54 @@
+// Vantage's own script. Pages work without it; it adds: "/" focuses search, and a running
+// session's page follows its session (polls the page's .json twin, redraws on change).
+"use strict";
+
+document.addEventListener("keydown", (event) => {
+  if (event.key !== "/" || event.ctrlKey || event.metaKey || event.altKey) return;
+  const target = event.target;
+  if (target instanceof HTMLElement && target.closest("input, textarea, select")) return;
+  const search = document.querySelector("[data-focus-key='/']");
+  if (search instanceof HTMLInputElement) {
+    event.preventDefault();
+    search.focus();
+  }
+});
+
+function follow(root) {
+  const url = root.getAttribute("data-poll");
+  if (!url) return;
+  let last = null;
+  const tick = async () => {
+    try {
+      const answer = await fetch(url, { headers: { accept: "application/json" }, credentials: "same-origin" });
+      if (answer.ok) {
+        const data = await answer.json();
+        const session = data.session;
+        const seen = JSON.stringify([session.status, session.locations]);
+        const shown = root.querySelector("#session-status");
+        const changed =
+          last === null
+            ? session.ended || (shown !== null && shown.textContent !== session.status)
+            : seen !== last;
+        if (changed) {
+          // Something changed: redraw the section from the HTML page itself.
+          const page = await fetch(location.href, { credentials: "same-origin" });
+          const doc = new DOMParser().parseFromString(await page.text(), "text/html");
+          const fresh = doc.getElementById("session");
+          if (fresh) {
+            root.replaceWith(fresh);
+            root = fresh;
+          }
+        }
+        last = seen;
+        if (session.ended) return;
+      }
+    } catch (_error) {
+      // offline for a moment: try again at the next tick
+    }
+    setTimeout(tick, 1500);
+  };
+  setTimeout(tick, 1000);
+}
+
+const session = document.getElementById("session");
+if (session) follow(session);

@@ -1,0 +1,1 @@
+"""People who log in to the web UI: users, roles, password hashes, browser sessions."""

@@ -1,0 +1,185 @@
+"""What a browser sees: the API's links open after login, pages fit a phone, errors come first,
+a running session follows itself, and nothing leaves the app's origin."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from tests.ui.browser.conftest import (
+    SCHEMES,
+    VIEWPORTS,
+    Site,
+    artifacts_dir,
+    log_in,
+    new_context,
+)
+
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+def pages_of(site: Site) -> dict[str, str]:
+    a = f"/accounts/{site.account_id}"
+    return {
+        "dashboard": a,
+        "check": f"{a}/checks/{site.links['ok']}?range=24h",
+        "results": f"{a}/checks/{site.links['ok']}/results",
+        "session": site.links["session"],
+        "result": site.links["result"],
+        "failed-result": site.links["failed_result"],
+        "locations": f"{a}/locations",
+    }
+
+
+def axe_violations(page: Page, source: str) -> list[dict[str, Any]]:
+    # Injected by evaluation, which the page's CSP does not govern (an injected <script> it would).
+    page.evaluate(source)
+    found: list[dict[str, Any]] = page.evaluate(
+        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})"
+        ".then(r => r.violations.map(v => ({id: v.id, help: v.help,"
+        " nodes: v.nodes.map(n => n.target.join(' ')).slice(0, 3)})))",
+        AXE_TAGS,
+    )
+    return found
+
+
+def test_the_apis_links_lead_through_the_login_back_to_the_page(
+    browser: Browser, site: Site
+) -> None:
+    context = new_context(browser)
+    page = context.new_page()
+    page.goto(site.origin + site.links["session"])
+    assert page.url.startswith(site.origin + "/login?next=")
+    page.get_by_label("Email").fill(site.reader)
+    page.get_by_label("Password").fill("correct horse battery staple")
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(site.origin + site.links["session"])
+    expect(page.locator("#session-status")).to_have_text("PASSED")
+    for name in ("result", "failed_session", "failed_result"):
+        answer = page.goto(site.origin + site.links[name])
+        assert answer is not None and answer.status == 200, name
+    cookie = next(c for c in context.cookies() if c["name"] == "vantage_session")
+    assert cookie["httpOnly"] is True and cookie["sameSite"] == "Lax"
+    context.close()
+
+
+@pytest.mark.parametrize("scheme", SCHEMES)
+@pytest.mark.parametrize("viewport", list(VIEWPORTS))
+def test_every_page_fits_shows_errors_first_and_stays_on_its_origin(
+    browser: Browser, site: Site, axe_source: str, viewport: str, scheme: str
+) -> None:
+    context = new_context(browser, viewport, scheme)
+    requests: list[str] = []
+    context.on("request", lambda request: requests.append(request.url))
+    csp_reports: list[str] = []
+    page = log_in(context, site, site.writer)
+    page.on(
+        "console",
+        lambda m: csp_reports.append(m.text) if "Content Security Policy" in m.text else None,
+    )
+    problems: dict[str, Any] = {}
+    anonymous = new_context(browser, viewport, scheme)
+    anonymous.on("request", lambda request: requests.append(request.url))
+    for name, path in {**pages_of(site), "login": "/login"}.items():
+        target = anonymous.new_page() if name == "login" else page
+        answer = target.goto(site.origin + path)
+        assert answer is not None and answer.status == 200, name
+        assert target.url == site.origin + path, f"{name} went to {target.url}"
+        target.screenshot(
+            path=str(artifacts_dir() / f"{name}-{viewport}-{scheme}.png"), full_page=True
+        )
+        overflow = target.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow <= 0, f"{name} scrolls sideways by {overflow}px at {viewport}"
+        violations = axe_violations(target, axe_source)
+        if violations:
+            problems[name] = violations
+        if name == "failed-result":
+            box = target.locator(".error-message").bounding_box()
+            assert box is not None
+            assert box["y"] + box["height"] <= VIEWPORTS[viewport]["height"], "error below the fold"
+    anonymous.close()
+    assert problems == {}
+    foreign = [url for url in requests if not url.startswith((site.origin + "/", "data:"))]
+    assert foreign == []
+    assert csp_reports == []
+    context.close()
+
+
+def test_a_running_session_reaches_its_final_status_without_a_reload(
+    browser: Browser, site: Site
+) -> None:
+    with site.api() as api:
+        started = api.post(
+            "/v2/check-sessions/trigger", json={"target": {"checkId": [site.links["slow"]]}}
+        ).json()["sessions"][0]
+    context = new_context(browser)
+    page = log_in(context, site, site.reader, next_=site.path(started["checkSessionLink"]))
+    expect(page.locator("#session-status")).not_to_have_text("PASSED")
+    navigations: list[str] = []
+    page.on("framenavigated", lambda frame: navigations.append(frame.url))
+    expect(page.locator("#session-status")).to_have_text("PASSED", timeout=20_000)
+    assert navigations == []
+    result_link = page.get_by_role("link", name="passed")
+    assert result_link.get_attribute("href", timeout=5000)
+    context.close()
+
+
+def test_with_javascript_off_the_session_page_still_shows_its_session(
+    browser: Browser, site: Site
+) -> None:
+    context = new_context(browser, java_script_enabled=False)
+    page = log_in(context, site, site.reader, next_=site.links["failed_session"])
+    expect(page.locator("#session-status")).to_have_text("FAILED")
+    expect(page.get_by_role("link", name="failed")).to_be_visible()
+    context.close()
+
+
+def test_the_keyboard_reaches_the_controls_with_a_visible_focus(
+    browser: Browser, site: Site
+) -> None:
+    context = new_context(browser)
+    page = log_in(context, site, site.writer)
+    page.goto(site.origin + pages_of(site)["check"])
+    page.keyboard.press("Tab")
+    focused = page.evaluate("document.activeElement.textContent")
+    assert focused == "Skip to content"
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline != "none"
+    reached: set[str] = set()
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        reached.add(page.evaluate("document.activeElement.textContent.trim()"))
+    assert {"Run now", "All results", "30d", "Log out"} <= reached
+    page.goto(site.origin + pages_of(site)["dashboard"])
+    page.keyboard.press("/")
+    assert page.evaluate("document.activeElement.id") == "q"
+    context.close()
+
+
+def test_a_read_only_user_gets_no_run_button_and_a_writer_runs_a_check_from_the_page(
+    browser: Browser, site: Site
+) -> None:
+    check = pages_of(site)["check"]
+    reader = new_context(browser)
+    page = log_in(reader, site, site.reader, next_=check)
+    expect(page.get_by_role("heading", name="Shop API")).to_be_visible()
+    expect(page.get_by_role("button", name="Run now")).to_have_count(0)
+    reader.close()
+    writer = new_context(browser)
+    page = log_in(writer, site, site.writer, next_=check)
+    page.get_by_role("button", name="Run now").click()
+    page.wait_for_url("**/check-sessions/*")
+    expect(page.locator("#session-status")).to_have_text("PASSED", timeout=20_000)
+    # A form whose CSRF token was tampered with is refused.
+    status = page.evaluate(
+        """async url => (await fetch(url, {method: 'POST',
+            headers: {'content-type': 'application/x-www-form-urlencoded'},
+            body: 'csrf=forged'})).status""",
+        site.origin + check.split("?")[0] + "/run",
+    )
+    assert status == 403
+    writer.close()
