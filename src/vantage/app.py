@@ -21,6 +21,7 @@ from vantage.accounts.endpoints import router as accounts_router
 from vantage.agent.local import LocalAgent
 from vantage.agentapi.endpoints import router as agent_api_router
 from vantage.agentapi.schemas import MAX_BODY_BYTES as AGENT_MAX_BODY_BYTES
+from vantage.alerting.endpoints import router as alerting_router
 from vantage.api.body_limit import BodyLimit
 from vantage.api.common import storable_query
 from vantage.api.openapi import allow_header, document
@@ -131,6 +132,7 @@ def create_app(settings: Settings, *, background: bool = True) -> FastAPI:
         results_router,
         statuses_router,
         locations_router,
+        alerting_router,
         agent_api_router,
     ):
         app.include_router(router)

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from vantage.alerting import service as alerting
 from vantage.checks import repository
 from vantage.checks.scheduling import first_run_at, interval_seconds
 from vantage.checks.schemas import CHECK_MODELS
@@ -107,11 +108,18 @@ def stored_check(row: sa.Row[Any]) -> StoredCheck:
 
 
 async def create(
-    conn: AsyncConnection, account_id: str, check_type: str, payload: Any
+    conn: AsyncConnection,
+    account_id: str,
+    check_type: str,
+    payload: Any,
+    *,
+    auto_assign: bool = True,
 ) -> StoredCheck:
     config = validate(check_type, payload)
     await check_locations(conn, config, account_id)
     await _check_group(conn, account_id, config)
+    sent = "alertChannelSubscriptions" in payload
+    await alerting.prepare_target(conn, account_id, config, sent=sent, auto_assign=auto_assign)
     check_id = str(uuid.uuid4())
     now = utcnow()
     await repository.insert(
@@ -130,6 +138,7 @@ async def create(
             **_schedule_values(check_id, config),
         },
     )
+    await alerting.store_target(conn, account_id, config, check_id=check_id)
     return StoredCheck(check_id, check_type, config, now, None)
 
 
@@ -169,6 +178,7 @@ async def update(
     config = validate(current.check_type, merge_partial(current.config, payload, "request"))
     await check_locations(conn, config, account_id)
     await _check_group(conn, account_id, config)
+    await alerting.prepare_target(conn, account_id, config, sent=True)
     now = utcnow()
     values: dict[str, Any] = {
         "name": config["name"],
@@ -184,6 +194,7 @@ async def update(
     if schedule_changed:
         values.update(_schedule_values(check_id, config))
     await repository.update(conn, account_id, check_id, values)
+    await alerting.store_target(conn, account_id, config, check_id=check_id)
     return StoredCheck(check_id, current.check_type, config, current.created_at, now)
 
 

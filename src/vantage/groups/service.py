@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from vantage.alerting import service as alerting
 from vantage.checks import service as checks_service
 from vantage.checks.service import CHECK_NOT_FOUND, StoredCheck
 from vantage.errors import BadRequest, Conflict, NotFound
@@ -107,6 +108,7 @@ def _columns(config: dict[str, Any]) -> dict[str, Any]:
 async def create(conn: AsyncConnection, account_id: str, payload: Any) -> StoredGroup:
     config = validate(payload)
     await checks_service.check_locations(conn, config, account_id)
+    await alerting.prepare_target(conn, account_id, config, sent=True)
     now = utcnow()
     group_id = await repository.insert(
         conn,
@@ -118,6 +120,7 @@ async def create(conn: AsyncConnection, account_id: str, payload: Any) -> Stored
             "updated_at": None,
         },
     )
+    await alerting.store_target(conn, account_id, config, group_id=group_id)
     return StoredGroup(group_id, config, now, None)
 
 
@@ -139,10 +142,12 @@ async def update(
         current.config.get("environmentVariables") or [], config["environmentVariables"]
     )
     await checks_service.check_locations(conn, config, account_id)
+    await alerting.prepare_target(conn, account_id, config, sent=True)
     now = utcnow()
     await repository.update(
         conn, account_id, group_id, {**_columns(config), "config": config, "updated_at": now}
     )
+    await alerting.store_target(conn, account_id, config, group_id=group_id)
     return StoredGroup(group_id, config, current.created_at, now)
 
 
