@@ -21,6 +21,7 @@ from vantage.accounts.endpoints import router as accounts_router
 from vantage.agent.local import LocalAgent
 from vantage.agentapi.endpoints import router as agent_api_router
 from vantage.agentapi.schemas import MAX_BODY_BYTES as AGENT_MAX_BODY_BYTES
+from vantage.alerting.delivery import Deliverer
 from vantage.alerting.endpoints import router as alerting_router
 from vantage.api.body_limit import BodyLimit
 from vantage.api.common import storable_query
@@ -76,6 +77,8 @@ def _background(runtime: Runtime) -> dict[str, Callable[[], Coroutine[Any, Any, 
     }
     if settings.scheduler:
         loops["scheduler"] = Scheduler(runtime).run_forever
+    if settings.alert_delivery:
+        loops["alert-delivery"] = Deliverer(settings, runtime.db).run_forever
     if settings.local_agent:
         agent = LocalAgent(
             runtime, location=LOCAL_LOCATION, concurrency=settings.local_agent_concurrency

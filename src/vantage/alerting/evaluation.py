@@ -28,6 +28,7 @@ from vantage.alerting.context import event_context
 from vantage.alerting.policy import (
     Alert,
     ChannelFilter,
+    due_reminder,
     effective_settings,
     evaluate,
     is_muted,
@@ -42,6 +43,7 @@ from vantage.db.tables import (
     check_sessions,
     checks,
 )
+from vantage.db.types import UtcDateTime
 
 # Sessions that end this way were not a run of the check (Checkly: cancelled runs never alert).
 NOT_RUNS = ("CANCELLED", "TIMED_OUT")
@@ -88,31 +90,82 @@ async def on_sessions_ended(conn: AsyncConnection, ended: Mapping[str, str], now
     return len(rows)
 
 
+async def on_reminders_due(conn: AsyncConnection, now: datetime, limit: int = 500) -> int:
+    """Queue the reminders that are due (the states are claimed, so one replica sends each)."""
+    due = await states_repo.claim_due_reminders(conn, now, limit)
+    if not due:
+        return 0
+    subjects = {row.check_id: row for row in await _checks(conn, [r.check_id for r in due], now)}
+    windows = await maintenance.active_windows(conn, {r.account_id for r in due}, now)
+    raised: list[tuple[Any, Alert]] = []
+    changed = {}
+    for row in due:
+        subject = subjects.get(row.check_id)
+        if subject is None:
+            continue
+        group = subject.group_config
+        silenced = is_muted(subject.config, group) or maintenance.silences(
+            windows.get(subject.account_id, ()), subject.tags, group
+        )
+        settings = effective_settings(subject.config, group)
+        state, alerts = due_reminder(states_repo.state_of(row), settings, now, silenced=silenced)
+        changed[row.check_id] = state
+        raised.extend((subject, alert) for alert in alerts)
+    await states_repo.save(conn, changed, now)
+    rows = await _notifications(conn, raised, now) if raised else []
+    await outbox_repo.insert_many(conn, rows)
+    return len(rows)
+
+
+def _subject_columns() -> list[Any]:
+    return [
+        checks.c.name,
+        checks.c.check_type,
+        checks.c.tags,
+        checks.c.config,
+        checks.c.group_id,
+        check_groups.c.name.label("group_name"),
+        check_groups.c.config.label("group_config"),
+    ]
+
+
+def _with_group(query: sa.Select[Any]) -> sa.Select[Any]:
+    return query.outerjoin(
+        check_groups,
+        sa.and_(
+            check_groups.c.id == checks.c.group_id,
+            check_groups.c.account_id == checks.c.account_id,
+        ),
+    )
+
+
+async def _checks(conn: AsyncConnection, check_ids: Sequence[str], now: datetime) -> list[Any]:
+    """The checks (with their groups) as alert subjects without a run: reminders."""
+    query = _with_group(
+        sa.select(
+            sa.null().label("id"),
+            checks.c.id.label("check_id"),
+            checks.c.account_id,
+            sa.literal(now, UtcDateTime()).label("started_at"),
+            *_subject_columns(),
+        ).select_from(checks)
+    ).where(checks.c.id.in_(list(check_ids)))
+    return list((await conn.execute(query)).all())
+
+
 async def _sessions(conn: AsyncConnection, session_ids: Sequence[str]) -> list[Any]:
     query = (
-        sa.select(
-            check_sessions.c.id,
-            check_sessions.c.check_id,
-            check_sessions.c.account_id,
-            check_sessions.c.finals,
-            check_sessions.c.failed,
-            check_sessions.c.degraded,
-            check_sessions.c.started_at,
-            checks.c.name,
-            checks.c.check_type,
-            checks.c.tags,
-            checks.c.config,
-            checks.c.group_id,
-            check_groups.c.name.label("group_name"),
-            check_groups.c.config.label("group_config"),
-        )
-        .join(checks, checks.c.id == check_sessions.c.check_id)
-        .outerjoin(
-            check_groups,
-            sa.and_(
-                check_groups.c.id == checks.c.group_id,
-                check_groups.c.account_id == checks.c.account_id,
-            ),
+        _with_group(
+            sa.select(
+                check_sessions.c.id,
+                check_sessions.c.check_id,
+                check_sessions.c.account_id,
+                check_sessions.c.finals,
+                check_sessions.c.failed,
+                check_sessions.c.degraded,
+                check_sessions.c.started_at,
+                *_subject_columns(),
+            ).join(checks, checks.c.id == check_sessions.c.check_id)
         )
         .where(check_sessions.c.id.in_(session_ids))
         .order_by(check_sessions.c.started_at, check_sessions.c.id)
@@ -191,13 +244,13 @@ async def _notifications(
         sorted({s.check_id for s in sessions}),
         sorted({int(s.group_id) for s in sessions if s.group_id is not None}),
     )
-    results = await _results(conn, sorted({s.id for s in sessions}))
+    results = await _results(conn, sorted({s.id for s in sessions if s.id is not None}))
     rows: list[dict[str, Any]] = []
     for session, alert in raised:
         # A group's subscriptions, when it has any, override its checks' own (Checkly).
         group_channels = by_group.get(int(session.group_id)) if session.group_id else None
         channels = group_channels or by_check.get(session.check_id, [])
-        context = event_context(session, alert, results.get(session.id))
+        context = event_context(session, alert, results.get(session.id) if session.id else None)
         for channel in channels:
             flags = ChannelFilter(
                 channel.send_failure, channel.send_degraded, channel.send_recovery
