@@ -36,7 +36,7 @@ def run(
     """Feed runs (P, F, D) one minute apart; the alert types each run raises."""
     settings = settings or AlertSettings()
     state = AlertState()
-    raised = []
+    raised: list[list[str]] = []
     for index, letter in enumerate(sequence):
         now = T0 + timedelta(minutes=index * minutes_apart)
         outcome: Verdict = RUNS[letter]  # type: ignore[assignment]
