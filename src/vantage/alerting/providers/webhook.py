@@ -45,8 +45,8 @@ def build(
     config = notification.config
     values = variables(notification, result_link)
     url = render(str(config.get("url") or ""), _url_variables(values))
-    # Values go through the template unescaped: they are not HTML.
-    raw = {k: v for k, v in values.items()}
+    # Handlebars everywhere, as at Checkly: `{{X}}` is HTML-escaped, `{{{X}}}` is not.
+    raw = values
     template = config.get("template")
     if template:
         body = render(str(template), raw).encode()
