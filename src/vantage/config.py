@@ -134,6 +134,13 @@ class Settings(BaseSettings):
     alert_max_attempts: int = Field(
         default=12, ge=1, description="Delivery attempts before a notification is given up."
     )
+    # Webhook and Slack URLs are the account's choice: without this, any account could make the
+    # server send requests to its own network (SSRF). Same syntax as probe_deny.
+    alert_deny: str = Field(
+        default=EMBEDDED_DEFAULT,
+        description="Where webhook and Slack alerts may not be sent: CIDRs, addresses and the "
+        "groups loopback, link-local, metadata, comma-separated; empty denies nothing.",
+    )
     pagerduty_url: str = Field(
         default="https://events.pagerduty.com", description="PagerDuty Events API v2 base URL."
     )
@@ -165,7 +172,7 @@ class Settings(BaseSettings):
     # agent off (as does VANTAGE_LOCAL_AGENT=false); either one saying "off" wins.
     no_local_agent: bool = Field(default=False, description="The same as local_agent=false.")
 
-    @field_validator("probe_deny")
+    @field_validator("probe_deny", "alert_deny")
     @classmethod
     def _valid_probe_deny(cls, value: str) -> str:
         parse_networks(value)  # a typo must stop the server, not silently allow everything

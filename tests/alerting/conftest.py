@@ -19,6 +19,7 @@ async def vantage(database_url: str, receiver: Receiver) -> AsyncIterator[Harnes
     """Vantage delivering alerts promptly, its providers' URLs on the test's receiver."""
     settings = settings_for(
         database_url,
+        alert_deny="",
         alert_poll_seconds=0.02,
         alert_retry_base_seconds=0.05,
         pagerduty_url=receiver.url + "/pagerduty",

@@ -61,6 +61,7 @@ async def vantage(database_url: str, mailbox: tuple[Mailbox, int]) -> AsyncItera
         alert_poll_seconds=0.02,
         alert_retry_base_seconds=0.05,
         smtp_host="127.0.0.1",
+        alert_deny="",
         smtp_port=mailbox[1],
         smtp_security="none",
         smtp_from="alerts@vantage.example",

@@ -78,7 +78,9 @@ async def drain(deliverer: Deliverer, vantage: Harness) -> int:
 async def test_two_replicas_deliver_every_notification_once_and_in_order(
     database_url: str, receiver: Receiver
 ) -> None:
-    settings = settings_for(database_url, alert_batch=7, alert_retry_base_seconds=0.01)
+    settings = settings_for(
+        database_url, alert_deny="", alert_batch=7, alert_retry_base_seconds=0.01
+    )
     async with (
         running_vantage(settings, background=False) as one,
         running_vantage(settings, background=False) as two,
@@ -109,7 +111,7 @@ async def test_two_replicas_deliver_every_notification_once_and_in_order(
 async def test_a_dead_replicas_notifications_go_out_after_its_lease_and_its_late_outcome_is_ignored(
     database_url: str, receiver: Receiver
 ) -> None:
-    settings = settings_for(database_url, alert_lease_seconds=30)
+    settings = settings_for(database_url, alert_deny="", alert_lease_seconds=30)
     async with running_vantage(settings, background=False) as vantage:
         alice = await vantage.persona("alice")
         hook = await channel(alice, "WEBHOOK", {"url": receiver.url + "/x"})

@@ -11,7 +11,7 @@ import json
 
 from tests.alerting.flow import channel, check, outbox, point_at, run, settled
 from tests.alerting.receiver import Receiver, Reply
-from tests.support.harness import Harness, Persona
+from tests.support.harness import Harness, Persona, running_vantage, settings_for
 from tests.targets.http_target import HttpTarget
 
 SECRET = "whsec-test-0123456789"
@@ -148,3 +148,17 @@ async def test_a_refused_notification_is_not_retried_and_the_log_says_why(
     assert (row.status, row.attempts) == ("FAILURE", 1)
     assert row.result == '400 {"error": "bad payload"}'
     assert len(receiver.received) == 1
+
+
+async def test_by_default_webhooks_may_not_reach_the_servers_own_network(
+    database_url: str, http_target: HttpTarget, receiver: Receiver
+) -> None:
+    settings = settings_for(database_url, alert_poll_seconds=0.02)  # alert_deny left as default
+    async with running_vantage(settings) as vantage:
+        alice = await vantage.persona("alice")
+        hook = await channel(alice, "WEBHOOK", {"url": receiver.url + "/internal"})
+        await run(alice, await check(alice, http_target, [hook]))
+        [row] = await settled(vantage, 1)
+    assert row.status == "FAILURE"
+    assert "denied by VANTAGE_ALERT_DENY" in str(row.result)
+    assert receiver.received == []

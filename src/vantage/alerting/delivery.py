@@ -15,6 +15,7 @@ import asyncio
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx2
 import structlog
@@ -22,8 +23,10 @@ import structlog
 from vantage.alerting import evaluation, outbox, retry
 from vantage.alerting.providers import email, opsgenie, pagerduty, slack, webhook
 from vantage.alerting.providers.base import Notification, Outcome
+from vantage.alerting.template import TemplateError
 from vantage.config import Settings
 from vantage.db.engine import Database
+from vantage.probes.target_policy import TargetPolicy
 from vantage.timeutil import utcnow
 
 log = structlog.get_logger("vantage.alerting")
@@ -44,6 +47,7 @@ class Deliverer:
             timeout=settings.alert_send_timeout_seconds,
         )
         self._client: httpx2.AsyncClient | None = None
+        self.policy = TargetPolicy.parse(settings.alert_deny)
 
     @property
     def client(self) -> httpx2.AsyncClient:
@@ -115,9 +119,36 @@ class Deliverer:
         path = str(notification.context.get("_result_path") or "")
         return self.settings.base_url + path if path else ""
 
+    async def denied(self, url: str) -> str | None:
+        """Why the account's URL may not be called, if it may not: one of its addresses is in
+        VANTAGE_ALERT_DENY. (The name is resolved again when connecting; a name that changes
+        its answer in between is not caught: keep internal names off public DNS.)"""
+        if not self.policy.deny:
+            return None
+        try:
+            host = urlsplit(url).hostname or ""
+            infos = await asyncio.get_running_loop().getaddrinfo(host, None)
+        except (ValueError, OSError) as exc:
+            return f"cannot resolve the destination: {exc}"
+        for info in infos:
+            address = str(info[4][0])
+            if self.policy.denies(address):
+                return f"destination {host} ({address}) is denied by VANTAGE_ALERT_DENY"
+        return None
+
     async def send(self, notification: Notification) -> Outcome:
         link = self.result_link(notification)
         kind = notification.channel_type
+        if kind in ("WEBHOOK", "SLACK"):
+            url = str(notification.config.get("url") or "")
+            if kind == "WEBHOOK":
+                try:
+                    url = webhook.build(notification, link)[1]
+                except TemplateError as exc:
+                    return Outcome("FAILURE", f"template error: {exc}")
+            reason = await self.denied(url)
+            if reason:
+                return Outcome("FAILURE", reason)
         if kind == "WEBHOOK":
             return await webhook.send(self.client, notification, link)
         if kind == "SLACK":
