@@ -111,7 +111,7 @@ async def delete_channel(channel_id: int, account: CurrentAccount, runtime: Runt
     summary="Subscribe a check or a group to an alert channel",
     responses={
         **errors(400, 404),
-        **answer(200, "The subscription", "AlertChannelSubscription", SubscriptionAnswer),
+        **answer(200, "The subscription", "AlertChannelSubscriptionAnswer", SubscriptionAnswer),
     },
     openapi_extra=request_body("AlertChannelSubscriptionCreate", SubscriptionCreate),
 )

@@ -1,10 +1,10 @@
 """An alert channel's secrets, masked in every answer (pure).
 
 Secrets: PagerDuty's `serviceKey`, Opsgenie's `apiKey`, a webhook's `webhookSecret`, the tokens in
-Slack's and webhooks' URLs (the path after its first segment: Slack's `/services/T…/B…/x…`,
-Telegram's `/bot<token>/…`, Discord's `/api/webhooks/<id>/<token>`; and the query string, where
-Teams puts its `sig`), and the values of headers and query parameters that are `locked` or named
-like a credential. A masked value keeps its last four characters, so a user can tell keys apart.
+Slack's and webhooks' URLs (their path and query string: Slack's `/services/T…/B…/x…`, Telegram's
+`/bot<token>/…`, Discord's `/api/webhooks/<id>/<token>`, Teams' `sig=`; user info is dropped),
+and the values of headers and query parameters that are `locked` or named like a credential.
+A masked value keeps its last four characters, so a user can tell keys apart.
 
 A client that reads a channel and sends it back (Terraform, the CLI) echoes the masked values:
 `restore` puts the stored secret back wherever the masked form of it comes back unchanged.
@@ -30,18 +30,17 @@ def mask(value: str) -> str:
 
 
 def mask_url(url: str) -> str:
+    """Scheme and host stay; the path and query, where such URLs carry their token, are masked."""
     try:
         parts = urlsplit(url)
+        port = parts.port
     except ValueError:
         return mask(url)
-    head, _, rest = parts.path.lstrip("/").partition("/")
-    path = f"/{head}/{mask(rest)}" if rest else parts.path
-    query = mask(parts.query) if parts.query else ""
     netloc = parts.hostname or ""
-    if parts.port:
-        netloc = f"{netloc}:{parts.port}"
-    if parts.username or parts.password:
-        netloc = f"{MASK}@{netloc}"
+    if port:
+        netloc = f"{netloc}:{port}"
+    path = "/" + mask(parts.path.lstrip("/")) if parts.path.strip("/") else parts.path
+    query = mask(parts.query) if parts.query else ""
     return urlunsplit((parts.scheme, netloc, path, query, ""))
 
 
