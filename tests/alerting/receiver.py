@@ -38,6 +38,8 @@ class Receiver:
     def __init__(self, default: Reply | None = None) -> None:
         self.default = default or Reply()
         self.script: list[Reply] = []
+        # Replies for one path, always (senders may reach several paths in any order).
+        self.by_path: dict[str, Reply] = {}
         self.received: list[Received] = []
         self._lock = threading.Lock()
         receiver = self
@@ -57,7 +59,12 @@ class Receiver:
                             body,
                         )
                     )
-                    reply = receiver.script.pop(0) if receiver.script else receiver.default
+                    if parts.path in receiver.by_path:
+                        reply = receiver.by_path[parts.path]
+                    elif receiver.script:
+                        reply = receiver.script.pop(0)
+                    else:
+                        reply = receiver.default
                 self.send_response(reply.status)
                 for key, value in reply.headers.items():
                     self.send_header(key, value)

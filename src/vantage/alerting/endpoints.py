@@ -1,4 +1,5 @@
-"""`/v1/alert-channels`: Checkly's alert channels and their subscriptions."""
+"""Checkly's alerting API: `/v1/alert-channels` and their subscriptions, the notification log
+`/v1/alert-notifications`, and `/v1/maintenance-windows`."""
 
 from __future__ import annotations
 
@@ -8,17 +9,38 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from vantage.accounts.auth import CurrentAccount
-from vantage.alerting import service
-from vantage.alerting.responses import AlertChannelAnswer, SubscriptionAnswer
+from vantage.alerting import log, service, windows
+from vantage.alerting.responses import (
+    AlertChannelAnswer,
+    AlertNotificationAnswer,
+    MaintenanceWindowAnswer,
+    SubscriptionAnswer,
+)
 from vantage.alerting.schemas import AlertChannel, SubscriptionCreate
+from vantage.alerting.windows import MaintenanceWindow
 from vantage.api.common import content_range, errors, json_body, page_links
 from vantage.api.openapi import answer, no_content, request_body
 from vantage.runtime import Runtime, get_runtime
+from vantage.timeutil import utcnow
 
 router = APIRouter(tags=["Alert channels"], responses=errors(401))
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 ONE_CHANNEL = answer(200, "The alert channel", "AlertChannelAnswer", AlertChannelAnswer)
+ONE_WINDOW = answer(
+    200, "The maintenance window", "MaintenanceWindowAnswer", MaintenanceWindowAnswer
+)
+Limit = Annotated[int, Query(ge=1, le=100)]
+Page = Annotated[int, Query(ge=1, le=1_000_000)]
+
+
+def _page_headers(
+    request: Request, page: int, limit: int, count: int, total: int
+) -> dict[str, str]:
+    return {
+        "Content-Range": content_range((page - 1) * limit, count, total),
+        "Link": page_links(request, page, limit, total),
+    }
 
 
 @router.get(
@@ -33,17 +55,14 @@ async def list_channels(
     request: Request,
     account: CurrentAccount,
     runtime: RuntimeDep,
-    limit: Annotated[int, Query(ge=1, le=100)] = 10,
-    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
+    limit: Limit = 10,
+    page: Page = 1,
 ) -> JSONResponse:
     async with runtime.db.read() as conn:
         items, total = await service.list_page(conn, account.id, limit=limit, page=page)
     return JSONResponse(
         [item.wire() for item in items],
-        headers={
-            "Content-Range": content_range((page - 1) * limit, len(items), total),
-            "Link": page_links(request, page, limit, total),
-        },
+        headers=_page_headers(request, page, limit, len(items), total),
     )
 
 
@@ -122,3 +141,125 @@ async def subscribe(
     async with runtime.db.write() as conn:
         subscription = await service.subscribe(conn, account.id, channel_id, payload)
     return JSONResponse(subscription)
+
+
+@router.get(
+    "/v1/alert-notifications",
+    tags=["Alert notifications"],
+    summary="List the notifications sent (at most 24 hours at a time, newest first)",
+    responses={
+        **errors(400),
+        **answer(
+            200, "A page of notifications", "AlertNotificationList", list[AlertNotificationAnswer]
+        ),
+    },
+)
+async def list_notifications(
+    request: Request,
+    account: CurrentAccount,
+    runtime: RuntimeDep,
+    limit: Limit = 10,
+    page: Page = 1,
+    from_: Annotated[str | None, Query(alias="from", max_length=40)] = None,
+    to: Annotated[str | None, Query(max_length=40)] = None,
+    alertChannelId: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+    hasFailures: bool = False,
+) -> JSONResponse:
+    async with runtime.db.read() as conn:
+        items, total = await log.list_page(
+            conn,
+            account.id,
+            raw_from=from_,
+            raw_to=to,
+            channel_id=alertChannelId,
+            failures_only=hasFailures,
+            limit=limit,
+            page=page,
+            now=utcnow(),
+        )
+    return JSONResponse(items, headers=_page_headers(request, page, limit, len(items), total))
+
+
+@router.get(
+    "/v1/maintenance-windows",
+    tags=["Maintenance windows"],
+    summary="List all maintenance windows",
+    responses={
+        **errors(400),
+        **answer(
+            200,
+            "A page of maintenance windows",
+            "MaintenanceWindowList",
+            list[MaintenanceWindowAnswer],
+        ),
+    },
+)
+async def list_windows(
+    request: Request,
+    account: CurrentAccount,
+    runtime: RuntimeDep,
+    limit: Limit = 10,
+    page: Page = 1,
+) -> JSONResponse:
+    async with runtime.db.read() as conn:
+        items, total = await windows.list_page(conn, account.id, limit=limit, page=page)
+    return JSONResponse(items, headers=_page_headers(request, page, limit, len(items), total))
+
+
+@router.post(
+    "/v1/maintenance-windows",
+    tags=["Maintenance windows"],
+    status_code=201,
+    summary="Create a maintenance window",
+    responses={
+        **errors(400),
+        **answer(201, "The window created", "MaintenanceWindowAnswer", MaintenanceWindowAnswer),
+    },
+    openapi_extra=request_body("MaintenanceWindowCreate", MaintenanceWindow),
+)
+async def create_window(
+    request: Request, account: CurrentAccount, runtime: RuntimeDep
+) -> JSONResponse:
+    payload = await json_body(request)
+    async with runtime.db.write() as conn:
+        created = await windows.create(conn, account.id, payload)
+    return JSONResponse(created, status_code=201)
+
+
+@router.get(
+    "/v1/maintenance-windows/{window_id}",
+    tags=["Maintenance windows"],
+    summary="Retrieve a maintenance window",
+    responses={**errors(404), **ONE_WINDOW},
+)
+async def get_window(window_id: int, account: CurrentAccount, runtime: RuntimeDep) -> JSONResponse:
+    async with runtime.db.read() as conn:
+        return JSONResponse(await windows.get(conn, account.id, window_id))
+
+
+@router.put(
+    "/v1/maintenance-windows/{window_id}",
+    tags=["Maintenance windows"],
+    summary="Update a maintenance window",
+    responses={**errors(400, 404), **ONE_WINDOW},
+    openapi_extra=request_body("MaintenanceWindowCreate"),
+)
+async def update_window(
+    window_id: int, request: Request, account: CurrentAccount, runtime: RuntimeDep
+) -> JSONResponse:
+    payload = await json_body(request)
+    async with runtime.db.write() as conn:
+        return JSONResponse(await windows.update(conn, account.id, window_id, payload))
+
+
+@router.delete(
+    "/v1/maintenance-windows/{window_id}",
+    tags=["Maintenance windows"],
+    status_code=204,
+    summary="Delete a maintenance window",
+    responses={**errors(404), **no_content("Deleted")},
+)
+async def delete_window(window_id: int, account: CurrentAccount, runtime: RuntimeDep) -> Response:
+    async with runtime.db.write() as conn:
+        await windows.delete(conn, account.id, window_id)
+    return Response(status_code=204)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel
 
 from vantage.alerting.schemas import AlertChannel
+from vantage.alerting.windows import MaintenanceWindow
 
 
 class SubscriptionAnswer(BaseModel):
@@ -19,5 +21,27 @@ class SubscriptionAnswer(BaseModel):
 class AlertChannelAnswer(AlertChannel):
     id: int
     subscriptions: list[SubscriptionAnswer]  # type: ignore[assignment]
+    created_at: datetime
+    updated_at: datetime | None
+
+
+class AlertNotificationAnswer(BaseModel):
+    id: str
+    type: str
+    status: str
+    alertConfig: dict[str, Any]
+    notificationResult: str | None
+    timestamp: datetime | None
+    checkType: str | None
+    checkId: str
+    checkAlertId: str | None
+    alertChannelId: int
+    checkResultId: str | None
+    alertType: str
+    attempts: int
+
+
+class MaintenanceWindowAnswer(MaintenanceWindow):
+    id: int
     created_at: datetime
     updated_at: datetime | None
