@@ -195,6 +195,18 @@ class Settings(BaseSettings):
             )
         return self
 
+    @model_validator(mode="after")
+    def _alert_lease_outlasts_sends(self) -> Self:
+        """A notification still being sent when its lease ends is claimed and sent again."""
+        if self.alert_lease_seconds <= self.alert_send_timeout_seconds + 1:
+            longest = self.alert_send_timeout_seconds + 1
+            raise ValueError(
+                f"VANTAGE_ALERT_LEASE_SECONDS={self.alert_lease_seconds:g} must be longer than "
+                f"VANTAGE_ALERT_SEND_TIMEOUT_SECONDS + 1 ({longest:g}): a notification still "
+                "being sent would be sent again by another replica"
+            )
+        return self
+
     def probe_policy(self) -> TargetPolicy:
         return TargetPolicy.parse(self.probe_deny)
 
