@@ -164,3 +164,11 @@ def test_pagerduty_warns_on_degraded_and_resolves_by_the_same_key() -> None:
 def test_opsgenie_defaults_to_p3() -> None:
     path, body = opsgenie.request(notification("degraded", {"apiKey": "k"}), "")
     assert path == "/v2/alerts" and body["priority"] == "P3" and body["alias"] == "vantage-c-3"
+
+
+def test_the_alert_lease_must_outlast_a_send() -> None:
+    from vantage.config import Settings
+
+    with pytest.raises(ValueError, match="VANTAGE_ALERT_LEASE_SECONDS"):
+        Settings(alert_lease_seconds=5, alert_send_timeout_seconds=10)
+    assert Settings(alert_lease_seconds=12, alert_send_timeout_seconds=10).alert_lease_seconds == 12
