@@ -92,9 +92,11 @@ class Deliverer:
             return 0
         outcomes = await asyncio.gather(*(self._attempt(row) for row in claimed))
         finished = utcnow()
+        results = [
+            self._outcome(row, o, finished) for row, o in zip(claimed, outcomes, strict=True)
+        ]
         async with self.db.write() as conn:
-            for row, outcome in zip(claimed, outcomes, strict=True):
-                await self._finish(conn, row, outcome, finished)
+            await outbox.finish_many(conn, results)
         return len(claimed)
 
     async def _attempt(self, row: Any) -> Outcome:
@@ -165,35 +167,36 @@ class Deliverer:
             return await email.send(self.smtp, notification, link)
         return Outcome("FAILURE", f"Vantage cannot deliver to {kind} channels")
 
-    async def _finish(self, conn: Any, row: Any, outcome: Outcome, now: datetime) -> None:
+    def _outcome(self, row: Any, outcome: Outcome, now: datetime) -> dict[str, Any]:
+        """What an attempt makes of its row: delivered, to retry (when), or given up."""
         attempts = int(row.attempts)
+        next_at: datetime | None = None
+        sent: datetime | None = None
         if outcome.verdict == "SUCCESS":
-            status, next_at, sent = "SUCCESS", None, now
+            status, sent = "SUCCESS", now
         elif outcome.verdict == "RETRY" and not retry.gives_up(
             attempts, self.settings.alert_max_attempts
         ):
             wait = retry.delay_seconds(
                 attempts, self.settings.alert_retry_base_seconds, outcome.retry_after
             )
-            status, next_at, sent = "PENDING", now + timedelta(seconds=wait), None
+            status, next_at = "PENDING", now + timedelta(seconds=wait)
         else:
             status = "RATE_LIMITED" if outcome.rate_limited else "FAILURE"
-            next_at, sent = None, None
-        kept = await outbox.finish(
-            conn,
-            int(row.seq),
-            int(row.lease_token),
-            status=status,
-            result=outcome.detail,
-            next_attempt_at=next_at,
-            sent_at=sent,
-        )
         log.info(
             "alert notification",
             notification=row.id,
             channel=row.alert_channel_id,
             alert_type=row.alert_type,
             attempt=attempts,
-            status=status if kept else "lease lost",
+            status=status,
             detail=outcome.detail[:200],
         )
+        return {
+            "b_seq": int(row.seq),
+            "b_token": int(row.lease_token),
+            "b_status": status,
+            "b_result": outcome.detail,
+            "b_next": next_at,
+            "b_sent": sent,
+        }
