@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 import httpx2
 import structlog
 
-from vantage.alerting import evaluation, outbox, retry
+from vantage.alerting import evaluation, outbox, retry, states
 from vantage.alerting.providers import email, opsgenie, pagerduty, slack, webhook
 from vantage.alerting.providers.base import Notification, Outcome
 from vantage.alerting.template import TemplateError
@@ -81,8 +81,11 @@ class Deliverer:
     async def run_once(self, now: datetime | None = None) -> int:
         """One pass; returns how many notifications it attempted."""
         now = now or utcnow()
-        async with self.db.write() as conn:
-            await evaluation.on_reminders_due(conn, now)
+        async with self.db.read() as conn:
+            reminders = await states.any_reminder_due(conn, now)
+        if reminders:
+            async with self.db.write() as conn:
+                await evaluation.on_reminders_due(conn, now)
         lease_until = now + timedelta(seconds=self.settings.alert_lease_seconds)
         async with self.db.write() as conn:
             claimed = await outbox.claim(

@@ -74,6 +74,14 @@ async def save(conn: AsyncConnection, states: Mapping[str, AlertState], now: dat
     )
 
 
+async def any_reminder_due(conn: AsyncConnection, now: datetime) -> bool:
+    """A cheap read first, so an idle sweep never takes SQLite's write lock."""
+    found = await conn.scalar(
+        sa.select(table.c.check_id).where(table.c.next_reminder_at <= now).limit(1)
+    )
+    return found is not None
+
+
 async def claim_due_reminders(conn: AsyncConnection, now: datetime, limit: int) -> list[Any]:
     """States with a reminder due, locked for this transaction; another replica skips them."""
     query = claim_subquery(
