@@ -172,3 +172,25 @@ def test_the_alert_lease_must_outlast_a_send() -> None:
     with pytest.raises(ValueError, match="VANTAGE_ALERT_LEASE_SECONDS"):
         Settings(alert_lease_seconds=5, alert_send_timeout_seconds=10)
     assert Settings(alert_lease_seconds=12, alert_send_timeout_seconds=10).alert_lease_seconds == 12
+
+
+def test_a_teams_webhook_without_a_template_sends_an_adaptive_card() -> None:
+    from vantage.alerting.providers import webhook
+
+    teams = Notification(
+        id="n2",
+        channel_type="WEBHOOK",
+        config={"url": "https://example.test/workflows", "webhookType": "WEBHOOK_MSTEAMS"},
+        context={"ALERT_TITLE": 'Check "A" has failed', "CHECK_NAME": "A", "_kind": "failure"},
+        alert_type="ALERT_FAILURE",
+        created_at=datetime(2026, 1, 1, tzinfo=UTC),
+    )
+    _, _, headers, _, body = webhook.build(teams, "https://vantage.test/r/1", now=0)
+    message = json.loads(body)
+    [attachment] = message["attachments"]
+    assert message["type"] == "message"
+    assert attachment["contentType"] == "application/vnd.microsoft.card.adaptive"
+    card = attachment["content"]
+    assert card["type"] == "AdaptiveCard" and card["body"][0]["text"] == 'Check "A" has failed'
+    assert card["actions"][0]["url"] == "https://vantage.test/r/1"
+    assert headers["Content-Type"] == "application/json"

@@ -1,7 +1,8 @@
 """WEBHOOK: Checkly's templated request, signed.
 
 URL, header and query values and the body are templates over the event's variables; an empty
-template sends every variable as one JSON object. Headers sent with every request:
+template sends every variable as one JSON object (`WEBHOOK_MSTEAMS`: an Adaptive Card message).
+Headers sent with every request:
 - `x-checkly-signature`: hex HMAC-SHA256 of the body with the channel's `webhookSecret` (Checkly's),
   and `webhook-signature: v1,<base64 HMAC-SHA256 of "id.timestamp.body">` (Standard Webhooks);
 - `webhook-id`: the notification's id, the same on every retry, so a receiver can drop a resend;
@@ -34,6 +35,52 @@ def variables(notification: Notification, result_link: str) -> dict[str, Any]:
     return {**public, "RESULT_LINK": result_link}
 
 
+def teams_card(values: dict[str, Any]) -> dict[str, Any]:
+    """A Microsoft Teams workflow message (Teams takes Adaptive Cards only): the default body of
+    a `WEBHOOK_MSTEAMS` channel without a template."""
+    facts = [
+        ("Check", values.get("CHECK_NAME")),
+        ("Alert", values.get("ALERT_TYPE")),
+        ("Location", values.get("RUN_LOCATION")),
+        (
+            "Response time",
+            f"{values.get('RESPONSE_TIME')} ms" if values.get("RESPONSE_TIME") else None,
+        ),
+        ("Error", values.get("CHECK_ERROR_MESSAGE")),
+        ("Started at", values.get("STARTED_AT")),
+    ]
+    card: dict[str, Any] = {
+        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+        "type": "AdaptiveCard",
+        "version": "1.4",
+        "body": [
+            {
+                "type": "TextBlock",
+                "text": values.get("ALERT_TITLE", ""),
+                "weight": "Bolder",
+                "size": "Medium",
+                "wrap": True,
+            },
+            {"type": "FactSet", "facts": [{"title": k, "value": str(v)} for k, v in facts if v]},
+        ],
+        "msteams": {"width": "Full"},
+    }
+    if values.get("RESULT_LINK"):
+        card["actions"] = [
+            {"type": "Action.OpenUrl", "title": "View result", "url": values["RESULT_LINK"]}
+        ]
+    return {
+        "type": "message",
+        "attachments": [
+            {
+                "contentType": "application/vnd.microsoft.card.adaptive",
+                "contentUrl": None,
+                "content": card,
+            }
+        ],
+    }
+
+
 def _url_variables(values: dict[str, Any]) -> dict[str, Any]:
     return {k: quote(v, safe="") if isinstance(v, str) else v for k, v in values.items()}
 
@@ -50,6 +97,8 @@ def build(
     template = config.get("template")
     if template:
         body = render(str(template), raw).encode()
+    elif config.get("webhookType") == "WEBHOOK_MSTEAMS":
+        body = json.dumps(teams_card(values)).encode()
     else:
         body = json.dumps(values, default=str).encode()
     headers = {
