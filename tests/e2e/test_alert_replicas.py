@@ -90,7 +90,7 @@ async def test_three_replicas_deliver_each_alert_once_in_order_through_a_sigkill
     cluster = pg_cluster
     env = {
         "VANTAGE_ALERT_DENY": "",
-        "VANTAGE_ALERT_POLL_SECONDS": "0.05",
+        "VANTAGE_ALERT_POLL_SECONDS": "0.2",
         "VANTAGE_ALERT_BATCH": str(BATCH),
         "VANTAGE_ALERT_RETRY_BASE_SECONDS": "0.1",
         "VANTAGE_ALERT_SEND_TIMEOUT_SECONDS": "2",

@@ -86,6 +86,9 @@ class Deliverer:
         if reminders:
             async with self.db.write() as conn:
                 await evaluation.on_reminders_due(conn, now)
+        async with self.db.read() as conn:
+            if not await outbox.any_due(conn, now):
+                return 0
         lease_until = now + timedelta(seconds=self.settings.alert_lease_seconds)
         async with self.db.write() as conn:
             claimed = await outbox.claim(

@@ -37,6 +37,12 @@ def _due(now: datetime) -> sa.ColumnElement[bool]:
     )
 
 
+async def any_due(conn: AsyncConnection, now: datetime) -> bool:
+    """A cheap read first, so an idle worker never takes SQLite's write lock to claim nothing."""
+    found = await conn.scalar(sa.select(table.c.seq).where(_due(now)).limit(1))
+    return found is not None
+
+
 async def claim(
     conn: AsyncConnection, owner: str, now: datetime, lease_until: datetime, limit: int
 ) -> list[Any]:
