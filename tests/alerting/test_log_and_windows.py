@@ -134,3 +134,30 @@ async def test_a_window_silences_its_checks_and_nothing_comes_after_it(
         (outside, "ALERT_FAILURE"),
         (in_window, "ALERT_FAILURE"),
     ]
+
+
+async def test_check_alerts_list_each_alert_raised_even_without_a_channel(
+    vantage: Harness, alice: Persona, http_target: HttpTarget
+) -> None:
+    check_id = await check(alice, http_target, [], name="No channel")
+    other = await check(alice, http_target, [], name="Other")
+    await run(alice, check_id)
+    await point_at(alice, check_id, http_target, "/ok")
+    await run(alice, check_id)
+    await run(alice, other)
+    response = await alice.get(f"/v1/check-alerts/{check_id}")
+    assert response.status_code == 200, response.text
+    alerts = response.json()
+    assert [a["alertType"] for a in alerts] == ["ALERT_RECOVERY", "ALERT_FAILURE"]
+    failure = alerts[1]
+    assert failure["name"] == "No channel" and failure["checkType"] == "API"
+    assert failure["runLocation"] == "local" and failure["statusCode"] == 500
+    assert failure["error"] and failure["startedAt"] and failure["created_at"]
+    everything = await alice.get("/v1/check-alerts")
+    assert everything.headers["content-range"] == "0-2/3"
+    charlie = await vantage.persona("charlie")
+    assert (await charlie.get(f"/v1/check-alerts/{check_id}")).status_code == 404
+    assert (await charlie.get("/v1/check-alerts")).json() == []
+    now = int(utcnow().timestamp())
+    too_long = await alice.get("/v1/check-alerts", params={"from": now - 7 * 3600, "to": now})
+    assert too_long.status_code == 400

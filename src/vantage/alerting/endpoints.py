@@ -1,18 +1,19 @@
 """Checkly's alerting API: `/v1/alert-channels` and their subscriptions, the notification log
-`/v1/alert-notifications`, and `/v1/maintenance-windows`."""
+`/v1/alert-notifications`, the alert events `/v1/check-alerts`, and `/v1/maintenance-windows`."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from vantage.accounts.auth import CurrentAccount
-from vantage.alerting import log, service, windows
+from vantage.alerting import events, log, service, windows
 from vantage.alerting.responses import (
     AlertChannelAnswer,
     AlertNotificationAnswer,
+    CheckAlertAnswer,
     MaintenanceWindowAnswer,
     SubscriptionAnswer,
 )
@@ -263,3 +264,67 @@ async def delete_window(window_id: int, account: CurrentAccount, runtime: Runtim
     async with runtime.db.write() as conn:
         await windows.delete(conn, account.id, window_id)
     return Response(status_code=204)
+
+
+CHECK_ALERTS = answer(200, "A page of alerts", "CheckAlertList", list[CheckAlertAnswer])
+
+
+async def _check_alerts(
+    request: Request,
+    account_id: str,
+    runtime: Runtime,
+    check_id: str | None,
+    limit: int,
+    page: int,
+    raw_from: str | None,
+    raw_to: str | None,
+) -> JSONResponse:
+    async with runtime.db.read() as conn:
+        items, total = await events.list_page(
+            conn,
+            account_id,
+            check_id=check_id,
+            raw_from=raw_from,
+            raw_to=raw_to,
+            limit=limit,
+            page=page,
+            now=utcnow(),
+        )
+    return JSONResponse(items, headers=_page_headers(request, page, limit, len(items), total))
+
+
+@router.get(
+    "/v1/check-alerts",
+    tags=["Check alerts"],
+    summary="List the alerts checks raised (at most 6 hours at a time, newest first)",
+    responses={**errors(400), **CHECK_ALERTS},
+)
+async def list_check_alerts(
+    request: Request,
+    account: CurrentAccount,
+    runtime: RuntimeDep,
+    limit: Limit = 10,
+    page: Page = 1,
+    from_: Annotated[str | None, Query(alias="from", max_length=40)] = None,
+    to: Annotated[str | None, Query(max_length=40)] = None,
+) -> JSONResponse:
+    return await _check_alerts(request, account.id, runtime, None, limit, page, from_, to)
+
+
+@router.get(
+    "/v1/check-alerts/{check_id}",
+    tags=["Check alerts"],
+    summary="List the alerts one check raised",
+    responses={**errors(400, 404), **CHECK_ALERTS},
+)
+async def list_alerts_of_check(
+    check_id: Annotated[str, Path(max_length=36)],
+    request: Request,
+    account: CurrentAccount,
+    runtime: RuntimeDep,
+    limit: Limit = 10,
+    page: Page = 1,
+    from_: Annotated[str | None, Query(alias="from", max_length=40)] = None,
+    to: Annotated[str | None, Query(max_length=40)] = None,
+) -> JSONResponse:
+    return await _check_alerts(request, account.id, runtime, check_id, limit, page, from_, to)

@@ -38,6 +38,7 @@ from vantage.alerting.policy import (
 from vantage.db.tables import (
     alert_channel_subscriptions,
     alert_channels,
+    check_alerts,
     check_groups,
     check_results,
     check_sessions,
@@ -83,11 +84,7 @@ async def on_sessions_ended(conn: AsyncConnection, ended: Mapping[str, str], now
         states[session.check_id] = state
         raised.extend((session, alert) for alert in alerts)
     await states_repo.save(conn, {cid: states[cid] for cid in check_ids}, now)
-    if not raised:
-        return 0
-    rows = await _notifications(conn, raised, now)
-    await outbox_repo.insert_many(conn, rows)
-    return len(rows)
+    return await _queue(conn, raised, now) if raised else 0
 
 
 async def on_reminders_due(conn: AsyncConnection, now: datetime, limit: int = 500) -> int:
@@ -112,9 +109,7 @@ async def on_reminders_due(conn: AsyncConnection, now: datetime, limit: int = 50
         changed[row.check_id] = state
         raised.extend((subject, alert) for alert in alerts)
     await states_repo.save(conn, changed, now)
-    rows = await _notifications(conn, raised, now) if raised else []
-    await outbox_repo.insert_many(conn, rows)
-    return len(rows)
+    return await _queue(conn, raised, now) if raised else 0
 
 
 def _subject_columns() -> list[Any]:
@@ -235,9 +230,9 @@ async def _results(conn: AsyncConnection, session_ids: Sequence[str]) -> dict[st
     return {sid: row for sid, (_, row) in best.items()}
 
 
-async def _notifications(
-    conn: AsyncConnection, raised: Sequence[tuple[Any, Alert]], now: datetime
-) -> list[dict[str, Any]]:
+async def _queue(conn: AsyncConnection, raised: Sequence[tuple[Any, Alert]], now: datetime) -> int:
+    """Record the alerts (`check_alerts`) and queue one notification per alert and channel that
+    wants it; returns how many notifications."""
     sessions = [s for s, _ in raised]
     by_check, by_group = await _channels_of(
         conn,
@@ -246,11 +241,13 @@ async def _notifications(
     )
     results = await _results(conn, sorted({s.id for s in sessions if s.id is not None}))
     rows: list[dict[str, Any]] = []
+    events: list[dict[str, Any]] = []
     for session, alert in raised:
         # A group's subscriptions, when it has any, override its checks' own (Checkly).
         group_channels = by_group.get(int(session.group_id)) if session.group_id else None
         channels = group_channels or by_check.get(session.check_id, [])
         context = event_context(session, alert, results.get(session.id) if session.id else None)
+        events.append(_event(session, context, now))
         for channel in channels:
             flags = ChannelFilter(
                 channel.send_failure, channel.send_degraded, channel.send_recovery
@@ -278,4 +275,24 @@ async def _notifications(
                     "created_at": now,
                 }
             )
-    return rows
+    await conn.execute(check_alerts.insert(), events)
+    await outbox_repo.insert_many(conn, rows)
+    return len(rows)
+
+
+def _event(session: Any, context: dict[str, Any], now: datetime) -> dict[str, Any]:
+    started = context.get("STARTED_AT")
+    return {
+        "id": str(uuid.uuid4()),
+        "account_id": session.account_id,
+        "check_id": session.check_id,
+        "name": session.name,
+        "alert_type": context["ALERT_TYPE"],
+        "check_type": session.check_type,
+        "run_location": context.get("RUN_LOCATION") or None,
+        "response_time": context.get("RESPONSE_TIME"),
+        "error": context.get("CHECK_ERROR_MESSAGE") or None,
+        "status_code": context.get("API_CHECK_RESPONSE_STATUS_CODE"),
+        "started_at": datetime.fromisoformat(started.replace("Z", "+00:00")) if started else None,
+        "created_at": now,
+    }

@@ -45,3 +45,17 @@ class MaintenanceWindowAnswer(MaintenanceWindow):
     id: int
     created_at: datetime
     updated_at: datetime | None
+
+
+class CheckAlertAnswer(BaseModel):
+    id: str
+    name: str
+    checkId: str
+    alertType: str
+    checkType: str
+    runLocation: str | None
+    responseTime: float | None
+    error: str | None
+    statusCode: int | None
+    created_at: datetime
+    startedAt: datetime | None

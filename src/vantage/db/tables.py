@@ -348,3 +348,23 @@ maintenance_windows = sa.Table(
     sa.Index("ix_maintenance_windows_account", "account_id"),
     sqlite_autoincrement=True,
 )
+
+# Alert events (`/v1/check-alerts`): one row per alert a check raised, whoever heard it.
+check_alerts = sa.Table(
+    "check_alerts",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("account_id", Id, nullable=False),
+    sa.Column("check_id", Id, sa.ForeignKey("checks.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("name", sa.String(500), nullable=False),
+    sa.Column("alert_type", sa.String(40), nullable=False),
+    sa.Column("check_type", sa.String(20), nullable=False),
+    sa.Column("run_location", sa.String(100), nullable=True),
+    sa.Column("response_time", sa.Float(), nullable=True),
+    sa.Column("error", sa.Text(), nullable=True),
+    sa.Column("status_code", sa.Integer(), nullable=True),
+    sa.Column("started_at", UtcDateTime(), nullable=True),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Index("ix_check_alerts_account_created", "account_id", "created_at"),
+    sa.Index("ix_check_alerts_check_created", "check_id", "created_at"),
+)

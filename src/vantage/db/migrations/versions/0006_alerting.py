@@ -1,5 +1,5 @@
 """alerting: alert channels, their subscriptions, each check's alert state, the notification
-outbox, maintenance windows
+outbox, the alert events, maintenance windows
 
 Revision ID: 0006
 Revises: 0004
@@ -192,6 +192,36 @@ def upgrade() -> None:
     with op.batch_alter_table("check_alert_states", schema=None) as batch_op:
         batch_op.create_index("ix_check_alert_states_reminder", ["next_reminder_at"], unique=False)
 
+    op.create_table(
+        "check_alerts",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("account_id", sa.String(length=36), nullable=False),
+        sa.Column("check_id", sa.String(length=36), nullable=False),
+        sa.Column("name", sa.String(length=500), nullable=False),
+        sa.Column("alert_type", sa.String(length=40), nullable=False),
+        sa.Column("check_type", sa.String(length=20), nullable=False),
+        sa.Column("run_location", sa.String(length=100), nullable=True),
+        sa.Column("response_time", sa.Float(), nullable=True),
+        sa.Column("error", sa.Text(), nullable=True),
+        sa.Column("status_code", sa.Integer(), nullable=True),
+        sa.Column("started_at", vantage.db.types.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", vantage.db.types.UtcDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["check_id"],
+            ["checks.id"],
+            name=op.f("fk_check_alerts_check_id_checks"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_check_alerts")),
+    )
+    with op.batch_alter_table("check_alerts", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_check_alerts_account_created", ["account_id", "created_at"], unique=False
+        )
+        batch_op.create_index(
+            "ix_check_alerts_check_created", ["check_id", "created_at"], unique=False
+        )
+
     for name in ("checks", "check_groups"):
         table = sa.table(name, sa.column("id"), sa.column("config", sa.JSON()))
         bind = op.get_bind()
@@ -203,6 +233,11 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("check_alerts", schema=None) as batch_op:
+        batch_op.drop_index("ix_check_alerts_check_created")
+        batch_op.drop_index("ix_check_alerts_account_created")
+
+    op.drop_table("check_alerts")
     with op.batch_alter_table("check_alert_states", schema=None) as batch_op:
         batch_op.drop_index("ix_check_alert_states_reminder")
 
