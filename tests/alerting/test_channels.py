@@ -21,7 +21,7 @@ CONFIGS: dict[str, dict[str, Any]] = {
     "WEBHOOK": {
         "name": "hook",
         "url": "https://hooks.example.com/in/abc?token=s3cr3tvalue",
-        "method": "post",
+        "method": "POST",
         "template": '{"title": "{{ALERT_TITLE}}"}',
         "headers": [{"key": "Authorization", "value": "Bearer topsecret-token"}],
         "queryParameters": [{"key": "team", "value": "ops"}],
@@ -87,7 +87,8 @@ async def test_secrets_are_masked_and_a_read_edit_write_round_trip_keeps_them(
 
     # a new secret replaces the old one
     new = {**CONFIGS["PAGERDUTY"], "serviceKey": "f" * 32}
-    response = await alice.put(f"/v1/alert-channels/{pd['id']}", json={"config": new})
+    body = {"type": "PAGERDUTY", "config": new}
+    response = await alice.put(f"/v1/alert-channels/{pd['id']}", json=body)
     assert response.status_code == 200
     assert (await _stored_config(alice, pd["id"]))["serviceKey"] == "f" * 32
 
@@ -115,6 +116,7 @@ async def test_the_list_pages_with_content_range(alice: Persona) -> None:
     ("body", "key"),
     [
         ({"type": "FAX", "config": {}}, "type"),
+        ({"type": "email", "config": {"address": "a@b.c"}}, "type"),
         ({"type": "EMAIL", "config": {"address": "not an address"}}, "config.address"),
         ({"type": "EMAIL"}, "config"),
         ({"type": "PAGERDUTY", "config": {}}, "config.serviceKey"),
@@ -141,7 +143,8 @@ async def test_another_accounts_channel_is_a_404(alice: Persona, charlie: Person
     channel = await create_channel(alice, type="EMAIL", config={"address": "a@example.com"})
     path = f"/v1/alert-channels/{channel['id']}"
     assert (await charlie.get(path)).status_code == 404
-    assert (await charlie.put(path, json={"sendDegraded": True})).status_code == 404
+    same = {"type": "EMAIL", "config": {"address": "c@example.com"}}
+    assert (await charlie.put(path, json=same)).status_code == 404
     assert (await charlie.delete(path)).status_code == 404
     sub = {"checkId": None, "groupId": 1, "activated": True}
     assert (await charlie.put(f"{path}/subscriptions", json=sub)).status_code == 404

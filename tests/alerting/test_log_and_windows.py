@@ -97,6 +97,7 @@ async def test_another_accounts_window_is_a_404(alice: Persona, vantage: Harness
         ({"endsAt": "2020-01-01T00:00:00Z"}, "endsAt"),
         ({"timezone": "Mars/Olympus"}, "timezone"),
         ({"startsAt": "yesterday"}, "startsAt"),
+        ({"repeatInterval": 2}, "repeatUnit"),
         ({"repeatUnit": "YEAR"}, "repeatUnit"),
         ({"name": ""}, "name"),
     ],

@@ -17,7 +17,7 @@ from vantage.alerting.responses import (
     MaintenanceWindowAnswer,
     SubscriptionAnswer,
 )
-from vantage.alerting.schemas import AlertChannel, SubscriptionCreate
+from vantage.alerting.schemas import CHANNEL_BODY, SubscriptionCreate
 from vantage.alerting.windows import MaintenanceWindow
 from vantage.api.common import content_range, errors, json_body, page_links
 from vantage.api.openapi import answer, no_content, request_body
@@ -32,6 +32,14 @@ ONE_WINDOW = answer(
     200, "The maintenance window", "MaintenanceWindowAnswer", MaintenanceWindowAnswer
 )
 Limit = Annotated[int, Query(ge=1, le=100)]
+
+
+# `from` / `to`: UNIX seconds (up to the year 5000), as the CLI sends them.
+LAST_SECOND = 95_617_584_000
+From = Annotated[int | None, Query(alias="from", ge=0, le=LAST_SECOND)]
+To = Annotated[int | None, Query(ge=0, le=LAST_SECOND)]
+
+
 Page = Annotated[int, Query(ge=1, le=1_000_000)]
 
 
@@ -75,7 +83,7 @@ async def list_channels(
         **errors(400),
         **answer(201, "The alert channel created", "AlertChannelAnswer", AlertChannelAnswer),
     },
-    openapi_extra=request_body("AlertChannelCreate", AlertChannel),
+    openapi_extra=request_body("AlertChannelCreate", CHANNEL_BODY),
 )
 async def create_channel(
     request: Request, account: CurrentAccount, runtime: RuntimeDep
@@ -161,8 +169,8 @@ async def list_notifications(
     runtime: RuntimeDep,
     limit: Limit = 10,
     page: Page = 1,
-    from_: Annotated[str | None, Query(alias="from", max_length=40)] = None,
-    to: Annotated[str | None, Query(max_length=40)] = None,
+    from_: From = None,
+    to: To = None,
     alertChannelId: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
     hasFailures: bool = False,
 ) -> JSONResponse:
@@ -276,8 +284,8 @@ async def _check_alerts(
     check_id: str | None,
     limit: int,
     page: int,
-    raw_from: str | None,
-    raw_to: str | None,
+    raw_from: int | None,
+    raw_to: int | None,
 ) -> JSONResponse:
     async with runtime.db.read() as conn:
         items, total = await events.list_page(
@@ -305,8 +313,8 @@ async def list_check_alerts(
     runtime: RuntimeDep,
     limit: Limit = 10,
     page: Page = 1,
-    from_: Annotated[str | None, Query(alias="from", max_length=40)] = None,
-    to: Annotated[str | None, Query(max_length=40)] = None,
+    from_: From = None,
+    to: To = None,
 ) -> JSONResponse:
     return await _check_alerts(request, account.id, runtime, None, limit, page, from_, to)
 
@@ -324,7 +332,7 @@ async def list_alerts_of_check(
     runtime: RuntimeDep,
     limit: Limit = 10,
     page: Page = 1,
-    from_: Annotated[str | None, Query(alias="from", max_length=40)] = None,
-    to: Annotated[str | None, Query(max_length=40)] = None,
+    from_: From = None,
+    to: To = None,
 ) -> JSONResponse:
     return await _check_alerts(request, account.id, runtime, check_id, limit, page, from_, to)

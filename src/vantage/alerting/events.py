@@ -17,9 +17,9 @@ from vantage.timeutil import iso
 MAX_WINDOW = timedelta(hours=6)
 
 
-def window(raw_from: str | None, raw_to: str | None, now: datetime) -> tuple[datetime, datetime]:
-    until = log.moment(raw_to, "to") or now
-    since = log.moment(raw_from, "from") or until - MAX_WINDOW
+def window(raw_from: int | None, raw_to: int | None, now: datetime) -> tuple[datetime, datetime]:
+    until = log.moment(raw_to) or now
+    since = log.moment(raw_from) or until - MAX_WINDOW
     if since > until or until - since > MAX_WINDOW:
         raise BadRequest(
             '"from" must be before "to" and at most 6 hours earlier', keys=["from"], source="query"
@@ -48,8 +48,8 @@ async def list_page(
     account_id: str,
     *,
     check_id: str | None,
-    raw_from: str | None,
-    raw_to: str | None,
+    raw_from: int | None,
+    raw_to: int | None,
     limit: int,
     page: int,
     now: datetime,

@@ -6,9 +6,9 @@ failure and recovery on, degraded off.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
 
 ChannelType = Literal[
     "EMAIL", "SLACK", "SLACK_APP", "WEBHOOK", "SMS", "PAGERDUTY", "OPSGENIE", "CALL"
@@ -71,11 +71,6 @@ class WebhookConfig(Lenient):
     queryParameters: list[KeyValue] = Field(default_factory=list, max_length=100)
     webhookSecret: Short | None = None
     webhookType: Literal[WEBHOOK_TYPES] | None = None  # type: ignore[valid-type]
-
-    @field_validator("method", mode="before")
-    @classmethod
-    def _upper(cls, value: Any) -> Any:
-        return value.upper() if isinstance(value, str) else value
 
     @field_validator("headers", "queryParameters", mode="before")
     @classmethod
@@ -147,7 +142,20 @@ class AlertChannel(Wire):
     sslExpiryThreshold: Annotated[int, Field(ge=1, le=30)] = 30
     autoSubscribe: bool = False
 
-    @field_validator("type", mode="before")
-    @classmethod
-    def _upper(cls, value: Any) -> Any:
-        return value.upper() if isinstance(value, str) else value
+
+def _typed(channel_type: str) -> type[BaseModel]:
+    """The channel of one type, its `config` that type's: what `/openapi.json` documents."""
+    model: type[BaseModel] = create_model(
+        f"{channel_type.title().replace('_', '')}AlertChannel",
+        __base__=AlertChannel,
+        type=(Literal[channel_type], ...),  # type: ignore[arg-type]
+        config=(CONFIG_MODELS[channel_type], ...),
+    )
+    return model
+
+
+# POST and PUT bodies as the document states them: one schema per `type`.
+CHANNEL_BODY: Any = Annotated[
+    Union[tuple(_typed(t) for t in CONFIG_MODELS)],  # noqa: UP007 (a Union built from a tuple)
+    Field(discriminator="type"),
+]

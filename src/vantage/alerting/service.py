@@ -164,30 +164,21 @@ async def list_page(
 async def update(
     conn: AsyncConnection, account_id: str, channel_id: int, payload: Any
 ) -> StoredChannel:
-    """A PUT replaces the channel (its `config` whole, as Checkly's clients send it); masked
-    secrets sent back unchanged keep the stored ones. `subscriptions`, when sent, replace them."""
+    """A PUT replaces the channel, as Checkly's (its body is a whole channel, as clients send
+    it); masked secrets sent back unchanged keep the stored ones. `subscriptions`, when sent,
+    replace them."""
     current = await _load(conn, account_id, channel_id)
     if not isinstance(payload, dict):
         raise BadRequest('"value" must be of type object', keys=["value"])
     row = current.row
-    merged = {
-        "type": row.type,
-        "config": row.config,
-        "sendRecovery": row.send_recovery,
-        "sendFailure": row.send_failure,
-        "sendDegraded": row.send_degraded,
-        "sslExpiry": row.ssl_expiry,
-        "sslExpiryThreshold": row.ssl_expiry_threshold,
-        "autoSubscribe": row.auto_subscribe,
-        **{k: v for k, v in payload.items() if k not in READ_ONLY_FIELDS or k == "subscriptions"},
-    }
-    if isinstance(merged.get("config"), dict) and merged.get("type") == row.type:
-        merged["config"] = secrets.restore(row.type, row.config, merged["config"])
-    channel = validate(merged)
+    body = dict(payload)
+    if isinstance(body.get("config"), dict) and body.get("type") == row.type:
+        body["config"] = secrets.restore(row.type, row.config, body["config"])
+    channel = validate(body)
     await repository.update(
         conn, account_id, channel_id, {**_columns(channel), "updated_at": utcnow()}
     )
-    if "subscriptions" in payload and payload["subscriptions"] is not None:
+    if channel.get("subscriptions") is not None:
         await _set_channel_subscriptions(conn, account_id, channel_id, channel["subscriptions"])
     return await _load(conn, account_id, channel_id)
 

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -22,8 +22,8 @@ MAX_ID = 2**31 - 1
 Tag = Annotated[str, Field(min_length=1, max_length=200)]
 
 
-def _moment(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 class MaintenanceWindow(BaseModel):
@@ -31,11 +31,12 @@ class MaintenanceWindow(BaseModel):
 
     name: Annotated[str, Field(min_length=1, max_length=200)]
     tags: list[Tag] = Field(default_factory=list, max_length=100)
-    startsAt: Annotated[str, Field(max_length=64)]
-    endsAt: Annotated[str, Field(max_length=64)]
+    startsAt: datetime
+    endsAt: datetime
     repeatInterval: Annotated[int, Field(ge=1, le=365)] | None = None
     repeatUnit: Literal["DAY", "WEEK", "MONTH"] | None = None
-    repeatEndsAt: Annotated[str, Field(max_length=64)] | None = None
+    # An inclusive local date; a date-time counts by its UTC date (Checkly's compatibility rule).
+    repeatEndsAt: date | datetime | None = None
     timezone: Annotated[str, Field(max_length=64)] | None = None
     description: Annotated[str, Field(max_length=2000)] | None = None
     pauseAllChecks: bool = False
@@ -43,15 +44,17 @@ class MaintenanceWindow(BaseModel):
     silenceAllAlerts: bool = False
     statusPageVisibility: Annotated[dict[str, Any], Field(max_length=50)] | None = None
 
-    @field_validator("startsAt", "endsAt", "repeatEndsAt")
+    @field_validator("startsAt", "endsAt")
     @classmethod
-    def _iso(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        try:
-            _moment(value)
-        except ValueError:
-            raise ValueError("must be an ISO 8601 date or date-time") from None
+    def _utc(cls, value: datetime) -> datetime:
+        # A moment without a zone is UTC, as Checkly reads it.
+        return _aware(value)
+
+    @field_validator("repeatEndsAt")
+    @classmethod
+    def _day(cls, value: date | datetime | None) -> date | None:
+        if isinstance(value, datetime):
+            return _aware(value).astimezone(UTC).date()
         return value
 
     @field_validator("timezone")
@@ -66,8 +69,7 @@ class MaintenanceWindow(BaseModel):
 
     @model_validator(mode="after")
     def _ends_after_start(self) -> MaintenanceWindow:
-        starts, ends = _moment(self.startsAt), _moment(self.endsAt)
-        if (starts.tzinfo is None) != (ends.tzinfo is None) or ends <= starts:
+        if self.endsAt <= self.startsAt:
             raise ValueError("endsAt: must be after startsAt")
         if self.repeatInterval is not None and self.repeatUnit is None:
             raise ValueError("repeatUnit: is required with repeatInterval")
