@@ -58,6 +58,10 @@ SEMANTIC_RULES = re.compile(
             r'"from" must be before "to"',
             r"must be after startsAt",
             r"is required with repeatInterval",
+            # The zones the server's tz database knows.
+            r"must be an IANA time zone",
+            # How many subscriptions a check or group already has.
+            r"more than \d+ alert channels",
             r'"checkType" cannot be changed',
             r'"slugName" cannot be changed',
             r'"to" must be at most 6 hours after "from"',
@@ -135,7 +139,10 @@ def before_call(context: HookContext, case: Case[Any], kwargs: dict[str, Any]) -
 # Bodies take what converts without loss (`"5"` or `5.0` for 5, `1` for true), as Checkly's (Joi)
 # validation does; the value is stored and echoed converted. JSON Schema cannot say so: its
 # `integer` already admits `5.0`.
-CONVERTING = re.compile(r"^/(v1/checks|v1/check-groups|v[12]/check-sessions/trigger|agent/v1/)")
+CONVERTING = re.compile(
+    r"^/(v1/checks|v1/check-groups|v1/alert-channels|v1/maintenance-windows"
+    r"|v[12]/check-sessions/trigger|agent/v1/)"
+)
 
 
 @schemathesis.hook

@@ -8,6 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from vantage.checks.schemas import MAX_SUBSCRIPTIONS
 from vantage.db.tables import alert_channel_subscriptions as subs
 from vantage.db.tables import alert_channels, check_groups, checks
 
@@ -150,6 +151,16 @@ async def replace_of_target(
             )
         elif bool(row.activated) != activated:
             await conn.execute(subs.update().where(subs.c.id == row.id).values(activated=activated))
+
+
+async def has_room(
+    conn: AsyncConnection, channel_id: int, *, check_id: str | None, group_id: int | None
+) -> bool:
+    """Whether the target may take this subscription: it has it already, or fewer than
+    MAX_SUBSCRIPTIONS (Checkly's limit, and what a check's JSON may list)."""
+    column, value = (subs.c.check_id, check_id) if check_id else (subs.c.group_id, group_id)
+    rows = (await conn.execute(sa.select(subs.c.alert_channel_id).where(column == value))).all()
+    return any(int(r.alert_channel_id) == channel_id for r in rows) or len(rows) < MAX_SUBSCRIPTIONS
 
 
 async def upsert_one(

@@ -78,11 +78,13 @@ def _restore_pairs(stored: Any, sent: Any) -> Any:
     if not isinstance(stored, list) or not isinstance(sent, list):
         return sent
     by_key = {
-        p.get("key"): p.get("value") for p in stored if isinstance(p, dict) and _secret_pair(p)
+        p.get("key"): p.get("value")
+        for p in stored
+        if isinstance(p, dict) and isinstance(p.get("key"), str) and _secret_pair(p)
     }
     out = []
     for pair in sent:
-        if isinstance(pair, dict) and pair.get("key") in by_key:
+        if isinstance(pair, dict) and isinstance(pair.get("key"), str) and pair["key"] in by_key:
             old = str(by_key[pair.get("key")] or "")
             if pair.get("value") == mask(old):
                 pair = {**pair, "value": old}

@@ -21,6 +21,7 @@ from vantage.alerting.schemas import (
     ChannelSubscription,
     SubscriptionCreate,
 )
+from vantage.checks.schemas import MAX_SUBSCRIPTIONS
 from vantage.errors import BadRequest, NotFound
 from vantage.timeutil import iso, utcnow
 from vantage.validation import bad_request
@@ -100,12 +101,23 @@ async def _load(conn: AsyncConnection, account_id: str, channel_id: int) -> Stor
 
 
 async def _check_target(
-    conn: AsyncConnection, account_id: str, check_id: str | None, group_id: int | None, key: str
+    conn: AsyncConnection,
+    account_id: str,
+    channel_id: int,
+    check_id: str | None,
+    group_id: int | None,
+    key: str,
 ) -> None:
     if check_id is not None and not await repository.check_exists(conn, account_id, check_id):
         raise BadRequest(f'"{key}.checkId" must name a check of this account', keys=[key])
     if group_id is not None and not await repository.group_exists(conn, account_id, group_id):
         raise BadRequest(f'"{key}.groupId" must name a check group of this account', keys=[key])
+    if not await repository.has_room(conn, channel_id, check_id=check_id, group_id=group_id):
+        raise BadRequest(
+            f'"{key}" would subscribe a check or group to more than {MAX_SUBSCRIPTIONS} '
+            "alert channels",
+            keys=[key],
+        )
 
 
 async def _set_channel_subscriptions(
@@ -121,7 +133,7 @@ async def _set_channel_subscriptions(
         key = f"subscriptions[{index}]"
         if (sub.checkId is None) == (sub.groupId is None):
             raise BadRequest(f'"{key}" must give either checkId or groupId, not both', keys=[key])
-        await _check_target(conn, account_id, sub.checkId, sub.groupId, key)
+        await _check_target(conn, account_id, channel_id, sub.checkId, sub.groupId, key)
         await repository.upsert_one(
             conn,
             account_id,
@@ -199,7 +211,7 @@ async def subscribe(
         raise NotFound(CHANNEL_NOT_FOUND)
     body = _validated(SubscriptionCreate, payload if isinstance(payload, dict) else None)
     check_id, group_id = body["checkId"], body["groupId"]
-    await _check_target(conn, account_id, check_id, group_id, "value")
+    await _check_target(conn, account_id, channel_id, check_id, group_id, "value")
     row = await repository.upsert_one(
         conn,
         account_id,
@@ -227,11 +239,13 @@ async def prepare_target(
 ) -> None:
     """Before a check or group is stored: every listed channel must be the account's (a 400
     naming the entry, else). A new check whose body lists none is subscribed to every channel
-    (`autoAssignAlerts=true`, Checkly's default) or to those with `autoSubscribe`."""
+    (`autoAssignAlerts=true`, Checkly's default; the oldest MAX_SUBSCRIPTIONS) or to those with
+    `autoSubscribe`."""
     listed: list[dict[str, Any]] = list(config.get("alertChannelSubscriptions") or [])
     if not sent:
         ids = await repository.ids_of_account(conn, account_id, auto_subscribe_only=not auto_assign)
-        listed = [{"alertChannelId": i, "activated": True} for i in ids]
+        # A check listens to at most MAX_SUBSCRIPTIONS channels: the oldest ones.
+        listed = [{"alertChannelId": i, "activated": True} for i in ids[:MAX_SUBSCRIPTIONS]]
     known = await repository.existing_ids(conn, account_id, [s["alertChannelId"] for s in listed])
     for index, sub in enumerate(listed):
         channel_id = sub["alertChannelId"]
