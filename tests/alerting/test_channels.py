@@ -243,3 +243,24 @@ async def test_new_checks_listen_to_every_channel_unless_told_otherwise(alice: P
     assert listed["alertChannelSubscriptions"] == []
     subscribers = (await alice.get(f"/v1/alert-channels/{second['id']}")).json()["subscriptions"]
     assert {s["checkId"] for s in subscribers} == {assigned["id"], response.json()["id"]}
+
+
+async def test_a_check_listens_to_at_most_100_channels(alice: Persona) -> None:
+    ids = [
+        (await create_channel(alice, type="EMAIL", config={"address": f"{i}@example.com"}))["id"]
+        for i in range(101)
+    ]
+    assigned = await create_check(alice, api_check("https://x.test"))
+    assert [s["alertChannelId"] for s in assigned["alertChannelSubscriptions"]] == ids[:100]
+    response = await alice.put(
+        f"/v1/alert-channels/{ids[100]}/subscriptions",
+        json={"checkId": assigned["id"], "activated": True},
+    )
+    assert response.status_code == 400
+    assert "more than 100 alert channels" in response.json()["message"]
+    # one it has already is only changed
+    response = await alice.put(
+        f"/v1/alert-channels/{ids[0]}/subscriptions",
+        json={"checkId": assigned["id"], "activated": False},
+    )
+    assert response.status_code == 200
