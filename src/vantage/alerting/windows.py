@@ -136,10 +136,9 @@ async def list_page(
 async def update(
     conn: AsyncConnection, account_id: str, window_id: int, payload: Any
 ) -> dict[str, Any]:
-    current = await _row(conn, account_id, window_id)
-    if not isinstance(payload, dict):
-        raise BadRequest('"value" must be of type object', keys=["value"])
-    config = validate({**current.config, **payload})
+    """A PUT replaces the window (its body is a whole window, as on create)."""
+    await _row(conn, account_id, window_id)
+    config = validate(payload)
     await conn.execute(
         table.update().where(table.c.id == window_id).values(config=config, updated_at=utcnow())
     )
