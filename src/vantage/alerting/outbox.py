@@ -130,14 +130,6 @@ async def finish_many(conn: AsyncConnection, outcomes: Sequence[dict[str, Any]])
     )
 
 
-async def next_due_at(conn: AsyncConnection) -> datetime | None:
-    """When the earliest waiting notification is due (for the worker's sleep)."""
-    value: datetime | None = await conn.scalar(
-        sa.select(sa.func.min(table.c.next_attempt_at)).where(table.c.status == "PENDING")
-    )
-    return value
-
-
 async def list_page(
     conn: AsyncConnection,
     account_id: str,
