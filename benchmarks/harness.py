@@ -87,7 +87,12 @@ class Server:
 
 
 @contextmanager
-def server(workdir: Path, database_url: str | None = None, cpu: int | None = 0) -> Iterator[Server]:
+def server(
+    workdir: Path,
+    database_url: str | None = None,
+    cpu: int | None = 0,
+    env: dict[str, str] | None = None,
+) -> Iterator[Server]:
     database_url = database_url or f"sqlite:///{workdir / 'vantage.db'}"
     vantage = [sys.executable, "-m", "vantage"]
     created = subprocess.run(
@@ -110,7 +115,7 @@ def server(workdir: Path, database_url: str | None = None, cpu: int | None = 0) 
     if cpu is not None:
         args = ["taskset", "-c", str(cpu), *args]
     # the embedded agent probes the loopback target, which its default policy denies
-    env = {"VANTAGE_PROBE_DENY": "link-local,metadata"}
+    env = {"VANTAGE_PROBE_DENY": "link-local,metadata", **(env or {})}
     # the figures are the server's, not its rate limiter's
     env |= {"VANTAGE_RATE_LIMIT": "0", "VANTAGE_RATE_LIMIT_ROUTES": ""}
     with process(args, port=port, log=workdir / "server.log", env=env) as proc:

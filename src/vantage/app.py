@@ -22,6 +22,8 @@ from vantage.agent.local import embedded_agent
 from vantage.agent.loop import Agent
 from vantage.agentapi.endpoints import router as agent_api_router
 from vantage.agentapi.schemas import MAX_BODY_BYTES as AGENT_MAX_BODY_BYTES
+from vantage.alerting.delivery import Deliverer
+from vantage.alerting.endpoints import router as alerting_router
 from vantage.analytics.endpoints import router as analytics_router
 from vantage.api.body_limit import BodyLimit
 from vantage.api.common import storable_query
@@ -91,6 +93,8 @@ def _background(runtime: Runtime) -> dict[str, Callable[[], Coroutine[Any, Any, 
     }
     if settings.scheduler:
         loops["scheduler"] = Scheduler(runtime).run_forever
+    if settings.alert_delivery:
+        loops["alert-delivery"] = Deliverer(settings, runtime.db).run_forever
     return loops
 
 
@@ -200,6 +204,7 @@ def create_app(settings: Settings, *, background: bool = True) -> FastAPI:
         results_router,
         statuses_router,
         locations_router,
+        alerting_router,
         agent_api_router,
         ui_router,
     ):

@@ -185,6 +185,60 @@ class Settings(BaseSettings):
     retention_batch: int = Field(
         default=100, ge=1, description="Results (or sessions) one pruning transaction deletes."
     )
+    # Alerting (docs/alerting.md): the notification outbox's delivery worker and its providers.
+    alert_delivery: bool = Field(
+        default=True, description="Deliver alert notifications from this replica."
+    )
+    alert_poll_seconds: float = Field(
+        default=0.5, gt=0, description="How often the delivery worker looks for due notifications."
+    )
+    alert_batch: int = Field(default=50, ge=1, description="Most notifications one claim takes.")
+    alert_lease_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="How long a replica holds a notification it is sending; a replica that dies "
+        "leaves it to another after this.",
+    )
+    alert_send_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="Longest one delivery attempt may take."
+    )
+    alert_retry_base_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="First retry delay of a failed delivery; later ones grow (x3, x6, x12, x30, "
+        "x60, then x90), with 20% jitter.",
+    )
+    alert_max_attempts: int = Field(
+        default=12, ge=1, description="Delivery attempts before a notification is given up."
+    )
+    # Webhook and Slack URLs are the account's choice: without this, any account could make the
+    # server send requests to its own network (SSRF). Same syntax as probe_deny.
+    alert_deny: str = Field(
+        default=EMBEDDED_DEFAULT,
+        description="Where webhook and Slack alerts may not be sent: CIDRs, addresses and the "
+        "groups loopback, link-local, metadata, comma-separated; empty denies nothing.",
+    )
+    pagerduty_url: str = Field(
+        default="https://events.pagerduty.com", description="PagerDuty Events API v2 base URL."
+    )
+    opsgenie_url: str = Field(
+        default="https://api.opsgenie.com", description="Opsgenie API base URL (region US)."
+    )
+    opsgenie_eu_url: str = Field(
+        default="https://api.eu.opsgenie.com", description="Opsgenie API base URL (region EU)."
+    )
+    smtp_host: str | None = Field(
+        default=None, description="SMTP server for EMAIL alert channels (unset: email fails)."
+    )
+    smtp_port: int = Field(default=587, ge=1, le=65535, description="SMTP server port.")
+    smtp_security: Literal["starttls", "tls", "none"] = Field(
+        default="starttls", description="starttls, tls (implicit, port 465) or none."
+    )
+    smtp_username: str | None = Field(default=None, description="SMTP login (unset: no AUTH).")
+    smtp_password: str | None = Field(default=None, description="SMTP password.")
+    smtp_from: str = Field(
+        default="vantage@localhost", description="The From address of alert emails."
+    )
     # For tests and demonstrations of lease expiry only (see _lease_outlasts_runs).
     allow_short_lease: bool = Field(
         default=False,
@@ -195,7 +249,7 @@ class Settings(BaseSettings):
     # agent off (as does VANTAGE_LOCAL_AGENT=false); either one saying "off" wins.
     no_local_agent: bool = Field(default=False, description="The same as local_agent=false.")
 
-    @field_validator("probe_deny")
+    @field_validator("probe_deny", "alert_deny")
     @classmethod
     def _valid_probe_deny(cls, value: str) -> str:
         parse_networks(value)  # a typo must stop the server, not silently allow everything
@@ -230,6 +284,18 @@ class Settings(BaseSettings):
             window=self.rate_limit_window_seconds,
             routes=parse_routes(self.rate_limit_routes),
         )
+
+    @model_validator(mode="after")
+    def _alert_lease_outlasts_sends(self) -> Self:
+        """A notification still being sent when its lease ends is claimed and sent again."""
+        if self.alert_lease_seconds <= self.alert_send_timeout_seconds + 1:
+            longest = self.alert_send_timeout_seconds + 1
+            raise ValueError(
+                f"VANTAGE_ALERT_LEASE_SECONDS={self.alert_lease_seconds:g} must be longer than "
+                f"VANTAGE_ALERT_SEND_TIMEOUT_SECONDS + 1 ({longest:g}): a notification still "
+                "being sent would be sent again by another replica"
+            )
+        return self
 
     def probe_policy(self) -> TargetPolicy:
         return TargetPolicy.parse(self.probe_deny)

@@ -112,7 +112,14 @@ async def a_group(persona: Persona) -> int:
     return int(response.json()["id"])
 
 
-def full_api_payload(group_id: int) -> dict[str, Any]:
+async def a_channel(persona: Persona) -> int:
+    body = {"type": "EMAIL", "config": {"address": "ops@example.com"}}
+    response = await persona.post("/v1/alert-channels", json=body)
+    assert response.status_code == 201, response.text
+    return int(response.json()["id"])
+
+
+def full_api_payload(group_id: int, channel_id: int) -> dict[str, Any]:
     """Every writable field of an API check, none at its default."""
     return {
         "name": "Orders API",
@@ -135,7 +142,7 @@ def full_api_payload(group_id: int) -> dict[str, Any]:
         "groupId": group_id,
         "groupOrder": 2,
         "runtimeId": "2025.04",
-        "alertChannelSubscriptions": [{"alertChannelId": 12, "activated": False}],
+        "alertChannelSubscriptions": [{"alertChannelId": channel_id, "activated": False}],
         "retryStrategy": {
             "type": "LINEAR",
             "baseBackoffSeconds": 30,
@@ -193,7 +200,7 @@ def full_api_payload(group_id: int) -> dict[str, Any]:
 
 
 async def test_every_field_of_an_api_check_is_accepted_and_returned(alice: Persona) -> None:
-    payload = full_api_payload(await a_group(alice))
+    payload = full_api_payload(await a_group(alice), await a_channel(alice))
     body = await create(alice, payload)
     for field, value in payload.items():
         assert body[field] == value, field
@@ -345,7 +352,7 @@ async def test_the_list_searches_names_case_insensitively(alice: Persona) -> Non
 
 
 async def test_a_partial_update_keeps_every_other_field(alice: Persona) -> None:
-    created = await create(alice, full_api_payload(await a_group(alice)))
+    created = await create(alice, full_api_payload(await a_group(alice), await a_channel(alice)))
     response = await alice.put(f"/v1/checks/{created['id']}", json={"name": "Renamed"})
     assert response.status_code == 200, response.text
     updated = response.json()
@@ -358,7 +365,7 @@ async def test_a_partial_update_keeps_every_other_field(alice: Persona) -> None:
 
 
 async def test_updating_the_url_keeps_the_rest_of_the_request(alice: Persona) -> None:
-    created = await create(alice, full_api_payload(await a_group(alice)))
+    created = await create(alice, full_api_payload(await a_group(alice), await a_channel(alice)))
     new_url = "https://example.test/v2/health"
     response = await alice.put(f"/v1/checks/{created['id']}", json={"request": {"url": new_url}})
     assert response.status_code == 200, response.text

@@ -148,10 +148,10 @@ async def test_existing_jobs_are_bound_to_their_locations_id_and_orphans_withdra
     assert [tuple(row) for row in rows] == [("j-edge", "edge-id")]
 
 
-async def test_0007_keeps_every_session_and_result_and_swaps_the_session_indexes(
+async def test_0006_keeps_every_session_and_result_and_swaps_the_session_indexes(
     empty_database: Database,
 ) -> None:
-    """0007 on a database with data: rows stay, the two unread session indexes go, the retention
+    """0006 on a database with data: rows stay, the two unread session indexes go, the retention
     indexes come, and the schema is then exactly the declared one."""
     await upgrade(empty_database, "0004")
     now = utcnow()

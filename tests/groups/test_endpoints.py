@@ -48,7 +48,7 @@ GROUP_DEFAULTS: dict[str, Any] = {
 }
 
 
-def full_group_payload() -> dict[str, Any]:
+def full_group_payload(channel_id: int) -> dict[str, Any]:
     """Every writable field of a check group, none at its default."""
     return {
         "name": "Orders",
@@ -85,7 +85,7 @@ def full_group_payload() -> dict[str, Any]:
             "parallelRunFailureThreshold": {"enabled": True, "percentage": 30},
             "sslCertificates": {"enabled": True, "alertThreshold": 7},
         },
-        "alertChannelSubscriptions": [{"alertChannelId": 4, "activated": True}],
+        "alertChannelSubscriptions": [{"alertChannelId": channel_id, "activated": True}],
         "setupSnippetId": 3,
         "tearDownSnippetId": 4,
         "localSetupScript": "// setup",
@@ -135,7 +135,10 @@ async def test_a_group_gets_checklys_defaults(alice: Persona) -> None:
 
 
 async def test_every_field_of_a_group_is_accepted_and_returned(alice: Persona) -> None:
-    payload = full_group_payload()
+    channel = {"type": "EMAIL", "config": {"address": "ops@example.com"}}
+    payload = full_group_payload(
+        (await alice.post("/v1/alert-channels", json=channel)).json()["id"]
+    )
     response = await alice.post("/v1/check-groups", json=payload)
     assert response.status_code == 201, response.text
     body = response.json()

@@ -52,6 +52,16 @@ SEMANTIC_RULES = re.compile(
             r'"frequencyOffset" must be',
             r"no run location .* exists",
             r"must name a check group of this account",
+            r"must name a check of this account",
+            r"must name an alert channel of this account",
+            r"either checkId or groupId",
+            r'"from" must be before "to"',
+            r"must be after startsAt",
+            r"is required with repeatInterval",
+            # The zones the server's tz database knows.
+            r"must be an IANA time zone",
+            # How many subscriptions a check or group already has.
+            r"more than \d+ alert channels",
             r'"checkType" cannot be changed',
             r'"slugName" cannot be changed',
             r'"key" cannot be changed',
@@ -134,7 +144,10 @@ def before_call(context: HookContext, case: Case[Any], kwargs: dict[str, Any]) -
 # Bodies take what converts without loss (`"5"` or `5.0` for 5, `1` for true), as Checkly's (Joi)
 # validation does; the value is stored and echoed converted. JSON Schema cannot say so: its
 # `integer` already admits `5.0`.
-CONVERTING = re.compile(r"^/(v1/checks|v1/check-groups|v[12]/check-sessions/trigger|agent/v1/)")
+CONVERTING = re.compile(
+    r"^/(v1/checks|v1/check-groups|v1/alert-channels|v1/maintenance-windows"
+    r"|v[12]/check-sessions/trigger|agent/v1/)"
+)
 
 
 @schemathesis.hook

@@ -82,10 +82,21 @@ async def list_checks(
     )
 
 
-async def _create(runtime: Runtime, account_id: str, check_type: str, payload: Any) -> JSONResponse:
+# Checkly's default: a new check listens to every alert channel unless its body lists its own.
+AutoAssign = Annotated[bool, Query()]
+
+
+async def _create(
+    runtime: Runtime, account_id: str, check_type: str, payload: Any, auto_assign: bool = True
+) -> JSONResponse:
     async with runtime.db.write() as conn:
         check = await service.create(
-            conn, account_id, check_type, payload, base_url=runtime.settings.base_url
+            conn,
+            account_id,
+            check_type,
+            payload,
+            base_url=runtime.settings.base_url,
+            auto_assign=auto_assign,
         )
     runtime.signals.schedule_changed.set()
     return JSONResponse(check.wire(), status_code=201)
@@ -99,7 +110,10 @@ async def _create(runtime: Runtime, account_id: str, check_type: str, payload: A
     openapi_extra=request_body("CheckCreate", CheckCreate),
 )
 async def create_check(
-    request: Request, account: CurrentAccount, runtime: RuntimeDep
+    request: Request,
+    account: CurrentAccount,
+    runtime: RuntimeDep,
+    autoAssignAlerts: AutoAssign = True,
 ) -> JSONResponse:
     payload = await json_body(request)
     check_type = payload.get("checkType") if isinstance(payload, dict) else None
@@ -107,20 +121,24 @@ async def create_check(
         raise BadRequest(
             f'"checkType" must be one of [{", ".join(CHECK_TYPES)}]', keys=["checkType"]
         )
-    return await _create(runtime, account.id, str(check_type), payload)
+    return await _create(runtime, account.id, str(check_type), payload, autoAssignAlerts)
 
 
 @router.post(
     "/v1/checks/{check_type}", status_code=201, include_in_schema=False, responses=errors(400, 404)
 )
 async def create_typed_check(
-    check_type: str, request: Request, account: CurrentAccount, runtime: RuntimeDep
+    check_type: str,
+    request: Request,
+    account: CurrentAccount,
+    runtime: RuntimeDep,
+    autoAssignAlerts: AutoAssign = True,
 ) -> JSONResponse:
     resolved = _type_from_path(check_type)
     payload = await json_body(request)
     if isinstance(payload, dict) and payload.get("checkType", resolved) != resolved:
         raise BadRequest(f'"checkType" must be [{resolved}]', keys=["checkType"])
-    return await _create(runtime, account.id, resolved, payload)
+    return await _create(runtime, account.id, resolved, payload, autoAssignAlerts)
 
 
 @router.get(
@@ -210,9 +228,12 @@ def _add_typed_routes(slug: str, check_type: str) -> None:
         name=f"create_{slug}_check",
     )
     async def create(
-        request: Request, account: CurrentAccount, runtime: RuntimeDep
+        request: Request,
+        account: CurrentAccount,
+        runtime: RuntimeDep,
+        autoAssignAlerts: AutoAssign = True,
     ) -> JSONResponse:
-        return await create_typed_check(slug, request, account, runtime)
+        return await create_typed_check(slug, request, account, runtime, autoAssignAlerts)
 
     @router.put(
         f"/v1/checks/{slug}/{{check_id}}",

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from vantage.alerting import service as alerting
 from vantage.checks import repository
 from vantage.checks.scheduling import first_run_at, interval_seconds
 from vantage.checks.schemas import CHECK_MODELS, Wire
@@ -136,7 +137,13 @@ def stored_check(row: sa.Row[Any]) -> StoredCheck:
 
 
 async def create(
-    conn: AsyncConnection, account_id: str, check_type: str, payload: Any, *, base_url: str = ""
+    conn: AsyncConnection,
+    account_id: str,
+    check_type: str,
+    payload: Any,
+    *,
+    base_url: str = "",
+    auto_assign: bool = True,
 ) -> StoredCheck:
     """`base_url`: the server's public URL, which a heartbeat check's ping URL starts with."""
     config = validate(check_type, payload)
@@ -144,6 +151,8 @@ async def create(
     await _check_group(conn, account_id, config)
     if check_type == "HEARTBEAT":
         config = await _heartbeat_token(conn, config, base_url, None)
+    sent = "alertChannelSubscriptions" in payload
+    await alerting.prepare_target(conn, account_id, config, sent=sent, auto_assign=auto_assign)
     check_id = str(uuid.uuid4())
     now = utcnow()
     await repository.insert(
@@ -164,6 +173,7 @@ async def create(
     )
     if check_type == "HEARTBEAT":
         await heartbeats_service.register(conn, account_id, check_id, config, now)
+    await alerting.store_target(conn, account_id, config, check_id=check_id)
     return StoredCheck(check_id, check_type, config, now, None)
 
 
@@ -233,6 +243,7 @@ async def update(
         if not config["heartbeat"].get("pingToken"):
             config["heartbeat"]["pingToken"] = current.config["heartbeat"]["pingToken"]
         config = await _heartbeat_token(conn, config, base_url, check_id)
+    await alerting.prepare_target(conn, account_id, config, sent=True)
     now = utcnow()
     values: dict[str, Any] = {
         "name": config["name"],
@@ -250,6 +261,7 @@ async def update(
     await repository.update(conn, account_id, check_id, values)
     if current.check_type == "HEARTBEAT":
         await heartbeats_service.register(conn, account_id, check_id, config, now)
+    await alerting.store_target(conn, account_id, config, check_id=check_id)
     return StoredCheck(check_id, current.check_type, config, current.created_at, now)
 
 

@@ -386,3 +386,145 @@ result_rollups = sa.Table(
     ),
     sa.Index("ix_result_rollups_bucket", "check_id", "bucket_seconds", "bucket_start"),
 )
+
+# Alert channels (Checkly's integer ids): where notifications go, one row per channel.
+alert_channels = sa.Table(
+    "alert_channels",
+    metadata,
+    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+    sa.Column("account_id", Id, sa.ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("type", sa.String(20), nullable=False),
+    # The type's config as Checkly's JSON, secrets in plaintext (responses mask them).
+    sa.Column("config", Json, nullable=False),
+    sa.Column("send_recovery", sa.Boolean(), nullable=False),
+    sa.Column("send_failure", sa.Boolean(), nullable=False),
+    sa.Column("send_degraded", sa.Boolean(), nullable=False),
+    sa.Column("ssl_expiry", sa.Boolean(), nullable=False),
+    sa.Column("ssl_expiry_threshold", sa.Integer(), nullable=False),
+    sa.Column("auto_subscribe", sa.Boolean(), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=True),
+    sa.Index("ix_alert_channels_account_created", "account_id", "created_at"),
+    sqlite_autoincrement=True,
+)
+
+# Who listens to a channel: a check or a group (exactly one). The channel's `subscriptions` and the
+# checks' and groups' `alertChannelSubscriptions` are two views of these rows.
+alert_channel_subscriptions = sa.Table(
+    "alert_channel_subscriptions",
+    metadata,
+    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+    sa.Column("account_id", Id, nullable=False),
+    sa.Column(
+        "alert_channel_id",
+        sa.Integer(),
+        sa.ForeignKey("alert_channels.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("check_id", Id, sa.ForeignKey("checks.id", ondelete="CASCADE"), nullable=True),
+    sa.Column(
+        "group_id",
+        sa.Integer(),
+        sa.ForeignKey("check_groups.id", ondelete="CASCADE"),
+        nullable=True,
+    ),
+    sa.Column("activated", sa.Boolean(), nullable=False),
+    sa.CheckConstraint("(check_id IS NULL) <> (group_id IS NULL)", name="one_target"),
+    sa.UniqueConstraint("alert_channel_id", "check_id", name="uq_alert_subscriptions_check"),
+    sa.UniqueConstraint("alert_channel_id", "group_id", name="uq_alert_subscriptions_group"),
+    sa.Index("ix_alert_channel_subscriptions_check", "check_id"),
+    sa.Index("ix_alert_channel_subscriptions_group", "group_id"),
+    sqlite_autoincrement=True,
+)
+
+# Each check's alerting state: what its runs say and what its channels were last told. Written in
+# the result's transaction, under the row's lock, so two replicas never decide one run twice.
+check_alert_states = sa.Table(
+    "check_alert_states",
+    metadata,
+    sa.Column("check_id", Id, sa.ForeignKey("checks.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("account_id", Id, nullable=False),
+    sa.Column("status", sa.String(10), nullable=False),
+    sa.Column("notified", sa.String(10), nullable=False),
+    sa.Column("consecutive_failed", sa.Integer(), nullable=False),
+    sa.Column("consecutive_degraded", sa.Integer(), nullable=False),
+    sa.Column("failing_since", UtcDateTime(), nullable=True),
+    sa.Column("degraded_since", UtcDateTime(), nullable=True),
+    sa.Column("episode", sa.Integer(), nullable=False),
+    sa.Column("reminders_sent", sa.Integer(), nullable=False),
+    sa.Column("next_reminder_at", UtcDateTime(), nullable=True),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
+    sa.Index("ix_check_alert_states_reminder", "next_reminder_at"),
+)
+
+# The outbox: one row per notification to one channel, inserted in the transaction that decided
+# it; delivered by whichever replica claims it (lease + token fencing), retried with backoff.
+alert_notifications = sa.Table(
+    "alert_notifications",
+    metadata,
+    # The order of delivery per (channel, check).
+    sa.Column("seq", sa.Integer(), primary_key=True, autoincrement=True),
+    # The idempotency key receivers see (webhook-id, Message-ID): stable across retries.
+    sa.Column("id", Id, nullable=False, unique=True),
+    sa.Column("account_id", Id, nullable=False),
+    sa.Column(
+        "alert_channel_id",
+        sa.Integer(),
+        sa.ForeignKey("alert_channels.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("check_id", Id, nullable=False),
+    sa.Column("alert_type", sa.String(40), nullable=False),
+    sa.Column("channel_type", sa.String(20), nullable=False),
+    # PENDING -> IN_PROGRESS (leased) -> SUCCESS | FAILURE | RATE_LIMITED; PENDING again to retry.
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("attempts", sa.Integer(), nullable=False),
+    sa.Column("next_attempt_at", UtcDateTime(), nullable=False),
+    sa.Column("lease_owner", sa.String(100), nullable=True),
+    sa.Column("lease_until", UtcDateTime(), nullable=True),
+    sa.Column("lease_token", sa.Integer(), nullable=False),
+    # The template variables of the event, and the channel as it was when the event happened.
+    sa.Column("context", Json, nullable=False),
+    sa.Column("channel", Json, nullable=False),
+    sa.Column("result", sa.Text(), nullable=True),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("sent_at", UtcDateTime(), nullable=True),
+    sa.Index("ix_alert_notifications_due", "status", "next_attempt_at"),
+    sa.Index("ix_alert_notifications_order", "alert_channel_id", "check_id", "seq"),
+    sa.Index("ix_alert_notifications_account", "account_id", "created_at"),
+    sqlite_autoincrement=True,
+)
+
+# Maintenance windows: while one is active, the checks and groups it names (by tag) alert nobody.
+maintenance_windows = sa.Table(
+    "maintenance_windows",
+    metadata,
+    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+    sa.Column("account_id", Id, sa.ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    # The window as Checkly's JSON.
+    sa.Column("config", Json, nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=True),
+    sa.Index("ix_maintenance_windows_account", "account_id"),
+    sqlite_autoincrement=True,
+)
+
+# Alert events (`/v1/check-alerts`): one row per alert a check raised, whoever heard it.
+check_alerts = sa.Table(
+    "check_alerts",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("account_id", Id, nullable=False),
+    sa.Column("check_id", Id, sa.ForeignKey("checks.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("name", sa.String(500), nullable=False),
+    sa.Column("alert_type", sa.String(40), nullable=False),
+    sa.Column("check_type", sa.String(20), nullable=False),
+    sa.Column("run_location", sa.String(100), nullable=True),
+    sa.Column("response_time", sa.Float(), nullable=True),
+    sa.Column("error", sa.Text(), nullable=True),
+    sa.Column("status_code", sa.Integer(), nullable=True),
+    sa.Column("started_at", UtcDateTime(), nullable=True),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Index("ix_check_alerts_account_created", "account_id", "created_at"),
+    sa.Index("ix_check_alerts_check_created", "check_id", "created_at"),
+)

@@ -10,6 +10,8 @@ What the group decides for its checks:
   that request URLs starting with `/` are relative to; the group's `headers` and `queryParameters`
   are added (the check's own win on the same key); the group's `assertions` are appended; the
   group's `basicAuth` is used when the check has none.
+Alerting reads the group too (`vantage.alerting`): its `alertChannelSubscriptions` replace its
+checks' own, and `useGlobalAlertSettings: false` forces its `alertSettings` on them.
 Everything else of the group is stored and returned but does not change its checks (yet).
 """
 

@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from vantage.alerting import service as alerting
 from vantage.checks import service as checks_service
 from vantage.checks.service import CHECK_NOT_FOUND, StoredCheck
 from vantage.errors import BadRequest, Conflict, NotFound
@@ -87,6 +88,7 @@ async def create(
     """`version` 2: Checkly's `/v2/check-groups`, whose nulls mean "inherit" (CheckGroupV2)."""
     config = validate(payload, CheckGroupV2 if version == 2 else CheckGroup)
     await checks_service.check_locations(conn, config, account_id)
+    await alerting.prepare_target(conn, account_id, config, sent=True)
     now = utcnow()
     group_id = await repository.insert(
         conn,
@@ -98,6 +100,7 @@ async def create(
             "updated_at": None,
         },
     )
+    await alerting.store_target(conn, account_id, config, group_id=group_id)
     return StoredGroup(group_id, config, now, None)
 
 
@@ -122,10 +125,12 @@ async def update(
         current.config.get("environmentVariables") or [], config["environmentVariables"]
     )
     await checks_service.check_locations(conn, config, account_id)
+    await alerting.prepare_target(conn, account_id, config, sent=True)
     now = utcnow()
     await repository.update(
         conn, account_id, group_id, {**_columns(config), "config": config, "updated_at": now}
     )
+    await alerting.store_target(conn, account_id, config, group_id=group_id)
     return StoredGroup(group_id, config, current.created_at, now)
 
 

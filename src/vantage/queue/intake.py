@@ -16,6 +16,8 @@
 7. sessions: add the FINAL results to their sessions' counters.
 8. sessions: advance the status of every session touched (a FINAL or a retry); collect the
    sessions this batch ended.
+9. alerting: feed each ended session, as one run, into its check's alert state; queue the
+   notifications this raises in the outbox (`vantage.alerting.evaluation`).
 
 A batch costs a handful of statements whatever its size (every write above is one statement, an
 executemany, or one per lease owner for step 1), because on SQLite every statement waits for the
@@ -35,6 +37,7 @@ from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from vantage.alerting import evaluation as alerting
 from vantage.metrics import Metrics
 from vantage.probes.result import ProbeResult
 from vantage.queue import repository as jobs_repo
@@ -148,6 +151,8 @@ async def take_in(
     await sessions_repo.record_finals(conn, finals)  # 7
     touched = finals.keys() | retried  # 8
     ended = await sessions_repo.advance_status(conn, touched, retried - finals.keys(), now)
+    # 9. alerting: each ended session is one run of its check; alerts go to the outbox, here.
+    await alerting.on_sessions_ended(conn, ended, now)
     for completion in intake.completions:
         if completion.session_id in ended and completion.outcome == "accepted":
             completion.session_ended = True

@@ -1,7 +1,7 @@
 """web UI: users, their browser sessions, result roll-ups
 
-Revision ID: 0011
-Revises: 0004
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-11-27 08:00:00.000000
 
 Users log in to the web UI (argon2 hashes; sessions stored as SHA-256 of the cookie's token).
@@ -16,8 +16,8 @@ from alembic import op
 
 import vantage.db.types
 
-revision = "0011"
-down_revision = "0008"
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 

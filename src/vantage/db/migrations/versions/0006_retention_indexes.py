@@ -1,7 +1,7 @@
 """indexes for retention; the session indexes nobody read dropped
 
-Revision ID: 0007
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-11-27 07:30:00.000000
 
 Retention deletes the oldest results and ended sessions first, so both tables get an index in that
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0007"
+revision = "0006"
 down_revision = "0005"
 branch_labels = None
 depends_on = None

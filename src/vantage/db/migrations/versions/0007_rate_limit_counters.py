@@ -1,7 +1,7 @@
 """rate-limit counters shared by replicas
 
-Revision ID: 0008
-Revises: 0004
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-11-27 08:00:00.000000
 
 One row per API key and route: the window it counts and the requests in it (PostgreSQL's
@@ -13,8 +13,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008"
-down_revision = "0007"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 

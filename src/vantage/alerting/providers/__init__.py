@@ -1,0 +1,1 @@
+"""One module per kind of channel; `send` picks the module by the channel's type."""

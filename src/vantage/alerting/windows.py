@@ -1,0 +1,150 @@
+"""`/v1/maintenance-windows`: Checkly's maintenance windows, validated and stored as their JSON
+(`maintenance.py` decides when one is on and whom it silences)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import sqlalchemy as sa
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from vantage.db.tables import maintenance_windows as table
+from vantage.errors import BadRequest, NotFound
+from vantage.timeutil import iso, utcnow
+from vantage.validation import bad_request
+
+WINDOW_NOT_FOUND = "No such maintenance window."
+READ_ONLY_FIELDS = ("id", "created_at", "updated_at", "createdAt", "updatedAt", "projectBindings")
+MAX_ID = 2**31 - 1
+Tag = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+class MaintenanceWindow(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    tags: list[Tag] = Field(default_factory=list, max_length=100)
+    startsAt: datetime
+    endsAt: datetime
+    repeatInterval: Annotated[int, Field(ge=1, le=365)] | None = None
+    repeatUnit: Literal["DAY", "WEEK", "MONTH"] | None = None
+    # An inclusive local date; a date-time counts by its UTC date (Checkly's compatibility rule).
+    repeatEndsAt: date | datetime | None = None
+    timezone: Annotated[str, Field(max_length=64)] | None = None
+    description: Annotated[str, Field(max_length=2000)] | None = None
+    pauseAllChecks: bool = False
+    silenceAlertsTags: list[Tag] = Field(default_factory=list, max_length=100)
+    silenceAllAlerts: bool = False
+    statusPageVisibility: Annotated[dict[str, Any], Field(max_length=50)] | None = None
+
+    @field_validator("startsAt", "endsAt")
+    @classmethod
+    def _utc(cls, value: datetime) -> datetime:
+        # A moment without a zone is UTC, as Checkly reads it.
+        return _aware(value)
+
+    @field_validator("repeatEndsAt")
+    @classmethod
+    def _day(cls, value: date | datetime | None) -> date | None:
+        if isinstance(value, datetime):
+            return _aware(value).astimezone(UTC).date()
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str | None) -> str | None:
+        if value:
+            try:
+                ZoneInfo(value)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValueError("must be an IANA time zone, e.g. Europe/Berlin") from None
+        return value
+
+    @model_validator(mode="after")
+    def _ends_after_start(self) -> MaintenanceWindow:
+        if self.endsAt <= self.startsAt:
+            raise ValueError("endsAt: must be after startsAt")
+        if self.repeatInterval is not None and self.repeatUnit is None:
+            raise ValueError("repeatUnit: is required with repeatInterval")
+        return self
+
+
+def validate(payload: Any) -> dict[str, Any]:
+    if not isinstance(payload, dict):
+        raise BadRequest('"value" must be of type object', keys=["value"])
+    body = {k: v for k, v in payload.items() if k not in READ_ONLY_FIELDS}
+    try:
+        return MaintenanceWindow.model_validate(body).model_dump(mode="json")
+    except ValidationError as exc:
+        raise bad_request(exc) from None
+
+
+def wire(row: Any) -> dict[str, Any]:
+    return {
+        "id": int(row.id),
+        **row.config,
+        "created_at": iso(row.created_at),
+        "updated_at": iso(row.updated_at),
+    }
+
+
+async def _row(conn: AsyncConnection, account_id: str, window_id: int) -> Any:
+    if not 1 <= window_id <= MAX_ID:
+        raise NotFound(WINDOW_NOT_FOUND)
+    row = (
+        await conn.execute(
+            sa.select(table).where(table.c.id == window_id, table.c.account_id == account_id)
+        )
+    ).first()
+    if row is None:
+        raise NotFound(WINDOW_NOT_FOUND)
+    return row
+
+
+async def create(conn: AsyncConnection, account_id: str, payload: Any) -> dict[str, Any]:
+    config = validate(payload)
+    result = await conn.execute(
+        table.insert()
+        .values(account_id=account_id, config=config, created_at=utcnow(), updated_at=None)
+        .returning(table.c.id)
+    )
+    return wire(await _row(conn, account_id, int(result.scalar_one())))
+
+
+async def get(conn: AsyncConnection, account_id: str, window_id: int) -> dict[str, Any]:
+    return wire(await _row(conn, account_id, window_id))
+
+
+async def list_page(
+    conn: AsyncConnection, account_id: str, *, limit: int, page: int
+) -> tuple[list[dict[str, Any]], int]:
+    mine = table.c.account_id == account_id
+    total = await conn.scalar(sa.select(sa.func.count()).select_from(table).where(mine))
+    rows = await conn.execute(
+        sa.select(table).where(mine).order_by(table.c.id).limit(limit).offset((page - 1) * limit)
+    )
+    return [wire(r) for r in rows.all()], int(total or 0)
+
+
+async def update(
+    conn: AsyncConnection, account_id: str, window_id: int, payload: Any
+) -> dict[str, Any]:
+    """A PUT replaces the window (its body is a whole window, as on create)."""
+    await _row(conn, account_id, window_id)
+    config = validate(payload)
+    await conn.execute(
+        table.update().where(table.c.id == window_id).values(config=config, updated_at=utcnow())
+    )
+    return wire(await _row(conn, account_id, window_id))
+
+
+async def delete(conn: AsyncConnection, account_id: str, window_id: int) -> None:
+    await _row(conn, account_id, window_id)
+    await conn.execute(table.delete().where(table.c.id == window_id))

@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+
+from tests.alerting.receiver import Receiver, receiving
+from tests.support.harness import Harness, Persona, running_vantage, settings_for
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    with receiving() as r:
+        yield r
+
+
+@pytest.fixture
+async def vantage(database_url: str, receiver: Receiver) -> AsyncIterator[Harness]:
+    """Vantage delivering alerts promptly, its providers' URLs on the test's receiver."""
+    settings = settings_for(
+        database_url,
+        alert_deny="",
+        alert_poll_seconds=0.02,
+        alert_retry_base_seconds=0.05,
+        pagerduty_url=receiver.url + "/pagerduty",
+        opsgenie_url=receiver.url + "/opsgenie",
+        opsgenie_eu_url=receiver.url + "/opsgenie-eu",
+    )
+    async with running_vantage(settings) as harness:
+        yield harness
+
+
+@pytest.fixture
+async def alice(vantage: Harness) -> Persona:
+    return await vantage.persona("alice")
