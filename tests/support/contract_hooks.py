@@ -56,7 +56,7 @@ SEMANTIC_RULES = re.compile(
             r"must name an alert channel of this account",
             r"either checkId or groupId",
             r'"from" must be before "to"',
-            r"must be after startsAt",
+            r"must not be before startsAt",
             r"is required with repeatInterval",
             # The zones the server's tz database knows.
             r"must be an IANA time zone",

@@ -69,8 +69,10 @@ class MaintenanceWindow(BaseModel):
 
     @model_validator(mode="after")
     def _ends_after_start(self) -> MaintenanceWindow:
-        if self.endsAt <= self.startsAt:
-            raise ValueError("endsAt: must be after startsAt")
+        # Checkly accepts a window that ends as it starts (it silences nothing); not one that
+        # ends before.
+        if self.endsAt < self.startsAt:
+            raise ValueError("endsAt: must not be before startsAt")
         if self.repeatInterval is not None and self.repeatUnit is None:
             raise ValueError("repeatUnit: is required with repeatInterval")
         return self
