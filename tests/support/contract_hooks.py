@@ -79,7 +79,15 @@ SEMANTIC_RULES = re.compile(
 
 # `PUT /v1/checks/{check_id}` takes the fields of any check type (the document cannot know which
 # check an id names); the stored check's type decides these.
-TYPE_SPECIFIC = ("request", "degradedResponseTime", "maxResponseTime", "frequency")
+TYPE_SPECIFIC = (
+    "request",
+    "degradedResponseTime",
+    "maxResponseTime",
+    "frequency",
+    # ICMP monitors only.
+    "degradedPacketLossThreshold",
+    "maxPacketLossThreshold",
+)
 
 
 def _names_only_type_specific_fields(case: Case[Any], body: dict[str, Any]) -> bool:
