@@ -142,7 +142,9 @@ def before_call(context: HookContext, case: Case[Any], kwargs: dict[str, Any]) -
 # Bodies take what converts without loss (`"5"` or `5.0` for 5, `1` for true), as Checkly's (Joi)
 # validation does; the value is stored and echoed converted. JSON Schema cannot say so: its
 # `integer` already admits `5.0`.
-CONVERTING = re.compile(r"^/(v1/checks|v1/check-groups|v[12]/check-sessions/trigger|agent/v1/)")
+CONVERTING = re.compile(
+    r"^/(v1/checks|v[12]/check-groups|v1/variables|v[12]/check-sessions/trigger|agent/v1/)"
+)
 
 
 @schemathesis.hook
