@@ -152,6 +152,9 @@ def filter_failure(context: HookContext, failure: Any, case: Case[Any], response
     """Keep every failure but a 400 for valid-looking data that names a semantic rule, and a
     check or group body accepted with a value of another type that converted."""
     code = getattr(failure, "code", None)
+    if code == "ST201" and response.status_code == 413:
+        # Refused for its size before it was read: a rejection, whatever else is wrong with it.
+        return False
     if code == "ST201" and response.status_code in (200, 201):
         message = str(getattr(failure, "message", ""))
         converted = "Incorrect type" in message or "violates `type`" in message
