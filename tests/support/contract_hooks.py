@@ -125,6 +125,10 @@ def pin_targets(body: Any, targets: Targets) -> None:
         request["nameServer"] = LOOPBACK
     if _is_port(request.get("port")):
         request["port"] = targets.dns_port if is_dns else targets.tcp_port
+    if "hostname" in request and "port" not in request:
+        # An ICMP monitor: where the kernel refuses ICMP sockets every run errors, and retries
+        # would keep its sessions open past the run's one-second completion waits.
+        body["retryStrategy"] = None
 
 
 def shorten_waits(body: Any) -> None:
