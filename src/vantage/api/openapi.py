@@ -155,6 +155,12 @@ def document(app: FastAPI) -> dict[str, Any]:
                     "description": "Invalid input (Checkly error body)",
                     "content": {"application/json": {"schema": {"$ref": REF + "ErrorBody"}}},
                 }
+            if "requestBody" in operation and "413" not in responses:
+                # Every body is refused past the size limit, before it is read.
+                responses["413"] = {
+                    "description": "Body too large (Checkly error body)",
+                    "content": {"application/json": {"schema": {"$ref": REF + "ErrorBody"}}},
+                }
     components = schema.setdefault("components", {}).setdefault("schemas", {})
     for name in ("HTTPValidationError", "ValidationError"):
         components.pop(name, None)

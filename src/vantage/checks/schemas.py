@@ -483,7 +483,8 @@ class HeartbeatSpec(Wire):
     grace: Annotated[int, Field(ge=0, le=365 * 24 * 3600)]
     graceUnit: PeriodUnit
     # A UUID the client may choose; Vantage makes one otherwise (the ping URL's last part).
-    pingToken: Annotated[str, Field(pattern=r"^[0-9a-fA-F-]{32,36}$")] | None = None
+    # "" (what the Go SDK sends for "none chosen") is read as none.
+    pingToken: Annotated[str, Field(pattern=r"^([0-9a-fA-F-]{32,36})?$")] | None = None
 
     @field_validator("pingToken", mode="before")
     @classmethod
