@@ -19,7 +19,7 @@ from vantage.alerting.responses import (
 )
 from vantage.alerting.schemas import CHANNEL_BODY, SubscriptionCreate
 from vantage.alerting.windows import MaintenanceWindow
-from vantage.api.common import content_range, errors, json_body, page_links
+from vantage.api.common import errors, json_body, page_headers
 from vantage.api.openapi import answer, no_content, request_body
 from vantage.runtime import Runtime, get_runtime
 from vantage.timeutil import utcnow
@@ -43,15 +43,6 @@ To = Annotated[int | None, Query(ge=0, le=LAST_SECOND)]
 Page = Annotated[int, Query(ge=1, le=1_000_000)]
 
 
-def _page_headers(
-    request: Request, page: int, limit: int, count: int, total: int
-) -> dict[str, str]:
-    return {
-        "Content-Range": content_range((page - 1) * limit, count, total),
-        "Link": page_links(request, page, limit, total),
-    }
-
-
 @router.get(
     "/v1/alert-channels",
     summary="List all alert channels",
@@ -71,7 +62,7 @@ async def list_channels(
         items, total = await service.list_page(conn, account.id, limit=limit, page=page)
     return JSONResponse(
         [item.wire() for item in items],
-        headers=_page_headers(request, page, limit, len(items), total),
+        headers=page_headers(request, page, limit, len(items), total),
     )
 
 
@@ -186,7 +177,7 @@ async def list_notifications(
             page=page,
             now=utcnow(),
         )
-    return JSONResponse(items, headers=_page_headers(request, page, limit, len(items), total))
+    return JSONResponse(items, headers=page_headers(request, page, limit, len(items), total))
 
 
 @router.get(
@@ -212,7 +203,7 @@ async def list_windows(
 ) -> JSONResponse:
     async with runtime.db.read() as conn:
         items, total = await windows.list_page(conn, account.id, limit=limit, page=page)
-    return JSONResponse(items, headers=_page_headers(request, page, limit, len(items), total))
+    return JSONResponse(items, headers=page_headers(request, page, limit, len(items), total))
 
 
 @router.post(
@@ -298,7 +289,7 @@ async def _check_alerts(
             page=page,
             now=utcnow(),
         )
-    return JSONResponse(items, headers=_page_headers(request, page, limit, len(items), total))
+    return JSONResponse(items, headers=page_headers(request, page, limit, len(items), total))
 
 
 @router.get(

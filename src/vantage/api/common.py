@@ -94,3 +94,11 @@ def page_links(request: Request, page: int, limit: int, total: int) -> str:
         links.append(f'<{url.include_query_params(page=page + 1)}>; rel="next"')
     links.append(f'<{url.include_query_params(page=last)}>; rel="last"')
     return ", ".join(links)
+
+
+def page_headers(request: Request, page: int, limit: int, count: int, total: int) -> dict[str, str]:
+    """Both of Checkly's headers of a numbered page: `Content-Range` and `Link`."""
+    return {
+        "Content-Range": content_range((page - 1) * limit, count, total),
+        "Link": page_links(request, page, limit, total),
+    }

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from vantage.accounts.auth import CurrentAccount
-from vantage.api.common import content_range, errors, json_body, page_links
+from vantage.api.common import errors, json_body, page_headers
 from vantage.api.openapi import answer, no_content, request_body
 from vantage.checks.responses import Check
 from vantage.groups import service
@@ -23,15 +23,6 @@ Limit = Annotated[int, Query(ge=1, le=100)]
 Page = Annotated[int, Query(ge=1)]
 
 ONE_GROUP = answer(200, "The check group", "CheckGroupV2Answer", CheckGroupV2Answer)
-
-
-def _page_headers(
-    request: Request, page: int, limit: int, count: int, total: int
-) -> dict[str, str]:
-    return {
-        "Content-Range": content_range((page - 1) * limit, count, total),
-        "Link": page_links(request, page, limit, total),
-    }
 
 
 @router.get(
@@ -59,7 +50,7 @@ async def list_groups(
         )
     return JSONResponse(
         [item.wire() for item in items],
-        headers=_page_headers(request, page, limit, len(items), total),
+        headers=page_headers(request, page, limit, len(items), total),
     )
 
 
@@ -141,7 +132,7 @@ async def list_group_checks(
         )
     return JSONResponse(
         [item.wire() for item in items],
-        headers=_page_headers(request, page, limit, len(items), total),
+        headers=page_headers(request, page, limit, len(items), total),
     )
 
 
