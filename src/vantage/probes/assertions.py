@@ -13,7 +13,7 @@ import json
 from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
-from vantage.probes import regex
+from vantage.probes import jsonpath, regex
 from vantage.probes.comparisons import compare, target_text
 
 # Reads one assertion's actual value from the response; gets the assertion's `property`.
@@ -22,6 +22,24 @@ Reader = Callable[[str], Any]
 
 class ReaderError(Exception):
     """A reader could not produce a value (bad JSONPath, bad property); the message is shown."""
+
+
+def json_reader(doc: Any) -> Reader:
+    """A reader of `doc` by JSONPath (`$` or nothing: all of it; one match: itself; several: a
+    list), as the DNS probe's JSON_ANSWER and the ICMP probe's JSON_RESPONSE read."""
+
+    def read(path: str) -> Any:
+        if not path.strip() or path.strip() == "$":
+            return doc
+        try:
+            matches = jsonpath.evaluate(path, doc)
+        except jsonpath.JsonPathError as exc:
+            raise ReaderError(f"Invalid JSONPath {path!r}: {exc}") from None
+        if not matches:
+            return None
+        return matches[0] if len(matches) == 1 else matches
+
+    return read
 
 
 def evaluate_assertions(

@@ -56,8 +56,12 @@ import dns.rdatatype
 import dns.resolver
 import dns.rrset
 
-from vantage.probes import jsonpath
-from vantage.probes.assertions import Reader, ReaderError, all_passed, evaluate_assertions
+from vantage.probes.assertions import (
+    Reader,
+    all_passed,
+    evaluate_assertions,
+    json_reader,
+)
 from vantage.probes.comparisons import COMPARISONS
 from vantage.probes.defaults import response_limits
 from vantage.probes.fields import as_mapping, as_port, assertion_list
@@ -318,20 +322,9 @@ def _records(section: Sequence[dns.rrset.RRset]) -> list[dict[str, Any]]:
 
 
 def _readers(doc: dict[str, Any], total_ms: float) -> dict[str, Reader]:
-    def json_answer(path: str) -> Any:
-        if not path.strip() or path.strip() == "$":
-            return doc
-        try:
-            matches = jsonpath.evaluate(path, doc)
-        except jsonpath.JsonPathError as exc:
-            raise ReaderError(f"Invalid JSONPath {path!r}: {exc}") from None
-        if not matches:
-            return None
-        return matches[0] if len(matches) == 1 else matches
-
     return {
         "RESPONSE_CODE": lambda _: doc["rcode"],
         "TEXT_ANSWER": lambda _: "\n".join(record["data"] for record in doc["answer"]),
-        "JSON_ANSWER": json_answer,
+        "JSON_ANSWER": json_reader(doc),
         "RESPONSE_TIME": lambda _: round(total_ms, 2),
     }

@@ -29,8 +29,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from vantage.probes import jsonpath
-from vantage.probes.assertions import Reader, ReaderError, all_passed, evaluate_assertions
+from vantage.probes.assertions import (
+    Reader,
+    ReaderError,
+    all_passed,
+    evaluate_assertions,
+    json_reader,
+)
 from vantage.probes.comparisons import COMPARISONS
 from vantage.probes.defaults import response_limits
 from vantage.probes.fields import as_mapping, assertion_list
@@ -142,18 +147,7 @@ def _readers(response: dict[str, Any]) -> dict[str, Reader]:
             raise ReaderError(f"Unknown latency figure {prop!r}: use avg, min, max or stdDev")
         return response["latency"][name]
 
-    def json_response(path: str) -> Any:
-        if not path.strip() or path.strip() == "$":
-            return response
-        try:
-            matches = jsonpath.evaluate(path, response)
-        except jsonpath.JsonPathError as exc:
-            raise ReaderError(f"Invalid JSONPath {path!r}: {exc}") from None
-        if not matches:
-            return None
-        return matches[0] if len(matches) == 1 else matches
-
-    return {"LATENCY": latency, "JSON_RESPONSE": json_response}
+    return {"LATENCY": latency, "JSON_RESPONSE": json_reader(response)}
 
 
 async def run_icmp_check(
