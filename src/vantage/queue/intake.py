@@ -9,7 +9,8 @@
    answer is a duplicate and changes nothing); the others are fenced.
 3. Per taken job: decide the retry (`sessions.retries.decide`) and build the result row, an
    ATTEMPT when retried, a FINAL otherwise.
-4. results: insert the result rows.
+4. results: insert the result rows; rollups: add them to their check x location x bucket
+   roll-ups (one additive upsert per group of the batch).
 5. queue: insert the retries (`new_job`: next attempt, same location id, chain and chain start).
 6. statuses: upsert the status rows of the checks with a FINAL result; each FINAL that changes
    its check's status (from the one read in step 1) is a `StatusTransition`.
@@ -140,7 +141,6 @@ async def take_in(
         counts.degraded += int(result.is_degraded)
 
     await results_repo.insert_many(conn, result_rows)  # 4
-    # UI roll-ups: one additive upsert per check x location x bucket of this batch (rollups/).
     await rollups_repo.add(conn, rollup_rows_of(result_rows))
     await jobs_repo.insert_many(conn, retry_rows)  # 5
     if final_rows:  # 6
