@@ -80,7 +80,8 @@ def test_a_body_that_stops_arriving_gets_a_408(impatient: Server) -> None:
 
 def _make_run(*args: str, **env: str) -> str:
     done = subprocess.run(
-        ["make", "-n", "run", *args],
+        # Run from `make test`, a nested make would also print its "Leaving directory" lines.
+        ["make", "--no-print-directory", "-n", "run", *args],
         cwd=ROOT,
         capture_output=True,
         text=True,

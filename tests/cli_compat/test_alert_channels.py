@@ -5,6 +5,7 @@ delivery fails, and `logs --status failed` shows it), secrets masked in what the
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import httpx2
@@ -14,7 +15,8 @@ from tests.cli_compat.conftest import ChecklyCli, Target
 
 
 @pytest.fixture(scope="module")
-def alerting(api: httpx2.Client, target: Target) -> dict[str, Any]:
+def alerting(api: httpx2.Client, target: Target) -> Iterator[dict[str, Any]]:
+    """Removed afterwards: the CLI's other tests count the session account's checks."""
     email = api.post(
         "/v1/alert-channels",
         json={"type": "EMAIL", "config": {"address": "oncall@example.com"}},
@@ -56,7 +58,10 @@ def alerting(api: httpx2.Client, target: Target) -> dict[str, Any]:
         time.sleep(0.2)
     else:
         raise AssertionError(f"no failed notification logged: {logged}")
-    return {"email": email.json(), "pagerduty": pd.json(), "check": check.json()}
+    yield {"email": email.json(), "pagerduty": pd.json(), "check": check.json()}
+    assert api.delete(f"/v1/checks/{check.json()['id']}").status_code == 204
+    for channel in (email.json(), pd.json()):
+        assert api.delete(f"/v1/alert-channels/{channel['id']}").status_code == 204
 
 
 def test_alert_channels_list_shows_the_channels(

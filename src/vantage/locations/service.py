@@ -227,9 +227,21 @@ async def agent_counts(
 
 
 # What an answer carries that clients send back: the Go SDK always sends `id`, `created_at` and
-# `updated_at`, and a GET edited and PUT back has them all. Checkly ignores them.
+# `updated_at`, and a GET edited and PUT back has them all (Vantage's `agents` and `queue` too).
+# Checkly ignores them.
 READ_ONLY = frozenset(
-    {"id", "keys", "lastSeen", "agentCount", "created_at", "updated_at", "createdAt", "updatedAt"}
+    {
+        "id",
+        "keys",
+        "lastSeen",
+        "agentCount",
+        "agents",
+        "queue",
+        "created_at",
+        "updated_at",
+        "createdAt",
+        "updatedAt",
+    }
 )
 
 
