@@ -22,7 +22,7 @@ from pydantic import (
 from vantage.checks.regex import Regex
 from vantage.checks.urls import ApiUrl, RunnableUrl
 from vantage.heartbeats.periods import MAX_SECONDS, MIN_PERIOD_SECONDS, seconds
-from vantage.probes.comparisons import Comparison, TcpComparison, UrlComparison
+from vantage.probes.comparisons import Comparison, IcmpComparison, TcpComparison, UrlComparison
 from vantage.probes.defaults import RESPONSE_TIMES
 from vantage.runtimes.catalog import RuntimeId
 
@@ -423,20 +423,6 @@ class DnsCheck(CheckBase, ResponseTimes):
         if self.frequency == 0:
             raise ValueError("frequency: 0 (seconds) is available to API and TCP checks only")
         return self
-
-
-IcmpComparison = Literal[
-    "EQUALS",
-    "NOT_EQUALS",
-    "IS_EMPTY",
-    "NOT_EMPTY",
-    "GREATER_THAN",
-    "LESS_THAN",
-    "CONTAINS",
-    "NOT_CONTAINS",
-    "IS_NULL",
-    "NOT_NULL",
-]
 
 
 class IcmpAssertion(Wire):

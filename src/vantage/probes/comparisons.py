@@ -39,6 +39,18 @@ TcpComparison = Literal[
     "CONTAINS",
     "NOT_CONTAINS",
 ]
+IcmpComparison = Literal[
+    "EQUALS",
+    "NOT_EQUALS",
+    "IS_EMPTY",
+    "NOT_EMPTY",
+    "GREATER_THAN",
+    "LESS_THAN",
+    "CONTAINS",
+    "NOT_CONTAINS",
+    "IS_NULL",
+    "NOT_NULL",
+]
 COMPARISONS: frozenset[str] = frozenset(get_args(Comparison))
 URL_COMPARISONS: frozenset[str] = frozenset(get_args(UrlComparison))
 TCP_COMPARISONS: frozenset[str] = frozenset(get_args(TcpComparison))
