@@ -94,7 +94,8 @@ def _background(runtime: Runtime) -> dict[str, Callable[[], Coroutine[Any, Any, 
     if settings.scheduler:
         loops["scheduler"] = Scheduler(runtime).run_forever
     if settings.alert_delivery:
-        loops["alert-delivery"] = Deliverer(settings, runtime.db).run_forever
+        deliverer = Deliverer(settings, runtime.db, wake=runtime.signals.alerts_queued)
+        loops["alert-delivery"] = deliverer.run_forever
     return loops
 
 

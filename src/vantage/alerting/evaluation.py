@@ -28,7 +28,7 @@ from vantage.alerting.context import event_context
 from vantage.alerting.policy import (
     Alert,
     ChannelFilter,
-    due_reminder,
+    due_timers,
     effective_settings,
     evaluate,
     is_muted,
@@ -47,7 +47,8 @@ from vantage.db.tables import (
 from vantage.db.types import UtcDateTime
 
 # Sessions that end this way were not a run of the check (Checkly: cancelled runs never alert).
-NOT_RUNS = ("CANCELLED", "TIMED_OUT")
+# A TIMED_OUT session is a run: the locations that did not report by its deadline failed.
+NOT_RUNS = ("CANCELLED",)
 
 
 async def on_sessions_ended(conn: AsyncConnection, ended: Mapping[str, str], now: datetime) -> int:
@@ -74,6 +75,7 @@ async def on_sessions_ended(conn: AsyncConnection, ended: Mapping[str, str], now
             parallel=bool(session.config.get("runParallel"))
             or bool(group and group.get("runParallel")),
             settings=settings,
+            timed_out=missing(session),
         )
         if run is None:
             continue
@@ -87,9 +89,10 @@ async def on_sessions_ended(conn: AsyncConnection, ended: Mapping[str, str], now
     return await _queue(conn, raised, now) if raised else 0
 
 
-async def on_reminders_due(conn: AsyncConnection, now: datetime, limit: int = 500) -> int:
-    """Queue the reminders that are due (the states are claimed, so one replica sends each)."""
-    due = await states_repo.claim_due_reminders(conn, now, limit)
+async def on_timers_due(conn: AsyncConnection, now: datetime, limit: int = 500) -> int:
+    """Queue the reminders and time-based escalations that are due (the states are claimed, so
+    one replica sends each)."""
+    due = await states_repo.claim_due_timers(conn, now, limit)
     if not due:
         return 0
     subjects = {row.check_id: row for row in await _checks(conn, [r.check_id for r in due], now)}
@@ -105,11 +108,18 @@ async def on_reminders_due(conn: AsyncConnection, now: datetime, limit: int = 50
             windows.get(subject.account_id, ()), subject.tags, group
         )
         settings = effective_settings(subject.config, group)
-        state, alerts = due_reminder(states_repo.state_of(row), settings, now, silenced=silenced)
+        state, alerts = due_timers(states_repo.state_of(row), settings, now, silenced=silenced)
         changed[row.check_id] = state
         raised.extend((subject, alert) for alert in alerts)
     await states_repo.save(conn, changed, now)
     return await _queue(conn, raised, now) if raised else 0
+
+
+def missing(session: Any) -> int:
+    """Locations of a TIMED_OUT session without a FINAL result: each is a failed location."""
+    if session.status != "TIMED_OUT":
+        return 0
+    return max(len(session.run_locations or ()) - int(session.finals), 1)
 
 
 def _subject_columns() -> list[Any]:
@@ -159,6 +169,8 @@ async def _sessions(conn: AsyncConnection, session_ids: Sequence[str]) -> list[A
                 check_sessions.c.failed,
                 check_sessions.c.degraded,
                 check_sessions.c.started_at,
+                check_sessions.c.status,
+                check_sessions.c.run_locations,
                 *_subject_columns(),
             ).join(checks, checks.c.id == check_sessions.c.check_id)
         )

@@ -454,7 +454,10 @@ check_alert_states = sa.Table(
     sa.Column("reminders_sent", sa.Integer(), nullable=False),
     sa.Column("next_reminder_at", UtcDateTime(), nullable=True),
     sa.Column("updated_at", UtcDateTime(), nullable=False),
+    # TIME_BASED thresholds: when an unannounced failure is judged again without a run.
+    sa.Column("escalate_at", UtcDateTime(), nullable=True),
     sa.Index("ix_check_alert_states_reminder", "next_reminder_at"),
+    sa.Index("ix_check_alert_states_escalate", "escalate_at"),
 )
 
 # The outbox: one row per notification to one channel, inserted in the transaction that decided

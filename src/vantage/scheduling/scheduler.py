@@ -15,6 +15,7 @@ from typing import Any
 
 import structlog
 
+from vantage.alerting import evaluation as alerting
 from vantage.checks import repository as checks_repository
 from vantage.checks.scheduling import next_run_after
 from vantage.runtime import Runtime
@@ -97,8 +98,11 @@ class Reaper:
         self.runtime = runtime
 
     async def run_once(self, now: datetime | None = None) -> list[str]:
+        now = now or utcnow()
         async with self.runtime.db.write() as conn:
-            ended = await sessions_repo.time_out_overdue(conn, now or utcnow())
+            ended = await sessions_repo.time_out_overdue(conn, now)
+            # A timed-out session is a failed run of its check: its alerts are decided with it.
+            await alerting.on_sessions_ended(conn, dict.fromkeys(ended, "TIMED_OUT"), now)
         for session_id in ended:
             self.runtime.signals.session_finished(session_id)
             log.info("session timed out", session_id=session_id)
