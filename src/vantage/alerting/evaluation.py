@@ -26,7 +26,9 @@ from vantage.alerting import outbox as outbox_repo
 from vantage.alerting import states as states_repo
 from vantage.alerting.context import event_context
 from vantage.alerting.policy import (
+    ACCOUNT_DEFAULTS,
     Alert,
+    AlertSettings,
     ChannelFilter,
     due_timers,
     effective_settings,
@@ -36,6 +38,7 @@ from vantage.alerting.policy import (
     wants,
 )
 from vantage.db.tables import (
+    accounts,
     alert_channel_subscriptions,
     alert_channels,
     check_alerts,
@@ -67,7 +70,7 @@ async def on_sessions_ended(conn: AsyncConnection, ended: Mapping[str, str], now
     raised: list[tuple[Any, Alert]] = []
     for session in sessions:  # oldest first, so two runs of one check count in order
         group = session.group_config
-        settings = effective_settings(session.config, group)
+        settings = settings_of(session)
         run = verdict(
             finals=session.finals,
             failed=session.failed,
@@ -107,7 +110,7 @@ async def on_timers_due(conn: AsyncConnection, now: datetime, limit: int = 500) 
         silenced = is_muted(subject.config, group) or maintenance.silences(
             windows.get(subject.account_id, ()), subject.tags, group
         )
-        settings = effective_settings(subject.config, group)
+        settings = settings_of(subject)
         state, alerts = due_timers(states_repo.state_of(row), settings, now, silenced=silenced)
         changed[row.check_id] = state
         raised.extend((subject, alert) for alert in alerts)
@@ -131,6 +134,7 @@ def _subject_columns() -> list[Any]:
         checks.c.group_id,
         check_groups.c.name.label("group_name"),
         check_groups.c.config.label("group_config"),
+        accounts.c.alert_settings.label("account_alert_settings"),
     ]
 
 
@@ -141,6 +145,16 @@ def _with_group(query: sa.Select[Any]) -> sa.Select[Any]:
             check_groups.c.id == checks.c.group_id,
             check_groups.c.account_id == checks.c.account_id,
         ),
+    ).join(accounts, accounts.c.id == checks.c.account_id)
+
+
+def settings_of(subject: Any) -> AlertSettings:
+    """The subject's effective alert settings: account, group or check (`effective_settings`)."""
+    account = subject.account_alert_settings
+    return effective_settings(
+        subject.config,
+        subject.group_config,
+        ACCOUNT_DEFAULTS if account is None else AlertSettings.from_json(account),
     )
 
 

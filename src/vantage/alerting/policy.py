@@ -55,8 +55,8 @@ UNBOUNDED_REMINDERS = 100000
 
 @dataclass(frozen=True, slots=True)
 class AlertSettings:
-    """Checkly's `alertSettings`, defaults as Checkly's (and as the account's, which the API
-    cannot change)."""
+    """Checkly's `alertSettings`, defaults as Checkly's (the account's, unless the operator set
+    the account's own: `vantage accounts alert-settings`)."""
 
     escalation: Literal["RUN_BASED", "TIME_BASED"] = "RUN_BASED"
     failed_run_threshold: int = 1

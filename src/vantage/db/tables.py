@@ -24,6 +24,9 @@ accounts = sa.Table(
     sa.Column("id", Id, primary_key=True),
     sa.Column("name", sa.String(200), nullable=False),
     sa.Column("created_at", UtcDateTime(), nullable=False),
+    # Checkly's account-level `alertSettings` (the operator sets them; null: Checkly's defaults),
+    # which checks with `useGlobalAlertSettings` follow.
+    sa.Column("alert_settings", Json, nullable=True),
 )
 
 api_keys = sa.Table(

@@ -16,6 +16,7 @@ from typing import Any
 import structlog
 
 from vantage.alerting import evaluation as alerting
+from vantage.alerting import maintenance
 from vantage.checks import repository as checks_repository
 from vantage.checks.scheduling import next_run_after
 from vantage.runtime import Runtime
@@ -49,6 +50,9 @@ class Scheduler:
                 self.lag_seconds = max(0.0, (now - due[-1].next_run_at).total_seconds())
             # Every due slot passes, run or not: a check that cannot start is not retried at once.
             await checks_repository.advance(conn, next_runs)
+            # A maintenance window with pauseAllChecks skips the scheduled runs of its account.
+            if due:
+                due = await maintenance.unpaused(conn, due, now)
             plans = await start_sessions(
                 conn, due, run_source="SCHEDULER", now=now, settings=settings
             )

@@ -1,4 +1,5 @@
-"""alert timers: a TIME_BASED threshold is judged on a timer, not only at the check's next run
+"""alert timers and account alert settings: a TIME_BASED threshold is judged on a timer, not
+only at the check's next run; an account has its own alertSettings
 
 Revision ID: 0015
 Revises: 0009
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 import vantage.db.types
 
@@ -24,9 +26,19 @@ def upgrade() -> None:
             sa.Column("escalate_at", vantage.db.types.UtcDateTime(timezone=True), nullable=True)
         )
         batch_op.create_index("ix_check_alert_states_escalate", ["escalate_at"], unique=False)
+    with op.batch_alter_table("accounts", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column(
+                "alert_settings",
+                sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+                nullable=True,
+            )
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("accounts", schema=None) as batch_op:
+        batch_op.drop_column("alert_settings")
     with op.batch_alter_table("check_alert_states", schema=None) as batch_op:
         batch_op.drop_index("ix_check_alert_states_escalate")
         batch_op.drop_column("escalate_at")
