@@ -196,6 +196,12 @@ class Settings(BaseSettings):
         "wakes it (a session ending wakes it at once).",
     )
     alert_batch: int = Field(default=50, ge=1, description="Most notifications one claim takes.")
+    alert_ssl_interval_seconds: float = Field(
+        default=3600.0,
+        gt=0,
+        description="How often the server reads the certificates of checks whose channels want "
+        "SSL expiry alerts.",
+    )
     alert_concurrency: int = Field(
         default=200, ge=1, description="Most notifications one replica sends at once."
     )
