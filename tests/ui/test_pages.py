@@ -214,3 +214,22 @@ async def test_a_writer_pauses_and_resumes_a_check_and_the_dashboard_follows(
         headers=ORIGIN,
     )
     assert refused.status_code == 403
+
+
+async def test_the_check_overview_draws_the_average_timing_phases_of_its_http_runs(
+    vantage: Harness, alice: Persona, http_target: HttpTarget
+) -> None:
+    check_id = await create(alice, payloads.api_check(f"{http_target.base_url}/ok"))
+    session = await run(alice, check_id)
+    client = await logged_in(vantage, alice)
+    overview = f"/accounts/{alice.account_id}/checks/{check_id}"
+    data = (await client.get(overview + ".json", params={"range": "1h"})).json()
+    phases = data["summary"]["phases"]
+    assert set(phases) == {"wait", "dns", "tcp", "tls", "firstByte", "download"}
+    result_link = session["results"][0]["checkResultLink"].removeprefix(BASE)
+    result = (await client.get(result_link + ".json")).json()["result"]
+    measured = result["detail"]["response"]["timingPhases"]
+    assert phases["firstByte"] == measured["firstByte"]  # one run: its average is itself
+    assert [b for b in data["buckets"] if b["phases"]] != []
+    page = (await client.get(overview, params={"range": "1h"})).text
+    assert 'id="phase-chart"' in page and 'class="ph-firstByte"' in page

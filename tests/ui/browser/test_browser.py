@@ -30,6 +30,9 @@ def pages_of(site: Site) -> dict[str, str]:
         "result": site.links["result"],
         "failed-result": site.links["failed_result"],
         "locations": f"{a}/locations",
+        "sessions": f"{a}/check-sessions",
+        "alerts": f"{a}/alerts",
+        "edit": f"{a}/checks/{site.links['ok']}/edit",
     }
 
 
