@@ -233,3 +233,25 @@ async def test_the_check_overview_draws_the_average_timing_phases_of_its_http_ru
     assert [b for b in data["buckets"] if b["phases"]] != []
     page = (await client.get(overview, params={"range": "1h"})).text
     assert 'id="phase-chart"' in page and 'class="ph-firstByte"' in page
+
+
+async def test_the_results_list_filters_to_failures_and_to_a_location(
+    vantage: Harness, alice: Persona, http_target: HttpTarget
+) -> None:
+    check_id = await create(alice, payloads.api_check(f"{http_target.base_url}/ok"))
+    passed = await run(alice, check_id)
+    changed = await alice.put(
+        f"/v1/checks/{check_id}", json={"request": {"url": f"{http_target.base_url}/status/500"}}
+    )
+    assert changed.status_code == 200, changed.text
+    failed = await run(alice, check_id)
+    client = await logged_in(vantage, alice)
+    listing = f"/accounts/{alice.account_id}/checks/{check_id}/results.json"
+    failures = (await client.get(listing, params={"failures": "1"})).json()["results"]
+    assert [r["id"] for r in failures] == [failed["results"][0]["checkResultId"]]
+    local = (await client.get(listing, params={"location": "local"})).json()["results"]
+    assert {r["id"] for r in local} == {
+        passed["results"][0]["checkResultId"],
+        failed["results"][0]["checkResultId"],
+    }
+    assert (await client.get(listing, params={"location": "elsewhere"})).json()["results"] == []

@@ -166,6 +166,14 @@ check_results = sa.Table(
     sa.Index("ix_check_results_check_type_created", "check_id", "result_type", "created_at"),
     # The results list filtered by location walks this, not every result of the check.
     sa.Index("ix_check_results_check_location_created", "check_id", "run_location", "created_at"),
+    # ... and filtered to failures this: partial, so it holds only the (few) failed results.
+    sa.Index(
+        "ix_check_results_check_failed_created",
+        "check_id",
+        "created_at",
+        sqlite_where=sa.text("has_failures = 1 OR has_errors = 1"),
+        postgresql_where=sa.text("has_failures OR has_errors"),
+    ),
 )
 
 check_statuses = sa.Table(

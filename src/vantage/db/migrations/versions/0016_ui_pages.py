@@ -6,7 +6,8 @@ Create Date: 2026-11-27 10:30:00.000000
 
 Roll-ups gain a count of results with timing phases and each phase's summed milliseconds (the check
 overview's stacked phase chart); buckets written before this revision have none (zero counts). An
-account's sessions newest first, and a check's results at one location, get an index each.
+account's sessions newest first, a check's results at one location and its failed results (a
+partial index) get an index each.
 """
 
 from __future__ import annotations
@@ -41,10 +42,19 @@ def upgrade() -> None:
             ["check_id", "run_location", "created_at"],
             unique=False,
         )
+        # The query's `has_failures OR has_errors` implies this predicate on both databases.
+        batch_op.create_index(
+            "ix_check_results_check_failed_created",
+            ["check_id", "created_at"],
+            unique=False,
+            sqlite_where=sa.text("has_failures = 1 OR has_errors = 1"),
+            postgresql_where=sa.text("has_failures OR has_errors"),
+        )
 
 
 def downgrade() -> None:
     with op.batch_alter_table("check_results", schema=None) as batch_op:
+        batch_op.drop_index("ix_check_results_check_failed_created")
         batch_op.drop_index("ix_check_results_check_location_created")
     with op.batch_alter_table("check_sessions", schema=None) as batch_op:
         batch_op.drop_index("ix_check_sessions_account_started")
