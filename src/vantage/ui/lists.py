@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import base64
-import uuid
 from datetime import datetime
 from typing import Any
 
@@ -24,25 +22,10 @@ from vantage.db.tables import (
 from vantage.sessions.state import public_status
 from vantage.sessions.wire import session_link
 from vantage.timeutil import elapsed_ms, iso
+from vantage.ui.queries import decode_cursor, encode_cursor
 
 PAGE_SIZE = 50
 ALERTS_SHOWN = 50
-
-
-def encode_cursor(at: datetime, row_id: str) -> str:
-    raw = f"{at.timestamp():.6f}|{row_id}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, str] | None:
-    """The (time, id) a keyset page continues after; None for anything else (the first page)."""
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        stamp, row_id = raw.split("|", 1)
-        uuid.UUID(row_id)
-        return datetime.fromtimestamp(float(stamp)).astimezone(), row_id
-    except (ValueError, UnicodeDecodeError):
-        return None
 
 
 async def sessions_list(
