@@ -174,12 +174,13 @@ async def test_a_tcp_result_opens_with_its_own_details_and_error(
 async def test_a_writer_cancels_a_running_session_from_its_page(
     vantage: Harness, alice: Persona, http_target: HttpTarget
 ) -> None:
-    check_id = await create(alice, payloads.api_check(f"{http_target.base_url}/slow?ms=3000"))
+    check_id = await create(alice, payloads.api_check(f"{http_target.base_url}/slow?ms=6000"))
+    # Logged in first: an argon2 login on a loaded machine took longer than the run it cancels.
+    writer = await logged_in(vantage, alice)
     started = await alice.post(
         "/v2/check-sessions/trigger", json={"target": {"checkId": [check_id]}}
     )
     link = started.json()["sessions"][0]["checkSessionLink"].removeprefix(BASE)
-    writer = await logged_in(vantage, alice)
     page = await writer.get(link)
     assert "Cancel session" in page.text
     done = await writer.post(
