@@ -256,3 +256,28 @@ async def test_the_results_list_filters_to_failures_and_to_a_location(
         failed["results"][0]["checkResultId"],
     }
     assert (await client.get(listing, params={"location": "elsewhere"})).json()["results"] == []
+
+
+async def test_the_locations_page_shows_a_private_locations_waiting_runs(
+    vantage: Harness, alice: Persona
+) -> None:
+    created = await alice.post(
+        "/v1/private-locations", json={"name": "Office", "slugName": "alice-office"}
+    )
+    assert created.status_code == 201, created.text
+    check_id = await create(
+        alice, payloads.api_check("http://127.0.0.1:9/", locations=["alice-office"])
+    )
+    triggered = await alice.post(
+        "/v2/check-sessions/trigger", json={"target": {"checkId": [check_id]}}
+    )
+    assert triggered.status_code == 201, triggered.text
+    client = await logged_in(vantage, alice, role="read-only")
+    data = (await client.get(f"/accounts/{alice.account_id}/locations.json")).json()
+    office = next(loc for loc in data["locations"] if loc["slug"] == "alice-office")
+    assert office["private"] is True and office["agents"] == []
+    assert office["queue"]["waiting"] == 1 and office["queue"]["running"] == 0
+    local = next(loc for loc in data["locations"] if loc["slug"] == "local")
+    assert local["agents"] and local["agents"][0]["alive"] is True
+    page = (await client.get(f"/accounts/{alice.account_id}/locations")).text
+    assert "1 waiting" in page

@@ -13,7 +13,6 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from vantage.db.tables import (
-    agents,
     check_results,
     check_sessions,
     check_statuses,
@@ -22,6 +21,8 @@ from vantage.db.tables import (
     result_rollups,
 )
 from vantage.errors import NotFound
+from vantage.locations import service as locations_service
+from vantage.locations.ref import LocationRef
 from vantage.rollups.digest import BINS, PHASE_COLUMNS, Summary
 from vantage.sessions.state import public_status
 from vantage.sessions.wire import session_link
@@ -411,13 +412,11 @@ async def locations_page(conn: AsyncConnection, account_id: str, now: datetime) 
             .order_by(locations.c.account_id.is_not(None), locations.c.slug)
         )
     ).all()
-    slugs = [r.slug for r in rows]
-    seen: dict[str, list[Any]] = defaultdict(list)
-    if slugs:
-        for a in await conn.execute(
-            sa.select(agents).where(agents.c.location.in_(slugs)).order_by(agents.c.last_seen_at)
-        ):
-            seen[a.location].append(a)
+    # The API's own view of each location: agents heard from in the last day, and its queue
+    # (runs waiting and running, and how long the oldest waiting one has been due).
+    health = await locations_service.health(
+        conn, [LocationRef(r.id, r.slug, r.account_id) for r in rows], now
+    )
     return {
         "accountId": account_id,
         "locations": [
@@ -427,9 +426,15 @@ async def locations_page(conn: AsyncConnection, account_id: str, now: datetime) 
                 "private": r.account_id is not None,
                 "lastSeenAt": iso(r.last_seen_at),
                 "agents": [
-                    {"id": a.id, "startedAt": iso(a.started_at), "lastSeenAt": iso(a.last_seen_at)}
-                    for a in seen.get(r.slug, [])
+                    {
+                        "id": a["agentId"],
+                        "startedAt": a["startedAt"],
+                        "lastSeenAt": a["lastSeen"],
+                        "alive": a["alive"],
+                    }
+                    for a in health[r.slug]["agents"]
                 ],
+                "queue": health[r.slug]["queue"],
             }
             for r in rows
         ],
