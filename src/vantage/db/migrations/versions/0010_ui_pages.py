@@ -1,6 +1,6 @@
 """web UI pages: timing phases in roll-ups, the sessions list's and results filter's indexes
 
-Revision ID: 0016
+Revision ID: 0010
 Revises: 0009
 Create Date: 2026-11-27 10:30:00.000000
 
@@ -15,7 +15,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0016"
+revision = "0010"
 down_revision = "0009"
 branch_labels = None
 depends_on = None
