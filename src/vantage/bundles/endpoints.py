@@ -10,7 +10,9 @@ from fastapi.responses import JSONResponse
 
 from vantage.accounts.auth import CurrentAccount
 from vantage.api.common import errors, json_body
+from vantage.api.openapi import answer, request_body
 from vantage.bundles import service
+from vantage.bundles.responses import PeekedBundle, PeekRequest, StoredBundle
 from vantage.errors import BadRequest
 from vantage.runtime import Runtime, get_runtime
 
@@ -25,7 +27,18 @@ MAX_BUNDLE_BYTES = 64 * 1024 * 1024
 @router.post(
     "/next/checkly-storage/upload-code-bundle",
     summary="Upload a code bundle",
-    responses=errors(400, 413),
+    responses={
+        **errors(400, 413),
+        **answer(200, "Where it is stored", "StoredBundle", StoredBundle),
+    },
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+            },
+        }
+    },
 )
 async def upload_code_bundle(
     request: Request, account: CurrentAccount, runtime: RuntimeDep
@@ -38,7 +51,8 @@ async def upload_code_bundle(
 @router.post(
     "/next/checkly-storage/peek-code-bundle",
     summary="Look up a code bundle by key",
-    responses=errors(400, 404),
+    responses={**errors(400, 404), **answer(200, "The bundle", "PeekedBundle", PeekedBundle)},
+    openapi_extra=request_body("PeekRequest", PeekRequest),
 )
 async def peek_code_bundle(
     request: Request, account: CurrentAccount, runtime: RuntimeDep

@@ -17,12 +17,23 @@ from vantage import storable
 from vantage.accounts.auth import CurrentAccount
 from vantage.api.common import MAX_DEPTH, errors, parse_json
 from vantage.api.encoded import decoded_body
+from vantage.api.openapi import answer, request_body
 from vantage.errors import BadRequest
 from vantage.locations.service import reserved_slugs
 from vantage.projects import service
+from vantage.projects.responses import DeployBody, Deployment, DeployResult, Project
 from vantage.runtime import Runtime, get_runtime
 
 router = APIRouter(tags=["Projects"], responses=errors(401))
+RESULT = answer(200, "A dry run's diff, or nothing to follow", "DeployResult", DeployResult)
+STARTED = answer(202, "The deployment to follow", "Deployment", Deployment)
+ONE_DEPLOYMENT = answer(200, "The deployment", "Deployment", Deployment)
+EVENTS: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "`progress` frames, then one `complete` frame with the deployment",
+        "content": {"text/event-stream": {"schema": {"type": "string"}}},
+    }
+}
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 # A project's whole synthesis arrives in one body: a few hundred values per construct.
@@ -48,7 +59,8 @@ def _after(runtime: Runtime, outcome: service.Outcome) -> None:
 @router.post(
     "/v1/projects/deploy",
     summary="Deploy a project (checkly deploy)",
-    responses=errors(400, 409, 413),
+    responses={**errors(400, 409, 413), **RESULT, **STARTED},
+    openapi_extra=request_body("DeployBody", DeployBody),
 )
 async def deploy(
     request: Request,
@@ -82,7 +94,7 @@ async def deploy(
 @router.delete(
     "/v1/projects/{logical_id}",
     summary="Delete a project and its resources (checkly destroy)",
-    responses=errors(400),
+    responses={**errors(400), **RESULT, **STARTED},
 )
 async def destroy(
     logical_id: str,
@@ -105,7 +117,11 @@ async def destroy(
     return JSONResponse(outcome.deployment, status_code=202)
 
 
-@router.get("/next/projects/{logical_id}", summary="Retrieve a project", responses=errors(404))
+@router.get(
+    "/next/projects/{logical_id}",
+    summary="Retrieve a project",
+    responses={**errors(404), **answer(200, "The project", "Project", Project)},
+)
 async def get_project(
     logical_id: str, account: CurrentAccount, runtime: RuntimeDep
 ) -> JSONResponse:
@@ -123,7 +139,7 @@ async def _deployment(
 @router.get(
     "/v1/projects/{logical_id}/deployments/{deployment_id}",
     summary="Retrieve a deployment",
-    responses=errors(404),
+    responses={**errors(404), **ONE_DEPLOYMENT},
 )
 async def get_deployment(
     logical_id: str, deployment_id: str, account: CurrentAccount, runtime: RuntimeDep
@@ -134,7 +150,7 @@ async def get_deployment(
 @router.get(
     "/v1/projects/{logical_id}/deployments/{deployment_id}/completion",
     summary="Wait for a deployment to finish",
-    responses=errors(404),
+    responses={**errors(404), **ONE_DEPLOYMENT},
 )
 async def deployment_completion(
     logical_id: str,
@@ -149,7 +165,7 @@ async def deployment_completion(
 @router.post(
     "/v1/projects/{logical_id}/deployments/{deployment_id}/cancel",
     summary="Cancel a deployment",
-    responses=errors(404),
+    responses={**errors(404), **ONE_DEPLOYMENT},
 )
 async def cancel_deployment(
     logical_id: str, deployment_id: str, account: CurrentAccount, runtime: RuntimeDep
@@ -165,7 +181,8 @@ def _frame(event: str, data: Any) -> bytes:
 @router.get(
     "/v1/projects/{logical_id}/deployments/{deployment_id}/events",
     summary="A deployment's progress as Server-Sent Events",
-    responses=errors(404),
+    responses={**errors(404), **EVENTS},
+    response_class=StreamingResponse,
 )
 async def deployment_events(
     logical_id: str, deployment_id: str, account: CurrentAccount, runtime: RuntimeDep
