@@ -285,3 +285,30 @@ async def test_a_body_that_inflates_past_the_limit_is_a_413(
 
     assert response.status_code == 413
     assert len(bomb) < vantage.runtime.settings.max_body_bytes
+
+
+async def test_a_reference_to_an_object_made_outside_the_project_is_used_and_never_deleted(
+    alice: Persona, charlie: Persona
+) -> None:
+    made = await alice.post("/v1/check-groups", json={"name": "Made by API", "activated": True})
+    group_id = made.json()["id"]
+    reference = {
+        "logicalId": f"check-group-{group_id}",
+        "type": "check-group",
+        "physicalId": group_id,
+        "member": False,
+        "payload": None,
+    }
+    in_group = api_check("home", "Home page", URL, groupId={"ref": f"check-group-{group_id}"})
+
+    response = await deploy(alice, body(reference, in_group))
+
+    assert response.status_code == 202, response.text
+    assert actions(response.json()["result"]["diff"]) == {"home": "CREATE"}
+    assert (await checks_by_name(alice))["Home page"]["groupId"] == group_id
+    assert (await alice.delete(f"/v1/projects/{PROJECT['logicalId']}")).status_code == 202
+    assert (await alice.get(f"/v1/check-groups/{group_id}")).status_code == 200
+    # another account's group cannot be referred to
+    refused = await deploy(charlie, body(reference, in_group))
+    assert refused.status_code == 400
+    assert refused.json()["validation"]["keys"] == ["groupId"]

@@ -103,6 +103,8 @@ def test_the_body_names_the_first_bad_resource() -> None:
     assert unknown.value.keys == ["resources[0].type"]
     assert "Vantage does not deploy 'dashboard' constructs" in unknown.value.message
     twice = {"type": "check", "logicalId": "c", "payload": {}}
+    reference = {"type": "check-group", "logicalId": "g", "member": False, "physicalId": 7}
+    assert parse_resources([twice, reference]).references == {"g": 7}
     with pytest.raises(BadRequest) as duplicate:
         parse_resources([twice, twice])
     assert duplicate.value.keys == ["resources[1].logicalId"]

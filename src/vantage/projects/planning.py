@@ -79,11 +79,20 @@ def payload_hash(payload: Any) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def parse_resources(raw: Any) -> list[Resource]:
+@dataclass(frozen=True, slots=True)
+class Parsed:
+    resources: list[Resource]
+    # `member: false` resources (`CheckGroupV2.fromId(7)`): objects made outside the project that
+    # constructs refer to, by logicalId, with the id they have. Never written, never deleted.
+    references: dict[str, str | int]
+
+
+def parse_resources(raw: Any) -> Parsed:
     """The body's `resources`, each a known kind named once; a 400 names the first bad one."""
     if not isinstance(raw, list):
         raise BadRequest('"resources" must be an array', keys=["resources"])
     found: list[Resource] = []
+    references: dict[str, str | int] = {}
     seen: set[tuple[str, str]] = set()
     for index, item in enumerate(raw):
         where = f"resources[{index}]"
@@ -101,6 +110,9 @@ def parse_resources(raw: Any) -> list[Resource]:
                 f'"{where}.logicalId" must be a string of 1 to 255 characters',
                 keys=[f"{where}.logicalId"],
             )
+        if item.get("member") is False:
+            references[logical_id] = _reference_id(item.get("physicalId"), where)
+            continue
         if not isinstance(payload, dict):
             raise BadRequest(f'"{where}.payload" must be of type object', keys=[f"{where}.payload"])
         resource = Resource(str(kind), logical_id, payload)
@@ -111,7 +123,18 @@ def parse_resources(raw: Any) -> list[Resource]:
             )
         seen.add(resource.key)
         found.append(resource)
-    return found
+    return Parsed(found, references)
+
+
+def _reference_id(value: Any, where: str) -> str | int:
+    if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).strip():
+        raise BadRequest(
+            f'"{where}.physicalId" must name the object a reference stands for',
+            keys=[f"{where}.physicalId"],
+        )
+    if isinstance(value, str) and len(value) > 64:
+        raise BadRequest(f'"{where}.physicalId" is too long', keys=[f"{where}.physicalId"])
+    return value
 
 
 def ref_of(value: Any) -> str | None:

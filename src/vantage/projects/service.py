@@ -119,11 +119,13 @@ async def deploy(
 ) -> Outcome:
     """Apply a deploy body; a dry run rolls back and records no deployment."""
     logical_id, name, repo_url = _project_body(body)
-    resources = parse_resources(body.get("resources"))
+    parsed = parse_resources(body.get("resources"))
     try:
         async with db.write() as conn:
             row = await _project_row(conn, ctx.account_id, logical_id, name, repo_url)
-            outcome = await _apply(conn, ctx, row, resources, preserve=preserve)
+            outcome = await _apply(
+                conn, ctx, row, parsed.resources, preserve=preserve, references=parsed.references
+            )
             if dry_run:
                 raise _DryRun(outcome)
             outcome.deployment = await _record(conn, ctx.account_id, logical_id, outcome)
@@ -238,11 +240,14 @@ async def _apply(
     resources: list[Resource],
     *,
     preserve: bool,
+    references: dict[str, str | int] | None = None,
 ) -> Outcome:
     folded = fold(resources)
     before = await repository.mapped(conn, project.id)
     planned = plan(folded, before, preserve=preserve)
-    ids: dict[str, str | int] = {}
+    # A reference is checked where it is used, as the REST API checks it: a check's `groupId`
+    # must be a group of this account, a subscription's channel one of its channels.
+    ids: dict[str, str | int] = dict(references or {})
     for m in before:
         native = _native(m.type, m.physical_id)
         if native is not None:
