@@ -312,3 +312,12 @@ async def test_a_reference_to_an_object_made_outside_the_project_is_used_and_nev
     refused = await deploy(charlie, body(reference, in_group))
     assert refused.status_code == 400
     assert refused.json()["validation"]["keys"] == ["groupId"]
+
+
+async def test_an_envelope_field_of_the_wrong_type_is_a_400_naming_it(alice: Persona) -> None:
+    bad = {**body(api_check("home", "Home", URL)), "repoInfo": 5}
+
+    response = await deploy(alice, bad)
+
+    assert response.status_code == 400
+    assert response.json()["validation"]["keys"] == ["repoInfo"]

@@ -31,7 +31,19 @@ ONE_DEPLOYMENT = answer(200, "The deployment", "Deployment", Deployment)
 EVENTS: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "`progress` frames, then one `complete` frame with the deployment",
-        "content": {"text/event-stream": {"schema": {"type": "string"}}},
+        "content": {
+            "text/event-stream": {
+                # One event: its name, and its data (JSON text).
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "event": {"type": "string", "enum": ["progress", "complete", "error"]},
+                        "data": {"type": "string"},
+                    },
+                    "required": ["event", "data"],
+                }
+            }
+        },
     }
 }
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]

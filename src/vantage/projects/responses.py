@@ -3,7 +3,7 @@ payloads are the constructs' own (a check's is a check body), validated when the
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -16,18 +16,37 @@ class ProjectRef(BaseModel):
     repoUrl: str | None = None
 
 
-class DeployResource(BaseModel):
+# Envelopes ignore keys they do not know: newer CLIs add some (`sourceFile` came in 9.x), and
+# Checkly's older backends ignore them too.
+
+
+class MemberResource(BaseModel):
+    """A construct of the project: its object is made, updated and deleted by the deploys."""
+
     logicalId: str = Field(min_length=1, max_length=255)
     type: Literal[KINDS]  # type: ignore[valid-type]
-    member: bool = True
+    member: Literal[True] = True
+    physicalId: int | str | None = None
     payload: dict[str, Any]
+    sourceFile: str | None = None
+
+
+class ReferenceResource(BaseModel):
+    """An object made outside the project that constructs refer to (`CheckGroupV2.fromId(7)`)."""
+
+    logicalId: str = Field(min_length=1, max_length=255)
+    type: Literal[KINDS]  # type: ignore[valid-type]
+    member: Literal[False]
+    physicalId: int | Annotated[str, Field(min_length=1, max_length=64)]
+    payload: None = None
+    sourceFile: str | None = None
 
 
 class DeployBody(BaseModel):
     """What `checkly deploy` sends (gzipped): the project and its constructs' synthesis."""
 
     project: ProjectRef
-    resources: list[DeployResource]
+    resources: list[MemberResource | ReferenceResource]
     sharedFiles: list[Any] = Field(default_factory=list)
     repoInfo: dict[str, Any] | None = None
 

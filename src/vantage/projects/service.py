@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
+from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from vantage.alerting import service as channels
@@ -35,7 +36,9 @@ from vantage.projects.planning import (
     plan,
     resolve_refs,
 )
+from vantage.projects.responses import DeployBody
 from vantage.timeutil import iso, utcnow
+from vantage.validation import bad_request
 
 # Kinds whose objects have numeric ids (references to them resolve to numbers).
 NUMERIC_IDS = frozenset({"check-group", "alert-channel", "maintenance-window"})
@@ -87,6 +90,14 @@ def _project_body(body: Any) -> tuple[str, str, str | None]:
     return logical_id, name, repo_url if isinstance(repo_url, str) else None
 
 
+def _check_envelope(body: dict[str, Any]) -> None:
+    """What the checks above leave to the documented model (`repoInfo`, `sharedFiles`, ...)."""
+    try:
+        DeployBody.model_validate(body)
+    except ValidationError as exc:
+        raise bad_request(exc) from None
+
+
 def project_wire(row: Any) -> dict[str, Any]:
     return {
         "id": row.id,
@@ -120,6 +131,7 @@ async def deploy(
     """Apply a deploy body; a dry run rolls back and records no deployment."""
     logical_id, name, repo_url = _project_body(body)
     parsed = parse_resources(body.get("resources"))
+    _check_envelope(body)
     try:
         async with db.write() as conn:
             row = await _project_row(conn, ctx.account_id, logical_id, name, repo_url)
