@@ -10,6 +10,7 @@ not map (made through the API, Terraform or another project) are never changed o
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -109,18 +110,20 @@ def project_wire(row: Any) -> dict[str, Any]:
     }
 
 
-def deployment_wire(row: Any) -> dict[str, Any]:
+def deployment_wire(values: Mapping[str, Any]) -> dict[str, Any]:
+    """A deployment row's columns (`row._mapping`, or the values inserted) as the CLI reads it."""
+    ended = values["ended_at"]
     return {
-        "id": row.id,
-        "logicalId": row.logical_id,
-        "status": row.status,
-        "dryRun": row.dry_run,
-        "progress": 100 if row.ended_at is not None else 0,
-        "error": row.error,
-        "result": row.result,
-        "createdAt": iso(row.created_at),
-        "startedAt": iso(row.created_at),
-        "endedAt": iso(row.ended_at),
+        "id": values["id"],
+        "logicalId": values["logical_id"],
+        "status": values["status"],
+        "dryRun": values["dry_run"],
+        "progress": 100 if ended is not None else 0,
+        "error": values["error"],
+        "result": values["result"],
+        "createdAt": iso(values["created_at"]),
+        "startedAt": iso(values["created_at"]),
+        "endedAt": iso(ended),
         "cancelRequestedAt": None,
     }
 
@@ -172,7 +175,7 @@ async def get_deployment(
     row = await repository.deployment(conn, account_id, logical_id, deployment_id)
     if row is None:
         raise NotFound(DEPLOYMENT_NOT_FOUND)
-    return deployment_wire(row)
+    return deployment_wire(row._mapping)
 
 
 async def get_project(conn: AsyncConnection, account_id: str, logical_id: str) -> dict[str, Any]:
@@ -229,14 +232,7 @@ async def _record(
         "ended_at": now,
     }
     await repository.insert_deployment(conn, values)
-    return deployment_wire(_Values(values))
-
-
-class _Values:
-    """Attribute access to a dict of column values, as a fetched row gives."""
-
-    def __init__(self, values: dict[str, Any]) -> None:
-        self.__dict__.update(values)
+    return deployment_wire(values)
 
 
 def _native(kind: str, physical_id: str | None) -> str | int | None:
