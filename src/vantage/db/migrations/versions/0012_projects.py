@@ -2,7 +2,7 @@
 code bundles the CLI uploads
 
 Revision ID: 0012
-Revises: 0009
+Revises: 0010
 Create Date: 2026-11-27 10:50:00.000000
 """
 
@@ -15,7 +15,7 @@ from sqlalchemy.dialects import postgresql
 import vantage.db.types
 
 revision = "0012"
-down_revision = "0009"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
