@@ -1,7 +1,7 @@
 """projects: Checkly CLI projects, the objects their deploys made, their deployments, and the
 code bundles the CLI uploads
 
-Revision ID: 0012
+Revision ID: 0011
 Revises: 0010
 Create Date: 2026-11-27 10:50:00.000000
 """
@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql
 
 import vantage.db.types
 
-revision = "0012"
+revision = "0011"
 down_revision = "0010"
 branch_labels = None
 depends_on = None
