@@ -2,7 +2,7 @@
 only at the check's next run; an account has its own alertSettings
 
 Revision ID: 0015
-Revises: 0010
+Revises: 0011
 Create Date: 2026-11-27 10:30:00.000000
 """
 
@@ -15,7 +15,7 @@ from sqlalchemy.dialects import postgresql
 import vantage.db.types
 
 revision = "0015"
-down_revision = "0010"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
