@@ -24,6 +24,7 @@ from vantage.agentapi.endpoints import router as agent_api_router
 from vantage.agentapi.schemas import MAX_BODY_BYTES as AGENT_MAX_BODY_BYTES
 from vantage.alerting.delivery import Deliverer
 from vantage.alerting.endpoints import router as alerting_router
+from vantage.alerting.ssl_expiry import SslWatcher
 from vantage.analytics.endpoints import router as analytics_router
 from vantage.api.body_limit import BodyLimit
 from vantage.api.common import storable_query
@@ -97,7 +98,9 @@ def _background(runtime: Runtime) -> dict[str, Callable[[], Coroutine[Any, Any, 
     if settings.scheduler:
         loops["scheduler"] = Scheduler(runtime).run_forever
     if settings.alert_delivery:
-        loops["alert-delivery"] = Deliverer(settings, runtime.db).run_forever
+        deliverer = Deliverer(settings, runtime.db, wake=runtime.signals.alerts_queued)
+        loops["alert-delivery"] = deliverer.run_forever
+        loops["ssl-expiry"] = SslWatcher(runtime).run_forever
     return loops
 
 

@@ -24,6 +24,9 @@ accounts = sa.Table(
     sa.Column("id", Id, primary_key=True),
     sa.Column("name", sa.String(200), nullable=False),
     sa.Column("created_at", UtcDateTime(), nullable=False),
+    # Checkly's account-level `alertSettings` (the operator sets them; null: Checkly's defaults),
+    # which checks with `useGlobalAlertSettings` follow.
+    sa.Column("alert_settings", Json, nullable=True),
 )
 
 api_keys = sa.Table(
@@ -474,7 +477,10 @@ check_alert_states = sa.Table(
     sa.Column("reminders_sent", sa.Integer(), nullable=False),
     sa.Column("next_reminder_at", UtcDateTime(), nullable=True),
     sa.Column("updated_at", UtcDateTime(), nullable=False),
+    # TIME_BASED thresholds: when an unannounced failure is judged again without a run.
+    sa.Column("escalate_at", UtcDateTime(), nullable=True),
     sa.Index("ix_check_alert_states_reminder", "next_reminder_at"),
+    sa.Index("ix_check_alert_states_escalate", "escalate_at"),
 )
 
 # The outbox: one row per notification to one channel, inserted in the transaction that decided
