@@ -1,7 +1,7 @@
 """alert timers and account alert settings: a TIME_BASED threshold is judged on a timer, not
 only at the check's next run; an account has its own alertSettings
 
-Revision ID: 0015
+Revision ID: 0012
 Revises: 0011
 Create Date: 2026-11-27 10:30:00.000000
 """
@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql
 
 import vantage.db.types
 
-revision = "0015"
+revision = "0012"
 down_revision = "0011"
 branch_labels = None
 depends_on = None
