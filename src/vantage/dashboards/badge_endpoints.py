@@ -80,6 +80,7 @@ async def _answer(
 @router.get(
     "/v1/badges/checks/{check_id}",
     summary="A check's status badge",
+    response_class=Response,
     responses={**errors(400, 404), **SVG},
 )
 async def check_badge(
@@ -106,6 +107,7 @@ async def check_badge(
 @router.get(
     "/v1/badges/groups/{group_id}",
     summary="A group's status badge",
+    response_class=Response,
     responses={**errors(400, 404), **SVG},
 )
 async def group_badge(

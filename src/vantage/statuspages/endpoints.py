@@ -33,12 +33,14 @@ NO_SERVICE = "No such status page service."
 NO_PAGE = "No such status page."
 
 
-def _answer(name: str, description: str, status: int = 200) -> dict[int | str, Any]:
+def _answer(
+    name: str, description: str, status: int = 200, *, array: bool = False
+) -> dict[int | str, Any]:
+    schema: dict[str, Any] = {"type": "object", "title": name}
+    if array:
+        schema = {"type": "array", "title": name, "items": {"type": "object"}}
     return {
-        status: {
-            "description": description,
-            "content": {"application/json": {"schema": {"type": "object", "title": name}}},
-        }
+        status: {"description": description, "content": {"application/json": {"schema": schema}}}
     }
 
 

@@ -231,7 +231,10 @@ async def _latest_to_incident(conn: AsyncConnection, runtime: Runtime, incident_
 @router.get(
     "/v1/status-pages/incidents/{incident_id}/incident-updates",
     summary="List an incident's latest 100 updates",
-    responses={**errors(404), **_answer("IncidentUpdates", "The updates, newest first")},
+    responses={
+        **errors(404),
+        **_answer("IncidentUpdates", "The updates, newest first", array=True),
+    },
 )
 async def list_updates(
     incident_id: str, account: CurrentAccount, runtime: RuntimeDep

@@ -112,7 +112,7 @@ async def _page(conn: AsyncConnection, account_id: str, page_id: str) -> Any:
 @router.get(
     "/v1/status-pages/{status_page_id}/subscriptions",
     summary="List a status page's subscriptions",
-    responses={**errors(404), **_answer("SubscriptionsList", "The subscriptions")},
+    responses={**errors(404), **_answer("SubscriptionsList", "The subscriptions", array=True)},
 )
 async def list_subscriptions(
     status_page_id: str, account: CurrentAccount, runtime: RuntimeDep
