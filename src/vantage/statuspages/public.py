@@ -13,9 +13,11 @@ Rendered answers are kept a few seconds per process (`public_cache`) and carry a
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import time
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from pathlib import Path
@@ -88,27 +90,47 @@ async def _feeding_checks(conn: AsyncConnection, account_id: str) -> list[Any]:
     )
 
 
-async def snapshot(conn: AsyncConnection, page: Any, now: datetime) -> dict[str, Any]:
-    today = now.date()
-    first = today - timedelta(days=health.DAYS - 1)
+@dataclass(frozen=True, slots=True)
+class Loaded:
+    """What a page's snapshot is made of, as read from the database."""
+
+    page: Any
+    now: datetime
+    known: dict[str, Any]
+    feeds: dict[str, list[str]]
+    days: list[Any]
+    incidents: list[Any]
+    updates: dict[str, list[Any]]
+
+
+async def load(conn: AsyncConnection, page: Any, now: datetime) -> Loaded:
+    first = now.date() - timedelta(days=health.DAYS - 1)
     ids = {sid for card in page.cards for sid in card.get("services", [])}
     known = await repo.services_by_id(conn, page.account_id, ids)
     feeds = health.feeding(await _feeding_checks(conn, page.account_id), set(known))
     check_ids = sorted({c for cs in feeds.values() for c in cs})
     start = datetime(first.year, first.month, first.day, tzinfo=UTC)
+    days = list(await rollups.of_checks(conn, check_ids, DAY, start, now + timedelta(days=1)))
+    incidents = [
+        i
+        for i in await repo.incidents_of(conn, page.account_id, since=start)
+        if ids & set(i.services)
+    ]
+    updates = await repo.updates_of(conn, [i.id for i in incidents])
+    return Loaded(page, now, known, feeds, days, incidents, updates)
+
+
+def compose(loaded: Loaded) -> dict[str, Any]:
+    """The page's snapshot (CPU only: it runs in a worker thread)."""
+    page, now, known, feeds = loaded.page, loaded.now, loaded.known, loaded.feeds
+    incidents, updates = loaded.incidents, loaded.updates
+    today = now.date()
     per_check: dict[str, dict[date, tuple[int, int]]] = {}
-    for row in await rollups.of_checks(conn, check_ids, DAY, start, now + timedelta(days=1)):
+    for row in loaded.days:
         day = row.bucket_start.date()
         held = per_check.setdefault(row.check_id, {})
         runs, failed = held.get(day, (0, 0))
         held[day] = (runs + row.finals, failed + row.failed)
-    since = start
-    incidents = [
-        i
-        for i in await repo.incidents_of(conn, page.account_id, since=since)
-        if ids & set(i.services)
-    ]
-    updates = await repo.updates_of(conn, [i.id for i in incidents])
 
     cards = []
     states = []
@@ -285,18 +307,24 @@ async def _render(runtime: Runtime, url: str, kind: str, base: str) -> Rendered 
                 return None
             if kind == "css":
                 return _rendered(theme_css(page), "text/css; charset=utf-8")
-            data = await snapshot(conn, page, utcnow())
-        if kind == "json":
-            text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-            return _rendered(text, "application/json")
-        if kind == "atom":
-            return _rendered(
-                atom(data, runtime.settings.base_url + f"/status/{url}"), "application/atom+xml"
-            )
-        html = environment().get_template("status.html").render(page=data, base=base)
-        return _rendered(html, "text/html; charset=utf-8")
+            loaded = await load(conn, page, utcnow())
+        # Composing and rendering are CPU only, and the largest page takes a while: in a thread,
+        # so the readers served from the cache meanwhile are not held up behind it.
+        feed_url = runtime.settings.base_url + f"/status/{url}"
+        return await asyncio.to_thread(_finish, loaded, kind, base, feed_url)
 
     return await cached((url, kind + "|" + base), render)
+
+
+def _finish(loaded: Loaded, kind: str, base: str, feed_url: str) -> Rendered:
+    data = compose(loaded)
+    if kind == "json":
+        text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+        return _rendered(text, "application/json")
+    if kind == "atom":
+        return _rendered(atom(data, feed_url), "application/atom+xml")
+    html = environment().get_template("status.html").render(page=data, base=base)
+    return _rendered(html, "text/html; charset=utf-8")
 
 
 def _answer(request: Request, rendered: Rendered | None) -> Response:
