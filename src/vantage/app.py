@@ -34,6 +34,7 @@ from vantage.checks.endpoints import router as checks_router
 from vantage.config import LOCAL_LOCATION, Settings
 from vantage.dashboards.badge_endpoints import router as badges_router
 from vantage.dashboards.endpoints import router as dashboards_router
+from vantage.dashboards.incidents import router as dashboard_incidents_router
 from vantage.db.engine import Database
 from vantage.db.migrate import upgrade
 from vantage.errors import Unauthorized, VantageError, error_body
@@ -219,6 +220,7 @@ def create_app(settings: Settings, *, background: bool = True) -> FastAPI:
         status_pages_router,
         subscriptions_router,
         dashboards_router,
+        dashboard_incidents_router,
         badges_router,
         agent_api_router,
         ui_router,

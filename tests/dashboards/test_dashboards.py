@@ -142,3 +142,35 @@ async def test_a_group_badge_shows_its_worst_check_and_other_accounts_get_404(
     assert badge.status_code == 200 and ">Shop<" in badge.text
     assert (await charlie.get(f"/v1/badges/groups/{group_id}")).status_code == 404
     assert (await charlie.get("/v1/badges/checks/not-a-check")).status_code == 404
+
+
+async def test_a_dashboard_incident_takes_updates_and_another_account_cannot_see_it(
+    alice: Persona, charlie: Persona
+) -> None:
+    dashboard = (await alice.post("/v1/dashboards", json=GO_DASHBOARD)).json()
+    body = {
+        "name": "Slow API",
+        "impact": "MAJOR",
+        "dashboardId": dashboard["id"],
+        "incidentUpdates": [{"status": "INVESTIGATING", "description": "Looking"}],
+    }
+    created = await alice.post("/v1/incidents", json=body)
+    assert created.status_code == 200, created.text
+    incident = created.json()
+    assert (
+        incident["impact"] == "MAJOR" and incident["incidentUpdates"][0]["description"] == "Looking"
+    )
+    path = f"/v1/incidents/{incident['id']}"
+    added = await alice.post(f"{path}/updates", json={"status": "RESOLVED", "description": "Fixed"})
+    assert added.status_code == 201, added.text
+    assert added.json()["incidentId"] == incident["id"]
+    edited = await alice.put(f"{path}/updates/{added.json()['id']}", json={"description": "Fixed!"})
+    assert edited.status_code == 200 and edited.json()["description"] == "Fixed!"
+    read = (await alice.get(path)).json()
+    assert [u["description"] for u in read["incidentUpdates"]] == ["Fixed!", "Looking"]
+    assert (await charlie.get(path)).status_code == 404
+    theirs = await charlie.post("/v1/incidents", json=body)
+    assert theirs.status_code == 400 and theirs.json()["validation"]["keys"] == ["dashboardId"]
+    assert (await alice.delete(f"{path}/updates/{added.json()['id']}")).status_code == 204
+    assert (await alice.delete(path)).status_code == 204
+    assert (await alice.get(path)).status_code == 404

@@ -655,3 +655,24 @@ status_page_emails = sa.Table(
     sa.Column("sent_at", UtcDateTime(), nullable=True),
     sa.Index("ix_status_page_emails_due", "status", "next_attempt_at"),
 )
+
+# A dashboard's incidents (Checkly's v1 `/v1/incidents`), with their updates as a JSON list.
+dashboard_incidents = sa.Table(
+    "dashboard_incidents",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("account_id", Id, sa.ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    sa.Column(
+        "dashboard_id",
+        sa.Integer(),
+        sa.ForeignKey("dashboards.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    # name, impact, startedAt, stoppedAt as Checkly's JSON
+    sa.Column("config", Json, nullable=False),
+    # [{id, status, description, created_at, updated_at}], oldest first
+    sa.Column("updates", Json, nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=True),
+    sa.Index("ix_dashboard_incidents_dashboard", "dashboard_id", "created_at"),
+)

@@ -1,9 +1,9 @@
 """status pages: services, pages with their cards, incidents and their updates, email
-subscriptions and the mail they are sent, public dashboards
+subscriptions and the mail they are sent, public dashboards and their incidents
 
 Revision ID: 0014
 Revises: 0009
-Create Date: 2026-11-27 10:23:44.203960
+Create Date: 2026-11-27 11:23:25.802642
 """
 
 from __future__ import annotations
@@ -159,6 +159,42 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "dashboard_incidents",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("account_id", sa.String(length=36), nullable=False),
+        sa.Column("dashboard_id", sa.Integer(), nullable=False),
+        sa.Column(
+            "config",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column(
+            "updates",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("created_at", vantage.db.types.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", vantage.db.types.UtcDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["account_id"],
+            ["accounts.id"],
+            name=op.f("fk_dashboard_incidents_account_id_accounts"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["dashboard_id"],
+            ["dashboards.id"],
+            name=op.f("fk_dashboard_incidents_dashboard_id_dashboards"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_dashboard_incidents")),
+    )
+    with op.batch_alter_table("dashboard_incidents", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_dashboard_incidents_dashboard", ["dashboard_id", "created_at"], unique=False
+        )
+
+    op.create_table(
         "status_page_incident_updates",
         sa.Column("id", sa.String(length=36), nullable=False),
         sa.Column("incident_id", sa.String(length=36), nullable=False),
@@ -212,6 +248,10 @@ def downgrade() -> None:
         batch_op.drop_index("ix_status_page_incident_updates_incident")
 
     op.drop_table("status_page_incident_updates")
+    with op.batch_alter_table("dashboard_incidents", schema=None) as batch_op:
+        batch_op.drop_index("ix_dashboard_incidents_dashboard")
+
+    op.drop_table("dashboard_incidents")
     with op.batch_alter_table("status_pages", schema=None) as batch_op:
         batch_op.drop_index("ix_status_pages_account_created")
 
