@@ -2,7 +2,7 @@
 subscriptions and the mail they are sent, public dashboards and their incidents
 
 Revision ID: 0014
-Revises: 0009
+Revises: 0011
 Create Date: 2026-11-27 11:23:25.802642
 """
 
@@ -15,7 +15,7 @@ from sqlalchemy.dialects import postgresql
 import vantage.db.types
 
 revision = "0014"
-down_revision = "0009"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
