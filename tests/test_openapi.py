@@ -169,6 +169,8 @@ async def test_every_success_declares_what_it_returns(schema: dict[str, Any]) ->
         for code, response in successes.items():
             if code == "204":
                 assert "content" not in response, (path, method)
+            elif path.startswith("/v1/badges/"):
+                assert list(response["content"]) == ["image/svg+xml"], (path, method)
             elif path == "/v1/projects/{logical_id}/deployments/{deployment_id}/events":
                 # Server-Sent Events: frames of JSON, not one JSON document.
                 assert response["content"]["text/event-stream"]["schema"], (path, method)

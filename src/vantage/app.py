@@ -35,6 +35,9 @@ from vantage.bundles.endpoints import router as bundles_router
 from vantage.certificates.endpoints import router as certificates_router
 from vantage.checks.endpoints import router as checks_router
 from vantage.config import LOCAL_LOCATION, Settings
+from vantage.dashboards.badge_endpoints import router as badges_router
+from vantage.dashboards.endpoints import router as dashboards_router
+from vantage.dashboards.incidents import router as dashboard_incidents_router
 from vantage.db.engine import Database
 from vantage.db.migrate import upgrade
 from vantage.errors import Unauthorized, VantageError, error_body
@@ -54,6 +57,12 @@ from vantage.scheduling.scheduler import Reaper, Scheduler
 from vantage.sessions.cancelling import router as cancel_router
 from vantage.sessions.endpoints import router as sessions_router
 from vantage.statuses.endpoints import router as statuses_router
+from vantage.statuspages.endpoints import router as status_pages_router
+from vantage.statuspages.incidents import router as incidents_router
+from vantage.statuspages.mail import Mailer
+from vantage.statuspages.public import CustomDomains, own_host
+from vantage.statuspages.public import router as public_status_router
+from vantage.statuspages.subscriptions import router as subscriptions_router
 from vantage.timeutil import utcnow
 from vantage.triggers.endpoints import open_router as trigger_urls_router
 from vantage.triggers.endpoints import router as triggers_router
@@ -101,6 +110,7 @@ def _background(runtime: Runtime) -> dict[str, Callable[[], Coroutine[Any, Any, 
         deliverer = Deliverer(settings, runtime.db, wake=runtime.signals.alerts_queued)
         loops["alert-delivery"] = deliverer.run_forever
         loops["ssl-expiry"] = SslWatcher(runtime).run_forever
+        loops["status-page-mail"] = Mailer(settings, runtime.db).run_forever
     return loops
 
 
@@ -211,10 +221,18 @@ def create_app(settings: Settings, *, background: bool = True) -> FastAPI:
         statuses_router,
         locations_router,
         alerting_router,
+        # before the pages' router: `/v1/status-pages/{id}` would take "incidents" for an id
+        incidents_router,
+        status_pages_router,
+        subscriptions_router,
+        dashboards_router,
+        dashboard_incidents_router,
+        badges_router,
         projects_router,
         bundles_router,
         agent_api_router,
         ui_router,
+        public_status_router,
     ):
         app.include_router(router)
     _install_error_handlers(app)
@@ -228,6 +246,12 @@ def create_app(settings: Settings, *, background: bool = True) -> FastAPI:
         timeout=settings.body_timeout_seconds,
     )
     app.add_middleware(UiHeaders)  # the web UI's CSP and friends, on UI paths only
+    # outside UiHeaders: a status page's custom domain is served from `/status/{url}`, not the UI
+    app.add_middleware(
+        CustomDomains,
+        runtime_of=lambda scope: scope["app"].state.runtime,
+        own_host=own_host(settings.base_url),
+    )
     app.add_middleware(RequestLog)  # outermost, so a 413 is logged too
 
     @app.get("/metrics", include_in_schema=False)

@@ -72,6 +72,11 @@ SEMANTIC_RULES = re.compile(
             r'"to" must be at most 6 hours after "from"',
             # A cursor is an opaque token the server issued.
             r'"nextId" is not a valid cursor',
+            # Status pages: the services a card or an incident names, the cursor of a list, and
+            # a dashboard's CSS (a subset of CSS, not a JSON Schema pattern).
+            r"names no service of this account",
+            r'"nextId" names no entry',
+            r'"customCSS" ',
             # What can be stored and echoed on both databases (vantage.storable): JSON Schema has
             # no "no NUL" or "safe integer" for every string and number of a body.
             r"must not contain a NUL character",

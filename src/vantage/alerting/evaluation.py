@@ -48,6 +48,7 @@ from vantage.db.tables import (
     checks,
 )
 from vantage.db.types import UtcDateTime
+from vantage.statuspages import triggered
 
 # Sessions that end this way were not a run of the check (Checkly: cancelled runs never alert).
 # A TIMED_OUT session is a run: the locations that did not report by its deadline failed.
@@ -89,7 +90,12 @@ async def on_sessions_ended(conn: AsyncConnection, ended: Mapping[str, str], now
         states[session.check_id] = state
         raised.extend((session, alert) for alert in alerts)
     await states_repo.save(conn, {cid: states[cid] for cid in check_ids}, now)
-    return await _queue(conn, raised, now) if raised else 0
+    if not raised:
+        return 0
+    # A check's `triggerIncident`: its failure opens an incident on a status page service, its
+    # recovery resolves it (nothing to do, and no statement, for alerts of other checks).
+    await triggered.on_alerts(conn, raised, now)
+    return await _queue(conn, raised, now)
 
 
 async def on_timers_due(conn: AsyncConnection, now: datetime, limit: int = 500) -> int:

@@ -555,6 +555,154 @@ check_alerts = sa.Table(
     sa.Index("ix_check_alerts_check_created", "check_id", "created_at"),
 )
 
+# Status pages (Checkly's `/v1/status-pages`). A service is what a page shows a status for; checks
+# feed it through their `triggerIncident.serviceId`.
+status_page_services = sa.Table(
+    "status_page_services",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("account_id", Id, sa.ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=True),
+    sa.Index("ix_status_page_services_account_created", "account_id", "created_at"),
+)
+
+# The page's `url` and `customDomain` address it publicly, so each is unique across accounts.
+status_pages = sa.Table(
+    "status_pages",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("account_id", Id, sa.ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("url", sa.String(255), nullable=False, unique=True),
+    sa.Column("custom_domain", sa.String(255), nullable=True, unique=True),
+    # The page's other fields as Checkly's JSON (name, description, theme, logos, isPrivate).
+    sa.Column("config", Json, nullable=False),
+    # [{id, name, services: [service id], created_at, updated_at}], in the page's order.
+    sa.Column("cards", Json, nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=True),
+    sa.Index("ix_status_pages_account_created", "account_id", "created_at"),
+)
+
+status_page_incidents = sa.Table(
+    "status_page_incidents",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("account_id", Id, sa.ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("severity", sa.String(10), nullable=False),
+    # The ids of the services it affects.
+    sa.Column("services", Json, nullable=False),
+    sa.Column("last_update_status", sa.String(20), nullable=False),
+    # The check whose `triggerIncident` opened it: its recovery resolves it.
+    sa.Column("check_id", Id, nullable=True),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=True),
+    sa.Column("resolved_at", UtcDateTime(), nullable=True),
+    sa.Index("ix_status_page_incidents_account_created", "account_id", "created_at"),
+    sa.Index("ix_status_page_incidents_check", "check_id", "resolved_at"),
+)
+
+status_page_incident_updates = sa.Table(
+    "status_page_incident_updates",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column(
+        "incident_id",
+        Id,
+        sa.ForeignKey("status_page_incidents.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("description", sa.Text(), nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("public_at", UtcDateTime(), nullable=False),
+    sa.Column("notify_subscribers", sa.Boolean(), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=True),
+    sa.Index("ix_status_page_incident_updates_incident", "incident_id", "created_at"),
+)
+
+# Email subscribers of a page: PENDING until the link in the confirmation mail is followed.
+# The token confirms and unsubscribes; it is kept as is, because every incident mail carries it
+# in its unsubscribe link (it grants nothing else).
+status_page_subscriptions = sa.Table(
+    "status_page_subscriptions",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column(
+        "status_page_id", Id, sa.ForeignKey("status_pages.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("account_id", Id, nullable=False),
+    sa.Column("type", sa.String(10), nullable=False),
+    sa.Column("address", sa.String(320), nullable=False),
+    sa.Column("status", sa.String(10), nullable=False),
+    sa.Column("token", sa.String(64), nullable=False, unique=True),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
+    sa.UniqueConstraint("status_page_id", "address", name="uq_status_page_subscriptions_address"),
+)
+
+# Public dashboards (Checkly's `/v1/dashboards`): integer ids and a string `dashboardId`.
+dashboards = sa.Table(
+    "dashboards",
+    metadata,
+    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+    sa.Column("dashboard_id", sa.String(32), nullable=False, unique=True),
+    sa.Column("account_id", Id, sa.ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("custom_url", sa.String(255), nullable=True, unique=True),
+    sa.Column("custom_domain", sa.String(255), nullable=True, unique=True),
+    # Every other field as Checkly's JSON.
+    sa.Column("config", Json, nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=True),
+    sa.Index("ix_dashboards_account_created", "account_id", "created_at"),
+    sqlite_autoincrement=True,
+)
+
+# Mail to subscribers (confirmations, incident updates), queued in the transaction that caused it
+# and sent by a delivery loop over the alerting's SMTP settings: intake never waits for SMTP.
+status_page_emails = sa.Table(
+    "status_page_emails",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("account_id", Id, nullable=False),
+    sa.Column("address", sa.String(320), nullable=False),
+    sa.Column("subject", sa.String(500), nullable=False),
+    sa.Column("body", sa.Text(), nullable=False),
+    # The unsubscribe URL (List-Unsubscribe), when the mail goes to a verified subscriber.
+    sa.Column("unsubscribe", sa.String(2048), nullable=True),
+    # PENDING -> SENDING (claimed until `next_attempt_at`) -> SENT | FAILED; PENDING again to retry.
+    sa.Column("status", sa.String(10), nullable=False),
+    sa.Column("attempts", sa.Integer(), nullable=False),
+    sa.Column("next_attempt_at", UtcDateTime(), nullable=False),
+    sa.Column("result", sa.Text(), nullable=True),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("sent_at", UtcDateTime(), nullable=True),
+    sa.Index("ix_status_page_emails_due", "status", "next_attempt_at"),
+)
+
+# A dashboard's incidents (Checkly's v1 `/v1/incidents`), with their updates as a JSON list.
+dashboard_incidents = sa.Table(
+    "dashboard_incidents",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("account_id", Id, sa.ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    sa.Column(
+        "dashboard_id",
+        sa.Integer(),
+        sa.ForeignKey("dashboards.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    # name, impact, startedAt, stoppedAt as Checkly's JSON
+    sa.Column("config", Json, nullable=False),
+    # [{id, status, description, created_at, updated_at}], oldest first
+    sa.Column("updates", Json, nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=True),
+    sa.Index("ix_dashboard_incidents_dashboard", "dashboard_id", "created_at"),
+)
+
 # Checkly CLI projects (`checkly deploy`): a project is an account's, named by its logicalId.
 projects = sa.Table(
     "projects",

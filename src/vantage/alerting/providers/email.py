@@ -71,7 +71,8 @@ def message(notification: Notification, result_link: str, sender: str) -> EmailM
     return msg
 
 
-def _deliver(settings: SmtpSettings, msg: EmailMessage) -> None:
+def deliver(settings: SmtpSettings, msg: EmailMessage) -> None:
+    """Hand one message to the SMTP server (blocking: run it in a thread)."""
     assert settings.host is not None
     context = settings.ssl_context or ssl.create_default_context()
     smtp: smtplib.SMTP
@@ -94,7 +95,7 @@ async def send(settings: SmtpSettings, notification: Notification, result_link: 
         return Outcome("FAILURE", "no SMTP server configured (VANTAGE_SMTP_HOST)")
     msg = message(notification, result_link, settings.sender)
     try:
-        await asyncio.to_thread(_deliver, settings, msg)
+        await asyncio.to_thread(deliver, settings, msg)
     except smtplib.SMTPResponseException as exc:
         error = exc.smtp_error
         text = error.decode(errors="replace") if isinstance(error, bytes) else str(error)

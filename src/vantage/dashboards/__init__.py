@@ -1,0 +1,1 @@
+"""Public dashboards (`/v1/dashboards`) and status badges (`/v1/badges`)."""

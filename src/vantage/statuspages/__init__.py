@@ -1,0 +1,1 @@
+"""Public status pages, their services and incidents, and email subscriptions."""

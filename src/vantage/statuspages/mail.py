@@ -1,0 +1,239 @@
+"""Mail to a page's subscribers: the confirmation of a subscription (double opt-in) and incident
+updates, each with a one-click unsubscribe (RFC 8058).
+
+Mail is queued (`status_page_emails`) in the transaction that causes it and sent by `Mailer`, a
+loop every server runs, over the alerting's SMTP settings (VANTAGE_SMTP_*). A claim is a
+compare-and-set on the row, so replicas never send one mail twice while its claim holds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from email.utils import format_datetime
+from typing import Any
+
+import sqlalchemy as sa
+import structlog
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from vantage.alerting.providers import email
+from vantage.config import Settings
+from vantage.db.engine import Database
+from vantage.db.tables import status_page_emails as emails
+from vantage.db.tables import status_page_subscriptions as subscriptions
+from vantage.db.tables import status_pages as pages
+from vantage.timeutil import utcnow
+
+log = structlog.get_logger("vantage.statuspages")
+# Mail is queued where the server's public URL is not at hand (the intake): its links start with
+# this mark, which the Mailer replaces with VANTAGE_PUBLIC_URL when it sends.
+BASE_URL = "\u2063base-url\u2063"
+MAX_ATTEMPTS = 6
+CLAIM_SECONDS = 120
+BATCH = 20
+
+
+def page_address(base_url: str, page: Any) -> str:
+    return f"{base_url}/status/{page.url}"
+
+
+def confirmation(base_url: str, page: Any, token: str) -> tuple[str, str]:
+    name = page.config["name"]
+    link = f"{page_address(base_url, page)}/subscriptions/confirm?token={token}"
+    body = (
+        f"Someone (we hope you) subscribed this address to updates of {name}.\n\n"
+        f"Confirm the subscription: {link}\n\n"
+        "If it was not you, ignore this mail: you will get nothing else from us.\n"
+    )
+    return f"Confirm your subscription to {name}", body
+
+
+def unsubscribe_link(base_url: str, page: Any, token: str) -> str:
+    return f"{page_address(base_url, page)}/subscriptions/unsubscribe?token={token}"
+
+
+def incident_update(
+    base_url: str, page: Any, incident: Any, status: str, description: str
+) -> tuple[str, str]:
+    name = page.config["name"]
+    subject = f"[{name}] {incident.name}: {status.title()}"
+    body = (
+        f"{incident.name}\n"
+        f"Status: {status.title()} (severity {incident.severity.title()})\n\n"
+        f"{description}\n\n"
+        f"Current status: {page_address(base_url, page)}\n"
+    )
+    return subject, body
+
+
+def row(account_id: str, address: str, subject: str, body: str, now: datetime, **extra: Any) -> Any:
+    return {
+        "id": str(uuid.uuid4()),
+        "account_id": account_id,
+        "address": address,
+        "subject": subject,
+        "body": body,
+        "unsubscribe": extra.get("unsubscribe"),
+        "status": "PENDING",
+        "attempts": 0,
+        "next_attempt_at": now,
+        "created_at": now,
+    }
+
+
+async def queue(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
+    if rows:
+        await conn.execute(emails.insert(), list(rows))
+
+
+async def queue_incident_update(
+    conn: AsyncConnection,
+    incident: Any,
+    status: str,
+    description: str,
+    now: datetime,
+) -> int:
+    """Queue the update for the verified subscribers of every page that shows one of the
+    incident's services; returns how many mails."""
+    services = set(incident.services)
+    candidates = (
+        await conn.execute(sa.select(pages).where(pages.c.account_id == incident.account_id))
+    ).all()
+    shown = [
+        p
+        for p in candidates
+        if any(services & set(card.get("services", [])) for card in p.cards)
+        and not p.config.get("isPrivate")
+    ]
+    if not shown:
+        return 0
+    subs = (
+        await conn.execute(
+            sa.select(subscriptions).where(
+                subscriptions.c.status_page_id.in_([p.id for p in shown]),
+                subscriptions.c.status == "VERIFIED",
+            )
+        )
+    ).all()
+    by_page = {p.id: p for p in shown}
+    out = []
+    for sub in subs:
+        page = by_page[sub.status_page_id]
+        subject, body = incident_update(BASE_URL, page, incident, status, description)
+        link = unsubscribe_link(BASE_URL, page, sub.token)
+        body += f"\nUnsubscribe: {link}\n"
+        out.append(row(incident.account_id, sub.address, subject, body, now, unsubscribe=link))
+    await queue(conn, out)
+    return len(out)
+
+
+def message(mail: Any, sender: str, base_url: str) -> EmailMessage:
+    domain = sender.rpartition("@")[2] or "vantage.localhost"
+    msg = EmailMessage()
+    msg["Subject"] = mail.subject.replace(BASE_URL, base_url)
+    msg["From"] = sender
+    msg["To"] = mail.address
+    msg["Date"] = format_datetime(mail.created_at)
+    msg["Message-ID"] = f"<{mail.id}@{domain}>"
+    msg["Auto-Submitted"] = "auto-generated"
+    if mail.unsubscribe:
+        msg["List-Unsubscribe"] = f"<{mail.unsubscribe.replace(BASE_URL, base_url)}>"
+        msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    msg.set_content(mail.body.replace(BASE_URL, base_url))
+    return msg
+
+
+class Mailer:
+    """Sends the queued mail; a failed send is retried with backoff, up to MAX_ATTEMPTS."""
+
+    def __init__(self, settings: Settings, db: Database) -> None:
+        self.settings = settings
+        self.db = db
+        self.smtp = email.SmtpSettings(
+            host=settings.smtp_host,
+            port=settings.smtp_port,
+            security=settings.smtp_security,
+            username=settings.smtp_username,
+            password=settings.smtp_password,
+            sender=settings.smtp_from,
+            timeout=settings.alert_send_timeout_seconds,
+        )
+
+    async def run_forever(self) -> None:
+        while True:
+            try:
+                sent = await self.run_once()
+            except Exception:
+                log.exception("status page mail pass failed")
+                sent = 0
+            if not sent:
+                await asyncio.sleep(self.settings.alert_poll_seconds)
+
+    async def _claim(self, now: datetime) -> list[Any]:
+        async with self.db.write() as conn:
+            due = (
+                await conn.execute(
+                    sa.select(emails)
+                    .where(
+                        emails.c.status.in_(("PENDING", "SENDING")),
+                        emails.c.next_attempt_at <= now,
+                    )
+                    .order_by(emails.c.next_attempt_at)
+                    .limit(BATCH)
+                )
+            ).all()
+            claimed = []
+            for mail in due:
+                result = await conn.execute(
+                    emails.update()
+                    .where(emails.c.id == mail.id, emails.c.attempts == mail.attempts)
+                    .values(
+                        status="SENDING",
+                        attempts=mail.attempts + 1,
+                        next_attempt_at=now + timedelta(seconds=CLAIM_SECONDS),
+                    )
+                )
+                if result.rowcount:
+                    claimed.append(mail)
+        return claimed
+
+    async def run_once(self) -> int:
+        if not self.smtp.host:
+            return 0
+        claimed = await self._claim(utcnow())
+        for mail in claimed:
+            outcome = await self._send(mail)
+            now = utcnow()
+            attempts = mail.attempts + 1
+            if outcome is None:
+                values: dict[str, Any] = {"status": "SENT", "sent_at": now, "result": "sent"}
+            elif attempts >= MAX_ATTEMPTS:
+                values = {"status": "FAILED", "result": outcome}
+            else:
+                retry_at = now + timedelta(
+                    seconds=self.settings.alert_retry_base_seconds * 2**attempts
+                )
+                values = {"status": "PENDING", "next_attempt_at": retry_at, "result": outcome}
+            async with self.db.write() as conn:
+                await conn.execute(
+                    emails.update()
+                    .where(emails.c.id == mail.id, emails.c.attempts == attempts)
+                    .values(**values)
+                )
+        return len(claimed)
+
+    async def _send(self, mail: Any) -> str | None:
+        """None when the server took it, else why not."""
+        try:
+            msg = message(mail, self.smtp.sender, self.settings.base_url)
+            await asyncio.wait_for(
+                asyncio.to_thread(email.deliver, self.smtp, msg), self.smtp.timeout + 5
+            )
+        except Exception as exc:
+            log.warning("status page mail not sent", mail_id=mail.id, error=type(exc).__name__)
+            return f"{type(exc).__name__}: {exc}"
+        return None

@@ -1,0 +1,144 @@
+"""Email subscriptions through a real SMTP server (aiosmtpd on loopback): double opt-in, incident
+updates to verified subscribers only, and one-click unsubscribe (RFC 8058)."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from email.message import EmailMessage
+from urllib.parse import urlsplit
+
+from tests.alerting.test_email import Mailbox
+from tests.statuspages.test_api import page, service
+from tests.support.harness import Persona
+
+PUBLIC = "https://status.vantage.example"
+
+
+async def mail(box: Mailbox, count: int, timeout: float = 20.0) -> list[EmailMessage]:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while len(box.messages) < count:
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"{len(box.messages)} mails, expected {count}")
+        await asyncio.sleep(0.02)
+    return box.messages
+
+
+def text(message: EmailMessage) -> str:
+    body = message.get_body(("plain",))
+    assert body is not None
+    return str(body.get_content())
+
+
+def link(message: EmailMessage, kind: str) -> str:
+    found = re.search(
+        rf"{re.escape(PUBLIC)}(/status/\S+/subscriptions/{kind}\?token=\S+)", text(message)
+    )
+    assert found, text(message)
+    return found.group(1)
+
+
+async def incident(persona: Persona, service_id: str, notify: bool) -> dict[str, object]:
+    response = await persona.post(
+        "/v1/status-pages/incidents",
+        json={
+            "name": "Checkout is down",
+            "severity": "MAJOR",
+            "services": [{"id": service_id}],
+            "incidentUpdates": [
+                {"description": "We are on it", "status": "IDENTIFIED", "notifySubscribers": notify}
+            ],
+        },
+    )
+    assert response.status_code == 201, response.text
+    body: dict[str, object] = response.json()
+    return body
+
+
+async def test_a_subscriber_confirms_gets_updates_and_unsubscribes_with_one_click(
+    alice: Persona, mailbox: Mailbox
+) -> None:
+    checkout = await service(alice, "Checkout")
+    created = await page(
+        alice,
+        {
+            "name": "Shop",
+            "url": "shop",
+            "cards": [{"name": "Shop", "services": [{"id": checkout["id"]}]}],
+        },
+    )
+    client = alice.client
+    answer = await client.post("/status/shop/subscribe", data={"email": "Reader@Example.com"})
+    assert answer.status_code == 200 and "Check your inbox" in answer.text
+    [confirmation] = await mail(mailbox, 1)
+    assert confirmation["To"] == "reader@example.com"
+    assert "List-Unsubscribe" not in confirmation
+
+    # Not confirmed yet: an update reaches nobody.
+    await incident(alice, checkout["id"], notify=True)
+    [sub] = (await alice.get(f"/v1/status-pages/{created['id']}/subscriptions")).json()
+    assert sub["status"] == "PENDING"
+
+    confirmed = await client.get(link(confirmation, "confirm"))
+    assert confirmed.status_code == 200 and "Subscribed" in confirmed.text
+    [sub] = (await alice.get(f"/v1/status-pages/{created['id']}/subscriptions")).json()
+    assert sub["status"] == "VERIFIED"
+
+    await incident(alice, checkout["id"], notify=True)
+    await incident(alice, checkout["id"], notify=False)
+    messages = await mail(mailbox, 2)
+    await asyncio.sleep(0.3)  # the un-notified incident must not follow
+    assert len(mailbox.messages) == 2
+    update = messages[1]
+    assert update["Subject"] == "[Shop] Checkout is down: Identified"
+    assert "We are on it" in text(update)
+    assert update["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    one_click = update["List-Unsubscribe"].strip("<>")
+    assert one_click.startswith(PUBLIC)
+
+    # The link in the mail shows a button and changes nothing; the mail client's POST does it.
+    path = urlsplit(one_click)
+    shown = await client.get(f"{path.path}?{path.query}")
+    assert shown.status_code == 200 and "Unsubscribe" in shown.text
+    assert len((await alice.get(f"/v1/status-pages/{created['id']}/subscriptions")).json()) == 1
+    gone = await client.post(
+        f"{path.path}?{path.query}",
+        content=b"List-Unsubscribe=One-Click",
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+    assert gone.status_code == 200 and "Unsubscribed" in gone.text
+    assert (await alice.get(f"/v1/status-pages/{created['id']}/subscriptions")).json() == []
+
+
+async def test_subscribing_twice_says_the_same_and_sends_one_confirmation(
+    alice: Persona, mailbox: Mailbox
+) -> None:
+    checkout = await service(alice, "Checkout")
+    await page(
+        alice,
+        {
+            "name": "Shop",
+            "url": "shop",
+            "cards": [{"name": "Shop", "services": [{"id": checkout["id"]}]}],
+        },
+    )
+    first = await alice.client.post("/status/shop/subscribe", data={"email": "a@example.com"})
+    second = await alice.client.post("/status/shop/subscribe", data={"email": "a@example.com"})
+    assert first.text == second.text
+    await mail(mailbox, 1)
+    await asyncio.sleep(0.3)
+    assert len(mailbox.messages) == 1
+
+
+async def test_a_form_without_an_address_is_a_400_and_sends_nothing(alice: Persona) -> None:
+    checkout = await service(alice, "Checkout")
+    await page(
+        alice,
+        {
+            "name": "Shop",
+            "url": "shop",
+            "cards": [{"name": "Shop", "services": [{"id": checkout["id"]}]}],
+        },
+    )
+    answer = await alice.client.post("/status/shop/subscribe", data={"email": "not an address"})
+    assert answer.status_code == 400
