@@ -112,16 +112,68 @@ async def on_reminders_due(conn: AsyncConnection, now: datetime, limit: int = 50
     return await _queue(conn, raised, now) if raised else 0
 
 
+# What alerting reads of a check's and its group's configuration (`policy`, `maintenance`, the
+# event's description): the database reads these fields out, because parsing whole checks was
+# most of what alerting cost a stored result. A field absent (or null) is left out of the dict.
+_CHECK_FIELDS = {
+    "useGlobalAlertSettings": bool,
+    "alertSettings": dict,
+    "muted": bool,
+    "runParallel": bool,
+    "description": str,
+}
+_GROUP_FIELDS = {
+    "useGlobalAlertSettings": bool,
+    "alertSettings": dict,
+    "muted": bool,
+    "runParallel": bool,
+    "tags": list,
+}
+
+
+def _fields(column: Any, fields: Mapping[str, type], prefix: str) -> list[Any]:
+    out = []
+    for key, kind in fields.items():
+        value = column[key]
+        # A JSON boolean read as JSON comes back from SQLite as 1 or 0: read it as a boolean.
+        value = value.as_boolean() if kind is bool else value.as_string() if kind is str else value
+        out.append(value.label(f"{prefix}{key}"))
+    return out
+
+
 def _subject_columns() -> list[Any]:
     return [
         checks.c.name,
         checks.c.check_type,
         checks.c.tags,
-        checks.c.config,
         checks.c.group_id,
+        check_groups.c.id.label("joined_group_id"),
         check_groups.c.name.label("group_name"),
-        check_groups.c.config.label("group_config"),
+        *_fields(checks.c.config, _CHECK_FIELDS, "c_"),
+        *_fields(check_groups.c.config, _GROUP_FIELDS, "g_"),
     ]
+
+
+class _Subject:
+    """A row of `_subject_columns` with `config` and `group_config` (None without a group) made
+    of the fields read out; every other attribute is the row's."""
+
+    __slots__ = ("_row", "config", "group_config")
+
+    def __init__(self, row: Any) -> None:
+        self._row = row
+        self.config = _picked(row, _CHECK_FIELDS, "c_")
+        self.group_config = (
+            None if row.joined_group_id is None else _picked(row, _GROUP_FIELDS, "g_")
+        )
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._row, name)
+
+
+def _picked(row: Any, fields: Mapping[str, type], prefix: str) -> dict[str, Any]:
+    values = ((key, getattr(row, f"{prefix}{key}")) for key in fields)
+    return {key: value for key, value in values if value is not None}
 
 
 def _with_group(query: sa.Select[Any]) -> sa.Select[Any]:
@@ -145,7 +197,7 @@ async def _checks(conn: AsyncConnection, check_ids: Sequence[str], now: datetime
             *_subject_columns(),
         ).select_from(checks)
     ).where(checks.c.id.in_(list(check_ids)))
-    return list((await conn.execute(query)).all())
+    return [_Subject(row) for row in await conn.execute(query)]
 
 
 async def _sessions(conn: AsyncConnection, session_ids: Sequence[str]) -> list[Any]:
@@ -165,7 +217,7 @@ async def _sessions(conn: AsyncConnection, session_ids: Sequence[str]) -> list[A
         .where(check_sessions.c.id.in_(session_ids))
         .order_by(check_sessions.c.started_at, check_sessions.c.id)
     )
-    return list((await conn.execute(query)).all())
+    return [_Subject(row) for row in await conn.execute(query)]
 
 
 async def _channels_of(
