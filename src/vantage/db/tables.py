@@ -94,9 +94,11 @@ check_sessions = sa.Table(
     sa.Column("started_at", UtcDateTime(), nullable=False),
     sa.Column("stopped_at", UtcDateTime(), nullable=True),
     sa.Column("deadline_at", UtcDateTime(), nullable=False),
-    # One index serves both readers: the reaper (`stopped_at IS NULL`: the few open sessions) and
+    # One index serves two readers: the reaper (`stopped_at IS NULL`: the few open sessions) and
     # retention (`stopped_at < cutoff`, oldest first). Nothing reads sessions by check.
     sa.Index("ix_check_sessions_stopped", "stopped_at"),
+    # The web UI's sessions list: an account's newest first, keyset pages.
+    sa.Index("ix_check_sessions_account_started", "account_id", "started_at", "id"),
 )
 
 jobs = sa.Table(
@@ -162,6 +164,16 @@ check_results = sa.Table(
     # The UI's results list filters by FINAL / ATTEMPT: without this, a filter that matches
     # little walks the check's whole history (read-scale measurements).
     sa.Index("ix_check_results_check_type_created", "check_id", "result_type", "created_at"),
+    # The results list filtered by location walks this, not every result of the check.
+    sa.Index("ix_check_results_check_location_created", "check_id", "run_location", "created_at"),
+    # ... and filtered to failures this: partial, so it holds only the (few) failed results.
+    sa.Index(
+        "ix_check_results_check_failed_created",
+        "check_id",
+        "created_at",
+        sqlite_where=sa.text("has_failures = 1 OR has_errors = 1"),
+        postgresql_where=sa.text("has_failures OR has_errors"),
+    ),
 )
 
 check_statuses = sa.Table(
@@ -366,6 +378,7 @@ ui_sessions = sa.Table(
 # outlive the raw results' retention. The response-time histogram is fixed columns (bounds in
 # `rollups/digest.py`), so writing one is a single additive upsert and buckets merge by addition.
 ROLLUP_HISTOGRAM_BINS = 20
+ROLLUP_PHASES = ("wait", "dns", "tcp", "tls", "first_byte", "download")
 result_rollups = sa.Table(
     "result_rollups",
     metadata,
@@ -383,6 +396,13 @@ result_rollups = sa.Table(
     *(
         sa.Column(f"h{i:02d}", sa.Integer(), nullable=False, server_default="0")
         for i in range(ROLLUP_HISTOGRAM_BINS)
+    ),
+    # Timing phases (HTTP results that measured them): how many, and each phase's summed ms, so a
+    # chart shows the average phase per bucket. Names in `rollups/digest.py: PHASES`.
+    sa.Column("phase_count", sa.Integer(), nullable=False, server_default="0"),
+    *(
+        sa.Column(f"phase_{name}", sa.Float(), nullable=False, server_default="0")
+        for name in ROLLUP_PHASES
     ),
     sa.Index("ix_result_rollups_bucket", "check_id", "bucket_seconds", "bucket_start"),
 )
