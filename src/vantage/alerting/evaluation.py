@@ -26,9 +26,11 @@ from vantage.alerting import outbox as outbox_repo
 from vantage.alerting import states as states_repo
 from vantage.alerting.context import event_context
 from vantage.alerting.policy import (
+    ACCOUNT_DEFAULTS,
     Alert,
+    AlertSettings,
     ChannelFilter,
-    due_reminder,
+    due_timers,
     effective_settings,
     evaluate,
     is_muted,
@@ -36,6 +38,7 @@ from vantage.alerting.policy import (
     wants,
 )
 from vantage.db.tables import (
+    accounts,
     alert_channel_subscriptions,
     alert_channels,
     check_alerts,
@@ -47,7 +50,8 @@ from vantage.db.tables import (
 from vantage.db.types import UtcDateTime
 
 # Sessions that end this way were not a run of the check (Checkly: cancelled runs never alert).
-NOT_RUNS = ("CANCELLED", "TIMED_OUT")
+# A TIMED_OUT session is a run: the locations that did not report by its deadline failed.
+NOT_RUNS = ("CANCELLED",)
 
 
 async def on_sessions_ended(conn: AsyncConnection, ended: Mapping[str, str], now: datetime) -> int:
@@ -66,7 +70,7 @@ async def on_sessions_ended(conn: AsyncConnection, ended: Mapping[str, str], now
     raised: list[tuple[Any, Alert]] = []
     for session in sessions:  # oldest first, so two runs of one check count in order
         group = session.group_config
-        settings = effective_settings(session.config, group)
+        settings = settings_of(session)
         run = verdict(
             finals=session.finals,
             failed=session.failed,
@@ -74,6 +78,7 @@ async def on_sessions_ended(conn: AsyncConnection, ended: Mapping[str, str], now
             parallel=bool(session.config.get("runParallel"))
             or bool(group and group.get("runParallel")),
             settings=settings,
+            timed_out=missing(session),
         )
         if run is None:
             continue
@@ -87,9 +92,10 @@ async def on_sessions_ended(conn: AsyncConnection, ended: Mapping[str, str], now
     return await _queue(conn, raised, now) if raised else 0
 
 
-async def on_reminders_due(conn: AsyncConnection, now: datetime, limit: int = 500) -> int:
-    """Queue the reminders that are due (the states are claimed, so one replica sends each)."""
-    due = await states_repo.claim_due_reminders(conn, now, limit)
+async def on_timers_due(conn: AsyncConnection, now: datetime, limit: int = 500) -> int:
+    """Queue the reminders and time-based escalations that are due (the states are claimed, so
+    one replica sends each)."""
+    due = await states_repo.claim_due_timers(conn, now, limit)
     if not due:
         return 0
     subjects = {row.check_id: row for row in await _checks(conn, [r.check_id for r in due], now)}
@@ -104,41 +110,19 @@ async def on_reminders_due(conn: AsyncConnection, now: datetime, limit: int = 50
         silenced = is_muted(subject.config, group) or maintenance.silences(
             windows.get(subject.account_id, ()), subject.tags, group
         )
-        settings = effective_settings(subject.config, group)
-        state, alerts = due_reminder(states_repo.state_of(row), settings, now, silenced=silenced)
+        settings = settings_of(subject)
+        state, alerts = due_timers(states_repo.state_of(row), settings, now, silenced=silenced)
         changed[row.check_id] = state
         raised.extend((subject, alert) for alert in alerts)
     await states_repo.save(conn, changed, now)
     return await _queue(conn, raised, now) if raised else 0
 
 
-# What alerting reads of a check's and its group's configuration (`policy`, `maintenance`, the
-# event's description): the database reads these fields out, because parsing whole checks was
-# most of what alerting cost a stored result. A field absent (or null) is left out of the dict.
-_CHECK_FIELDS = {
-    "useGlobalAlertSettings": bool,
-    "alertSettings": dict,
-    "muted": bool,
-    "runParallel": bool,
-    "description": str,
-}
-_GROUP_FIELDS = {
-    "useGlobalAlertSettings": bool,
-    "alertSettings": dict,
-    "muted": bool,
-    "runParallel": bool,
-    "tags": list,
-}
-
-
-def _fields(column: Any, fields: Mapping[str, type], prefix: str) -> list[Any]:
-    out = []
-    for key, kind in fields.items():
-        value = column[key]
-        # A JSON boolean read as JSON comes back from SQLite as 1 or 0: read it as a boolean.
-        value = value.as_boolean() if kind is bool else value.as_string() if kind is str else value
-        out.append(value.label(f"{prefix}{key}"))
-    return out
+def missing(session: Any) -> int:
+    """Locations of a TIMED_OUT session without a FINAL result: each is a failed location."""
+    if session.status != "TIMED_OUT":
+        return 0
+    return max(len(session.run_locations or ()) - int(session.finals), 1)
 
 
 def _subject_columns() -> list[Any]:
@@ -146,34 +130,12 @@ def _subject_columns() -> list[Any]:
         checks.c.name,
         checks.c.check_type,
         checks.c.tags,
+        checks.c.config,
         checks.c.group_id,
-        check_groups.c.id.label("joined_group_id"),
         check_groups.c.name.label("group_name"),
-        *_fields(checks.c.config, _CHECK_FIELDS, "c_"),
-        *_fields(check_groups.c.config, _GROUP_FIELDS, "g_"),
+        check_groups.c.config.label("group_config"),
+        accounts.c.alert_settings.label("account_alert_settings"),
     ]
-
-
-class _Subject:
-    """A row of `_subject_columns` with `config` and `group_config` (None without a group) made
-    of the fields read out; every other attribute is the row's."""
-
-    __slots__ = ("_row", "config", "group_config")
-
-    def __init__(self, row: Any) -> None:
-        self._row = row
-        self.config = _picked(row, _CHECK_FIELDS, "c_")
-        self.group_config = (
-            None if row.joined_group_id is None else _picked(row, _GROUP_FIELDS, "g_")
-        )
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._row, name)
-
-
-def _picked(row: Any, fields: Mapping[str, type], prefix: str) -> dict[str, Any]:
-    values = ((key, getattr(row, f"{prefix}{key}")) for key in fields)
-    return {key: value for key, value in values if value is not None}
 
 
 def _with_group(query: sa.Select[Any]) -> sa.Select[Any]:
@@ -183,6 +145,16 @@ def _with_group(query: sa.Select[Any]) -> sa.Select[Any]:
             check_groups.c.id == checks.c.group_id,
             check_groups.c.account_id == checks.c.account_id,
         ),
+    ).join(accounts, accounts.c.id == checks.c.account_id)
+
+
+def settings_of(subject: Any) -> AlertSettings:
+    """The subject's effective alert settings: account, group or check (`effective_settings`)."""
+    account = subject.account_alert_settings
+    return effective_settings(
+        subject.config,
+        subject.group_config,
+        ACCOUNT_DEFAULTS if account is None else AlertSettings.from_json(account),
     )
 
 
@@ -197,7 +169,7 @@ async def _checks(conn: AsyncConnection, check_ids: Sequence[str], now: datetime
             *_subject_columns(),
         ).select_from(checks)
     ).where(checks.c.id.in_(list(check_ids)))
-    return [_Subject(row) for row in await conn.execute(query)]
+    return list((await conn.execute(query)).all())
 
 
 async def _sessions(conn: AsyncConnection, session_ids: Sequence[str]) -> list[Any]:
@@ -211,13 +183,15 @@ async def _sessions(conn: AsyncConnection, session_ids: Sequence[str]) -> list[A
                 check_sessions.c.failed,
                 check_sessions.c.degraded,
                 check_sessions.c.started_at,
+                check_sessions.c.status,
+                check_sessions.c.run_locations,
                 *_subject_columns(),
             ).join(checks, checks.c.id == check_sessions.c.check_id)
         )
         .where(check_sessions.c.id.in_(session_ids))
         .order_by(check_sessions.c.started_at, check_sessions.c.id)
     )
-    return [_Subject(row) for row in await conn.execute(query)]
+    return list((await conn.execute(query)).all())
 
 
 async def _channels_of(

@@ -24,6 +24,9 @@ accounts = sa.Table(
     sa.Column("id", Id, primary_key=True),
     sa.Column("name", sa.String(200), nullable=False),
     sa.Column("created_at", UtcDateTime(), nullable=False),
+    # Checkly's account-level `alertSettings` (the operator sets them; null: Checkly's defaults),
+    # which checks with `useGlobalAlertSettings` follow.
+    sa.Column("alert_settings", Json, nullable=True),
 )
 
 api_keys = sa.Table(
@@ -474,7 +477,10 @@ check_alert_states = sa.Table(
     sa.Column("reminders_sent", sa.Integer(), nullable=False),
     sa.Column("next_reminder_at", UtcDateTime(), nullable=True),
     sa.Column("updated_at", UtcDateTime(), nullable=False),
+    # TIME_BASED thresholds: when an unannounced failure is judged again without a run.
+    sa.Column("escalate_at", UtcDateTime(), nullable=True),
     sa.Index("ix_check_alert_states_reminder", "next_reminder_at"),
+    sa.Index("ix_check_alert_states_escalate", "escalate_at"),
 )
 
 # The outbox: one row per notification to one channel, inserted in the transaction that decided
@@ -547,4 +553,62 @@ check_alerts = sa.Table(
     sa.Column("created_at", UtcDateTime(), nullable=False),
     sa.Index("ix_check_alerts_account_created", "account_id", "created_at"),
     sa.Index("ix_check_alerts_check_created", "check_id", "created_at"),
+)
+
+# Checkly CLI projects (`checkly deploy`): a project is an account's, named by its logicalId.
+projects = sa.Table(
+    "projects",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("account_id", Id, sa.ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("logical_id", sa.String(255), nullable=False),
+    sa.Column("name", sa.String(500), nullable=False),
+    sa.Column("repo_url", sa.String(2048), nullable=True),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=True),
+    sa.UniqueConstraint("account_id", "logical_id", name="uq_projects_account_logical"),
+)
+
+# What a project's deploys made: a construct (type + logicalId) and the object it became. Only
+# objects named here are ever changed or deleted by a deploy; the API's and Terraform's never are.
+project_resources = sa.Table(
+    "project_resources",
+    metadata,
+    sa.Column("project_id", Id, sa.ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("type", sa.String(60), nullable=False),
+    sa.Column("logical_id", sa.String(255), nullable=False),
+    # The check's uuid, the group's or channel's number, the location's id...; null for the
+    # assignments and subscriptions, which live on their check or group.
+    sa.Column("physical_id", sa.String(64), nullable=True),
+    # SHA-256 of the construct's payload as last deployed: an unchanged construct is not rewritten.
+    sa.Column("payload_hash", sa.String(64), nullable=False),
+    sa.PrimaryKeyConstraint("project_id", "type", "logical_id", name="pk_project_resources"),
+)
+
+# One deploy or destroy of a project; the CLI follows it by id (`/events`, `/completion`).
+project_deployments = sa.Table(
+    "project_deployments",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("account_id", Id, sa.ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("logical_id", sa.String(255), nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("dry_run", sa.Boolean(), nullable=False),
+    sa.Column("error", Json, nullable=True),
+    sa.Column("result", Json, nullable=True),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("ended_at", UtcDateTime(), nullable=True),
+    sa.Index("ix_project_deployments_account_logical", "account_id", "logical_id"),
+)
+
+# Code bundles the CLI uploads (`/next/checkly-storage/upload-code-bundle`), by content hash.
+code_bundles = sa.Table(
+    "code_bundles",
+    metadata,
+    sa.Column("account_id", Id, sa.ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("size", sa.Integer(), nullable=False),
+    sa.Column("data", sa.LargeBinary(), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint("account_id", "sha256", name="pk_code_bundles"),
 )
