@@ -3,11 +3,13 @@ rows, counts and errors come back as SQLAlchemy expects, in one trip to the conn
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+import sqlalchemy.ext.asyncio
 
 from vantage.db import sqlite_driver
 from vantage.db.engine import Database
@@ -65,3 +67,23 @@ async def test_a_failed_statement_raises_and_rolls_the_transaction_back(db: Data
         assert await conn.scalar(sa.select(sa.func.count()).select_from(THINGS)) == 0
         with pytest.raises(sa.exc.OperationalError):
             await conn.execute(sa.text("SELECT nothing FROM nowhere"))
+
+
+async def test_the_writers_statements_run_on_the_event_loops_thread_and_reads_on_their_own(
+    db: Database,
+) -> None:
+    threads: list[int] = []
+
+    async def thread_of_a_statement(conn: sa.ext.asyncio.AsyncConnection) -> int:
+        driver = (await conn.get_raw_connection()).driver_connection
+        assert isinstance(driver, sqlite_driver.Connection)
+        await driver.run(
+            lambda c: c.create_function("whose", 0, lambda: threads.append(threading.get_ident()))
+        )
+        await conn.execute(sa.text("SELECT whose()"))
+        return threads.pop()
+
+    async with db.write() as conn:
+        assert await thread_of_a_statement(conn) == threading.get_ident()
+    async with db.read() as conn:
+        assert await thread_of_a_statement(conn) != threading.get_ident()

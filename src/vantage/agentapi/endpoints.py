@@ -51,7 +51,7 @@ async def lease(request: Request, agent: CurrentAgent, runtime: RuntimeDep) -> R
     agent.check_location(body.location)
     # The request log is a plain ASGI middleware, so a hang-up reaches is_disconnected().
     grant = await service.lease(runtime, agent.location, body, disconnected=request.is_disconnected)
-    return _answer(grant.answer())
+    return Response(grant.answer_json(), media_type="application/json")
 
 
 @router.post(

@@ -10,6 +10,7 @@ busy_timeout.
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -56,7 +57,7 @@ def async_url(url: str) -> sa.URL:
     )
 
 
-def _sqlite_engine(url: sa.URL, *, begin: str, pool_size: int) -> AsyncEngine:
+def _sqlite_engine(url: sa.URL, *, begin: str, pool_size: int, inline: bool) -> AsyncEngine:
     engine = create_async_engine(
         url,
         pool_size=pool_size,
@@ -65,7 +66,7 @@ def _sqlite_engine(url: sa.URL, *, begin: str, pool_size: int) -> AsyncEngine:
             "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000,
             # SQLAlchemy's aiosqlite dialect opens connections with this instead of
             # aiosqlite.connect, keeping the URL's arguments (vantage.db.sqlite_driver).
-            "async_creator_fn": sqlite_driver.connect,
+            "async_creator_fn": functools.partial(sqlite_driver.connect, inline=inline),
         },
     )
 
@@ -135,8 +136,16 @@ class Database:
         if self.is_sqlite:
             _check_sqlite_path(self.url)
             _create_private(self.url)
-            self.read_engine = _sqlite_engine(self.url, begin="BEGIN", pool_size=pool_size)
-            self.write_engine = _sqlite_engine(self.url, begin="BEGIN IMMEDIATE", pool_size=1)
+            self.read_engine = _sqlite_engine(
+                self.url, begin="BEGIN", pool_size=pool_size, inline=False
+            )
+            self.write_engine = _sqlite_engine(
+                # The writer's statements skip the thread trip (vantage.db.sqlite_driver).
+                self.url,
+                begin="BEGIN IMMEDIATE",
+                pool_size=1,
+                inline=True,
+            )
         else:
             self.read_engine = create_async_engine(
                 self.url, pool_size=pool_size, max_overflow=pool_size

@@ -8,6 +8,13 @@ cursor is a plain object: `execute` runs the statement, reads all its rows and c
 cursor in a single trip, and the later fetches and the close read what that trip brought back.
 SQLAlchemy's adapter buffers every row of a statement anyway, so nothing is read later than
 before.
+
+The write connection (`inline=True`) goes further: inside its transaction a statement runs on the
+event loop's own thread, no trip at all. It holds SQLite's write lock from its `BEGIN IMMEDIATE`
+on, so nothing it runs then can wait for another connection, and the writes of a result batch take
+SQLite microseconds each, less than one trip's two wake-ups. What can wait or run long still goes
+to the thread: `BEGIN` (it waits for another process's write lock, up to `busy_timeout`), `PRAGMA`
+(an incremental vacuum), the commit (a WAL checkpoint) and the rollback.
 """
 
 from __future__ import annotations
@@ -20,6 +27,8 @@ from typing import Any
 import aiosqlite
 
 _Outcome = tuple[Any, list[Any], int, int | None]
+# Statements an inline connection still runs on its thread: they can wait or run long.
+_ON_THREAD = ("BEGIN", "begin", "PRAGMA", "pragma")
 
 
 class Cursor:
@@ -41,12 +50,20 @@ class Cursor:
         return None
 
     async def execute(self, sql: str, parameters: Sequence[Any] = ()) -> Cursor:
-        outcome = await self._connection.run(_execute, sql, parameters)
+        connection = self._connection
+        if connection.inline and not sql.startswith(_ON_THREAD):
+            outcome = _execute(connection._conn, sql, parameters)
+        else:
+            outcome = await connection.run(_execute, sql, parameters)
         self.description, self._rows, self.rowcount, self.lastrowid = outcome
         return self
 
     async def executemany(self, sql: str, parameters: Iterable[Sequence[Any]]) -> Cursor:
-        outcome = await self._connection.run(_executemany, sql, list(parameters))
+        connection = self._connection
+        if connection.inline and not sql.startswith(_ON_THREAD):
+            outcome = _executemany(connection._conn, sql, list(parameters))
+        else:
+            outcome = await connection.run(_executemany, sql, list(parameters))
         self.description, self._rows, self.rowcount, self.lastrowid = outcome
         return self
 
@@ -87,6 +104,8 @@ def _executemany(conn: sqlite3.Connection, sql: str, parameters: list[Sequence[A
 
 
 class Connection(aiosqlite.Connection):
+    inline = False
+
     def cursor(self) -> Cursor:  # type: ignore[override]
         return Cursor(self)
 
@@ -95,14 +114,19 @@ class Connection(aiosqlite.Connection):
         return await self._execute(function, self._conn, *args)  # type: ignore[no-untyped-call]
 
 
-def connect(database: str | Path, **kwargs: Any) -> Connection:
-    """What `aiosqlite.connect` does, with this module's cursor (SQLAlchemy's `async_creator`)."""
+def connect(database: str | Path, *, inline: bool = False, **kwargs: Any) -> Connection:
+    """What `aiosqlite.connect` does, with this module's cursor (SQLAlchemy's `async_creator`).
+    `inline`: statements run on the caller's thread but for those that can wait (module doc)."""
+    if inline:
+        # Opened on the connection's thread, used from the event loop's too, never at once.
+        kwargs["check_same_thread"] = False
 
     def connector() -> sqlite3.Connection:
         connection: sqlite3.Connection = sqlite3.connect(str(database), **kwargs)
         return connection
 
     proxy = Connection(connector, iter_chunk_size=64)
+    proxy.inline = inline
     # As SQLAlchemy does for aiosqlite's own connections: a forgotten connection must not keep
     # the interpreter from exiting.
     proxy._thread.daemon = True

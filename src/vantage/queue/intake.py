@@ -27,6 +27,7 @@ single writer: statements per batch, not rows, bound the throughput.
 
 from __future__ import annotations
 
+import json
 import random
 import time
 import uuid
@@ -114,10 +115,11 @@ async def take_in(
             )
             continue
         result = item.result
-        config: dict[str, Any] = job.config
+        # Only a failed run can be retried: only then is the check's configuration read.
+        config = json.loads(job.config_json) if result.has_failures else None
         # Jobs of one retry chain carry the chain's start as created_at (for maxDurationSeconds).
         retry = decide(
-            config.get("retryStrategy"),
+            config.get("retryStrategy") if config is not None else None,
             attempt=job.attempt,
             failed=result.has_failures,
             network_error=result.network_error,
@@ -128,9 +130,11 @@ async def take_in(
         completion = Completion("accepted", result_id=row["id"], session_id=job.session_id)
         intake.completions.append(completion)
         if metrics is not None:
-            metrics.executed(config["checkType"], job.location, result)
+            metrics.executed(job.check_type, job.location, result)
         if retry.retry:
-            retry_rows.append(_retry_job(job, now + timedelta(seconds=retry.delay_seconds)))
+            assert config is not None
+            run_at = now + timedelta(seconds=retry.delay_seconds)
+            retry_rows.append(_retry_job(job, config, run_at))
             completion.retry_location = job.location
             retried.add(job.session_id)
             continue
@@ -193,15 +197,14 @@ def transitions(
 def _result_row(
     job: Any, result: ProbeResult, retry: RetryDecision, now: datetime
 ) -> dict[str, Any]:
-    config: dict[str, Any] = job.config
     return {
         "id": str(uuid.uuid4()),
         "account_id": job.account_id,
         "check_id": job.check_id,
         "session_id": job.session_id,
         "job_id": job.id,
-        "name": config.get("name", ""),
-        "check_type": config["checkType"],
+        "name": job.check_name or "",
+        "check_type": job.check_type,
         "run_location": job.location,
         "result_type": "ATTEMPT" if retry.retry else "FINAL",
         "sequence_id": job.sequence_id,
@@ -220,7 +223,7 @@ def _result_row(
     }
 
 
-def _retry_job(job: Any, run_at: datetime) -> dict[str, Any]:
+def _retry_job(job: Any, config: dict[str, Any], run_at: datetime) -> dict[str, Any]:
     """The next attempt of `job`: same location (by id), chain and chain start."""
     return new_job(
         session_id=job.session_id,
@@ -228,7 +231,7 @@ def _retry_job(job: Any, run_at: datetime) -> dict[str, Any]:
         check_id=job.check_id,
         location=job.location,
         location_id=job.location_id,
-        config=job.config,
+        config=config,
         run_at=run_at,
         created_at=job.created_at,
         attempt=job.attempt + 1,

@@ -12,7 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from vantage.db.tables import jobs
 
-# What the intake needs of a job it takes: enough to store its result and build its retry.
+# What the intake needs of a job it takes: enough to store its result and build its retry. The
+# check's configuration comes as its JSON text (`config_json`), parsed only for a failed run (its
+# retry strategy): every result needs just its name and type, which the database reads out, so a
+# stored result costs no parse of the whole check.
 TAKEN_COLUMNS = (
     jobs.c.id,
     jobs.c.session_id,
@@ -22,7 +25,9 @@ TAKEN_COLUMNS = (
     jobs.c.location_id,
     jobs.c.attempt,
     jobs.c.sequence_id,
-    jobs.c.config,
+    sa.cast(jobs.c.config, sa.Text()).label("config_json"),
+    jobs.c.config["name"].as_string().label("check_name"),
+    jobs.c.config["checkType"].as_string().label("check_type"),
     jobs.c.created_at,
 )
 

@@ -11,6 +11,7 @@ another location) and, for a private location, of its own account.
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -52,11 +53,15 @@ class Job:
     attempt: int
     sequence_id: str
     lease_owner: str
-    config: dict[str, Any]
+    check_type: str
+    # The check as JSON text, as stored: a remote agent's lease answer carries it as it is, so a
+    # lease costs no parse and re-encoding of every job's check (`config` parses it).
+    config_json: str
 
     @property
-    def check_type(self) -> str:
-        return str(self.config["checkType"])
+    def config(self) -> dict[str, Any]:
+        config: dict[str, Any] = json.loads(self.config_json)
+        return config
 
 
 def bound_to(location: LocationRef) -> sa.ColumnElement[bool]:
@@ -130,7 +135,8 @@ def _claim(dialect: str, private: bool) -> sa.Update:
             jobs.c.location,
             jobs.c.attempt,
             jobs.c.sequence_id,
-            jobs.c.config,
+            jobs.c.config["checkType"].as_string().label("check_type"),
+            sa.cast(jobs.c.config, sa.Text()).label("config_json"),
             jobs.c.leases,
         )
     )
@@ -168,7 +174,8 @@ async def claim(
             attempt=r.attempt,
             sequence_id=r.sequence_id,
             lease_owner=owner,
-            config=r.config,
+            check_type=r.check_type,
+            config_json=r.config_json,
         )
         for r in rows
     ]
