@@ -42,6 +42,8 @@ from vantage.heartbeats.watcher import HeartbeatWatcher
 from vantage.locations import service as locations
 from vantage.locations.endpoints import router as locations_router
 from vantage.metrics import token_matches
+from vantage.mqtt.endpoint import PATH as MQTT_PATH
+from vantage.mqtt.endpoint import mqtt_endpoint
 from vantage.results.endpoints import router as results_router
 from vantage.retention.pruner import Pruner
 from vantage.runtime import Runtime
@@ -50,6 +52,9 @@ from vantage.scheduling.scheduler import Reaper, Scheduler
 from vantage.sessions.cancelling import router as cancel_router
 from vantage.sessions.endpoints import router as sessions_router
 from vantage.statuses.endpoints import router as statuses_router
+from vantage.testsessions.bundle_stub import router as bundle_stub_router
+from vantage.testsessions.channel import ResultChannel
+from vantage.testsessions.endpoints import router as test_sessions_router
 from vantage.timeutil import utcnow
 from vantage.triggers.endpoints import open_router as trigger_urls_router
 from vantage.triggers.endpoints import router as triggers_router
@@ -128,6 +133,7 @@ def create_app(settings: Settings, *, background: bool = True) -> FastAPI:
         app.state.runtime = runtime
         tasks: list[asyncio.Task[None]] = []
         agent: tuple[Agent, asyncio.Task[int]] | None = None
+        ResultChannel(runtime).install()
         bus = runtime.db.wakeup_bus(runtime.signals)
         await bus.start()
         if bus.shared:
@@ -172,6 +178,7 @@ def create_app(settings: Settings, *, background: bool = True) -> FastAPI:
             await asyncio.gather(*tasks, return_exceptions=True)
             if agent is not None:
                 await _stop_agent(*agent)
+            runtime.hub.close_all()
             await bus.stop()
             await runtime.db.dispose()
             log.info("vantage stopped")
@@ -201,6 +208,8 @@ def create_app(settings: Settings, *, background: bool = True) -> FastAPI:
         trigger_urls_router,
         groups_router,
         sessions_router,
+        test_sessions_router,
+        bundle_stub_router,
         results_router,
         statuses_router,
         locations_router,
@@ -209,6 +218,9 @@ def create_app(settings: Settings, *, background: bool = True) -> FastAPI:
         ui_router,
     ):
         app.include_router(router)
+    # The MQTT result channel (`checkly test`/`trigger`): a Starlette route, outside FastAPI's
+    # dependencies, which read HTTP requests.
+    app.router.add_websocket_route(MQTT_PATH, mqtt_endpoint)
     _install_error_handlers(app)
     app.add_middleware(
         BodyLimit,

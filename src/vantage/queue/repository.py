@@ -24,6 +24,7 @@ TAKEN_COLUMNS = (
     jobs.c.sequence_id,
     jobs.c.config,
     jobs.c.created_at,
+    jobs.c.test_session_id,
 )
 
 
