@@ -226,7 +226,7 @@ async def list_sessions(
     account: CurrentAccount,
     runtime: RuntimeDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    nextId: Annotated[str | None, Query(max_length=40)] = None,  # noqa: N803 (Checkly's name)
+    nextId: Annotated[str | None, Query(max_length=40)] = None,
 ) -> JSONResponse:
     before = None
     if nextId:
@@ -259,7 +259,7 @@ async def completion(
     test_session_id: str,
     account: CurrentAccount,
     runtime: RuntimeDep,
-    maxWaitSeconds: MaxWaitSeconds = 30,  # noqa: N803 (Checkly's name)
+    maxWaitSeconds: MaxWaitSeconds = 30,
 ) -> JSONResponse:
     deadline = asyncio.get_running_loop().time() + maxWaitSeconds
     while True:

@@ -7,7 +7,6 @@ after the fields only a construct or a run carries are set aside; its group like
 
 from __future__ import annotations
 
-import gzip
 import json
 import zlib
 from dataclasses import dataclass
