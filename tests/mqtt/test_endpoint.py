@@ -59,8 +59,14 @@ async def _open(live: Live) -> ClientConnection:
     return await connect(f"ws://{live.url}/mqtt", subprotocols=["mqtt"])  # type: ignore[list-item]
 
 
+async def _recv(ws: ClientConnection) -> bytes:
+    data = await asyncio.wait_for(ws.recv(), 10)
+    assert isinstance(data, bytes), "MQTT travels in binary messages"
+    return data
+
+
 async def _packets(ws: ClientConnection, decoder: codec.Decoder) -> list[codec.Packet]:
-    return decoder.feed(bytes(await asyncio.wait_for(ws.recv(), 10)))
+    return decoder.feed(await _recv(ws))
 
 
 def _connect(username: str, password: str) -> bytes:
@@ -75,7 +81,7 @@ async def test_the_upgrade_echoes_the_mqtt_subprotocol(live: Live) -> None:
 async def test_a_wrong_api_key_gets_connack_bad_credentials(live: Live) -> None:
     async with await _open(live) as ws:
         await ws.send(_connect(live.account_id, "vtg_not-a-key"))
-        reply = bytes(await asyncio.wait_for(ws.recv(), 10))
+        reply = await _recv(ws)
 
     assert reply == codec.connack(codec.BAD_CREDENTIALS)
 
@@ -83,7 +89,7 @@ async def test_a_wrong_api_key_gets_connack_bad_credentials(live: Live) -> None:
 async def test_a_key_named_with_another_accounts_id_is_refused(live: Live) -> None:
     async with await _open(live) as ws:
         await ws.send(_connect(live.other_account_id, live.api_key))
-        reply = bytes(await asyncio.wait_for(ws.recv(), 10))
+        reply = await _recv(ws)
 
     assert reply == codec.connack(codec.BAD_CREDENTIALS)
 
@@ -91,11 +97,11 @@ async def test_a_key_named_with_another_accounts_id_is_refused(live: Live) -> No
 async def test_it_grants_its_own_accounts_topics_and_refuses_anothers(live: Live) -> None:
     async with await _open(live) as ws:
         await ws.send(_connect(live.account_id, live.api_key))
-        assert bytes(await asyncio.wait_for(ws.recv(), 10)) == codec.connack(codec.ACCEPTED)
+        assert await _recv(ws) == codec.connack(codec.ACCEPTED)
         mine = f"account/{live.account_id}/ad-hoc-check-results/s/+/+/+"
         theirs = f"account/{live.other_account_id}/ad-hoc-check-results/s/+/+/+"
         await ws.send(codec.encode(codec.Subscribe(1, [(mine, 0), (theirs, 0), ("#", 0)])))
-        reply = bytes(await asyncio.wait_for(ws.recv(), 10))
+        reply = await _recv(ws)
 
     assert reply == codec.suback(1, [0, codec.SUBSCRIBE_FAILURE, codec.SUBSCRIBE_FAILURE])
 
