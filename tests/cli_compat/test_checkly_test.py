@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx2
 import pytest
 
+from tests.agent.processes import spawn_agent
 from tests.targets.dns_target import dns_target
 
 from .conftest import ChecklyCli, CheckSet, CliResult, Target
@@ -165,3 +166,44 @@ def _session_id(result: CliResult) -> str:
     found = re.search(r"test-sessions/([0-9a-f-]{36})", result.output)
     assert found, result.describe()
     return found.group(1)
+
+
+def test_private_location_runs_every_check_on_that_locations_agent(
+    checkly: ChecklyCli,
+    passing_project: Path,
+    api: httpx2.Client,
+    tmp_path: Path,
+) -> None:
+    created = api.post("/v1/private-locations", json={"name": "Office", "slugName": "office-e2e"})
+    assert created.status_code == 201, created.text
+    key = api.post(f"/v1/private-locations/{created.json()['id']}/keys").json()["rawKey"]
+    agent = spawn_agent(checkly.api_url, "office-e2e", key, tmp_path / "outbox", tmp_path)
+    try:
+        agent.agent_id()
+        result = run_test(checkly, passing_project, "--private-location", "office-e2e", "--record")
+    finally:
+        agent.kill()
+
+    assert result.exit_code == 0, result.describe()
+    assert "4 passed, 4 total" in result.output, result.describe()
+    session_id = _session_id(result)
+    got = api.get(f"/v1/test-sessions/{session_id}").json()
+    stored = [
+        api.get(f"/v1/test-sessions/{session_id}/results/{r['testSessionResultId']}").json()
+        for r in got["results"]
+    ]
+    assert [r["runLocation"] for r in stored] == ["office-e2e"] * 4
+
+
+def test_retries_show_the_failed_attempt_before_the_final_result(
+    checkly: ChecklyCli, failing_project: Path, api: httpx2.Client
+) -> None:
+    result = run_test(checkly, failing_project, "--retries", "1", "--grep", "API", "--record")
+
+    assert result.exit_code == 1, result.describe()
+    session = api.get(f"/v1/test-sessions/{_session_id(result)}").json()
+    [only] = session["results"]
+    stored = api.get(
+        f"/v1/test-sessions/{session['testSessionId']}/results/{only['testSessionResultId']}"
+    ).json()
+    assert (stored["attempts"], stored["resultType"]) == (2, "FINAL")
