@@ -38,6 +38,9 @@ if TYPE_CHECKING:
 RETIRED_FOR_SECONDS = 120.0
 # The relayed kind that carries a stored ad-hoc result's id (vantage.testsessions.channel).
 AD_HOC_RESULT = "adhoc-result"
+# The relayed kind that carries the id of a session the reaper timed out (an ad-hoc run's
+# subscriber is then told, instead of waiting for the CLI's own timeout).
+SESSION_TIMED_OUT = "session-timed-out"
 
 
 class WorkBell:

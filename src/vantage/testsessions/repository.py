@@ -86,3 +86,21 @@ async def mark_cancelled(conn: AsyncConnection, test_session_id: str, now: datet
         .where(test_sessions.c.id == test_session_id, test_sessions.c.cancelled_at.is_(None))
         .values(cancelled_at=now)
     )
+
+
+async def ad_hoc_session(conn: AsyncConnection, session_id: str) -> Any:
+    """A check session of a test session, with the test session's topic fields; None for any
+    other session."""
+    return (
+        await conn.execute(
+            sa.select(
+                check_sessions.c.id,
+                check_sessions.c.status,
+                test_sessions.c.account_id,
+                test_sessions.c.suite_id,
+                test_sessions.c.runs,
+            )
+            .join(test_sessions, test_sessions.c.id == check_sessions.c.test_session_id)
+            .where(check_sessions.c.id == session_id)
+        )
+    ).first()
