@@ -22,7 +22,7 @@ router = APIRouter(tags=["Test sessions"], responses=errors(401))
 @router.post(
     "/next/checkly-storage/upload-code-bundle",
     summary="Accept a code bundle (not stored yet)",
-    include_in_schema=False,
+    include_in_schema=False,  # the code-bundle slice documents it
 )
 async def upload_code_bundle(request: Request, account: CurrentAccount) -> JSONResponse:
     digest = hashlib.sha256()

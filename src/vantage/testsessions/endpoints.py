@@ -17,17 +17,20 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ValidationError
 
 from vantage import storable
 from vantage.accounts.auth import CurrentAccount
 from vantage.api.common import MAX_DEPTH, MAX_VALUES, errors, parse_json
+from vantage.api.openapi import answer, no_content, request_body
 from vantage.db.tables import check_sessions, jobs
 from vantage.errors import BadRequest, NotFound, RequestTimeout
+from vantage.results.responses import CheckResult
 from vantage.results.wire import result_wire
 from vantage.runtime import Runtime, get_runtime
 from vantage.sessions.starting import announce
 from vantage.sessions.withdrawal import cancel_sessions, withdraw_jobs
-from vantage.testsessions import payloads, repository, service
+from vantage.testsessions import payloads, repository, responses, service
 from vantage.testsessions.channel import ResultChannel
 from vantage.testsessions.wire import (
     cancelled_message,
@@ -37,12 +40,21 @@ from vantage.testsessions.wire import (
     topic,
 )
 from vantage.timeutil import iso, utcnow
+from vantage.validation import bad_request
 
 router = APIRouter(tags=["Test sessions"], responses=errors(401))
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 MaxWaitSeconds = Annotated[int, Query(ge=1, le=30)]
 STILL_RUNNING = "Test session is still running. Please retry."
 NO_RESULT = "No such test session result."
+
+
+def _checked(model: type[BaseModel], doc: dict[str, Any]) -> None:
+    """The body's envelope, as `/openapi.json` documents it; a 400 naming the first bad field."""
+    try:
+        model.model_validate(doc)
+    except ValidationError as exc:
+        raise bad_request(exc) from None
 
 
 async def _body(request: Request) -> Any:
@@ -99,10 +111,15 @@ def _announce(runtime: Runtime, account_id: str, started: service.Started) -> No
     "/v1/test-sessions/run",
     status_code=202,
     summary="Run the checks of a project once (`checkly test`)",
-    responses=errors(400, 413),
+    responses={
+        **errors(400, 413),
+        **answer(202, "The test session started", "TestSessionStarted", responses.Started),
+    },
+    openapi_extra=request_body("TestSessionRun", responses.RunBody),
 )
 async def run(request: Request, account: CurrentAccount, runtime: RuntimeDep) -> JSONResponse:
     body = await _body(request)
+    _checked(responses.RunBody, body)
     jobs_ = body.get("checkRunJobs")
     if not isinstance(jobs_, list) or not jobs_:
         raise BadRequest('"checkRunJobs" must be a non-empty array', keys=["checkRunJobs"])
@@ -136,10 +153,15 @@ async def run(request: Request, account: CurrentAccount, runtime: RuntimeDep) ->
 @router.post(
     "/next/test-sessions/trigger",
     summary="Run deployed checks once as a test session (`checkly trigger`)",
-    responses=errors(400, 403),
+    responses={
+        **errors(400, 403),
+        **answer(200, "The test session started", "TestSessionTriggered", responses.Triggered),
+    },
+    openapi_extra=request_body("TestSessionTrigger", responses.TriggerBody),
 )
 async def trigger(request: Request, account: CurrentAccount, runtime: RuntimeDep) -> JSONResponse:
     body = await _body(request)
+    _checked(responses.TriggerBody, body)
     suite = body.get("checkRunSuiteId")
     if not isinstance(suite, str) or not suite:
         raise BadRequest('"checkRunSuiteId" is required', keys=["checkRunSuiteId"])
@@ -188,7 +210,10 @@ async def trigger(request: Request, account: CurrentAccount, runtime: RuntimeDep
 @router.get(
     "/v1/test-sessions/scheduling/{scheduling_id}/completion",
     summary="Wait until a test session's checks are scheduled (at once on Vantage)",
-    responses=errors(404),
+    responses={
+        **errors(404),
+        **answer(200, "Scheduled", "TestSessionScheduling", responses.Scheduling),
+    },
 )
 async def scheduling(
     scheduling_id: str, account: CurrentAccount, runtime: RuntimeDep
@@ -221,7 +246,14 @@ async def _read(runtime: Runtime, account_id: str, test_session_id: str) -> dict
     }
 
 
-@router.get("/v1/test-sessions", summary="List recorded test sessions, newest first")
+@router.get(
+    "/v1/test-sessions",
+    summary="List recorded test sessions, newest first",
+    responses={
+        **errors(400),
+        **answer(200, "A page of test sessions", "TestSessionPage", responses.TestSessionPage),
+    },
+)
 async def list_sessions(
     account: CurrentAccount,
     runtime: RuntimeDep,
@@ -245,7 +277,14 @@ async def list_sessions(
     return JSONResponse({"length": len(entries), "entries": entries, "nextId": next_id})
 
 
-@router.get("/v1/test-sessions/{test_session_id}", responses=errors(404))
+@router.get(
+    "/v1/test-sessions/{test_session_id}",
+    summary="Retrieve a test session with its checks' results",
+    responses={
+        **errors(404),
+        **answer(200, "The test session", "TestSession", responses.TestSession),
+    },
+)
 async def get_session(
     test_session_id: str, account: CurrentAccount, runtime: RuntimeDep
 ) -> JSONResponse:
@@ -254,7 +293,14 @@ async def get_session(
     return JSONResponse(body)
 
 
-@router.get("/v1/test-sessions/{test_session_id}/completion", responses=errors(404, 408))
+@router.get(
+    "/v1/test-sessions/{test_session_id}/completion",
+    summary="Wait until a test session has finished",
+    responses={
+        **errors(400, 404, 408),
+        **answer(200, "The test session", "TestSession", responses.TestSession),
+    },
+)
 async def completion(
     test_session_id: str,
     account: CurrentAccount,
@@ -274,7 +320,11 @@ async def completion(
         await asyncio.sleep(min(1.0, left))
 
 
-@router.get("/v1/test-sessions/{test_session_id}/results/{result_id}", responses=errors(404))
+@router.get(
+    "/v1/test-sessions/{test_session_id}/results/{result_id}",
+    summary="Retrieve the final result of one check of a test session",
+    responses={**errors(404), **answer(200, "The result", "CheckResult", CheckResult)},
+)
 async def get_result(
     test_session_id: str, result_id: str, account: CurrentAccount, runtime: RuntimeDep
 ) -> JSONResponse:
@@ -289,7 +339,11 @@ async def get_result(
     return JSONResponse(result_wire(final))
 
 
-@router.get("/next/test-sessions/{test_session_id}/link", responses=errors(404))
+@router.get(
+    "/next/test-sessions/{test_session_id}/link",
+    summary="The link the CLI prints for a test session",
+    responses={**errors(404), **answer(200, "The link", "TestSessionLink", responses.Link)},
+)
 async def session_link(
     test_session_id: str, account: CurrentAccount, runtime: RuntimeDep
 ) -> JSONResponse:
@@ -299,7 +353,12 @@ async def session_link(
 
 
 @router.get(
-    "/next/test-sessions/{test_session_id}/results/{result_id}/links", responses=errors(404)
+    "/next/test-sessions/{test_session_id}/results/{result_id}/links",
+    summary="The links the CLI prints for a failed check of a test session",
+    responses={
+        **errors(404),
+        **answer(200, "The links", "TestResultLinks", responses.ResultLinks),
+    },
 )
 async def result_links(
     test_session_id: str, result_id: str, account: CurrentAccount, runtime: RuntimeDep
@@ -318,7 +377,12 @@ async def result_links(
     )
 
 
-@router.post("/v1/test-sessions/{test_session_id}/cancel", status_code=204, responses=errors(404))
+@router.post(
+    "/v1/test-sessions/{test_session_id}/cancel",
+    status_code=204,
+    summary="Cancel a test session's runs still going (Ctrl-C in the CLI)",
+    responses={**errors(404), **no_content("Cancelled (or already ended)")},
+)
 async def cancel(test_session_id: str, account: CurrentAccount, runtime: RuntimeDep) -> Response:
     """Ctrl-C in the CLI: the runs still going end as CANCELLED, their jobs withdrawn, and each
     gets a cancelled FINAL on the result channel (the CLI keeps waiting for one per check)."""
