@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -258,14 +258,11 @@ async def list_sessions(
     account: CurrentAccount,
     runtime: RuntimeDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    nextId: Annotated[str | None, Query(max_length=40)] = None,
+    # The cursor is the last entry's creation time, as the previous page's `nextId` gave it.
+    nextId: datetime | None = None,
 ) -> JSONResponse:
-    before = None
-    if nextId:
-        try:
-            before = datetime.fromisoformat(nextId)
-        except ValueError:
-            raise BadRequest('"nextId" is not a cursor this API gave', keys=["nextId"]) from None
+    # A cursor without an offset is UTC, as every time this API writes.
+    before = nextId if nextId is None or nextId.tzinfo else nextId.replace(tzinfo=UTC)
     async with runtime.db.read() as conn:
         rows = await repository.page(conn, account.id, limit=limit, before=before)
     entries = []
