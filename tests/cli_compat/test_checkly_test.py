@@ -207,3 +207,18 @@ def test_retries_show_the_failed_attempt_before_the_final_result(
         f"/v1/test-sessions/{session['testSessionId']}/results/{only['testSessionResultId']}"
     ).json()
     assert (stored["attempts"], stored["resultType"]) == (2, "FINAL")
+
+
+def test_detach_returns_at_once_and_test_sessions_get_watch_waits_for_the_result(
+    checkly: ChecklyCli, passing_project: Path
+) -> None:
+    detached = run_test(checkly, passing_project, "--detach", "--grep", "TCP")
+    assert detached.exit_code == 0, detached.describe()
+    assert "Checks will continue running in the cloud." in detached.flat_output, detached.describe()
+    session_id = _session_id(detached)
+
+    watched = checkly.run("test-sessions", "get", session_id, "--watch")
+
+    assert watched.exit_code == 0, watched.describe()
+    [row] = [line for line in watched.output.splitlines() if "TCP monitor" in line]
+    assert "passed" in row.split(), watched.describe()

@@ -25,6 +25,15 @@ def status_of(check_statuses: list[str], cancelled: bool) -> str:
     return "PASSED"
 
 
+def run_status(check_session_status: str | None) -> str:
+    """A check session's status as a test session's result says it (the CLI knows four)."""
+    if check_session_status is None or check_session_status == "CANCELLED":
+        return "CANCELLED"
+    if check_session_status not in ENDED:
+        return "RUNNING"
+    return "FAILED" if check_session_status in ("FAILED", "TIMED_OUT") else "PASSED"
+
+
 def link(base_url: str, test_session_id: str) -> str:
     return f"{base_url.rstrip('/')}/v1/test-sessions/{test_session_id}"
 
@@ -57,7 +66,7 @@ def test_session_wire(
                 "name": run["name"],
                 "runLocation": row.run_location,
                 "resultType": "FINAL" if final is not None else None,
-                "status": session.status if session is not None else "CANCELLED",
+                "status": run_status(session.status if session is not None else None),
                 "hasErrors": bool(final is not None and final.has_errors),
                 "hasFailures": bool(final is not None and final.has_failures),
                 "isDegraded": bool(final is not None and final.is_degraded),
@@ -86,15 +95,7 @@ def list_entry(body: dict[str, Any], row: Any) -> dict[str, Any]:
     by_status: dict[str, list[str]] = {"passed": [], "failed": [], "running": [], "cancelled": []}
     for result in body["results"]:
         status = result["status"]
-        bucket = (
-            "running"
-            if status not in ENDED
-            else "cancelled"
-            if status == "CANCELLED"
-            else "failed"
-            if result["hasFailures"] or result["hasErrors"] or status != "PASSED"
-            else "passed"
-        )
+        bucket = status.lower()
         by_status[bucket].append(result["name"])
     return {
         "id": row.id,
