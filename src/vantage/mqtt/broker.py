@@ -117,16 +117,28 @@ async def serve(transport: Transport, hub: Hub, authenticate: Authenticate) -> N
     await transport.send(codec.connack(codec.ACCEPTED))
     subscriber = Subscriber(account_id)
     hub.add(subscriber)
+    # The conversation ends with whichever side ends first: the client leaving (or breaking the
+    # protocol), or its outbox closed (too slow, or the server stopping).
+    reader = asyncio.create_task(
+        _read(transport, decoder, subscriber, connect.keepalive), name="mqtt-reader"
+    )
     writer = asyncio.create_task(_write(transport, subscriber.outbox), name="mqtt-writer")
     try:
-        await _read(transport, decoder, subscriber, connect.keepalive)
-    except codec.ProtocolError as exc:
-        log.info("mqtt client broke the protocol", reason=str(exc), account_id=account_id)
+        done, _ = await asyncio.wait({reader, writer}, return_when=asyncio.FIRST_COMPLETED)
+        if reader in done and not reader.cancelled():
+            error = reader.exception()
+            if isinstance(error, codec.ProtocolError):
+                log.info("mqtt client broke the protocol", reason=str(error), account_id=account_id)
     finally:
         hub.remove(subscriber)
         subscriber.close()
+        reader.cancel()
+        # Let the writer send what was queued before the close (a SUBACK, a last result).
         with contextlib.suppress(Exception):
-            await writer
+            async with asyncio.timeout(5):
+                await writer
+        writer.cancel()
+        await asyncio.gather(reader, writer, return_exceptions=True)
 
 
 async def _connect(transport: Transport, decoder: codec.Decoder) -> codec.Connect | None:

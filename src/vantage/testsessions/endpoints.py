@@ -18,6 +18,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from vantage import storable
 from vantage.accounts.auth import CurrentAccount
@@ -87,10 +88,16 @@ def _name(body: dict[str, Any], default: str) -> str:
 
 
 async def _start(
-    runtime: Runtime, account_id: str, body: dict[str, Any], runs: Any, **kw: Any
+    conn: AsyncConnection,
+    runtime: Runtime,
+    account_id: str,
+    body: dict[str, Any],
+    runs: list[service.Run],
+    **kw: Any,
 ) -> service.Started:
+    """Start `runs` with what every test session's body says: where, and whether to record."""
     return await service.start(
-        kw.pop("conn"),
+        conn,
         account_id,
         runs,
         location=payloads.run_location(body.get("runLocation")),
@@ -127,11 +134,11 @@ async def run(request: Request, account: CurrentAccount, runtime: RuntimeDep) ->
     runs = service.runs_of([payloads.ad_hoc_check(job, i) for i, job in enumerate(jobs_)])
     async with runtime.db.write() as conn:
         started = await _start(
+            conn,
             runtime,
             account.id,
             body,
             runs,
-            conn=conn,
             kind="TEST",
             name=_name(body, "Test Session"),
             suite_id=suite,
@@ -182,11 +189,11 @@ async def trigger(request: Request, account: CurrentAccount, runtime: RuntimeDep
             conn, account.id, check_ids=check_ids, target_tags=tags, retry=retry
         )
         started = await _start(
+            conn,
             runtime,
             account.id,
             body,
             runs,
-            conn=conn,
             kind="TRIGGER",
             name=_name(body, "Triggered Session"),
             suite_id=suite[:100],
