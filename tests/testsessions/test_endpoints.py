@@ -186,3 +186,21 @@ async def test_a_run_the_reaper_times_out_is_published_as_an_error(
     assert len(ended) == 1
     assert error.topic.endswith("/error")
     assert "TIMED_OUT" in json.loads(error.payload)["message"]
+
+
+async def test_the_list_pages_newest_first_by_its_next_id(
+    alice: Persona, http_target: HttpTarget
+) -> None:
+    ids = []
+    for _ in range(2):
+        started = await post_run(
+            alice, run_body(str(uuid.uuid4()), api_job("a", http_target.base_url + "/status/200"))
+        )
+        ids.append(started.json()["testSessionId"])
+
+    first = (await alice.get("/v1/test-sessions", params={"limit": 1})).json()
+    second = (
+        await alice.get("/v1/test-sessions", params={"limit": 1, "nextId": first["nextId"]})
+    ).json()
+
+    assert [e["id"] for e in first["entries"] + second["entries"]] == ids[::-1]

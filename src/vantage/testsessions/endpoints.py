@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -48,6 +48,8 @@ RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 MaxWaitSeconds = Annotated[int, Query(ge=1, le=30)]
 STILL_RUNNING = "Test session is still running. Please retry."
 NO_RESULT = "No such test session result."
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MAX_CURSOR = 2**53  # microseconds: past the year 2255, and exact in JavaScript
 
 
 def _checked(model: type[BaseModel], doc: dict[str, Any]) -> None:
@@ -253,6 +255,10 @@ async def _read(runtime: Runtime, account_id: str, test_session_id: str) -> dict
     }
 
 
+def _cursor(created_at: datetime) -> str:
+    return str((created_at - EPOCH) // timedelta(microseconds=1))
+
+
 @router.get(
     "/v1/test-sessions",
     summary="List recorded test sessions, newest first",
@@ -265,11 +271,11 @@ async def list_sessions(
     account: CurrentAccount,
     runtime: RuntimeDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    # The cursor is the last entry's creation time, as the previous page's `nextId` gave it.
-    nextId: datetime | None = None,
+    # The cursor: the previous page's last creation time, in microseconds since the epoch (any
+    # such number is a valid bound).
+    nextId: Annotated[int | None, Query(ge=0, le=MAX_CURSOR)] = None,
 ) -> JSONResponse:
-    # A cursor without an offset is UTC, as every time this API writes.
-    before = nextId if nextId is None or nextId.tzinfo else nextId.replace(tzinfo=UTC)
+    before = None if nextId is None else EPOCH + timedelta(microseconds=nextId)
     async with runtime.db.read() as conn:
         rows = await repository.page(conn, account.id, limit=limit, before=before)
     entries = []
@@ -277,7 +283,7 @@ async def list_sessions(
         body = await _read(runtime, account.id, row.id)
         body.pop("_row")
         entries.append(list_entry(body, row))
-    next_id = iso(rows[-1].created_at) if len(rows) == limit else None
+    next_id = _cursor(rows[-1].created_at) if len(rows) == limit else None
     return JSONResponse({"length": len(entries), "entries": entries, "nextId": next_id})
 
 

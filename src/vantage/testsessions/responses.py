@@ -6,6 +6,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from vantage.checks.schemas import RetryStrategy
+
 
 class _Answer(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -23,7 +25,7 @@ class RunLocation(_Sent):
 
 
 class SourceInfo(_Sent):
-    checkRunSuiteId: str
+    checkRunSuiteId: str = Field(min_length=1)
     checkRunId: str | None = None
 
 
@@ -31,12 +33,12 @@ class CheckRunJob(_Sent):
     """A check construct's synthesis (as `POST /v1/checks` takes it) plus its run's fields."""
 
     checkType: Literal["API", "URL", "TCP", "DNS", "ICMP"]
-    logicalId: str
+    logicalId: str = Field(min_length=1)
     name: str
     sourceInfo: SourceInfo
     filePath: str | None = None
     group: dict[str, Any] | None = None
-    testRetryStrategy: dict[str, Any] | None = None
+    testRetryStrategy: RetryStrategy | None = None
 
 
 class RunBody(_Sent):
@@ -47,14 +49,14 @@ class RunBody(_Sent):
 
 
 class TriggerBody(_Sent):
-    checkRunSuiteId: str
+    checkRunSuiteId: str = Field(min_length=1)
     name: str | None = None
     targetTags: list[list[str]] = []
     checkId: list[str] | None = None
     runLocation: RunLocation | None = None
     shouldRecord: bool = True
     environmentVariables: list[dict[str, Any]] | None = None
-    testRetryStrategy: dict[str, Any] | None = None
+    testRetryStrategy: RetryStrategy | None = None
 
 
 class Started(_Answer):
