@@ -204,3 +204,15 @@ async def test_the_list_pages_newest_first_by_its_next_id(
     ).json()
 
     assert [e["id"] for e in first["entries"] + second["entries"]] == ids[::-1]
+
+
+async def test_a_null_in_the_retry_strategy_is_a_400_naming_it(alice: Persona) -> None:
+    strategy = {"type": "FIXED", "maxRetries": 1, "sameRegion": None}
+
+    response = await alice.post(
+        "/next/test-sessions/trigger",
+        json={"checkRunSuiteId": "s", "targetTags": [], "testRetryStrategy": strategy},
+    )
+
+    assert response.status_code == 400
+    assert response.json()["validation"]["keys"] == ["testRetryStrategy", "sameRegion"]

@@ -89,6 +89,12 @@ def retry_strategy(value: Any, keys: list[str]) -> dict[str, Any] | None:
     """`testRetryStrategy` (`--retries N`: FIXED, N retries, no backoff); null means none."""
     if value is None:
         return None
+    # The check API reads `null` as "the default" (Go clients send it); the CLI never does, and
+    # `/openapi.json` documents these fields as non-null, so here a null is refused.
+    if isinstance(value, dict):
+        for key in sorted(RetryStrategy.NULL_MEANS_DEFAULT):
+            if key in value and value[key] is None:
+                raise BadRequest(f'"{".".join([*keys, key])}" must not be null', keys=[*keys, key])
     try:
         return RetryStrategy.model_validate(value).model_dump(mode="json")
     except ValidationError as exc:
