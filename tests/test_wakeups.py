@@ -124,11 +124,18 @@ async def test_relayed_messages_past_one_notifications_cap_all_reach_the_other_r
                 arrived.set()
 
         b.runtime.signals.listeners["probe"] = listen
+        # B's LISTEN connection comes up in the background: ping until B hears one.
+        heard = asyncio.Event()
+        b.runtime.signals.listeners["ping"] = lambda _ident: heard.set()
+        async with asyncio.timeout(30):
+            while not heard.is_set():
+                a.runtime.signals.relay("ping", "?")
+                await asyncio.sleep(0.2)
         # 40 x 600 bytes is three times what one NOTIFY may carry (8000 bytes).
         sent = [f"{n:02d}" + "x" * 598 for n in range(40)]
         for ident in sent:
             a.runtime.signals.relay("probe", ident)
-        async with asyncio.timeout(20):
+        async with asyncio.timeout(30):
             await arrived.wait()
 
     assert got == sent
