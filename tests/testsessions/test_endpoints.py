@@ -216,3 +216,14 @@ async def test_a_null_in_the_retry_strategy_is_a_400_naming_it(alice: Persona) -
 
     assert response.status_code == 400
     assert response.json()["validation"]["keys"] == ["testRetryStrategy", "sameRegion"]
+
+
+async def test_a_number_for_a_boolean_is_a_400(alice: Persona) -> None:
+    strategy = {"type": "FIXED", "maxRetries": 1, "sameRegion": 0}
+
+    response = await alice.post(
+        "/next/test-sessions/trigger",
+        json={"checkRunSuiteId": "s", "targetTags": [], "testRetryStrategy": strategy},
+    )
+
+    assert response.status_code == 400

@@ -53,9 +53,10 @@ MAX_CURSOR = 2**53  # microseconds: past the year 2255, and exact in JavaScript
 
 
 def _checked(model: type[BaseModel], doc: dict[str, Any]) -> None:
-    """The body's envelope, as `/openapi.json` documents it; a 400 naming the first bad field."""
+    """The body's envelope, as `/openapi.json` documents it; a 400 naming the first bad field.
+    Strict: JSON types as documented (`0` is not `false`); the CLI sends nothing looser."""
     try:
-        model.model_validate(doc)
+        model.model_validate(doc, strict=True)
     except ValidationError as exc:
         raise bad_request(exc) from None
 
