@@ -28,6 +28,12 @@ ENDPOINTS = {
     "/v1/check-statuses": {"get"},
     "/v1/check-statuses/{check_id}": {"get"},
     "/v1/locations": {"get"},
+    "/v1/test-sessions": {"get"},
+    "/v1/test-sessions/run": {"post"},
+    "/v1/test-sessions/{test_session_id}": {"get"},
+    "/v1/test-sessions/{test_session_id}/completion": {"get"},
+    "/v1/test-sessions/{test_session_id}/cancel": {"post"},
+    "/next/test-sessions/trigger": {"post"},
 }
 
 # Operations that read or write one object by id, and those that take input to validate.
@@ -44,6 +50,8 @@ VALIDATED = {
     ("/v2/check-sessions/{check_session_id}/completion", "get"),
     ("/v1/check-results/{check_id}", "get"),
     ("/v2/check-results/{check_id}", "get"),
+    ("/v1/test-sessions/run", "post"),
+    ("/next/test-sessions/trigger", "post"),
 }
 
 
@@ -150,6 +158,8 @@ async def test_every_post_and_put_declares_its_json_body(schema: dict[str, Any])
         ("/v1/triggers/check-groups/{group_id}", "post"),
         # Deployments are finished before their POST answers; a cancel names one by its path.
         ("/v1/projects/{logical_id}/deployments/{deployment_id}/cancel", "post"),
+        # The CLI's Ctrl-C sends no body (Checkly's own cancel takes none either).
+        ("/v1/test-sessions/{test_session_id}/cancel", "post"),
     }
     # A code bundle is an archive, not JSON.
     binary = {("/next/checkly-storage/upload-code-bundle", "post")}

@@ -108,3 +108,34 @@ async def test_every_long_poll_of_a_location_shares_one_bell_rung_by_queued_work
     signals.work_queued("local")
     await bell.wait(ticket, timeout=10)
     assert ticket.is_set()
+
+
+async def test_relayed_messages_past_one_notifications_cap_all_reach_the_other_replica(
+    postgres_url: str,
+) -> None:
+    settings = settings_for(postgres_url, local_agent=False)
+    async with running_vantage(settings) as a, running_vantage(settings) as b:
+        got: list[str] = []
+        arrived = asyncio.Event()
+
+        def listen(ident: str) -> None:
+            got.append(ident)
+            if len(got) == 40:
+                arrived.set()
+
+        b.runtime.signals.listeners["probe"] = listen
+        # B's LISTEN connection comes up in the background: ping until B hears one.
+        heard = asyncio.Event()
+        b.runtime.signals.listeners["ping"] = lambda _ident: heard.set()
+        async with asyncio.timeout(30):
+            while not heard.is_set():
+                a.runtime.signals.relay("ping", "?")
+                await asyncio.sleep(0.2)
+        # 40 x 600 bytes is three times what one NOTIFY may carry (8000 bytes).
+        sent = [f"{n:02d}" + "x" * 598 for n in range(40)]
+        for ident in sent:
+            a.runtime.signals.relay("probe", ident)
+        async with asyncio.timeout(30):
+            await arrived.wait()
+
+    assert got == sent

@@ -49,6 +49,8 @@ from vantage.locations import service as locations
 from vantage.locations.endpoints import router as locations_router
 from vantage.metrics import token_matches
 from vantage.projects.endpoints import router as projects_router
+from vantage.mqtt.endpoint import PATH as MQTT_PATH
+from vantage.mqtt.endpoint import mqtt_endpoint
 from vantage.results.endpoints import router as results_router
 from vantage.retention.pruner import Pruner
 from vantage.runtime import Runtime
@@ -63,6 +65,8 @@ from vantage.statuspages.mail import Mailer
 from vantage.statuspages.public import CustomDomains, own_host
 from vantage.statuspages.public import router as public_status_router
 from vantage.statuspages.subscriptions import router as subscriptions_router
+from vantage.testsessions.channel import ResultChannel
+from vantage.testsessions.endpoints import router as test_sessions_router
 from vantage.timeutil import utcnow
 from vantage.triggers.endpoints import open_router as trigger_urls_router
 from vantage.triggers.endpoints import router as triggers_router
@@ -144,6 +148,7 @@ def create_app(settings: Settings, *, background: bool = True) -> FastAPI:
         app.state.runtime = runtime
         tasks: list[asyncio.Task[None]] = []
         agent: tuple[Agent, asyncio.Task[int]] | None = None
+        ResultChannel(runtime).install()
         bus = runtime.db.wakeup_bus(runtime.signals)
         await bus.start()
         if bus.shared:
@@ -188,6 +193,7 @@ def create_app(settings: Settings, *, background: bool = True) -> FastAPI:
             await asyncio.gather(*tasks, return_exceptions=True)
             if agent is not None:
                 await _stop_agent(*agent)
+            runtime.hub.close_all()
             await bus.stop()
             await runtime.db.dispose()
             log.info("vantage stopped")
@@ -217,6 +223,7 @@ def create_app(settings: Settings, *, background: bool = True) -> FastAPI:
         trigger_urls_router,
         groups_router,
         sessions_router,
+        test_sessions_router,
         results_router,
         statuses_router,
         locations_router,
@@ -235,6 +242,9 @@ def create_app(settings: Settings, *, background: bool = True) -> FastAPI:
         public_status_router,
     ):
         app.include_router(router)
+    # The MQTT result channel (`checkly test`/`trigger`): a Starlette route, outside FastAPI's
+    # dependencies, which read HTTP requests.
+    app.router.add_websocket_route(MQTT_PATH, mqtt_endpoint)
     _install_error_handlers(app)
     app.add_middleware(
         BodyLimit,

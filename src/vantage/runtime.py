@@ -13,6 +13,7 @@ from vantage.db.engine import Database
 from vantage.limits.counters import counters_for
 from vantage.limits.service import RateLimiter
 from vantage.metrics import Metrics
+from vantage.mqtt.broker import Hub
 from vantage.sealing import Sealer
 from vantage.wakeups import Signals
 
@@ -23,6 +24,8 @@ class Runtime:
     db: Database
     signals: Signals = field(default_factory=Signals)
     metrics: Metrics = field(default_factory=Metrics)
+    # The MQTT result channel's subscribers on this process (`vantage.mqtt`).
+    hub: Hub = field(default_factory=Hub)
     # With several replicas, waiters also re-read the database this often, in case a
     # notification from another replica was lost; None when this process sees every change.
     recheck_seconds: float | None = None

@@ -36,6 +36,11 @@ if TYPE_CHECKING:
 # abandoned on its way out must not lease work after its leases were handed back. In-process:
 # across replicas, such a lease simply expires.
 RETIRED_FOR_SECONDS = 120.0
+# The relayed kind that carries a stored ad-hoc result's id (vantage.testsessions.channel).
+AD_HOC_RESULT = "adhoc-result"
+# The relayed kind that carries the id of a session the reaper timed out (an ad-hoc run's
+# subscriber is then told, instead of waiting for the CLI's own timeout).
+SESSION_TIMED_OUT = "session-timed-out"
 
 
 class WorkBell:
@@ -87,6 +92,9 @@ class Signals:
         # Set when a session ends (here, or on another replica): its run may have queued alert
         # notifications, which the delivery worker then claims without waiting for its poll.
         self.alerts_queued = asyncio.Event()
+        # Other slices' messages by kind (the MQTT result channel's publications): called here,
+        # and on every other replica through the bus.
+        self.listeners: dict[str, Callable[[str], None]] = {}
         # Set by PgEventBus when replicas share a PostgreSQL: forwards what this replica
         # signals to the others.
         self.broadcast: Callable[[str, str], None] | None = None
@@ -119,6 +127,17 @@ class Signals:
             self.session_finished(completion.session_id)
         if completion.retry_location:
             self.work_queued(completion.retry_location)
+        if completion.test_session_id and completion.outcome == "accepted" and completion.result_id:
+            self.relay(AD_HOC_RESULT, completion.result_id)
+
+    def relay(self, kind: str, ident: str, *, remote: bool = False) -> None:
+        """Hand `ident` to this process's listener for `kind`, and (unless it came from there) to
+        every other replica's."""
+        listener = self.listeners.get(kind)
+        if listener is not None:
+            listener(ident)
+        if self.broadcast is not None and not remote:
+            self.broadcast(kind, ident)
 
     def work_queued(self, location: str, *, remote: bool = False) -> None:
         self._work[location].set()
@@ -174,9 +193,15 @@ class LocalBus:
 log = structlog.get_logger(__name__)
 
 CHANNEL = "vantage_events"
-# PostgreSQL caps a payload at 8000 bytes; ids are 36 characters.
+# PostgreSQL caps a payload at 8000 bytes; ids are 36 characters, a relayed message a few hundred.
 MAX_IDS_PER_NOTIFY = 150
+MAX_NOTIFY_BYTES = 7000
 RECONNECT_SECONDS = 1.0
+
+
+def _notify_size(event: tuple[str, str]) -> int:
+    """An upper bound of an event's bytes in the notification (JSON may escape each byte)."""
+    return 2 * (len(event[0]) + len(event[1])) + 8
 
 
 def _dsn(url: str) -> str:
@@ -224,6 +249,8 @@ class PgEventBus:
                 self.signals.session_finished(ident, remote=True)
             elif kind == "work":
                 self.signals.work_queued(ident, remote=True)
+            else:
+                self.signals.relay(kind, ident, remote=True)
 
     async def _listen_forever(self) -> None:
         while True:
@@ -248,12 +275,20 @@ class PgEventBus:
 
     async def _send_forever(self) -> None:
         conn: Any = None
+        carried: tuple[str, str] | None = None
         try:
             while True:
-                first = await self._outbox.get()
+                first = carried or await self._outbox.get()
+                carried = None
                 batch = [first]
+                size = _notify_size(first)
                 while not self._outbox.empty() and len(batch) < MAX_IDS_PER_NOTIFY:
-                    batch.append(self._outbox.get_nowait())
+                    item = self._outbox.get_nowait()
+                    size += _notify_size(item)
+                    if size > MAX_NOTIFY_BYTES:
+                        carried = item  # over PostgreSQL's cap: it leads the next notification
+                        break
+                    batch.append(item)
                 payload = json.dumps({"r": self.replica, "e": list(dict.fromkeys(batch))})
                 try:
                     if conn is None or conn.is_closed():

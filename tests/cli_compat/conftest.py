@@ -140,14 +140,18 @@ class ChecklyCli:
         return env
 
     def run(
-        self, *args: str, timeout: float = DEFAULT_CLI_TIMEOUT, **env_overrides: str
+        self,
+        *args: str,
+        timeout: float = DEFAULT_CLI_TIMEOUT,
+        cwd: Path | None = None,
+        **env_overrides: str,
     ) -> CliResult:
         cmd = [str(NODE_BIN), str(CHECKLY_ENTRY), *args]
         started = time.monotonic()
         try:
             proc = subprocess.run(
                 cmd,
-                cwd=self.home,
+                cwd=cwd or self.home,
                 env=self.env(**env_overrides),
                 stdin=subprocess.DEVNULL,
                 capture_output=True,

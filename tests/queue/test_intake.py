@@ -14,7 +14,14 @@ import sqlalchemy as sa
 from vantage.accounts.service import create_account
 from vantage.db.engine import Database
 from vantage.db.migrate import upgrade
-from vantage.db.tables import check_results, check_sessions, check_statuses, jobs
+from vantage.db.tables import (
+    check_alert_states,
+    check_results,
+    check_sessions,
+    check_statuses,
+    jobs,
+    result_rollups,
+)
 from vantage.locations import service as locations
 from vantage.probes.result import ProbeResult
 from vantage.queue.intake import Intake, Submission, take_in
@@ -26,6 +33,7 @@ from vantage.timeutil import utcnow
 LOCATION = "edge"
 OWNER = "agent-1/lease"
 RETRY_TWICE = {"type": "FIXED", "baseBackoffSeconds": 5, "maxRetries": 2}
+RETRY_NONE: dict[str, Any] = {"retryStrategy": None}
 
 
 @dataclass
@@ -34,8 +42,11 @@ class Queue:
     account_id: str
     location_id: str
 
-    async def start_session(self, check_id: str, **config: Any) -> str:
-        """Plan one session of `check_id` at LOCATION and lease its job to OWNER."""
+    async def start_session(
+        self, check_id: str, *, test_session_id: str | None = None, **config: Any
+    ) -> str:
+        """Plan one session of `check_id` at LOCATION and lease its job to OWNER; with
+        `test_session_id`, an ad-hoc run of that test session."""
         async with self.db.write() as conn:
             plan = plan_session(
                 CheckToRun(check_id, self.account_id, "API", "intake", config),
@@ -45,6 +56,9 @@ class Queue:
                 deadline_slack_seconds=5,
                 places=await locations.refs(conn),
             )
+            plan.session["test_session_id"] = test_session_id
+            for job in plan.jobs:
+                job["test_session_id"] = test_session_id
             await sessions_repo.insert_plans(conn, [plan])
         await self.lease(plan.id)
         return plan.id
@@ -125,6 +139,35 @@ async def test_an_accepted_result_is_stored_as_final_and_ends_the_session(queue:
     session = await queue.session(session_id)
     assert (session.status, session.finals, session.stopped_at is not None) == ("PASSED", 1, True)
     assert await queue.count(jobs) == 0
+
+
+async def test_an_ad_hoc_result_ends_its_session_but_writes_no_status_or_rollup(
+    queue: Queue,
+) -> None:
+    session_id = await queue.start_session("c1", test_session_id="t1", **RETRY_NONE)
+    job = await queue.job_of(session_id)
+
+    intake = await queue.submit((job.id, OWNER, result(failed=True)))
+
+    [completion] = intake.completions
+    assert (completion.outcome, completion.test_session_id) == ("accepted", "t1")
+    assert (completion.session_ended, completion.session_status) == (True, "FAILED")
+    assert intake.transitions == []
+    assert await queue.count(check_results) == 1
+    assert await queue.count(check_statuses) == 0
+    assert await queue.count(result_rollups) == 0
+    assert await queue.count(check_alert_states) == 0
+
+
+async def test_an_ad_hoc_runs_retry_is_ad_hoc_too(queue: Queue) -> None:
+    session_id = await queue.start_session("c1", test_session_id="t1", retryStrategy=RETRY_TWICE)
+    job = await queue.job_of(session_id)
+
+    intake = await queue.submit((job.id, OWNER, result(failed=True)))
+
+    retry = await queue.job_of(session_id)
+    assert intake.completions[0].retry_location == LOCATION
+    assert (retry.attempt, retry.test_session_id) == (2, "t1")
 
 
 async def test_a_resent_result_is_a_duplicate_that_changes_nothing(queue: Queue) -> None:

@@ -97,6 +97,10 @@ check_sessions = sa.Table(
     sa.Column("started_at", UtcDateTime(), nullable=False),
     sa.Column("stopped_at", UtcDateTime(), nullable=True),
     sa.Column("deadline_at", UtcDateTime(), nullable=False),
+    # Set for the ad-hoc runs of a test session (`checkly test`, `checkly trigger`): such a run is
+    # not scheduled, and touches neither its check's status nor its alerts nor its roll-ups. Read
+    # by id (the test session lists its check sessions), so no index.
+    sa.Column("test_session_id", Id, nullable=True),
     # One index serves two readers: the reaper (`stopped_at IS NULL`: the few open sessions) and
     # retention (`stopped_at < cutoff`, oldest first). Nothing reads sessions by check.
     sa.Index("ix_check_sessions_stopped", "stopped_at"),
@@ -131,8 +135,31 @@ jobs = sa.Table(
     # The check as it was when the run was queued: an edit mid-run does not change the run.
     sa.Column("config", Json, nullable=False),
     sa.Column("created_at", UtcDateTime(), nullable=False),
+    # The job of an ad-hoc run (see check_sessions.test_session_id): the intake keeps its result
+    # out of the check's status, alerts and roll-ups, and publishes it on the result channel.
+    sa.Column("test_session_id", Id, nullable=True),
     sa.Index("ix_jobs_claim", "location_id", "state", "run_at"),
     sa.Index("ix_jobs_session", "session_id"),
+)
+
+test_sessions = sa.Table(
+    "test_sessions",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("account_id", Id, sa.ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("name", sa.String(500), nullable=False),
+    # "TEST" (`checkly test`: the checks are in the request) or "TRIGGER" (deployed checks).
+    sa.Column("kind", sa.String(10), nullable=False),
+    # The CLI's checkRunSuiteId: the result channel's topics carry it.
+    sa.Column("suite_id", sa.String(100), nullable=False),
+    # `--record`: a recorded session is listed by /v1/test-sessions; any is readable by id.
+    sa.Column("recorded", sa.Boolean(), nullable=False),
+    sa.Column("run_location", sa.String(100), nullable=False),
+    # Per run: its check session, sequence id, check id, logicalId, file path, check type, name.
+    sa.Column("runs", Json, nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("cancelled_at", UtcDateTime(), nullable=True),
+    sa.Index("ix_test_sessions_account_created", "account_id", "created_at"),
 )
 
 check_results = sa.Table(

@@ -20,6 +20,10 @@
 9. alerting: feed each ended session, as one run, into its check's alert state; queue the
    notifications this raises in the outbox (`vantage.alerting.evaluation`).
 
+The results of ad-hoc runs (a job with a `test_session_id`: `checkly test`, `checkly trigger`)
+are stored and end their sessions, but skip 4's roll-ups, 6 and 9: such a run is not part of its
+check's history. Their completions name the test session, for the result channel.
+
 A batch costs a handful of statements whatever its size (every write above is one statement, an
 executemany, or one per lease owner for step 1), because on SQLite every statement waits for the
 single writer: statements per batch, not rows, bound the throughput.
@@ -64,6 +68,8 @@ class Completion:
     session_ended: bool = False
     session_status: str | None = None
     retry_location: str | None = None
+    # Set for the result of an ad-hoc run: the result channel publishes it (vantage.testsessions).
+    test_session_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +112,7 @@ async def take_in(
     final_rows: list[dict[str, Any]] = []  # status rows, one per FINAL result, in order
     finals: dict[str, Finals] = defaultdict(Finals)
     retried: set[str] = set()
+    ad_hoc: set[str] = set()  # sessions of ad-hoc runs
     for item in items:  # 3
         job = taken.get(item.job_id)
         if job is None:
@@ -127,8 +134,15 @@ async def take_in(
         )
         row = _result_row(job, result, retry, now)
         result_rows.append(row)
-        completion = Completion("accepted", result_id=row["id"], session_id=job.session_id)
+        completion = Completion(
+            "accepted",
+            result_id=row["id"],
+            session_id=job.session_id,
+            test_session_id=job.test_session_id,
+        )
         intake.completions.append(completion)
+        if job.test_session_id is not None:
+            ad_hoc.add(job.session_id)
         if metrics is not None:
             metrics.executed(job.check_type, job.location, result)
         if retry.retry:
@@ -138,14 +152,17 @@ async def take_in(
             completion.retry_location = job.location
             retried.add(job.session_id)
             continue
-        final_rows.append(_status_row(row, result.response_time_ms, now))
+        if job.test_session_id is None:
+            final_rows.append(_status_row(row, result.response_time_ms, now))
         counts = finals[job.session_id]
         counts.finals += 1
         counts.failed += int(result.has_failures or result.has_errors)
         counts.degraded += int(result.is_degraded)
 
     await results_repo.insert_many(conn, result_rows)  # 4
-    await rollups_repo.add(conn, rollup_rows_of(result_rows))
+    await rollups_repo.add(
+        conn, rollup_rows_of([r for r in result_rows if r["session_id"] not in ad_hoc])
+    )
     await jobs_repo.insert_many(conn, retry_rows)  # 5
     if final_rows:  # 6
         before = {j.check_id: j.check_status for j in taken.values() if j.check_status}
@@ -156,7 +173,9 @@ async def take_in(
     touched = finals.keys() | retried  # 8
     ended = await sessions_repo.advance_status(conn, touched, retried - finals.keys(), now)
     # 9. alerting: each ended session is one run of its check; alerts go to the outbox, here.
-    await alerting.on_sessions_ended(conn, ended, now)
+    await alerting.on_sessions_ended(
+        conn, {sid: status for sid, status in ended.items() if sid not in ad_hoc}, now
+    )
     for completion in intake.completions:
         if completion.session_id in ended and completion.outcome == "accepted":
             completion.session_ended = True
@@ -236,6 +255,7 @@ def _retry_job(job: Any, config: dict[str, Any], run_at: datetime) -> dict[str, 
         created_at=job.created_at,
         attempt=job.attempt + 1,
         sequence_id=job.sequence_id,
+        test_session_id=job.test_session_id,
     )
 
 

@@ -19,11 +19,13 @@ def new_job(
     created_at: datetime,
     attempt: int = 1,
     sequence_id: str | None = None,
+    test_session_id: str | None = None,
 ) -> dict[str, Any]:
     """A queued job for `location`, bound to its id (never only to its slug).
 
     Retries pass on the chain's `sequence_id` and its first attempt's `created_at`, from which the
-    retry strategy's maxDurationSeconds is counted.
+    retry strategy's maxDurationSeconds is counted. `test_session_id` marks an ad-hoc run
+    (`checkly test`): its results stay out of the check's status, alerts and roll-ups.
     """
     return {
         "id": str(uuid.uuid4()),
@@ -41,4 +43,5 @@ def new_job(
         "leases": 0,
         "config": config,
         "created_at": created_at,
+        "test_session_id": test_session_id,
     }

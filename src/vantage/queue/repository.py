@@ -29,6 +29,7 @@ TAKEN_COLUMNS = (
     jobs.c.config["name"].as_string().label("check_name"),
     jobs.c.config["checkType"].as_string().label("check_type"),
     jobs.c.created_at,
+    jobs.c.test_session_id,
 )
 
 

@@ -24,6 +24,7 @@ from vantage.sessions import repository as sessions_repo
 from vantage.sessions.planning import SessionPlan
 from vantage.sessions.starting import announce, start_sessions
 from vantage.timeutil import utcnow
+from vantage.wakeups import SESSION_TIMED_OUT
 
 log = structlog.get_logger(__name__)
 
@@ -109,6 +110,7 @@ class Reaper:
             await alerting.on_sessions_ended(conn, dict.fromkeys(ended, "TIMED_OUT"), now)
         for session_id in ended:
             self.runtime.signals.session_finished(session_id)
+            self.runtime.signals.relay(SESSION_TIMED_OUT, session_id)
             log.info("session timed out", session_id=session_id)
             self.runtime.metrics.sessions_finished.labels("TIMED_OUT").inc()
         return ended

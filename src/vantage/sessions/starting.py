@@ -67,7 +67,7 @@ async def start_sessions(
     if groups is None:
         groups = await groups_of(conn, rows)
     places = await locations_service.refs(conn)
-    globals_ = await _account_variables(conn, {row.account_id for row in rows}, settings)
+    globals_ = await account_variables(conn, {row.account_id for row in rows}, settings)
     plans: list[SessionPlan] = []
     for row in rows:
         group = group_of(row, groups)
@@ -108,7 +108,7 @@ async def start_sessions(
     return plans
 
 
-async def _account_variables(
+async def account_variables(
     conn: AsyncConnection, account_ids: set[str], settings: Settings
 ) -> dict[str, list[dict[str, Any]]]:
     """Each account's variables, secret values opened."""

@@ -1,0 +1,169 @@
+"""Test sessions and their results in the shapes the Checkly CLI reads (pure)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from vantage.mqtt.topics import ad_hoc_result_topic
+from vantage.results.wire import result_wire
+from vantage.timeutil import iso, whole_ms
+
+ENDED = frozenset({"PASSED", "FAILED", "DEGRADED", "TIMED_OUT", "CANCELLED"})
+
+
+def status_of(check_statuses: list[str], cancelled: bool) -> str:
+    """RUNNING until every check session ended; then CANCELLED, FAILED or PASSED."""
+    if any(s not in ENDED for s in check_statuses):
+        return "RUNNING"
+    if cancelled or "CANCELLED" in check_statuses:
+        return "CANCELLED"
+    if any(s in ("FAILED", "TIMED_OUT") for s in check_statuses):
+        return "FAILED"
+    return "PASSED"
+
+
+def run_status(check_session_status: str | None) -> str:
+    """A check session's status as a test session's result says it (the CLI knows four)."""
+    if check_session_status is None or check_session_status == "CANCELLED":
+        return "CANCELLED"
+    if check_session_status not in ENDED:
+        return "RUNNING"
+    return "FAILED" if check_session_status in ("FAILED", "TIMED_OUT") else "PASSED"
+
+
+def link(base_url: str, test_session_id: str) -> str:
+    return f"{base_url.rstrip('/')}/v1/test-sessions/{test_session_id}"
+
+
+def stopped_at(sessions: list[Any]) -> datetime | None:
+    if not sessions or any(s.stopped_at is None for s in sessions):
+        return None
+    latest: datetime = max(s.stopped_at for s in sessions)
+    return latest
+
+
+def test_session_wire(
+    row: Any, sessions: Mapping[str, Any], finals: Mapping[str, Any], *, base_url: str
+) -> dict[str, Any]:
+    """`GET /v1/test-sessions/{id}`."""
+    runs = list(row.runs)
+    ordered = [sessions[r["checkSessionId"]] for r in runs if r["checkSessionId"] in sessions]
+    status = status_of([s.status for s in ordered], row.cancelled_at is not None)
+    stopped = stopped_at(ordered) if status != "RUNNING" else None
+    results = []
+    for run in runs:
+        session = sessions.get(run["checkSessionId"])
+        final = finals.get(run["checkSessionId"])
+        results.append(
+            {
+                "testSessionResultId": run["checkSessionId"],
+                "checkId": run["checkId"] or run["checkSessionId"],
+                "logicalId": run["logicalId"],
+                "checkType": run["checkType"],
+                "name": run["name"],
+                "runLocation": row.run_location,
+                "resultType": "FINAL" if final is not None else None,
+                "status": run_status(session.status if session is not None else None),
+                "hasErrors": bool(final is not None and final.has_errors),
+                "hasFailures": bool(final is not None and final.has_failures),
+                "isDegraded": bool(final is not None and final.is_degraded),
+                "aborted": session is not None and session.status in ("TIMED_OUT", "CANCELLED"),
+                "errorGroupIds": [],
+            }
+        )
+    return {
+        "testSessionId": row.id,
+        "testSessionLink": link(base_url, row.id),
+        "name": row.name,
+        "status": status,
+        "startedAt": iso(row.created_at),
+        "stoppedAt": iso(stopped) if stopped else None,
+        "timeElapsed": whole_ms((stopped - row.created_at).total_seconds() * 1000)
+        if stopped
+        else None,
+        "metadata": {"runLocation": row.run_location, "kind": row.kind},
+        "errorGroupIds": [],
+        "results": results,
+    }
+
+
+def list_entry(body: dict[str, Any], row: Any) -> dict[str, Any]:
+    """One `GET /v1/test-sessions` entry, from the session's `test_session_wire`."""
+    by_status: dict[str, list[str]] = {"passed": [], "failed": [], "running": [], "cancelled": []}
+    for result in body["results"]:
+        status = result["status"]
+        bucket = status.lower()
+        by_status[bucket].append(result["name"])
+    return {
+        "id": row.id,
+        "name": row.name,
+        "provider": "CLI",
+        "status": body["status"],
+        "region": row.run_location,
+        "startedAt": body["startedAt"],
+        "stoppedAt": body["stoppedAt"],
+        "created_at": body["startedAt"],
+        **by_status,
+        "invoker": {"name": "API key"},
+    }
+
+
+def run_entry(runs: list[dict[str, Any]], session_id: str) -> dict[str, Any] | None:
+    return next((r for r in runs if r["checkSessionId"] == session_id), None)
+
+
+def topic(account_id: str, suite_id: str, run: Mapping[str, Any], subtopic: str) -> str:
+    check_run = run.get("checkRunId") or run["checkSessionId"]
+    return ad_hoc_result_topic(account_id, suite_id, run["sequenceId"], check_run, subtopic)
+
+
+def result_message(row: Any, run: Mapping[str, Any], *, cancelled: bool = False) -> bytes:
+    """The `result` publication of a stored result: the runner's view the CLI renders, with the
+    check's request, response and assertions as `checkRunData`."""
+    wire = result_wire(row, with_detail=False)
+    body = {
+        "name": run["name"],
+        "checkType": run["checkType"],
+        "hasFailures": row.has_failures,
+        "hasErrors": row.has_errors,
+        "isDegraded": row.is_degraded,
+        "overMaxResponseTime": row.over_max_response_time,
+        "isCancelled": cancelled,
+        "runLocation": row.run_location,
+        "startedAt": wire["startedAt"],
+        "stoppedAt": wire["stoppedAt"],
+        "responseTime": wire["responseTime"],
+        "attempts": row.attempts,
+        "checkRunId": row.check_run_id,
+        "sourceInfo": {"checkRunId": run.get("checkRunId"), "sequenceId": run["sequenceId"]},
+        "checkRunData": row.detail or {},
+        "logs": {"setup": [], "request": [], "teardown": []},
+        "assets": None,
+    }
+    message = {"result": body, "testResultId": run["checkSessionId"], "resultType": row.result_type}
+    return json.dumps(message).encode()
+
+
+def cancelled_message(run: Mapping[str, Any], location: str, now: datetime) -> bytes:
+    """A FINAL result for a run cancelled before it reported (`checkly test` then Ctrl-C)."""
+    body = {
+        "name": run["name"],
+        "checkType": run["checkType"],
+        "hasFailures": True,
+        "hasErrors": False,
+        "isDegraded": False,
+        "isCancelled": True,
+        "runLocation": location,
+        "startedAt": iso(now),
+        "stoppedAt": iso(now),
+        "responseTime": 0,
+        "attempts": 0,
+        "checkRunData": {},
+        "logs": {"setup": [], "request": [], "teardown": []},
+        "assets": None,
+    }
+    message = {"result": body, "testResultId": run["checkSessionId"], "resultType": "FINAL"}
+    return json.dumps(message).encode()

@@ -1,0 +1,224 @@
+"""`checkly test` and `checkly trigger` run against a real `vantage server`, results streamed over
+the MQTT result channel at /mqtt (fixtures in conftest.py, the project in project.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import threading
+import urllib.parse
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx2
+import pytest
+
+from tests.agent.processes import spawn_agent
+from tests.targets.dns_target import dns_target
+
+from .conftest import ChecklyCli, CheckSet, CliResult, Target
+from .project import write_project
+
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("describe_server")]
+
+
+@pytest.fixture(scope="module")
+def dns_port() -> Iterator[int]:
+    """The DNS target of the DNS monitor, on its own event loop in a thread."""
+    ready: list[int] = []
+    started = threading.Event()
+    loop = asyncio.new_event_loop()
+    stop = asyncio.Event()
+
+    async def serve() -> None:
+        async with dns_target() as target:
+            ready.append(target.port)
+            started.set()
+            await stop.wait()
+
+    thread = threading.Thread(target=loop.run_until_complete, args=(serve(),), daemon=True)
+    thread.start()
+    assert started.wait(10), "the DNS target did not start"
+    yield ready[0]
+    loop.call_soon_threadsafe(stop.set)
+    thread.join(timeout=10)
+    loop.close()
+
+
+def _project(root: Path, target: Target, dns_port: int, *, failing: bool) -> Path:
+    port = urllib.parse.urlsplit(target.base_url).port
+    assert port is not None
+    return write_project(
+        root, http=target.base_url, tcp_port=port, dns_port=dns_port, failing=failing
+    )
+
+
+@pytest.fixture(scope="module")
+def passing_project(
+    tmp_path_factory: pytest.TempPathFactory, target: Target, dns_port: int
+) -> Path:
+    return _project(tmp_path_factory.mktemp("passing"), target, dns_port, failing=False)
+
+
+@pytest.fixture(scope="module")
+def failing_project(
+    tmp_path_factory: pytest.TempPathFactory, target: Target, dns_port: int
+) -> Path:
+    return _project(tmp_path_factory.mktemp("failing"), target, dns_port, failing=True)
+
+
+def mqtt_url(checkly: ChecklyCli) -> str:
+    return checkly.api_url.replace("http://", "ws://", 1) + "/mqtt"
+
+
+def run_test(checkly: ChecklyCli, project: Path, *args: str) -> CliResult:
+    return checkly.run("test", *args, cwd=project, CHECKLY_MQTT_URL=mqtt_url(checkly))
+
+
+def test_checkly_test_of_a_passing_project_exits_0_with_the_clis_summary(
+    checkly: ChecklyCli, passing_project: Path
+) -> None:
+    result = run_test(checkly, passing_project)
+
+    assert result.exit_code == 0, result.describe()
+    for name in ("API check", "URL monitor", "TCP monitor", "DNS monitor"):
+        assert re.search(rf"✔ {name} \(\d+ms\)", result.output), result.describe()
+    assert "4 passed, 4 total" in result.output, result.describe()
+
+
+def test_checkly_test_of_a_failing_check_exits_1_and_shows_the_failing_assertion(
+    checkly: ChecklyCli, failing_project: Path
+) -> None:
+    result = run_test(checkly, failing_project)
+
+    assert result.exit_code == 1, result.describe()
+    assert re.search(r"✖ API check \(\d+ms\)", result.output), result.describe()
+    assert 'status code equals target "418". Received: 200.' in result.output, result.describe()
+    assert "1 failed, 3 passed, 4 total" in result.output, result.describe()
+
+
+def test_env_flag_overrides_the_groups_variable_for_the_run(
+    checkly: ChecklyCli, passing_project: Path
+) -> None:
+    # The group's TARGET_PATH=ok makes the API check pass; --env sends it to /fail (500).
+    result = run_test(checkly, passing_project, "--env", "TARGET_PATH=fail")
+
+    assert result.exit_code == 1, result.describe()
+    assert "Received: 500." in result.output, result.describe()
+
+
+def test_grep_and_tags_pick_the_checks_that_run(checkly: ChecklyCli, passing_project: Path) -> None:
+    by_name = run_test(checkly, passing_project, "--grep", "TCP")
+    by_tag = run_test(checkly, passing_project, "--tags", "net")
+
+    assert "1 passed, 1 total" in by_name.output, by_name.describe()
+    assert "TCP monitor" in by_name.output and "DNS monitor" not in by_name.output
+    assert "2 passed, 2 total" in by_tag.output, by_tag.describe()
+    assert "API check" not in by_tag.output, by_tag.describe()
+
+
+def test_record_keeps_the_session_listed_with_its_results(
+    checkly: ChecklyCli, passing_project: Path, api: httpx2.Client
+) -> None:
+    result = run_test(checkly, passing_project, "--record", "--grep", "URL")
+    assert result.exit_code == 0, result.describe()
+    session_id = _session_id(result)
+
+    listed = api.get("/v1/test-sessions").json()["entries"]
+    got = api.get(f"/v1/test-sessions/{session_id}").json()
+
+    assert session_id in [e["id"] for e in listed]
+    assert got["status"] == "PASSED"
+    assert [(r["name"], r["status"]) for r in got["results"]] == [("URL monitor", "PASSED")]
+
+
+def test_an_ad_hoc_run_of_a_deployed_check_leaves_its_status_alone(
+    checkly: ChecklyCli, checks: CheckSet, api: httpx2.Client
+) -> None:
+    """`checkly trigger --tags broken` runs the failing check; its status row is not written
+    by that run (a scheduled run may write it, never as a result of this session)."""
+    before = api.get(f"/v1/check-statuses/{checks.failing['id']}")
+    result = checkly.run(
+        "trigger", "--tags", "broken", "--location", "local", CHECKLY_MQTT_URL=mqtt_url(checkly)
+    )
+    after = api.get(f"/v1/check-statuses/{checks.failing['id']}")
+
+    assert result.exit_code == 1, result.describe()
+    assert checks.failing["name"] in result.output, result.describe()
+    assert "1 failed, 1 total" in result.output, result.describe()
+    if before.status_code == 200 and after.status_code == 200:
+        assert after.json().get("lastCheckRunId") == before.json().get("lastCheckRunId")
+
+
+def test_trigger_with_tags_streams_the_results_of_the_deployed_checks(
+    checkly: ChecklyCli, checks: CheckSet
+) -> None:
+    result = checkly.run("trigger", "--tags", "smoke", CHECKLY_MQTT_URL=mqtt_url(checkly))
+
+    assert result.exit_code == 0, result.describe()
+    assert re.search(rf"✔ {re.escape(checks.ok['name'])} \(\d+ms\)", result.output), (
+        result.describe()
+    )
+    assert "1 passed, 1 total" in result.output, result.describe()
+
+
+def _session_id(result: CliResult) -> str:
+    found = re.search(r"test-sessions/([0-9a-f-]{36})", result.output)
+    assert found, result.describe()
+    return found.group(1)
+
+
+def test_private_location_runs_every_check_on_that_locations_agent(
+    checkly: ChecklyCli,
+    passing_project: Path,
+    api: httpx2.Client,
+    tmp_path: Path,
+) -> None:
+    created = api.post("/v1/private-locations", json={"name": "Office", "slugName": "office-e2e"})
+    assert created.status_code == 201, created.text
+    key = api.post(f"/v1/private-locations/{created.json()['id']}/keys").json()["rawKey"]
+    agent = spawn_agent(checkly.api_url, "office-e2e", key, tmp_path / "outbox", tmp_path)
+    try:
+        agent.agent_id()
+        result = run_test(checkly, passing_project, "--private-location", "office-e2e", "--record")
+    finally:
+        agent.kill()
+
+    assert result.exit_code == 0, result.describe()
+    assert "4 passed, 4 total" in result.output, result.describe()
+    session_id = _session_id(result)
+    got = api.get(f"/v1/test-sessions/{session_id}").json()
+    stored = [
+        api.get(f"/v1/test-sessions/{session_id}/results/{r['testSessionResultId']}").json()
+        for r in got["results"]
+    ]
+    assert [r["runLocation"] for r in stored] == ["office-e2e"] * 4
+
+
+def test_retries_show_the_failed_attempt_before_the_final_result(
+    checkly: ChecklyCli, failing_project: Path, api: httpx2.Client
+) -> None:
+    result = run_test(checkly, failing_project, "--retries", "1", "--grep", "API", "--record")
+
+    assert result.exit_code == 1, result.describe()
+    session = api.get(f"/v1/test-sessions/{_session_id(result)}").json()
+    [only] = session["results"]
+    stored = api.get(
+        f"/v1/test-sessions/{session['testSessionId']}/results/{only['testSessionResultId']}"
+    ).json()
+    assert (stored["attempts"], stored["resultType"]) == (2, "FINAL")
+
+
+def test_detach_returns_at_once_and_test_sessions_get_watch_waits_for_the_result(
+    checkly: ChecklyCli, passing_project: Path
+) -> None:
+    detached = run_test(checkly, passing_project, "--detach", "--grep", "TCP")
+    assert detached.exit_code == 0, detached.describe()
+    assert "Checks will continue running in the cloud." in detached.flat_output, detached.describe()
+    session_id = _session_id(detached)
+
+    watched = checkly.run("test-sessions", "get", session_id, "--watch")
+
+    assert watched.exit_code == 0, watched.describe()
+    [row] = [line for line in watched.output.splitlines() if "TCP monitor" in line]
+    assert "passed" in row.split(), watched.describe()
