@@ -48,9 +48,9 @@ from vantage.heartbeats.watcher import HeartbeatWatcher
 from vantage.locations import service as locations
 from vantage.locations.endpoints import router as locations_router
 from vantage.metrics import token_matches
-from vantage.projects.endpoints import router as projects_router
 from vantage.mqtt.endpoint import PATH as MQTT_PATH
 from vantage.mqtt.endpoint import mqtt_endpoint
+from vantage.projects.endpoints import router as projects_router
 from vantage.results.endpoints import router as results_router
 from vantage.retention.pruner import Pruner
 from vantage.runtime import Runtime
