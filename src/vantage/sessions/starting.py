@@ -3,7 +3,8 @@
 `start_sessions`, inside the caller's transaction:
 1. the checks' groups, in one query, unless the caller already has them;
 2. every location by slug, in one query (a job is bound to its location's id);
-3. the accounts' environment variables, in one query (secret ones opened for the run);
+3. the accounts' environment variables, in one query (secret ones opened for the run, as are
+   the check's and its group's);
 4. per check: skipped when its group is deactivated; else its effective config (the group's
    settings applied) and its plan (vantage.sessions.planning, pure). A check whose plan cannot be
    made is logged and skipped, so one bad row cannot stop the others from starting. Each job's
@@ -32,6 +33,7 @@ from vantage.sealing import Sealer
 from vantage.sessions import repository
 from vantage.sessions.planning import CheckToRun, SessionPlan, plan_session
 from vantage.variables import repository as variables_repository
+from vantage.variables.masking import opened
 from vantage.variables.substitution import merged, render_check
 
 log = structlog.get_logger(__name__)
@@ -67,7 +69,8 @@ async def start_sessions(
     if groups is None:
         groups = await groups_of(conn, rows)
     places = await locations_service.refs(conn)
-    globals_ = await _account_variables(conn, {row.account_id for row in rows}, settings)
+    sealer = Sealer(settings.secrets_key)
+    globals_ = await _account_variables(conn, {row.account_id for row in rows}, sealer)
     plans: list[SessionPlan] = []
     for row in rows:
         group = group_of(row, groups)
@@ -90,8 +93,8 @@ async def start_sessions(
                 places=places,
             )
             variables = merged(
-                check.config.get("environmentVariables") or (),
-                (group or {}).get("environmentVariables") or (),
+                opened(check.config.get("environmentVariables") or [], sealer.open),
+                opened((group or {}).get("environmentVariables") or [], sealer.open),
                 globals_.get(row.account_id, ()),
             )
             for job in plan.jobs:
@@ -109,10 +112,9 @@ async def start_sessions(
 
 
 async def _account_variables(
-    conn: AsyncConnection, account_ids: set[str], settings: Settings
+    conn: AsyncConnection, account_ids: set[str], sealer: Sealer
 ) -> dict[str, list[dict[str, Any]]]:
     """Each account's variables, secret values opened."""
-    sealer = Sealer(settings.secrets_key)
     out: dict[str, list[dict[str, Any]]] = {}
     for row in await variables_repository.of_accounts(conn, account_ids):
         value = sealer.open(row.value) if row.secret else row.value

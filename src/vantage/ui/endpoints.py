@@ -494,7 +494,9 @@ async def _set_activated(
     async with runtime.db.write() as conn:
         await queries.check_row(conn, account_id, check_id)
         # The API's own update path: the schedule follows `activated` as it does for a PUT.
-        await checks_service.update(conn, account_id, check_id, {"activated": on})
+        await checks_service.update(
+            conn, account_id, check_id, {"activated": on}, seal=runtime.sealer.seal
+        )
     log.info("check activation", user_id=viewer.user.id, check_id=check_id, activated=on)
     return RedirectResponse(f"/accounts/{account_id}/checks/{check_id}", status_code=303)
 
