@@ -21,6 +21,7 @@ GROUP_SECRET = "group-secret-2187"
 async def _stored(harness: Harness, table: sa.Table, key: Any) -> dict[str, Any]:
     async with harness.runtime.db.read() as conn:
         config = await conn.scalar(sa.select(table.c.config).where(table.c.id == key))
+    assert config is not None
     return {v["key"]: v["value"] for v in config["environmentVariables"]}
 
 

@@ -4,11 +4,12 @@
 1. the checks' groups, in one query, unless the caller already has them;
 2. every location by slug, in one query (a job is bound to its location's id);
 3. the accounts' environment variables, in one query (secret ones opened for the run, as are
-   the check's and its group's);
+   the check's and its group's), and the client certificates of the API and URL checks' accounts;
 4. per check: skipped when its group is deactivated; else its effective config (the group's
    settings applied) and its plan (vantage.sessions.planning, pure). A check whose plan cannot be
    made is logged and skipped, so one bad row cannot stop the others from starting. Each job's
-   config is rendered for its location (`{{VAR}}`, vantage.variables.substitution);
+   config is rendered for its location (`{{VAR}}`, vantage.variables.substitution) and given the
+   client certificates that match its URL's host (vantage.certificates.attach);
 5. the sessions and their jobs, written in one go.
 
 `announce`, after the commit: wakes the agents of the locations that got work, reports the runs
@@ -24,6 +25,7 @@ from typing import Any
 import structlog
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from vantage.certificates import attach as certificates
 from vantage.config import Settings
 from vantage.groups import repository as groups_repository
 from vantage.groups.effective import effective_config, is_runnable
@@ -70,7 +72,10 @@ async def start_sessions(
         groups = await groups_of(conn, rows)
     places = await locations_service.refs(conn)
     sealer = Sealer(settings.secrets_key)
-    globals_ = await _account_variables(conn, {row.account_id for row in rows}, sealer)
+    accounts = {row.account_id for row in rows}
+    globals_ = await _account_variables(conn, accounts, sealer)
+    http_accounts = {row.account_id for row in rows if row.check_type in certificates.HTTP_TYPES}
+    certs = await certificates.of_accounts(conn, http_accounts, sealer)
     plans: list[SessionPlan] = []
     for row in rows:
         group = group_of(row, groups)
@@ -98,8 +103,10 @@ async def start_sessions(
                 globals_.get(row.account_id, ()),
             )
             for job in plan.jobs:
-                job["config"] = render_check(
-                    row.check_type, job["config"], variables, job["location"]
+                job["config"] = certificates.attach(
+                    row.check_type,
+                    render_check(row.check_type, job["config"], variables, job["location"]),
+                    certs.get(row.account_id, ()),
                 )
         except Exception:
             # A stored config no code path should have let in; the check's other runs, and every

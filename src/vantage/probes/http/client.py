@@ -24,6 +24,7 @@ from urllib.parse import urlencode, urljoin, urlsplit
 import httptools
 
 from vantage.probes.http import errors
+from vantage.probes.http.client_certs import ClientCertificate, context_for, pick
 from vantage.probes.http.conn import Conn
 from vantage.probes.http.errors import ProbeError
 from vantage.probes.http.timing import HopTimings
@@ -58,6 +59,8 @@ class HttpRequestSpec:
     ip_family: IpFamily = "IPv4"
     skip_ssl: bool = False
     ssl_context: ssl.SSLContext | None = None
+    # Mutual TLS: presented to the hosts they match only (client_certs.py)
+    client_certificates: Sequence[ClientCertificate] = ()
     max_body_bytes: int = MAX_BODY_BYTES
     drain_limit_bytes: int = DRAIN_LIMIT_BYTES
     # Asked about the address of every connection, redirect hops included
@@ -127,6 +130,18 @@ def insecure_tls_context() -> ssl.SSLContext:
     ctx.verify_mode = ssl.CERT_NONE
     ctx.set_alpn_protocols(["http/1.1"])
     return ctx
+
+
+def _client_context(spec: HttpRequestSpec, target: _Target) -> ssl.SSLContext:
+    certificate = pick(spec.client_certificates, target.host, target.port)
+    if certificate is None:
+        return (
+            insecure_tls_context() if spec.skip_ssl else spec.ssl_context or default_tls_context()
+        )
+    try:
+        return context_for(certificate, spec.skip_ssl)
+    except (ssl.SSLError, ValueError, OSError) as exc:
+        raise errors.tls_error(exc) from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -418,7 +433,9 @@ class RawHttpProbe:
             if target.tls:
                 state.phase = "secureConnect"
                 timings.tls = True
-                if spec.skip_ssl:
+                if spec.client_certificates:
+                    ctx = _client_context(spec, target)
+                elif spec.skip_ssl:
                     ctx = insecure_tls_context()
                 else:
                     ctx = spec.ssl_context or default_tls_context()

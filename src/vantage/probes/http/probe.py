@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 from vantage.probes.defaults import response_limits
+from vantage.probes.http import client_certs
 from vantage.probes.http.assertions import (
     URL_CHECK_SOURCES,
     ResponseFacts,
@@ -140,6 +141,7 @@ def build_spec(
         ip_family=ip_family,
         skip_ssl=bool(request.get("skipSSL")),
         ssl_context=ssl_context,
+        client_certificates=client_certs.from_job(check.get(client_certs.JOB_KEY)),
         policy=policy,
     )
 
