@@ -49,6 +49,7 @@ from vantage.runtimes.endpoints import router as runtimes_router
 from vantage.scheduling.scheduler import Reaper, Scheduler
 from vantage.sessions.cancelling import router as cancel_router
 from vantage.sessions.endpoints import router as sessions_router
+from vantage.snippets.endpoints import router as snippets_router
 from vantage.statuses.endpoints import router as statuses_router
 from vantage.timeutil import utcnow
 from vantage.triggers.endpoints import open_router as trigger_urls_router
@@ -195,6 +196,7 @@ def create_app(settings: Settings, *, background: bool = True) -> FastAPI:
         triggers_router,
         certificates_router,
         variables_router,
+        snippets_router,
         heartbeats_router,
         ping_router,
         cancel_router,

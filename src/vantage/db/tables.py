@@ -509,6 +509,21 @@ maintenance_windows = sa.Table(
     sqlite_autoincrement=True,
 )
 
+# Checkly's snippets (`/v1/snippets`): named scripts that checks' and groups' setup and teardown
+# name by id. Stored and served; Vantage does not run scripts.
+snippets = sa.Table(
+    "snippets",
+    metadata,
+    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+    sa.Column("account_id", Id, sa.ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("script", sa.Text(), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=True),
+    sa.Index("ix_snippets_account", "account_id"),
+    sqlite_autoincrement=True,
+)
+
 # Alert events (`/v1/check-alerts`): one row per alert a check raised, whoever heard it.
 check_alerts = sa.Table(
     "check_alerts",
