@@ -198,6 +198,8 @@ locations = sa.Table(
     sa.Column("updated_at", UtcDateTime(), nullable=True),
     # The latest heartbeat of any of its agents.
     sa.Column("last_seen_at", UtcDateTime(), nullable=True),
+    # Checkly's `proxyUrl`: the forward proxy its API and URL checks' HTTP requests go through.
+    sa.Column("proxy_url", sa.String(2048), nullable=True),
     sa.Index("ix_locations_account", "account_id"),
 )
 

@@ -9,7 +9,8 @@
    settings applied) and its plan (vantage.sessions.planning, pure). A check whose plan cannot be
    made is logged and skipped, so one bad row cannot stop the others from starting. Each job's
    config is rendered for its location (`{{VAR}}`, vantage.variables.substitution) and given the
-   client certificates that match its URL's host (vantage.certificates.attach);
+   client certificates that match its URL's host (vantage.certificates.attach) and, for a
+   location with a `proxyUrl`, that proxy;
 5. the sessions and their jobs, written in one go.
 
 `announce`, after the commit: wakes the agents of the locations that got work, reports the runs
@@ -30,6 +31,7 @@ from vantage.config import Settings
 from vantage.groups import repository as groups_repository
 from vantage.groups.effective import effective_config, is_runnable
 from vantage.locations import service as locations_service
+from vantage.probes.http.probe import PROXY_KEY
 from vantage.runtime import Runtime
 from vantage.sealing import Sealer
 from vantage.sessions import repository
@@ -71,6 +73,7 @@ async def start_sessions(
     if groups is None:
         groups = await groups_of(conn, rows)
     places = await locations_service.refs(conn)
+    proxies = await locations_service.proxies(conn)
     sealer = Sealer(settings.secrets_key)
     accounts = {row.account_id for row in rows}
     globals_ = await _account_variables(conn, accounts, sealer)
@@ -108,6 +111,9 @@ async def start_sessions(
                     render_check(row.check_type, job["config"], variables, job["location"]),
                     certs.get(row.account_id, ()),
                 )
+                proxy = proxies.get(job["location"])
+                if proxy and row.check_type in certificates.HTTP_TYPES:
+                    job["config"][PROXY_KEY] = proxy
         except Exception:
             # A stored config no code path should have let in; the check's other runs, and every
             # other check's, must still start.

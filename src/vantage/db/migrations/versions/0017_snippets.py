@@ -1,11 +1,12 @@
-"""snippets
+"""snippets, private locations' proxyUrl
 
 Revision ID: 0017
 Revises: 0009
 Create Date: 2026-11-27 11:00:00.000000
 
 Checkly's snippets (`/v1/snippets`): named scripts, by id, that the Terraform provider manages
-and checks' setup and teardown refer to.
+and checks' setup and teardown refer to; and a private location's `proxyUrl`, the forward proxy
+its HTTP checks go through.
 """
 
 from __future__ import annotations
@@ -41,9 +42,13 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("snippets", schema=None) as batch_op:
         batch_op.create_index("ix_snippets_account", ["account_id"], unique=False)
+    with op.batch_alter_table("locations", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("proxy_url", sa.String(length=2048), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("locations", schema=None) as batch_op:
+        batch_op.drop_column("proxy_url")
     with op.batch_alter_table("snippets", schema=None) as batch_op:
         batch_op.drop_index("ix_snippets_account")
     op.drop_table("snippets")
