@@ -11,6 +11,12 @@ SLUG_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?$"
 DEFAULT_ICON = "location"
 
 
+# What `_proxy_url` accepts, stated in /openapi.json: http://, optional user:password@, a host name
+# or IPv4 address, an optional port of 1 to 65535.
+PROXY_URL_PATTERN = (
+    r"^http://(?:[^\s/?#@]+@)?[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?"
+    r"(?::(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]))?/?$"
+)
 # No colon in it: a validation message's "field: text" names the field.
 PROXY_URL_RULE = "must be the URL of an HTTP proxy with a host, user and password optional"
 
@@ -31,7 +37,7 @@ def _proxy_url(value: str | None) -> str | None:
 
 class _ProxyField(BaseModel):
     # The forward proxy of the location's API and URL checks' requests (Checkly's `proxyUrl`).
-    proxyUrl: str | None = Field(default=None, max_length=2048)
+    proxyUrl: str | None = Field(default=None, max_length=2048, pattern=PROXY_URL_PATTERN)
 
     @field_validator("proxyUrl")
     @classmethod
