@@ -1,7 +1,7 @@
 """snippets, private locations' proxyUrl
 
 Revision ID: 0017
-Revises: 0009
+Revises: 0011
 Create Date: 2026-11-27 11:00:00.000000
 
 Checkly's snippets (`/v1/snippets`): named scripts, by id, that the Terraform provider manages
@@ -17,7 +17,7 @@ from alembic import op
 from vantage.db.types import UtcDateTime
 
 revision = "0017"
-down_revision = "0009"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
