@@ -58,6 +58,7 @@ from vantage.runtimes.endpoints import router as runtimes_router
 from vantage.scheduling.scheduler import Reaper, Scheduler
 from vantage.sessions.cancelling import router as cancel_router
 from vantage.sessions.endpoints import router as sessions_router
+from vantage.snippets.endpoints import router as snippets_router
 from vantage.statuses.endpoints import router as statuses_router
 from vantage.statuspages.endpoints import router as status_pages_router
 from vantage.statuspages.incidents import router as incidents_router
@@ -217,6 +218,7 @@ def create_app(settings: Settings, *, background: bool = True) -> FastAPI:
         triggers_router,
         certificates_router,
         variables_router,
+        snippets_router,
         heartbeats_router,
         ping_router,
         cancel_router,

@@ -17,6 +17,11 @@ SEALED = "v1:"
 PLAIN = "plain:"
 
 
+def is_sealed(stored: str) -> bool:
+    """Whether this stored value went through `Sealer.seal` (with or without a key)."""
+    return stored.startswith((SEALED, PLAIN))
+
+
 class SealError(RuntimeError):
     """A sealed value cannot be opened with the configured key."""
 

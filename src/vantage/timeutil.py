@@ -15,7 +15,12 @@ def iso(value: datetime | None) -> str | None:
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     value = value.astimezone(UTC)
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+    # The year padded by hand: strftime's %Y gives "467" for the year 467 on glibc.
+    return (
+        f"{value.year:04d}"
+        + value.strftime("-%m-%dT%H:%M:%S.")
+        + f"{value.microsecond // 1000:03d}Z"
+    )
 
 
 def _truncate_ms(value: datetime) -> datetime:

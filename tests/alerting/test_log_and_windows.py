@@ -84,6 +84,33 @@ async def test_maintenance_windows_round_trip_and_stay_in_their_account(alice: P
     assert (await alice.get(path)).status_code == 404
 
 
+async def test_a_window_answers_moments_with_milliseconds_and_its_last_date_as_it_was_sent(
+    alice: Persona,
+) -> None:
+    # What Checkly's Go client sends, and compares its answer against field by field.
+    sent = {
+        "name": "TEST",
+        "startsAt": "2014-08-24T00:00:00Z",
+        "endsAt": "2014-08-24T03:30:00+02:00",
+        "repeatUnit": "MONTH",
+        "repeatInterval": 10,
+        "repeatEndsAt": "2014-08-24T22:30:00-05:00",
+        "tags": ["string"],
+        "created_at": "",
+        "updated_at": "",
+    }
+    created = (await alice.post("/v1/maintenance-windows", json=sent)).json()
+    assert created["startsAt"] == "2014-08-24T00:00:00.000Z"
+    assert created["endsAt"] == "2014-08-24T01:30:00.000Z"
+    # a date-time counts by its UTC date, and answers as that date's UTC midnight
+    assert created["repeatEndsAt"] == "2014-08-25T00:00:00.000Z"
+    path = f"/v1/maintenance-windows/{created['id']}"
+    assert (await alice.get(path)).json()["repeatEndsAt"] == "2014-08-25T00:00:00.000Z"
+    # a plain date stays a plain date
+    updated = await alice.put(path, json={**created, "repeatEndsAt": "2014-09-30"})
+    assert updated.json()["repeatEndsAt"] == "2014-09-30"
+
+
 async def test_another_accounts_window_is_a_404(alice: Persona, vantage: Harness) -> None:
     created = (await alice.post("/v1/maintenance-windows", json=active_window())).json()
     charlie = await vantage.persona("charlie")

@@ -1,5 +1,6 @@
 """Group environment variables marked `secret` are write-only, as at Checkly: their value is
-returned as null, and a client that sends back what it read does not erase it."""
+returned as null, and a client that sends back what it read does not erase it. Stored, the value
+is sealed (here without a secrets_key: `plain:`; tests/variables/test_sealed_at_rest.py has one)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import sqlalchemy as sa
 
 from tests.support.harness import Harness, Persona
 from vantage.db.tables import check_groups
+from vantage.sealing import Sealer
 
 SECRET = "S3CRET-ENV-VALUE"
 
@@ -23,7 +25,13 @@ async def stored_variables(vantage: Harness, group_id: int) -> dict[str, dict[st
             sa.select(check_groups.c.config).where(check_groups.c.id == group_id)
         )
     assert config is not None
-    return variables(config)
+    opened = Sealer(None)
+    stored = variables(config)
+    for variable in stored.values():
+        if variable["secret"] and variable["value"] is not None:
+            assert variable["value"].startswith("plain:")
+            variable["value"] = opened.open(variable["value"])
+    return stored
 
 
 async def create_group(persona: Persona) -> dict[str, Any]:

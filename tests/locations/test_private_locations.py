@@ -4,6 +4,7 @@ their agents are alive; other accounts see none of it."""
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
 
 from tests.support.checks import api_check
@@ -23,8 +24,8 @@ async def create(persona: Persona, slug: str = "office-berlin", **fields: Any) -
 async def test_a_created_private_location_shows_its_first_key_once(alice: Persona) -> None:
     created = await create(alice, icon="office")
     assert set(created) == {
-        "id", "name", "slugName", "icon", "keys", "lastSeen", "agentCount", "agents", "queue",
-        "created_at", "updated_at",
+        "id", "name", "slugName", "icon", "keys", "proxyUrl", "lastSeen", "agentCount", "agents",
+        "queue", "created_at", "updated_at",
     }  # fmt: skip
     assert created["slugName"] == "office-berlin"
     assert created["icon"] == "office"
@@ -167,3 +168,62 @@ async def test_a_location_in_use_cannot_be_deleted(alice: Persona) -> None:
     assert (await alice.delete(path)).status_code == 204
     assert (await alice.get(path)).status_code == 404
     assert (await alice.get("/v1/private-locations")).json() == []
+
+
+async def test_a_proxy_url_is_kept_and_reaches_the_locations_http_jobs(alice: Persona) -> None:
+    proxy = "http://probe:pw@10.0.0.1:3128"
+    created = await create(alice, proxyUrl=proxy)
+    assert created["proxyUrl"] == proxy
+    path = f"/v1/private-locations/{created['id']}"
+    assert (await alice.get(path)).json()["proxyUrl"] == proxy
+    for bad in ("https://10.0.0.1:3128", "socks5://10.0.0.1:1080", "http://", "not a url"):
+        response = await alice.put(path, json={"name": "Office", "proxyUrl": bad})
+        assert response.status_code == 400, bad
+        assert response.json()["validation"]["keys"] == ["proxyUrl"], bad
+
+    check = await alice.post(
+        "/v1/checks/api", json=api_check("http://127.0.0.1:9/ok", locations=["office-berlin"])
+    )
+    started = await alice.post(
+        "/v2/check-sessions/trigger", json={"target": {"checkId": [check.json()["id"]]}}
+    )
+    assert started.status_code == 201, started.text
+    leased = await alice.client.post(
+        "/agent/v1/lease",
+        json={"agentId": "a1", "location": "office-berlin", "max": 5},
+        headers={"Authorization": f"Bearer {created['keys'][0]['rawKey']}"},
+    )
+    [job] = leased.json()["jobs"]
+    assert job["config"]["locationProxyUrl"] == proxy
+
+    # a PUT without it removes it (Checkly's update body is the whole location)
+    cleared = await alice.put(path, json={"name": "Office"})
+    assert cleared.status_code == 200 and cleared.json()["proxyUrl"] is None
+
+
+async def test_metrics_sample_the_queue_now_and_stay_in_the_account(
+    alice: Persona, charlie: Persona
+) -> None:
+    created = await create(alice)
+    check = await alice.post(
+        "/v1/checks/api", json=api_check("http://127.0.0.1:9/ok", locations=["office-berlin"])
+    )
+    await alice.post(
+        "/v2/check-sessions/trigger", json={"target": {"checkId": [check.json()["id"]]}}
+    )
+    path = f"/v1/private-locations/{created['id']}/metrics"
+    now = int(time.time())
+    metrics = await alice.get(path, params={"from": now - 3600, "to": now + 60})
+    assert metrics.status_code == 200, metrics.text
+    body = metrics.json()
+    assert body["queueSize"] == [1] and len(body["timestamps"]) == 1
+    assert ISO_MS.match(body["timestamps"][0])
+    assert body["oldestScheduledCheckRun"][0] >= 0
+    # a window that does not hold now has no sample; too old a start is a 400
+    past = await alice.get(path, params={"from": now - 7200, "to": now - 3600})
+    assert past.json() == {"timestamps": [], "queueSize": [], "oldestScheduledCheckRun": []}
+    old = await alice.get(path, params={"from": now - 16 * 86400, "to": now})
+    assert old.status_code == 400 and old.json()["validation"]["keys"] == ["from"]
+    assert (await alice.get(path, params={"to": now})).status_code == 400
+    other = await charlie.get(path, params={"from": now - 60, "to": now})
+    assert other.status_code == 404

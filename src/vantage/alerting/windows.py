@@ -1,5 +1,10 @@
 """`/v1/maintenance-windows`: Checkly's maintenance windows, validated and stored as their JSON
-(`maintenance.py` decides when one is on and whom it silences)."""
+(`maintenance.py` decides when one is on and whom it silences).
+
+`startsAt` and `endsAt` go out as the rest of the wire's moments (ISO-8601 UTC, milliseconds,
+`Z`). `repeatEndsAt` is a calendar date; it goes back in the form it came in: `YYYY-MM-DD` as
+sent, or, for a client that sent a date-time (Checkly's Go client and Terraform do), that date's
+UTC midnight as a moment, as Checkly answers them."""
 
 from __future__ import annotations
 
@@ -83,15 +88,39 @@ def validate(payload: Any) -> dict[str, Any]:
         raise BadRequest('"value" must be of type object', keys=["value"])
     body = {k: v for k, v in payload.items() if k not in READ_ONLY_FIELDS}
     try:
-        return MaintenanceWindow.model_validate(body).model_dump(mode="json")
+        window = MaintenanceWindow.model_validate(body)
     except ValidationError as exc:
         raise bad_request(exc) from None
+    config = window.model_dump(mode="json")
+    config["startsAt"], config["endsAt"] = iso(window.startsAt), iso(window.endsAt)
+    config["repeatEndsAt"] = repeat_end_wire(body.get("repeatEndsAt"), window.repeatEndsAt)
+    return config
+
+
+def repeat_end_wire(sent: Any, day: date | None) -> str | None:
+    """The inclusive last date, in the form the client sent it (see the module's docstring)."""
+    if day is None:
+        return None
+    if isinstance(sent, str) and len(sent.strip()) == len("YYYY-MM-DD"):
+        return day.isoformat()
+    return iso(datetime(day.year, day.month, day.day, tzinfo=UTC))
+
+
+def _moment(value: Any) -> Any:
+    # Windows stored before moments carried milliseconds go out in today's form.
+    try:
+        return iso(datetime.fromisoformat(value)) if isinstance(value, str) else value
+    except ValueError:
+        return value
 
 
 def wire(row: Any) -> dict[str, Any]:
+    config = dict(row.config)
+    for key in ("startsAt", "endsAt"):
+        config[key] = _moment(config.get(key))
     return {
         "id": int(row.id),
-        **row.config,
+        **config,
         "created_at": iso(row.created_at),
         "updated_at": iso(row.updated_at),
     }

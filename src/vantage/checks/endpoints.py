@@ -95,6 +95,7 @@ async def _create(
             account_id,
             check_type,
             payload,
+            seal=runtime.sealer.seal,
             base_url=runtime.settings.base_url,
             auto_assign=auto_assign,
         )
@@ -167,6 +168,7 @@ async def _update(
             account_id,
             check_id,
             payload,
+            seal=runtime.sealer.seal,
             check_type=check_type,
             base_url=runtime.settings.base_url,
         )

@@ -27,7 +27,7 @@ from vantage.sessions.withdrawal import cancel_sessions, withdraw_jobs
 from vantage.statuses import repository as statuses_repository
 from vantage.timeutil import iso, utcnow
 from vantage.validation import bad_request
-from vantage.variables.masking import keep_secret_values, without_secret_values
+from vantage.variables.masking import Seal, keep_secret_values, without_secret_values
 
 CHECK_NOT_FOUND = "No such check."
 
@@ -142,11 +142,14 @@ async def create(
     check_type: str,
     payload: Any,
     *,
+    seal: Seal,
     base_url: str = "",
     auto_assign: bool = True,
 ) -> StoredCheck:
-    """`base_url`: the server's public URL, which a heartbeat check's ping URL starts with."""
+    """`base_url`: the server's public URL, which a heartbeat check's ping URL starts with;
+    `seal` seals secret variable values (vantage.sealing)."""
     config = validate(check_type, payload)
+    config["environmentVariables"] = keep_secret_values([], config["environmentVariables"], seal)
     await check_locations(conn, config, account_id)
     await _check_group(conn, account_id, config)
     if check_type == "HEARTBEAT":
@@ -221,6 +224,7 @@ async def update(
     check_id: str,
     payload: Any,
     *,
+    seal: Seal,
     check_type: str | None = None,
     base_url: str = "",
 ) -> StoredCheck:
@@ -235,7 +239,7 @@ async def update(
     merged = merge_partial(current.config, payload, "request", CHECK_MODELS[current.check_type])
     config = validate(current.check_type, merged)
     config["environmentVariables"] = keep_secret_values(
-        current.config.get("environmentVariables") or [], config["environmentVariables"]
+        current.config.get("environmentVariables") or [], config["environmentVariables"], seal
     )
     await check_locations(conn, config, account_id)
     await _check_group(conn, account_id, config)

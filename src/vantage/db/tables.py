@@ -240,6 +240,8 @@ locations = sa.Table(
     sa.Column("updated_at", UtcDateTime(), nullable=True),
     # The latest heartbeat of any of its agents.
     sa.Column("last_seen_at", UtcDateTime(), nullable=True),
+    # Checkly's `proxyUrl`: the forward proxy its API and URL checks' HTTP requests go through.
+    sa.Column("proxy_url", sa.String(2048), nullable=True),
     sa.Index("ix_locations_account", "account_id"),
 )
 
@@ -559,6 +561,21 @@ maintenance_windows = sa.Table(
     sa.Column("created_at", UtcDateTime(), nullable=False),
     sa.Column("updated_at", UtcDateTime(), nullable=True),
     sa.Index("ix_maintenance_windows_account", "account_id"),
+    sqlite_autoincrement=True,
+)
+
+# Checkly's snippets (`/v1/snippets`): named scripts that checks' and groups' setup and teardown
+# name by id. Stored and served; Vantage does not run scripts.
+snippets = sa.Table(
+    "snippets",
+    metadata,
+    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+    sa.Column("account_id", Id, sa.ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("script", sa.Text(), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=True),
+    sa.Index("ix_snippets_account", "account_id"),
     sqlite_autoincrement=True,
 )
 

@@ -69,7 +69,7 @@ async def create_group(
 ) -> JSONResponse:
     payload = await json_body(request)
     async with runtime.db.write() as conn:
-        group = await service.create(conn, account.id, payload)
+        group = await service.create(conn, account.id, payload, seal=runtime.sealer.seal)
     return JSONResponse(group.wire(), status_code=201)
 
 
@@ -95,7 +95,7 @@ async def update_group(
 ) -> JSONResponse:
     payload = await json_body(request)
     async with runtime.db.write() as conn:
-        group = await service.update(conn, account.id, group_id, payload)
+        group = await service.update(conn, account.id, group_id, payload, seal=runtime.sealer.seal)
     # activation, locations and retries of the group's checks may have changed
     runtime.signals.schedule_changed.set()
     return JSONResponse(group.wire())
@@ -164,7 +164,7 @@ async def create_group_v2(
 ) -> JSONResponse:
     payload = await json_body(request)
     async with runtime.db.write() as conn:
-        group = await service.create(conn, account.id, payload, version=2)
+        group = await service.create(conn, account.id, payload, seal=runtime.sealer.seal, version=2)
     return JSONResponse(group.wire(), status_code=201)
 
 
@@ -182,7 +182,9 @@ async def update_group_v2(
 ) -> JSONResponse:
     payload = await json_body(request)
     async with runtime.db.write() as conn:
-        group = await service.update(conn, account.id, group_id, payload, version=2)
+        group = await service.update(
+            conn, account.id, group_id, payload, seal=runtime.sealer.seal, version=2
+        )
     runtime.signals.schedule_changed.set()
     return JSONResponse(group.wire())
 

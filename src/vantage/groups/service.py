@@ -20,7 +20,7 @@ from vantage.groups.effective import effective_config
 from vantage.groups.schemas import READ_ONLY_FIELDS, CheckGroup, CheckGroupV2
 from vantage.timeutil import iso, utcnow
 from vantage.validation import bad_request
-from vantage.variables.masking import keep_secret_values, without_secret_values
+from vantage.variables.masking import Seal, keep_secret_values, without_secret_values
 
 GROUP_NOT_FOUND = "No such check group."
 
@@ -83,10 +83,12 @@ def _columns(config: dict[str, Any]) -> dict[str, Any]:
 
 
 async def create(
-    conn: AsyncConnection, account_id: str, payload: Any, *, version: int = 1
+    conn: AsyncConnection, account_id: str, payload: Any, *, seal: Seal, version: int = 1
 ) -> StoredGroup:
-    """`version` 2: Checkly's `/v2/check-groups`, whose nulls mean "inherit" (CheckGroupV2)."""
+    """`version` 2: Checkly's `/v2/check-groups`, whose nulls mean "inherit" (CheckGroupV2);
+    `seal` seals secret variable values (vantage.sealing)."""
     config = validate(payload, CheckGroupV2 if version == 2 else CheckGroup)
+    config["environmentVariables"] = keep_secret_values([], config["environmentVariables"], seal)
     await checks_service.check_locations(conn, config, account_id)
     await alerting.prepare_target(conn, account_id, config, sent=True)
     now = utcnow()
@@ -112,7 +114,13 @@ async def get(conn: AsyncConnection, account_id: str, group_id: int) -> StoredGr
 
 
 async def update(
-    conn: AsyncConnection, account_id: str, group_id: int, payload: Any, *, version: int = 1
+    conn: AsyncConnection,
+    account_id: str,
+    group_id: int,
+    payload: Any,
+    *,
+    seal: Seal,
+    version: int = 1,
 ) -> StoredGroup:
     current = await get(conn, account_id, group_id)
     if not isinstance(payload, dict):
@@ -122,7 +130,7 @@ async def update(
         checks_service.merge_partial(current.config, payload, "apiCheckDefaults", model), model
     )
     config["environmentVariables"] = keep_secret_values(
-        current.config.get("environmentVariables") or [], config["environmentVariables"]
+        current.config.get("environmentVariables") or [], config["environmentVariables"], seal
     )
     await checks_service.check_locations(conn, config, account_id)
     await alerting.prepare_target(conn, account_id, config, sent=True)

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from vantage.accounts.auth import CurrentAccount
 from vantage.api.common import errors, json_body
 from vantage.api.openapi import answer, no_content, request_body
+from vantage.errors import BadRequest
 from vantage.locations import service
 from vantage.locations.ref import LocationRef
 from vantage.locations.responses import NewAgentKey, PrivateLocation, RunLocation
 from vantage.locations.schemas import PrivateLocationCreate, PrivateLocationUpdate
 from vantage.runtime import Runtime, get_runtime
+from vantage.timeutil import iso, utcnow
 
 router = APIRouter(tags=["Locations"], responses=errors(401))
 
@@ -145,3 +149,54 @@ async def delete_private_location_key(
     async with runtime.db.write() as conn:
         await service.delete_key(conn, account.id, location_id, key_id)
     return Response(status_code=204)
+
+
+# Checkly's metrics window reaches back at most 15 days.
+METRICS_DAYS = 15
+LAST_SECOND = 253402300799  # 9999-12-31T23:59:59Z
+Moment = Annotated[int, Query(ge=0, le=LAST_SECOND)]
+
+
+class LocationMetrics(BaseModel):
+    timestamps: list[datetime]
+    queueSize: list[int]
+    oldestScheduledCheckRun: list[float]
+
+
+@router.get(
+    "/v1/private-locations/{location_id}/metrics",
+    summary="A private location's queue: its size and how long its oldest due run has waited",
+    responses={
+        **errors(400, 404),
+        **answer(200, "The metrics", "PrivateLocationMetrics", LocationMetrics),
+    },
+)
+async def private_location_metrics(
+    location_id: str,
+    account: CurrentAccount,
+    runtime: RuntimeDep,
+    from_: Annotated[int, Query(alias="from", ge=0, le=LAST_SECOND)],
+    to: Moment,
+) -> JSONResponse:
+    """Vantage keeps no history of a queue: the answer has one sample, taken now, when now is in
+    `from`..`to` (UNIX seconds), and none otherwise. `queueSize` counts the runs that are due and
+    not leased; `oldestScheduledCheckRun` is how long the oldest of them has waited, in ms."""
+    now = utcnow()
+    since, until = datetime.fromtimestamp(from_, UTC), datetime.fromtimestamp(to, UTC)
+    if since > until or since < now - timedelta(days=METRICS_DAYS):
+        raise BadRequest(
+            f'"from" must be before "to" and less than {METRICS_DAYS} days ago',
+            keys=["from"],
+            source="query",
+        )
+    async with runtime.db.read() as conn:
+        location = await service.get_location(conn, account.id, location_id)
+        queue = (await service.health(conn, [location.ref], now))[location.slug]["queue"]
+    sample = since <= now <= until
+    return JSONResponse(
+        {
+            "timestamps": [iso(now)] if sample else [],
+            "queueSize": [queue["waiting"]] if sample else [],
+            "oldestScheduledCheckRun": [round(queue["lagSeconds"] * 1000)] if sample else [],
+        }
+    )

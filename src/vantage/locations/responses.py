@@ -50,6 +50,7 @@ class PrivateLocation(_Answer):
     icon: str
     # The first key in full in the answer that created the location, masked ever after.
     keys: list[NewAgentKey | AgentKey]
+    proxyUrl: str | None
     lastSeen: datetime | None
     agentCount: int
     # Vantage's, for the operator: the agents of the last day and the location's queue.

@@ -2,14 +2,50 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 # Slugs name locations in checks, jobs and results, across accounts.
 SLUG_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?$"
 DEFAULT_ICON = "location"
 
 
-class PrivateLocationCreate(BaseModel):
+# What `_proxy_url` accepts, stated in /openapi.json: http://, optional user:password@, a host name
+# or IPv4 address, an optional port of 1 to 65535.
+PROXY_URL_PATTERN = (
+    r"^http://(?:[^\s/?#@]+@)?[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?"
+    r"(?::(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]))?/?$"
+)
+# No colon in it: a validation message's "field: text" names the field.
+PROXY_URL_RULE = "must be the URL of an HTTP proxy with a host, user and password optional"
+
+
+def _proxy_url(value: str | None) -> str | None:
+    if not value:
+        return None
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises for a port that is not a number
+    except ValueError:
+        raise ValueError(PROXY_URL_RULE) from None
+    if parts.scheme != "http" or not parts.hostname:
+        # A TLS connection to the proxy itself is not supported by the probe yet.
+        raise ValueError(PROXY_URL_RULE)
+    return value
+
+
+class _ProxyField(BaseModel):
+    # The forward proxy of the location's API and URL checks' requests (Checkly's `proxyUrl`).
+    proxyUrl: str | None = Field(default=None, max_length=2048, pattern=PROXY_URL_PATTERN)
+
+    @field_validator("proxyUrl")
+    @classmethod
+    def _check_proxy(cls, value: str | None) -> str | None:
+        return _proxy_url(value)
+
+
+class PrivateLocationCreate(_ProxyField):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1, max_length=200)
@@ -17,7 +53,7 @@ class PrivateLocationCreate(BaseModel):
     icon: str = Field(default=DEFAULT_ICON, max_length=100)
 
 
-class PrivateLocationUpdate(BaseModel):
+class PrivateLocationUpdate(_ProxyField):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1, max_length=200)

@@ -67,6 +67,7 @@ class Location:
     created_at: datetime
     updated_at: datetime | None
     last_seen_at: datetime | None
+    proxy_url: str | None = None
 
     @property
     def ref(self) -> LocationRef:
@@ -88,6 +89,7 @@ def _location(row: Any) -> Location:
         created_at=row.created_at,
         updated_at=row.updated_at,
         last_seen_at=row.last_seen_at,
+        proxy_url=row.proxy_url,
     )
 
 
@@ -139,6 +141,7 @@ async def create(
     *,
     account_id: str | None = None,
     icon: str | None = None,
+    proxy_url: str | None = None,
 ) -> tuple[Location, NewAgentKey]:
     """A new location and its first agent key (whose raw value is returned only here)."""
     check_slug(slug)
@@ -154,6 +157,7 @@ async def create(
         created_at=now,
         updated_at=None,
         last_seen_at=None,
+        proxy_url=proxy_url,
     )
     await conn.execute(
         locations.insert().values(
@@ -163,6 +167,7 @@ async def create(
             account_id=account_id,
             icon=icon,
             created_at=now,
+            proxy_url=proxy_url,
         )
     )
     return location, await create_agent_key(conn, slug)
@@ -182,6 +187,14 @@ async def refs(conn: AsyncConnection) -> dict[str, LocationRef]:
     """Every location by slug: what planning binds a run's jobs to."""
     rows = await conn.execute(sa.select(locations.c.id, locations.c.slug, locations.c.account_id))
     return {row.slug: LocationRef(row.id, row.slug, row.account_id) for row in rows}
+
+
+async def proxies(conn: AsyncConnection) -> dict[str, str]:
+    """The `proxyUrl` of every location that has one, by slug."""
+    rows = await conn.execute(
+        sa.select(locations.c.slug, locations.c.proxy_url).where(locations.c.proxy_url.is_not(None))
+    )
+    return {row.slug: row.proxy_url for row in rows}
 
 
 async def list_all(conn: AsyncConnection, account_id: str | None = None) -> list[dict[str, Any]]:
@@ -265,6 +278,7 @@ async def _wire(conn: AsyncConnection, found: list[Location]) -> list[dict[str, 
             "slugName": loc.slug,
             "icon": loc.icon or DEFAULT_ICON,
             "keys": key_lists[loc.slug],
+            "proxyUrl": loc.proxy_url,
             "lastSeen": iso(loc.last_seen_at),
             "agentCount": counts.get(loc.slug, 0),
             "created_at": iso(loc.created_at),
@@ -332,7 +346,12 @@ async def create_private(
     await _check_available(conn, account_id, body.slugName, reserved)
     try:
         location, key = await create(
-            conn, body.slugName, body.name, account_id=account_id, icon=body.icon
+            conn,
+            body.slugName,
+            body.name,
+            account_id=account_id,
+            icon=body.icon,
+            proxy_url=body.proxyUrl,
         )
     except sa.exc.IntegrityError:
         # Taken by a concurrent request between the check and the insert (PostgreSQL).
@@ -356,7 +375,12 @@ async def update_private(
     await conn.execute(
         locations.update()
         .where(locations.c.id == location.id)
-        .values(name=body.name, icon=body.icon or location.icon, updated_at=utcnow())
+        .values(
+            name=body.name,
+            icon=body.icon or location.icon,
+            proxy_url=body.proxyUrl,
+            updated_at=utcnow(),
+        )
     )
     return await get_private(conn, account_id, location_id)
 

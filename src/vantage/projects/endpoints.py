@@ -60,6 +60,7 @@ def _context(runtime: Runtime, account_id: str) -> service.Context:
         account_id=account_id,
         base_url=settings.base_url,
         reserved=reserved_slugs(settings.default_location),
+        seal=runtime.sealer.seal,
     )
 
 

@@ -40,6 +40,7 @@ from vantage.projects.planning import (
 from vantage.projects.responses import DeployBody
 from vantage.timeutil import iso, utcnow
 from vantage.validation import bad_request
+from vantage.variables.masking import Seal
 
 # Kinds whose objects have numeric ids (references to them resolve to numbers).
 NUMERIC_IDS = frozenset({"check-group", "alert-channel", "maintenance-window"})
@@ -51,6 +52,8 @@ class Context:
     account_id: str
     base_url: str
     reserved: frozenset[str]
+    # Seals secret variable values of the checks and groups written (vantage.sealing)
+    seal: Seal
 
 
 @dataclass(slots=True)
@@ -314,11 +317,19 @@ async def _create(
         body = dict(payload)
         check_type = body.pop("checkType", None)
         check = await checks.create(
-            conn, account_id, str(check_type), body, base_url=ctx.base_url, auto_assign=False
+            conn,
+            account_id,
+            str(check_type),
+            body,
+            seal=ctx.seal,
+            base_url=ctx.base_url,
+            auto_assign=False,
         )
         return check.id
     if kind == "check-group":
-        group = await groups.create(conn, account_id, _group_body(payload), version=2)
+        group = await groups.create(
+            conn, account_id, _group_body(payload), seal=ctx.seal, version=2
+        )
         return group.id
     if kind == "alert-channel":
         channel = await channels.create(conn, account_id, payload)
@@ -342,12 +353,18 @@ async def _update(
         check_type = str(body.pop("checkType", None))
         whole = checks.validate(check_type, body)
         await checks.update(
-            conn, account_id, physical_id, whole, check_type=check_type, base_url=ctx.base_url
+            conn,
+            account_id,
+            physical_id,
+            whole,
+            seal=ctx.seal,
+            check_type=check_type,
+            base_url=ctx.base_url,
         )
         return physical_id
     if kind == "check-group":
         whole = groups.validate(_group_body(payload), CheckGroupV2)
-        await groups.update(conn, account_id, int(physical_id), whole, version=2)
+        await groups.update(conn, account_id, int(physical_id), whole, seal=ctx.seal, version=2)
         return int(physical_id)
     if kind == "alert-channel":
         await channels.update(conn, account_id, int(physical_id), payload)

@@ -3,11 +3,14 @@
 `start_sessions`, inside the caller's transaction:
 1. the checks' groups, in one query, unless the caller already has them;
 2. every location by slug, in one query (a job is bound to its location's id);
-3. the accounts' environment variables, in one query (secret ones opened for the run);
+3. the accounts' environment variables, in one query (secret ones opened for the run, as are
+   the check's and its group's), and the client certificates of the API and URL checks' accounts;
 4. per check: skipped when its group is deactivated; else its effective config (the group's
    settings applied) and its plan (vantage.sessions.planning, pure). A check whose plan cannot be
    made is logged and skipped, so one bad row cannot stop the others from starting. Each job's
-   config is rendered for its location (`{{VAR}}`, vantage.variables.substitution);
+   config is rendered for its location (`{{VAR}}`, vantage.variables.substitution) and given the
+   client certificates that match its URL's host (vantage.certificates.attach) and, for a
+   location with a `proxyUrl`, that proxy;
 5. the sessions and their jobs, written in one go.
 
 `announce`, after the commit: wakes the agents of the locations that got work, reports the runs
@@ -23,15 +26,18 @@ from typing import Any
 import structlog
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from vantage.certificates import attach as certificates
 from vantage.config import Settings
 from vantage.groups import repository as groups_repository
 from vantage.groups.effective import effective_config, is_runnable
 from vantage.locations import service as locations_service
+from vantage.probes.http.probe import PROXY_KEY
 from vantage.runtime import Runtime
 from vantage.sealing import Sealer
 from vantage.sessions import repository
 from vantage.sessions.planning import CheckToRun, SessionPlan, plan_session
 from vantage.variables import repository as variables_repository
+from vantage.variables.masking import opened
 from vantage.variables.substitution import merged, render_check
 
 log = structlog.get_logger(__name__)
@@ -67,7 +73,7 @@ async def start_sessions(
     if groups is None:
         groups = await groups_of(conn, rows)
     places = await locations_service.refs(conn)
-    globals_ = await account_variables(conn, {row.account_id for row in rows}, settings)
+    inputs = await RunInputs.load(conn, rows, settings)
     plans: list[SessionPlan] = []
     for row in rows:
         group = group_of(row, groups)
@@ -89,15 +95,9 @@ async def start_sessions(
                 deadline_slack_seconds=settings.session_deadline_slack_seconds,
                 places=places,
             )
-            variables = merged(
-                check.config.get("environmentVariables") or (),
-                (group or {}).get("environmentVariables") or (),
-                globals_.get(row.account_id, ()),
-            )
+            variables = inputs.variables(row.account_id, check.config, group)
             for job in plan.jobs:
-                job["config"] = render_check(
-                    row.check_type, job["config"], variables, job["location"]
-                )
+                inputs.prepare(job, row.check_type, row.account_id, variables)
         except Exception:
             # A stored config no code path should have let in; the check's other runs, and every
             # other check's, must still start.
@@ -108,11 +108,78 @@ async def start_sessions(
     return plans
 
 
+class RunInputs:
+    """What a run's jobs take besides their check: variables, client certificates, proxies.
+
+    Loaded once per batch of sessions (three queries), then applied per job; shared by the
+    scheduled and triggered runs and by `checkly test`'s ad-hoc ones (vantage.testsessions).
+    """
+
+    def __init__(
+        self,
+        sealer: Sealer,
+        globals_: Mapping[str, list[dict[str, Any]]],
+        certs: Mapping[str, list[dict[str, Any]]],
+        proxies: Mapping[str, str],
+    ) -> None:
+        self._sealer = sealer
+        self._globals = globals_
+        self._certs = certs
+        self._proxies = proxies
+
+    @classmethod
+    async def load(
+        cls, conn: AsyncConnection, rows: Sequence[Any], settings: Settings
+    ) -> RunInputs:
+        """For `rows`: anything with `account_id` and `check_type`."""
+        sealer = Sealer(settings.secrets_key)
+        accounts = {row.account_id for row in rows}
+        http_accounts = {row.account_id for row in rows if row.check_type in certificates.HTTP_TYPES}
+        return cls(
+            sealer,
+            await account_variables(conn, accounts, sealer),
+            await certificates.of_accounts(conn, http_accounts, sealer),
+            await locations_service.proxies(conn),
+        )
+
+    def variables(
+        self,
+        account_id: str,
+        config: Mapping[str, Any],
+        group: Mapping[str, Any] | None,
+        first: Sequence[Mapping[str, Any]] = (),
+    ) -> list[dict[str, Any]]:
+        """The run's variables, secrets opened: `first` (`checkly test --env`), the check's,
+        its group's, the account's."""
+        return merged(
+            first,
+            opened(config.get("environmentVariables") or [], self._sealer.open),
+            opened((group or {}).get("environmentVariables") or [], self._sealer.open),
+            self._globals.get(account_id, ()),
+        )
+
+    def prepare(
+        self,
+        job: dict[str, Any],
+        check_type: str,
+        account_id: str,
+        variables: Sequence[Mapping[str, Any]],
+    ) -> None:
+        """The job's config rendered for its location, with its certificates and proxy."""
+        job["config"] = certificates.attach(
+            check_type,
+            render_check(check_type, job["config"], variables, job["location"]),
+            self._certs.get(account_id, ()),
+        )
+        proxy = self._proxies.get(job["location"])
+        if proxy and check_type in certificates.HTTP_TYPES:
+            job["config"][PROXY_KEY] = proxy
+
+
 async def account_variables(
-    conn: AsyncConnection, account_ids: set[str], settings: Settings
+    conn: AsyncConnection, account_ids: set[str], sealer: Sealer
 ) -> dict[str, list[dict[str, Any]]]:
     """Each account's variables, secret values opened."""
-    sealer = Sealer(settings.secrets_key)
     out: dict[str, list[dict[str, Any]]] = {}
     for row in await variables_repository.of_accounts(conn, account_ids):
         value = sealer.open(row.value) if row.secret else row.value

@@ -31,7 +31,6 @@ from vantage.sessions.planning import CheckToRun, SessionPlan, plan_session
 from vantage.sessions.service import tags_match
 from vantage.testsessions import repository
 from vantage.testsessions.payloads import DEFAULT_REGION, AdHocCheck, RunLocation
-from vantage.variables.substitution import merged, render_check
 
 RUN_SOURCE = "TEST_SESSION"
 NO_TEST_SESSION = "No such test session."
@@ -145,6 +144,14 @@ def where_to_run(
     raise BadRequest(f'"runLocation": no location "{wanted.slug}" to run in', keys=["runLocation"])
 
 
+@dataclass(frozen=True, slots=True)
+class _Owner:
+    """What `RunInputs.load` reads of a run."""
+
+    account_id: str
+    check_type: str
+
+
 @dataclass(slots=True)
 class Started:
     test_session: dict[str, Any]
@@ -169,7 +176,9 @@ async def start(
     places = await locations_service.refs(conn)
     slug = where_to_run(location, places, account_id, settings.default_location)
     private = places[slug].account_id is not None if slug in places else False
-    globals_ = (await starting.account_variables(conn, {account_id}, settings)).get(account_id, [])
+    inputs = await starting.RunInputs.load(
+        conn, [_Owner(account_id, run.check_type) for run in runs], settings
+    )
     test_session_id = str(uuid.uuid4())
     plans: list[SessionPlan] = []
     entries: list[dict[str, Any]] = []
@@ -188,15 +197,10 @@ async def start(
             deadline_slack_seconds=settings.session_deadline_slack_seconds,
             places=places,
         )
-        env = merged(
-            variables,
-            config.get("environmentVariables") or (),
-            (run.group or {}).get("environmentVariables") or (),
-            globals_,
-        )
+        env = inputs.variables(account_id, config, run.group, first=variables)
         plan.session["test_session_id"] = test_session_id
         for job in plan.jobs:
-            job["config"] = render_check(run.check_type, job["config"], env, job["location"])
+            inputs.prepare(job, run.check_type, account_id, env)
             job["test_session_id"] = test_session_id
         plans.append(plan)
         entries.append(

@@ -457,7 +457,12 @@ async def edit(
             payload = editing.payload_of(form, has_request=has_request)
             # The API's own update path: the same validation, schedule and alerting as a PUT.
             await checks_service.update(
-                conn, account_id, check_id, payload, base_url=runtime.settings.base_url
+                conn,
+                account_id,
+                check_id,
+                payload,
+                seal=runtime.sealer.seal,
+                base_url=runtime.settings.base_url,
             )
         except BadRequest as exc:
             shown = {**editing.fields_of(row.config or {}), **_as_fields(form)}
@@ -602,7 +607,9 @@ async def _set_activated(
     async with runtime.db.write() as conn:
         await queries.check_row(conn, account_id, check_id)
         # The API's own update path: the schedule follows `activated` as it does for a PUT.
-        await checks_service.update(conn, account_id, check_id, {"activated": on})
+        await checks_service.update(
+            conn, account_id, check_id, {"activated": on}, seal=runtime.sealer.seal
+        )
     runtime.signals.schedule_changed.set()
     log.info("check activation", user_id=viewer.user.id, check_id=check_id, activated=on)
     return RedirectResponse(f"/accounts/{account_id}/checks/{check_id}", status_code=303)

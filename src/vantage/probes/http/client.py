@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import dataclasses
 import functools
 import socket
 import ssl
@@ -19,11 +20,12 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
-from urllib.parse import urlencode, urljoin, urlsplit
+from urllib.parse import unquote, urlencode, urljoin, urlsplit
 
 import httptools
 
 from vantage.probes.http import errors
+from vantage.probes.http.client_certs import ClientCertificate, context_for, pick
 from vantage.probes.http.conn import Conn
 from vantage.probes.http.errors import ProbeError
 from vantage.probes.http.timing import HopTimings
@@ -58,6 +60,11 @@ class HttpRequestSpec:
     ip_family: IpFamily = "IPv4"
     skip_ssl: bool = False
     ssl_context: ssl.SSLContext | None = None
+    # Mutual TLS: presented to the hosts they match only (client_certs.py)
+    client_certificates: Sequence[ClientCertificate] = ()
+    # An http:// forward proxy (a private location's `proxyUrl`): HTTPS goes through a CONNECT
+    # tunnel, plain HTTP as an absolute-form request to it
+    proxy_url: str | None = None
     max_body_bytes: int = MAX_BODY_BYTES
     drain_limit_bytes: int = DRAIN_LIMIT_BYTES
     # Asked about the address of every connection, redirect hops included
@@ -127,6 +134,52 @@ def insecure_tls_context() -> ssl.SSLContext:
     ctx.verify_mode = ssl.CERT_NONE
     ctx.set_alpn_protocols(["http/1.1"])
     return ctx
+
+
+def _client_context(spec: HttpRequestSpec, target: _Target) -> ssl.SSLContext:
+    certificate = pick(spec.client_certificates, target.host, target.port)
+    if certificate is None:
+        return (
+            insecure_tls_context() if spec.skip_ssl else spec.ssl_context or default_tls_context()
+        )
+    try:
+        return context_for(certificate, spec.skip_ssl)
+    except (ssl.SSLError, ValueError, OSError) as exc:
+        raise errors.tls_error(exc) from None
+
+
+def _proxy(url: str) -> tuple[_Target, str | None]:
+    """The proxy to dial, and its Proxy-Authorization value (from the URL's user:password)."""
+    dial = parse_target(url)
+    if dial.tls:
+        raise errors.InvalidRequest("Invalid proxy URL: only http:// proxies are supported")
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return dial, None
+    return dial, basic_auth_value(unquote(parts.username or ""), unquote(parts.password or ""))
+
+
+async def _tunnel(conn: Conn, target: _Target, auth: str | None) -> None:
+    """CONNECT through the proxy to the target's host and port; the proxy must answer 2xx."""
+    host = f"[{target.host}]" if ":" in target.host else target.host
+    authority = f"{host}:{target.port}"
+    lines = [f"CONNECT {authority} HTTP/1.1", f"Host: {authority}"]
+    if auth:
+        lines.append(f"Proxy-Authorization: {auth}")
+    await conn.send(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
+    head = b""
+    while b"\r\n\r\n" not in head:
+        data = await conn.read()
+        if not data or len(head) > 16_384:
+            raise errors.hang_up()
+        head += data
+    status_line, _, rest = head.partition(b"\r\n")
+    fields = status_line.split(b" ", 2)
+    if len(fields) < 2 or not fields[1].isdigit() or not 200 <= int(fields[1]) < 300:
+        shown = status_line.decode("latin-1", "replace")
+        raise errors.ConnectError(f"The proxy refused the tunnel: {shown}", code="ECONNREFUSED")
+    if rest.partition(b"\r\n\r\n")[2]:
+        raise errors.protocol_error(ValueError("the proxy sent data before the tunnel opened"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -383,42 +436,53 @@ class RawHttpProbe:
         body: bytes,
     ) -> HttpResponse:
         # Built before the clock starts: it's the same work whatever the network does
-        payload = build_head(method, target, headers, len(body)) + body
+        dial, proxy_auth = _proxy(spec.proxy_url) if spec.proxy_url else (target, None)
+        if dial is not target and not target.tls:
+            absolute = dataclasses.replace(target, path=f"http://{target.host_header}{target.path}")
+            auth = [("Proxy-Authorization", proxy_auth)] if proxy_auth else []
+            payload = build_head(method, absolute, [*headers, *auth], len(body)) + body
+        else:
+            payload = build_head(method, target, headers, len(body)) + body
         loop = asyncio.get_running_loop()
         timings = HopTimings(start=_perf())
         state.timings = timings
         state.phase = "socket"
-        family = target.family or _FAMILIES.get(spec.ip_family, socket.AF_INET)
+        family = dial.family or _FAMILIES.get(spec.ip_family, socket.AF_INET)
         sock = Conn.open(family)
         conn = Conn(loop, sock)
         try:
             timings.socket = _perf()
             state.phase = "lookup"
-            if target.family is not None:
-                addr: Any = (target.host, target.port)
+            if dial.family is not None:
+                addr: Any = (dial.host, dial.port)
             else:
                 try:
                     infos = await loop.getaddrinfo(
-                        target.host, target.port, family=family, type=socket.SOCK_STREAM
+                        dial.host, dial.port, family=family, type=socket.SOCK_STREAM
                     )
                 except socket.gaierror as exc:
-                    raise errors.dns_error(target.host, exc) from None
+                    raise errors.dns_error(dial.host, exc) from None
                 if not infos:
-                    raise errors.dns_error(target.host, socket.gaierror(socket.EAI_NONAME))
+                    raise errors.dns_error(dial.host, socket.gaierror(socket.EAI_NONAME))
                 addr = infos[0][4]
             timings.lookup = _perf()
             try:
-                spec.policy.check(target.host, addr[0])
+                # Through a proxy, the address connected to is the proxy's
+                spec.policy.check(dial.host, addr[0])
             except TargetDenied as exc:
                 raise errors.Denied(exc.message) from None
             state.phase = "connect"
             await conn.connect(addr)
             timings.connect = _perf()
             timings.tcp_rtt = conn.handshake_rtt()
+            if dial is not target and target.tls:
+                await _tunnel(conn, target, proxy_auth)
             if target.tls:
                 state.phase = "secureConnect"
                 timings.tls = True
-                if spec.skip_ssl:
+                if spec.client_certificates:
+                    ctx = _client_context(spec, target)
+                elif spec.skip_ssl:
                     ctx = insecure_tls_context()
                 else:
                     ctx = spec.ssl_context or default_tls_context()

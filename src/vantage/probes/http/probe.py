@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 from vantage.probes.defaults import response_limits
+from vantage.probes.http import client_certs
 from vantage.probes.http.assertions import (
     URL_CHECK_SOURCES,
     ResponseFacts,
@@ -47,6 +48,8 @@ from vantage.probes.target_policy import ALLOW_ALL, TargetPolicy
 from vantage.variables.substitution import MASKED_VALUES, URI_SAFE
 
 MAX_TIMEOUT_S = 45.0
+# Where the server puts the run location's `proxyUrl` on a job's config (internal).
+PROXY_KEY = "locationProxyUrl"
 # Past maxResponseTime the check has failed anyway; the grace lets the response arrive so the
 # result shows what came back rather than only a timeout
 TIMEOUT_GRACE_S = 2.0
@@ -140,6 +143,8 @@ def build_spec(
         ip_family=ip_family,
         skip_ssl=bool(request.get("skipSSL")),
         ssl_context=ssl_context,
+        client_certificates=client_certs.from_job(check.get(client_certs.JOB_KEY)),
+        proxy_url=str(check.get(PROXY_KEY) or "") or None,
         policy=policy,
     )
 

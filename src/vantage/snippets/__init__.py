@@ -1,0 +1,1 @@
+"""Checkly's snippets (`/v1/snippets`)."""
