@@ -38,7 +38,7 @@ from vantage.sessions import repository
 from vantage.sessions.planning import CheckToRun, SessionPlan, plan_session
 from vantage.variables import repository as variables_repository
 from vantage.variables.masking import opened
-from vantage.variables.substitution import merged, render_check
+from vantage.variables.substitution import Variable, merged, render_check
 
 log = structlog.get_logger(__name__)
 
@@ -134,7 +134,9 @@ class RunInputs:
         """For `rows`: anything with `account_id` and `check_type`."""
         sealer = Sealer(settings.secrets_key)
         accounts = {row.account_id for row in rows}
-        http_accounts = {row.account_id for row in rows if row.check_type in certificates.HTTP_TYPES}
+        http_accounts = {
+            row.account_id for row in rows if row.check_type in certificates.HTTP_TYPES
+        }
         return cls(
             sealer,
             await account_variables(conn, accounts, sealer),
@@ -148,7 +150,7 @@ class RunInputs:
         config: Mapping[str, Any],
         group: Mapping[str, Any] | None,
         first: Sequence[Mapping[str, Any]] = (),
-    ) -> list[dict[str, Any]]:
+    ) -> dict[str, Variable]:
         """The run's variables, secrets opened: `first` (`checkly test --env`), the check's,
         its group's, the account's."""
         return merged(
@@ -163,7 +165,7 @@ class RunInputs:
         job: dict[str, Any],
         check_type: str,
         account_id: str,
-        variables: Sequence[Mapping[str, Any]],
+        variables: Mapping[str, Variable],
     ) -> None:
         """The job's config rendered for its location, with its certificates and proxy."""
         job["config"] = certificates.attach(
