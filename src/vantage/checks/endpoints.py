@@ -12,7 +12,7 @@ from vantage.api.common import content_range, errors, json_body, page_links
 from vantage.api.openapi import answer, component, no_content, request_body
 from vantage.checks import service
 from vantage.checks.responses import BODY_MODELS, GENERIC_ROUTE_TYPES, Check, CheckCreate
-from vantage.checks.schemas import CHECK_MODELS, CHECK_TYPE_PATHS
+from vantage.checks.schemas import CHECK_MODELS, CHECK_TYPE_PATHS, CheckType
 from vantage.errors import BadRequest, NotFound
 from vantage.groups import service as groups_service
 from vantage.runtime import Runtime, get_runtime
@@ -53,7 +53,7 @@ async def list_checks(
     page: Annotated[int, Query(ge=1)] = 1,
     # An array, never null: a single `tag=x` is a one-item list, as an HTTP client sends it.
     tag: Annotated[list[str], Query()] = [],  # noqa: B006 (FastAPI copies defaults)
-    checkType: Annotated[str | None, Query()] = None,
+    checkType: Annotated[CheckType | None, Query()] = None,
     search: Annotated[str | None, Query()] = None,
     status: Annotated[Literal["passing", "failing", "degraded"] | None, Query()] = None,
     apiCheckUrlFilterPattern: Annotated[str | None, Query(min_length=1, max_length=2048)] = None,
@@ -218,6 +218,8 @@ def _add_typed_routes(slug: str, check_type: str) -> None:
     Checkly's API; other types reach the `{check_type}` routes above, and their 404."""
     name = check_type.title()
     article = "an" if check_type == "API" else "a"
+    if check_type == "MULTI_STEP":
+        name = "MultiStep"
 
     @router.post(
         f"/v1/checks/{slug}",
