@@ -8,6 +8,7 @@ from vantage.probes.browser.probe import (
     BrowserRuntime,
     RuntimeMissing,
     ScriptOptions,
+    WarmBrowser,
     run_script_check,
 )
 
@@ -17,5 +18,6 @@ __all__ = [
     "BrowserRuntime",
     "RuntimeMissing",
     "ScriptOptions",
+    "WarmBrowser",
     "run_script_check",
 ]

@@ -61,9 +61,15 @@ def spec_path(script_path: str | None) -> PurePosixPath:
 
 
 def playwright_config(
-    check: dict[str, Any], spec: PurePosixPath, *, chromium: str, test_timeout_ms: int
+    check: dict[str, Any],
+    spec: PurePosixPath,
+    *,
+    chromium: str,
+    test_timeout_ms: int,
+    ws_endpoint: str | None = None,
 ) -> str:
-    """The config file's JavaScript."""
+    """The config file's JavaScript. `ws_endpoint`: a warm browser to connect to instead of
+    launching one (trusted scripts only: runs then share the browser)."""
     given = check.get("playwrightConfig") or {}
     use = {
         **(given.get("use") or {}),
@@ -72,6 +78,8 @@ def playwright_config(
         "video": "off",
         "launchOptions": {"executablePath": chromium, "args": list(CHROMIUM_ARGS)},
     }
+    if ws_endpoint:
+        use["connectOptions"] = {"wsEndpoint": ws_endpoint}
     timeout = min(int(given.get("timeout") or DEFAULT_TEST_TIMEOUT_MS), test_timeout_ms)
     config: dict[str, Any] = {
         "timeout": timeout,
@@ -91,7 +99,14 @@ def playwright_config(
     )
 
 
-def lay_out(run_dir: Path, check: dict[str, Any], *, chromium: str, test_timeout_ms: int) -> Layout:
+def lay_out(
+    run_dir: Path,
+    check: dict[str, Any],
+    *,
+    chromium: str,
+    test_timeout_ms: int,
+    ws_endpoint: str | None = None,
+) -> Layout:
     spec = spec_path(check.get("scriptPath"))
     files: dict[PurePosixPath, str] = {}
     for dependency in check.get("dependencies") or ():
@@ -103,7 +118,7 @@ def lay_out(run_dir: Path, check: dict[str, Any], *, chromium: str, test_timeout
         {"name": "@playwright/test", "main": "index.js"}
     )
     files[PurePosixPath(CONFIG)] = playwright_config(
-        check, spec, chromium=chromium, test_timeout_ms=test_timeout_ms
+        check, spec, chromium=chromium, test_timeout_ms=test_timeout_ms, ws_endpoint=ws_endpoint
     )
     for rel, text in files.items():
         target = run_dir / rel
