@@ -6,6 +6,7 @@ import asyncio
 import os
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -32,7 +33,7 @@ async def test_runs_on_a_warm_browser_pass_and_closing_it_ends_its_processes(
     assert warm.endpoint.startswith("ws://127.0.0.1:")
     assert warm.pid is not None
     tree = Tree(warm.pid)
-    check = {"checkType": "BROWSER", "name": "x", "script": SPEC}
+    check: dict[str, Any] = {"checkType": "BROWSER", "name": "x", "script": SPEC}
     try:
         for _ in range(2):
             check["scriptVariables"] = {"BASE_URL": shop}
