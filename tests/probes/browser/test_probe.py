@@ -205,3 +205,71 @@ async def test_a_missing_runtime_is_an_error_of_the_agent(tmp_path: Path) -> Non
         del os.environ["VANTAGE_BROWSER_RUNTIME"]
     assert result.has_errors and result.has_failures
     assert "@playwright/test is not installed" in result.detail["errors"][0]
+
+
+PY_SHOP = """
+def test_buy(page, step, env, log):
+    with step("open the shop"):
+        page.goto(env["BASE_URL"])
+    with step("buy"):
+        page.click("#buy")
+        log("bought")
+        assert page.inner_text("#done") == %r
+"""
+
+
+async def python(runtime: BrowserRuntime, script: str, check_type: str, **options: Any) -> Any:
+    check = {
+        "checkType": check_type,
+        "name": "shop",
+        "script": script,
+        "scriptPath": "checks/shop.py",
+        "scriptVariables": {"BASE_URL": options.pop("base_url", "")},
+    }
+    return await run_script_check(check, ScriptOptions(runtime=runtime, **options))
+
+
+async def test_a_python_script_runs_with_the_fixtures_it_names(
+    runtime: BrowserRuntime, shop: str
+) -> None:
+    result = await python(runtime, PY_SHOP % "Thanks", "BROWSER", base_url=shop)
+    assert not result.has_failures, result.detail["errors"]
+    detail = result.detail
+    assert detail["type"] == "PLAYWRIGHT_PYTHON"
+    assert [s["title"] for s in detail["steps"]] == ["open the shop", "buy"]
+    assert detail["pages"][0]["url"] == shop + "/"
+    assert detail["traceSummary"]["networkErrors"] == 1
+    assert {"msg": "bought", "level": "INFO"}.items() <= detail["jobLog"][-1].items()
+
+
+async def test_a_failing_python_script_shows_the_failing_step_and_the_line(
+    runtime: BrowserRuntime, shop: str
+) -> None:
+    result = await python(runtime, PY_SHOP % "Sold out", "BROWSER", base_url=shop)
+    assert result.has_failures
+    failed = [s["title"] for s in result.detail["steps"] if s["status"] == "failed"]
+    assert failed == ["buy"]
+    assert "AssertionError" in result.detail["errors"][0]
+    assert "checks/shop.py" in result.detail["errors"][0]
+    assert "pyrunner" not in result.detail["errors"][0]
+    assert result.detail["jobAssets"][0].startswith("data:image/png;base64,")
+
+
+async def test_a_python_multi_step_script_uses_the_request_fixture(
+    runtime: BrowserRuntime, shop: str
+) -> None:
+    script = """
+def test_cart(request, step, env):
+    with step("read the cart"):
+        assert request.get(env["BASE_URL"] + "/api/cart").json() == {"items": 2}
+"""
+    result = await python(runtime, script, "MULTI_STEP", base_url=shop)
+    assert not result.has_failures, result.detail["errors"]
+    assert [s["title"] for s in result.detail["steps"]] == ["read the cart"]
+
+
+async def test_an_endless_python_loop_is_stopped(runtime: BrowserRuntime) -> None:
+    script = "def test_spin():\n    while True:\n        pass\n"
+    result = await python(runtime, script, "MULTI_STEP", timeout_seconds=6)
+    assert result.has_failures
+    assert result.detail["errors"][0] == "Check timed out after 6 s"

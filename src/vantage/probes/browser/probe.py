@@ -18,6 +18,7 @@ import os
 import pwd
 import shutil
 import stat
+import sys
 import tempfile
 import weakref
 from collections.abc import Mapping
@@ -28,9 +29,16 @@ from typing import Any
 
 import structlog
 
+from vantage.probes.browser import pyrunner
 from vantage.probes.browser.report import summarize
 from vantage.probes.browser.sandbox import Limits, Outcome, RunAs, Tree, run_isolated
-from vantage.probes.browser.workspace import CHROMIUM_ARGS, WorkspaceError, lay_out
+from vantage.probes.browser.workspace import (
+    CHROMIUM_ARGS,
+    WorkspaceError,
+    is_python,
+    lay_out,
+    lay_out_python,
+)
 from vantage.probes.result import ProbeResult
 
 log = structlog.get_logger("vantage.browser")
@@ -104,6 +112,34 @@ def runner_identity(env: Mapping[str, str] = os.environ) -> RunAs | None:
     return RunAs(entry.pw_uid, entry.pw_gid)
 
 
+def _reachable(path: str) -> bool:
+    """Whether any user may run `path`: every directory on its real path searchable by others."""
+    real = Path(os.path.realpath(path))
+    try:
+        if not real.stat().st_mode & stat.S_IXOTH:
+            return False
+        return all(parent.stat().st_mode & stat.S_IXOTH for parent in real.parents)
+    except OSError:
+        return False
+
+
+def runner_python(run_as: RunAs | None, env: Mapping[str, str] = os.environ) -> str | None:
+    """The interpreter of Python scripts: this one, unless the runner user may not run it (a
+    Python under root's home); then the system's of the same version."""
+    version = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    candidates = [env.get("VANTAGE_RUNNER_PYTHON") or "", sys.executable, f"/usr/bin/{version}"]
+    for candidate in candidates:
+        if candidate and (run_as is None or _reachable(candidate)):
+            return candidate
+    return None
+
+
+def _playwright_site() -> str:
+    import playwright
+
+    return str(Path(playwright.__file__).parents[1])
+
+
 def browser_pool_size() -> int:
     """Browser runs at once: one per core, and about 1.5 GiB each (browser.md §6)."""
     cpus = os.cpu_count() or 1
@@ -159,14 +195,20 @@ async def _run(check: dict[str, Any], options: ScriptOptions) -> ProbeResult:
         log.warning("script runs as the agent's user: scripts are trusted", check_type=check_type)
     run_dir = Path(tempfile.mkdtemp(prefix="vantage-run-"))
     try:
+        python = is_python(check)
         try:
-            layout = lay_out(
-                run_dir,
-                check,
-                chromium=runtime.chromium,
-                test_timeout_ms=int(options.timeout_seconds * 1000),
-                ws_endpoint=options.ws_endpoint,
-            )
+            if python:
+                layout = lay_out_python(
+                    run_dir, check, chromium=runtime.chromium, ws_endpoint=options.ws_endpoint
+                )
+            else:
+                layout = lay_out(
+                    run_dir,
+                    check,
+                    chromium=runtime.chromium,
+                    test_timeout_ms=int(options.timeout_seconds * 1000),
+                    ws_endpoint=options.ws_endpoint,
+                )
         except WorkspaceError as exc:
             return _failed(check_type, started, str(exc))
         if run_as is not None:
@@ -175,6 +217,18 @@ async def _run(check: dict[str, Any], options: ScriptOptions) -> ProbeResult:
         if options.compile_cache:
             env["NODE_COMPILE_CACHE"] = options.compile_cache
         argv = [runtime.node, runtime.cli, "test", "--config", layout.config]
+        if python:
+            interpreter = runner_python(run_as)
+            if interpreter is None:
+                return _agent_error(
+                    check_type, started, "no Python the runner user may run (VANTAGE_RUNNER_PYTHON)"
+                )
+            # -I: no PYTHON* variables, no user site-packages, no script directory on sys.path;
+            # pyrunner adds the directory this process's playwright is installed in.
+            site = str(Path(pyrunner.__file__).parents[3])
+            playwright_site = _playwright_site()
+            argv = [interpreter, "-I", str(Path(pyrunner.__file__)), layout.config]
+            argv += [playwright_site, site]
         limits = Limits(
             wall_seconds=options.timeout_seconds,
             tree_rss_bytes=options.tree_rss_bytes,
@@ -369,7 +423,11 @@ def _result(
         {"time": at, "msg": line, "level": "INFO"} for line in job_output.splitlines() if line
     ]
     job_log.extend(
-        {"time": line.get("time", at), "msg": str(line.get("msg", "")), "level": "ERROR"}
+        {
+            "time": line.get("time", at),
+            "msg": str(line.get("msg", "")),
+            "level": str(line.get("level", "ERROR")),
+        }
         for line in seen["console"]
     )
     screenshots, traces = _assets(run_dir, seen["attachments"], job_log, at)
@@ -387,7 +445,7 @@ def _result(
     }
     if check_type == "BROWSER":
         detail = {
-            "type": "PLAYWRIGHT_TEST",
+            "type": "PLAYWRIGHT_PYTHON" if is_python(check) else "PLAYWRIGHT_TEST",
             "traceSummary": seen["traceSummary"],
             "pages": seen["pages"],
             **detail,

@@ -99,6 +99,52 @@ def playwright_config(
     )
 
 
+# Checkly's `use` options that Python's `new_context` takes, by their Python names.
+PYTHON_USE = {
+    "baseURL": "base_url",
+    "viewport": "viewport",
+    "locale": "locale",
+    "timezoneId": "timezone_id",
+    "userAgent": "user_agent",
+    "extraHTTPHeaders": "extra_http_headers",
+    "httpCredentials": "http_credentials",
+    "ignoreHTTPSErrors": "ignore_https_errors",
+}
+PYTHON_JOB = "job.json"
+
+
+def is_python(check: dict[str, Any]) -> bool:
+    return str(check.get("scriptPath") or "").endswith(".py")
+
+
+def lay_out_python(
+    run_dir: Path, check: dict[str, Any], *, chromium: str, ws_endpoint: str | None = None
+) -> Layout:
+    """A Python run: the script and its dependencies, and the job pyrunner.py reads."""
+    spec = safe_relative(str(check["scriptPath"]))
+    files: dict[PurePosixPath, str] = {}
+    for dependency in check.get("dependencies") or ():
+        files[safe_relative(str(dependency["path"]))] = str(dependency["content"])
+    files[spec] = str(check["script"])
+    given = (check.get("playwrightConfig") or {}).get("use") or {}
+    job = {
+        "spec": str(spec),
+        "report": REPORT,
+        "browser": check.get("checkType") == "BROWSER",
+        "chromium": chromium,
+        "args": list(CHROMIUM_ARGS),
+        "wsEndpoint": ws_endpoint,
+        "use": {PYTHON_USE[k]: v for k, v in given.items() if k in PYTHON_USE},
+        "vitals": resources.files("vantage.probes.browser").joinpath("vitals.js").read_text(),
+    }
+    files[PurePosixPath(PYTHON_JOB)] = json.dumps(job)
+    for rel, text in files.items():
+        target = run_dir / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text)
+    return Layout(spec=str(spec), config=PYTHON_JOB, report=REPORT)
+
+
 def lay_out(
     run_dir: Path,
     check: dict[str, Any],
@@ -112,8 +158,13 @@ def lay_out(
     for dependency in check.get("dependencies") or ():
         files[safe_relative(str(dependency["path"]))] = str(dependency["content"])
     files[spec] = str(check["script"])
-    shim = resources.files("vantage.probes.browser").joinpath("shim.js").read_text()
-    files[PurePosixPath("node_modules/@playwright/test/index.js")] = shim
+    here = resources.files("vantage.probes.browser")
+    files[PurePosixPath("node_modules/@playwright/test/index.js")] = here.joinpath(
+        "shim.js"
+    ).read_text()
+    files[PurePosixPath("node_modules/@playwright/test/vitals.js")] = here.joinpath(
+        "vitals.js"
+    ).read_text()
     files[PurePosixPath("node_modules/@playwright/test/package.json")] = json.dumps(
         {"name": "@playwright/test", "main": "index.js"}
     )
