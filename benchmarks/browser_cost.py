@@ -3,6 +3,7 @@ memory of the run's process tree, for a small loopback page, in two modes:
 
 - **isolated**: the agent's way (vantage.probes.browser): a subprocess tree per run, node +
   `@playwright/test` + a Chromium of its own, as the runner user, with the watchdog;
+- **python**: isolated, the same journey as a Python script (pyrunner.py);
 - **warm**: the same subprocess per run, but connecting to one warm Chromium per agent
   (`WarmBrowser`, a new context per run, the browser also as the runner user). The per-run tree
   is then node alone; the browser's own growth over the run is printed beside it.
@@ -41,6 +42,13 @@ test('shop', async ({ page }) => {
   await test.step('open', async () => { await page.goto(process.env.BASE_URL); });
   await test.step('title', async () => { await expect(page.locator('h1')).toHaveText('Shop'); });
 });
+"""
+PY_SPEC = """
+def test_shop(page, step, env):
+    with step("open"):
+        page.goto(env["BASE_URL"])
+    with step("title"):
+        assert page.inner_text("h1") == "Shop"
 """
 
 
@@ -85,7 +93,7 @@ async def measure(mode: str, runs: int, url: str, runtime: BrowserRuntime) -> li
             browser_rss_before = browser_tree.poll() if browser_tree else 0
             started = time.perf_counter()
             options = warm.options() if warm is not None else ScriptOptions(runtime=runtime)
-            result = await run_script_check(_check(url), options)
+            result = await run_script_check(_check(url, python=mode == "python"), options)
             wall = time.perf_counter() - started
             assert not result.has_failures, result.detail.get("errors")
             cpu = _children_cpu() - cpu_before
@@ -112,18 +120,22 @@ async def measure(mode: str, runs: int, url: str, runtime: BrowserRuntime) -> li
     return lines
 
 
-def _check(url: str) -> dict[str, object]:
-    return {
+def _check(url: str, python: bool = False) -> dict[str, object]:
+    check: dict[str, object] = {
         "checkType": "BROWSER",
         "name": "bench",
-        "script": SPEC,
+        "script": PY_SPEC if python else SPEC,
         "scriptVariables": {"BASE_URL": url},
     }
+    if python:
+        check["scriptPath"] = "check.py"
+    return check
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--modes", default="isolated,warm,python")
     args = parser.parse_args()
     root = Path(__file__).resolve().parents[1]
     runtime = BrowserRuntime.discover(
@@ -138,7 +150,7 @@ def main() -> None:
     threading.Thread(target=server.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{server.server_port}/"
     print(f"load average before: {os.getloadavg()}; runs as: {runner_identity()}")
-    for mode in ("isolated", "warm"):
+    for mode in args.modes.split(","):
         for line in asyncio.run(measure(mode, args.runs, url, runtime)):
             print(line, flush=True)
     print(f"load average after: {os.getloadavg()}")

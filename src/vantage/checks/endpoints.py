@@ -26,9 +26,16 @@ ONE_CHECK = answer(200, "The check", "Check", Check)
 CREATED = answer(201, "The check created", "Check", Check)
 CHECK_LIST = answer(200, "A page of checks", "CheckList", list[Check])
 # A PUT gives any fields of the check's type, merged into the check (`request` key by key).
+
+
+def _component(check_type: str) -> str:
+    """`API` -> `Api`, `MULTI_STEP` -> `MultiStep`: the type's part of its component names."""
+    return check_type.title().replace("_", "")
+
+
 UPDATES = {
     check_type: component(
-        f"{check_type.title()}CheckUpdate", model, "validation", partial=["request"]
+        f"{_component(check_type)}CheckUpdate", model, "validation", partial=["request"]
     )
     for check_type, model in BODY_MODELS.items()
 }
@@ -216,10 +223,8 @@ async def delete_check(check_id: str, account: CurrentAccount, runtime: RuntimeD
 def _add_typed_routes(slug: str, check_type: str) -> None:
     """`/v1/checks/api`, `/v1/checks/api/{check_id}`...: one documented path per type, as in
     Checkly's API; other types reach the `{check_type}` routes above, and their 404."""
-    name = check_type.title()
+    name = _component(check_type)
     article = "an" if check_type == "API" else "a"
-    if check_type == "MULTI_STEP":
-        name = "MultiStep"
 
     @router.post(
         f"/v1/checks/{slug}",

@@ -3,12 +3,14 @@ run ends with children left behind in a session of their own (as Chromium is).""
 
 from __future__ import annotations
 
+import shutil
 import sys
 import tempfile
 from pathlib import Path
 
 from tests.probes.browser.test_warm_browser import gone
-from vantage.probes.browser.sandbox import Limits, Outcome, run_isolated
+from vantage.probes.browser.probe import runner_python
+from vantage.probes.browser.sandbox import Limits, Outcome, RunAs, run_isolated
 
 MiB = 1024 * 1024
 # A child in a session of its own, as Playwright starts Chromium, then the given behaviour.
@@ -48,3 +50,45 @@ async def test_children_left_behind_by_a_finished_run_are_killed(tmp_path: Path)
     assert outcome.killed_for is None
     assert outcome.exit_code == 0
     assert await gone(outcome.pids)
+
+
+def test_under_uvloop_the_run_switches_to_the_runner_user() -> None:
+    # The server's loop is uvloop, whose subprocesses take no `user` argument.
+    import os
+    import pwd
+
+    import uvloop
+
+    if os.geteuid() != 0:
+        return
+    nobody = pwd.getpwnam("nobody")
+    # A directory the runner user may enter (pytest's own are root's alone).
+    tmp_path = Path(tempfile.mkdtemp())
+    tmp_path.chmod(0o777)
+    code = "import os; open('uid', 'w').write(str(os.getuid()))"
+
+    run_as = RunAs(nobody.pw_uid, nobody.pw_gid)
+    interpreter = runner_python(run_as)
+    assert interpreter is not None
+
+    async def main() -> Outcome:
+        with tempfile.TemporaryFile() as output:
+            return await run_isolated(
+                [
+                    sys.executable if sys.executable.startswith("/usr") else "/usr/bin/python3",
+                    "-c",
+                    code,
+                ],
+                cwd=tmp_path,
+                env={"PATH": "/usr/bin:/bin"},
+                limits=Limits(wall_seconds=30, tree_rss_bytes=10**9),
+                run_as=run_as,
+                output=output,
+            )
+
+    try:
+        outcome = uvloop.run(main())
+        assert outcome.exit_code == 0
+        assert (tmp_path / "uid").read_text() == str(nobody.pw_uid)
+    finally:
+        shutil.rmtree(tmp_path)

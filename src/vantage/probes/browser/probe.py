@@ -31,7 +31,14 @@ import structlog
 
 from vantage.probes.browser import pyrunner
 from vantage.probes.browser.report import summarize
-from vantage.probes.browser.sandbox import Limits, Outcome, RunAs, Tree, run_isolated
+from vantage.probes.browser.sandbox import (
+    Limits,
+    Outcome,
+    RunAs,
+    Tree,
+    run_isolated,
+    switch_user,
+)
 from vantage.probes.browser.workspace import (
     CHROMIUM_ARGS,
     WorkspaceError,
@@ -284,11 +291,7 @@ class WarmBrowser:
             "VANTAGE_CHROMIUM": self.runtime.chromium,
             "VANTAGE_CHROMIUM_ARGS": json.dumps(list(CHROMIUM_ARGS)),
         }
-        identity: dict[str, Any] = (
-            {"user": self.run_as.uid, "group": self.run_as.gid, "extra_groups": []}
-            if self.run_as is not None
-            else {}
-        )
+        run_as = self.run_as
         self._process = await asyncio.create_subprocess_exec(
             self.runtime.node,
             str(server),
@@ -297,7 +300,7 @@ class WarmBrowser:
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,
             start_new_session=True,
-            **identity,
+            preexec_fn=(lambda: switch_user(run_as)) if run_as is not None else None,
         )
         assert self._process.stdout is not None
         line = await asyncio.wait_for(self._process.stdout.readline(), 30)
@@ -542,6 +545,9 @@ __all__ = [
     "SCRIPT_RUN_SECONDS",
     "SCRIPT_TYPES",
     "BrowserRuntime",
+    "browser_pool_size",
+    "runner_identity",
+    "runner_python",
     "RuntimeMissing",
     "ScriptOptions",
     "WarmBrowser",

@@ -60,8 +60,22 @@ class Outcome:
     pids: set[int] = field(default_factory=set)
 
 
+def _child_setup(limits: Limits, run_as: RunAs | None) -> None:
+    """Runs in the child between fork and exec: limits, then the run's uid (uvloop, the server's
+    loop, takes no `user`/`group` arguments, so the switch happens here)."""
+    _rlimits(limits)
+    if run_as is not None:
+        switch_user(run_as)
+
+
+def switch_user(run_as: RunAs) -> None:
+    """In a child before exec: drop every group, then become the run's gid and uid."""
+    os.setgroups([])
+    os.setgid(run_as.gid)
+    os.setuid(run_as.uid)
+
+
 def _rlimits(limits: Limits) -> None:
-    """Runs in the child between fork and exec: set only limits, nothing that allocates much."""
     resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu(), limits.cpu() + 5))
     resource.setrlimit(resource.RLIMIT_DATA, (limits.data_bytes, limits.data_bytes))
     resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_bytes, limits.file_bytes))
@@ -143,9 +157,6 @@ async def run_isolated(
     """Run `argv` to its end, or until the watchdog ends it; every process of the run is gone
     when this returns, including when the caller is cancelled."""
     started = time.monotonic()
-    identity = (
-        {"user": run_as.uid, "group": run_as.gid, "extra_groups": []} if run_as is not None else {}
-    )
     proc = await asyncio.create_subprocess_exec(
         *argv,
         cwd=cwd,
@@ -154,8 +165,7 @@ async def run_isolated(
         stdout=output,
         stderr=asyncio.subprocess.STDOUT,
         start_new_session=True,
-        preexec_fn=lambda: _rlimits(limits),
-        **identity,  # type: ignore[arg-type]
+        preexec_fn=lambda: _child_setup(limits, run_as),
     )
     tree = Tree(proc.pid)
     peak = 0
