@@ -8,8 +8,10 @@ memory of the run's process tree, for a small loopback page, in two modes:
   (`WarmBrowser`, a new context per run, the browser also as the runner user). The per-run tree
   is then node alone; the browser's own growth over the run is printed beside it.
 
-CPU = utime + stime of every process of the run (`getrusage(RUSAGE_CHILDREN)` of this process:
-the run's node reaps its browser, this process reaps the node) plus, in warm mode, the warm
+CPU = utime + stime of every process of the run: the larger of `getrusage(RUSAGE_CHILDREN)` of
+this process (the run's node reaps its browser, this process reaps the node; a process that init
+reaps escapes it) and the watchdog's samples of the tree (/proc/<pid>/stat every 200 ms: the last
+moments escape it); plus, in warm mode, the warm
 browser's CPU over the run (summed from /proc/<pid>/stat of its tree). Memory = the peak of the
 tree's summed RSS, sampled every 200 ms by the watchdog (RSS counts shared pages once per
 process: an upper bound). Needs root (scripts run as `nobody`) and `make browser`.
@@ -96,7 +98,9 @@ async def measure(mode: str, runs: int, url: str, runtime: BrowserRuntime) -> li
             result = await run_script_check(_check(url, python=mode == "python"), options)
             wall = time.perf_counter() - started
             assert not result.has_failures, result.detail.get("errors")
-            cpu = _children_cpu() - cpu_before
+            # The larger of what this process reaped and what the watchdog saw of the tree
+            # while it ran (a process reaped by init, or the last 200 ms, escapes one of them).
+            cpu = max(_children_cpu() - cpu_before, float(result.detail["cpuSeconds"]))
             extra = ""
             if browser_tree is not None:
                 browser_cpu = _tree_cpu(browser_tree) - browser_before

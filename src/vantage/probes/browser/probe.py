@@ -444,7 +444,9 @@ def _result(
         "playwrightTestTraces": traces,
         "playwrightTestJsonReportFile": None,
         "steps": seen["steps"],
+        # Vantage's own: what the run's process tree used (the watchdog's samples).
         "peakMemoryBytes": outcome.peak_tree_rss_bytes,
+        "cpuSeconds": round(outcome.cpu_seconds, 3),
     }
     if check_type == "BROWSER":
         detail = {
