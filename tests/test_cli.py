@@ -104,6 +104,35 @@ def test_api_keys_create_for_an_unknown_account_fails_in_one_line(database_url: 
     assert missing in done.stderr
 
 
+def test_accounts_alert_settings_sets_and_shows_an_accounts_alert_settings(
+    database_url: str,
+) -> None:
+    account = create_account(database_url)["accountId"]
+    shown = vantage("accounts", "alert-settings", account, "--database-url", database_url)
+    assert shown.returncode == 0, shown.stderr
+    assert json.loads(shown.stdout)["runBasedEscalation"] == {"failedRunThreshold": 1}
+    wanted = {"runBasedEscalation": {"failedRunThreshold": 3}, "reminders": {"amount": 2}}
+    done = vantage(
+        "accounts", "alert-settings", account, "--set", json.dumps(wanted),
+        "--database-url", database_url,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    shown = vantage("accounts", "alert-settings", account, "--database-url", database_url)
+    settings = json.loads(shown.stdout)
+    assert settings["runBasedEscalation"] == {"failedRunThreshold": 3}
+    assert settings["reminders"] == {"amount": 2, "interval": 5}
+
+
+def test_accounts_alert_settings_rejects_a_bad_field_naming_it(database_url: str) -> None:
+    account = create_account(database_url)["accountId"]
+    bad = json.dumps({"runBasedEscalation": {"failedRunThreshold": 9}})
+    done = vantage(
+        "accounts", "alert-settings", account, "--set", bad, "--database-url", database_url
+    )
+    assert_one_line_error(done)
+    assert "runBasedEscalation.failedRunThreshold" in done.stderr
+
+
 # the database
 
 

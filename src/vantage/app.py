@@ -24,11 +24,14 @@ from vantage.agentapi.endpoints import router as agent_api_router
 from vantage.agentapi.schemas import MAX_BODY_BYTES as AGENT_MAX_BODY_BYTES
 from vantage.alerting.delivery import Deliverer
 from vantage.alerting.endpoints import router as alerting_router
+from vantage.alerting.ssl_expiry import SslWatcher
 from vantage.analytics.endpoints import router as analytics_router
 from vantage.api.body_limit import BodyLimit
 from vantage.api.common import storable_query
 from vantage.api.docs import install_docs
 from vantage.api.openapi import allow_header, document
+from vantage.bundles.endpoints import MAX_BUNDLE_BYTES
+from vantage.bundles.endpoints import router as bundles_router
 from vantage.certificates.endpoints import router as certificates_router
 from vantage.checks.endpoints import router as checks_router
 from vantage.config import LOCAL_LOCATION, Settings
@@ -42,6 +45,7 @@ from vantage.heartbeats.watcher import HeartbeatWatcher
 from vantage.locations import service as locations
 from vantage.locations.endpoints import router as locations_router
 from vantage.metrics import token_matches
+from vantage.projects.endpoints import router as projects_router
 from vantage.results.endpoints import router as results_router
 from vantage.retention.pruner import Pruner
 from vantage.runtime import Runtime
@@ -94,7 +98,9 @@ def _background(runtime: Runtime) -> dict[str, Callable[[], Coroutine[Any, Any, 
     if settings.scheduler:
         loops["scheduler"] = Scheduler(runtime).run_forever
     if settings.alert_delivery:
-        loops["alert-delivery"] = Deliverer(settings, runtime.db).run_forever
+        deliverer = Deliverer(settings, runtime.db, wake=runtime.signals.alerts_queued)
+        loops["alert-delivery"] = deliverer.run_forever
+        loops["ssl-expiry"] = SslWatcher(runtime).run_forever
     return loops
 
 
@@ -205,6 +211,8 @@ def create_app(settings: Settings, *, background: bool = True) -> FastAPI:
         statuses_router,
         locations_router,
         alerting_router,
+        projects_router,
+        bundles_router,
         agent_api_router,
         ui_router,
     ):
@@ -213,7 +221,10 @@ def create_app(settings: Settings, *, background: bool = True) -> FastAPI:
     app.add_middleware(
         BodyLimit,
         default=settings.max_body_bytes,
-        prefixes={"/agent/": AGENT_MAX_BODY_BYTES},
+        prefixes={
+            "/agent/": AGENT_MAX_BODY_BYTES,
+            "/next/checkly-storage/upload-code-bundle": MAX_BUNDLE_BYTES,
+        },
         timeout=settings.body_timeout_seconds,
     )
     app.add_middleware(UiHeaders)  # the web UI's CSP and friends, on UI paths only

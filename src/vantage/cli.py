@@ -253,6 +253,34 @@ def accounts_create(
     typer.echo("The key is shown only once: store it now.", err=True)
 
 
+@accounts_app.command("alert-settings")
+def accounts_alert_settings(
+    account: str,
+    set_json: Annotated[
+        str | None,
+        typer.Option(
+            "--set",
+            help="Checkly alertSettings as JSON (missing fields take Checkly's defaults); "
+            "without it, print the current ones.",
+        ),
+    ] = None,
+    database_url: DatabaseUrl = DEFAULT_DATABASE_URL,
+) -> None:
+    """Show or set an account's alert settings, which its checks with
+    useGlobalAlertSettings follow (Checkly's API only reads them)."""
+    from vantage.alerting import account_settings
+
+    if set_json is None:
+        action = _with_db(database_url, lambda conn: account_settings.read(conn, account))
+    else:
+        try:
+            raw = json.loads(set_json)
+        except ValueError as exc:
+            raise typer.BadParameter(f"not JSON: {exc}", param_hint="--set") from exc
+        action = _with_db(database_url, lambda conn: account_settings.write(conn, account, raw))
+    typer.echo(json.dumps(run(action), indent=2))
+
+
 @users_app.command("create")
 def users_create(
     email: str,

@@ -190,9 +190,26 @@ class Settings(BaseSettings):
         default=True, description="Deliver alert notifications from this replica."
     )
     alert_poll_seconds: float = Field(
-        default=0.5, gt=0, description="How often the delivery worker looks for due notifications."
+        default=0.5,
+        gt=0,
+        description="How often the delivery worker looks for due notifications when nothing "
+        "wakes it (a session ending wakes it at once).",
     )
     alert_batch: int = Field(default=50, ge=1, description="Most notifications one claim takes.")
+    alert_ssl_interval_seconds: float = Field(
+        default=3600.0,
+        gt=0,
+        description="How often the server reads the certificates of checks whose channels want "
+        "SSL expiry alerts.",
+    )
+    alert_concurrency: int = Field(
+        default=200, ge=1, description="Most notifications one replica sends at once."
+    )
+    alert_channel_concurrency: int = Field(
+        default=25,
+        ge=1,
+        description="Most notifications one replica sends at once to one channel.",
+    )
     alert_lease_seconds: float = Field(
         default=60.0,
         gt=0,

@@ -84,11 +84,15 @@ class Signals:
         # (location, agent id) -> monotonic time until which the agent counts as gone.
         self._retired: dict[tuple[str, str], float] = {}
         self.schedule_changed = asyncio.Event()
+        # Set when a session ends (here, or on another replica): its run may have queued alert
+        # notifications, which the delivery worker then claims without waiting for its poll.
+        self.alerts_queued = asyncio.Event()
         # Set by PgEventBus when replicas share a PostgreSQL: forwards what this replica
         # signals to the others.
         self.broadcast: Callable[[str, str], None] | None = None
 
     def session_finished(self, session_id: str, *, remote: bool = False) -> None:
+        self.alerts_queued.set()
         for event in self._session_waiters.pop(session_id, []):
             event.set()
         if self.broadcast is not None and not remote:

@@ -15,6 +15,7 @@ from vantage.alerting.policy import (
     ChannelFilter,
     Verdict,
     due_reminder,
+    due_timers,
     effective_settings,
     evaluate,
     is_muted,
@@ -203,3 +204,61 @@ def test_channels_hear_what_they_asked_for() -> None:
     assert not wants(only_failures, Alert("ALERT_RECOVERY", 1))
     recoveries = ChannelFilter(send_failure=False, send_degraded=False, send_recovery=True)
     assert wants(recoveries, Alert("ALERT_DEGRADED_RECOVERY", 1))
+
+
+def test_a_time_based_threshold_met_between_runs_alerts_on_the_timer() -> None:
+    five = AlertSettings(escalation="TIME_BASED", minutes_failing_threshold=5)
+    state, alerts = evaluate(AlertState(), "FAILING", five, T0)
+    assert alerts == [] and state.escalate_at == T0 + timedelta(minutes=5)
+    assert due_timers(state, five, T0 + timedelta(minutes=4))[1] == []
+    state, alerts = due_timers(state, five, T0 + timedelta(minutes=5))
+    assert [a.alert_type for a in alerts] == ["ALERT_FAILURE"]
+    assert state.notified == "FAILING" and state.escalate_at is None
+    # Its next run, still failing, announces nothing more.
+    assert evaluate(state, "FAILING", five, T0 + timedelta(minutes=10))[1] == []
+
+
+def test_a_degradation_meets_its_time_based_threshold_on_the_timer_too() -> None:
+    five = AlertSettings(escalation="TIME_BASED", minutes_failing_threshold=5)
+    state, _ = evaluate(AlertState(), "DEGRADED", five, T0)
+    state, _ = evaluate(state, "DEGRADED", five, T0 + timedelta(minutes=1))
+    state, alerts = due_timers(state, five, T0 + timedelta(minutes=5))
+    assert [a.alert_type for a in alerts] == ["ALERT_DEGRADED_REMAIN"]
+
+
+def test_a_pass_before_the_timer_drops_the_escalation() -> None:
+    five = AlertSettings(escalation="TIME_BASED", minutes_failing_threshold=5)
+    state, _ = evaluate(AlertState(), "FAILING", five, T0)
+    state, _ = evaluate(state, "PASSING", five, T0 + timedelta(minutes=1))
+    assert state.escalate_at is None
+    assert due_timers(state, five, T0 + timedelta(minutes=6))[1] == []
+
+
+def test_a_run_based_failure_sets_no_timer() -> None:
+    two = AlertSettings(failed_run_threshold=2)
+    state, _ = evaluate(AlertState(), "FAILING", two, T0)
+    assert state.escalate_at is None
+
+
+def test_a_silenced_check_whose_timer_fires_is_suppressed_not_announced_later() -> None:
+    five = AlertSettings(escalation="TIME_BASED", minutes_failing_threshold=5)
+    state, _ = evaluate(AlertState(), "FAILING", five, T0)
+    state, alerts = due_timers(state, five, T0 + timedelta(minutes=5), silenced=True)
+    assert alerts == [] and state.notified == "SUPPRESSED"
+    assert evaluate(state, "FAILING", five, T0 + timedelta(minutes=6))[1] == []
+
+
+def test_locations_that_timed_out_count_as_failed() -> None:
+    plain = AlertSettings()
+    assert verdict(finals=1, failed=0, degraded=0, parallel=False, settings=plain) == "PASSING"
+    timed_out = verdict(finals=1, failed=0, degraded=0, parallel=False, settings=plain, timed_out=1)
+    assert timed_out == "FAILING"
+    assert (
+        verdict(finals=0, failed=0, degraded=0, parallel=False, settings=plain, timed_out=2)
+        == "FAILING"
+    )
+    # A parallel run of four at 50 %: one timed-out location is not enough, two are.
+    half = AlertSettings(parallel_enabled=True, parallel_percentage=50)
+    one = verdict(finals=3, failed=0, degraded=0, parallel=True, settings=half, timed_out=1)
+    two = verdict(finals=2, failed=0, degraded=0, parallel=True, settings=half, timed_out=2)
+    assert (one, two) == ("PASSING", "FAILING")

@@ -11,6 +11,7 @@ from tests.alerting.receiver import Receiver
 from tests.groups.test_endpoints import create_group
 from tests.support.harness import Harness, Persona
 from tests.targets.http_target import HttpTarget
+from vantage.alerting import account_settings
 from vantage.alerting.delivery import Deliverer
 from vantage.timeutil import utcnow
 
@@ -78,3 +79,27 @@ async def test_reminders_come_from_the_timer_and_stop_at_recovery(
     rows = await settled(vantage, 4)
     assert [r.alert_type for r in rows][-1] == "ALERT_RECOVERY"
     assert len(rows) == 4
+
+
+async def test_checks_on_global_settings_follow_the_accounts_own(
+    vantage: Harness, alice: Persona, http_target: HttpTarget, receiver: Receiver
+) -> None:
+    async with vantage.runtime.db.write() as conn:
+        await account_settings.write(
+            conn, alice.account_id, {"runBasedEscalation": {"failedRunThreshold": 2}}
+        )
+    me = (await alice.get("/v1/accounts/me")).json()
+    assert me["id"] == alice.account_id
+    assert me["alertSettings"]["runBasedEscalation"] == {"failedRunThreshold": 2}
+    hook = await channel(alice, "WEBHOOK", {"url": receiver.url + "/acct"})
+    global_check = await check(alice, http_target, [hook])
+    own_check = await check(
+        alice, http_target, [hook], useGlobalAlertSettings=False, alertSettings={}
+    )
+    await run(alice, global_check)
+    await run(alice, own_check)  # its own settings: Checkly's defaults, one run
+    [first] = await settled(vantage, 1)
+    assert first.check_id == own_check
+    await run(alice, global_check)
+    rows = await settled(vantage, 2)
+    assert (rows[-1].check_id, rows[-1].alert_type) == (global_check, "ALERT_FAILURE_REMAIN")

@@ -87,3 +87,27 @@ def test_summaries_add_rows_and_leave_degraded_runs_available() -> None:
     )
     assert failing.availability == 50.0
     assert failing.average == 42.0
+
+
+def test_timing_phases_of_http_results_are_counted_and_summed_per_bucket() -> None:
+    phases = {"wait": 1, "dns": 2, "tcp": 3, "tls": 4, "firstByte": 50, "download": 5, "total": 65}
+    timed = {"response": {"timingPhases": phases}}
+    rows = rows_of(
+        [
+            result(detail=timed),
+            result(detail=timed, has_failures=True),
+            result(detail={"response": {"timingPhases": None}}),  # a connection that failed
+            result(result_type="ATTEMPT", detail=timed),
+        ]
+    )
+    hour = next(r for r in rows if r["bucket_seconds"] == 3600)
+    assert hour["phase_count"] == 2
+    assert (hour["phase_dns"], hour["phase_first_byte"], hour["phase_tls"]) == (4.0, 100.0, 8.0)
+    summary = summarise([SimpleNamespace(**hour)])
+    assert summary.phases is not None
+    assert summary.phases["firstByte"] == 50.0 and summary.phases["wait"] == 1.0
+
+
+def test_a_summary_without_timed_results_has_no_phases() -> None:
+    rows = [SimpleNamespace(**r) for r in rows_of([result()])]
+    assert summarise(rows).phases is None

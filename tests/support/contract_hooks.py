@@ -82,6 +82,11 @@ SEMANTIC_RULES = re.compile(
             # say which syntax.
             r"RE2",
             r"Unicode classes",
+            # A deploy's construct payload is validated as the object it becomes, whose own body
+            # schema documents it; the deploy body can only say "an object" (vantage.projects).
+            r"^(check|check-group|alert-channel|private-location|maintenance-window) '.*': ",
+            # A `{"ref": logicalId}` must name a construct of the same deploy.
+            r"which is not part of this project",
         ]
     )
 )

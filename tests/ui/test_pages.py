@@ -174,12 +174,13 @@ async def test_a_tcp_result_opens_with_its_own_details_and_error(
 async def test_a_writer_cancels_a_running_session_from_its_page(
     vantage: Harness, alice: Persona, http_target: HttpTarget
 ) -> None:
-    check_id = await create(alice, payloads.api_check(f"{http_target.base_url}/slow?ms=3000"))
+    check_id = await create(alice, payloads.api_check(f"{http_target.base_url}/slow?ms=6000"))
+    # Logged in first: an argon2 login on a loaded machine took longer than the run it cancels.
+    writer = await logged_in(vantage, alice)
     started = await alice.post(
         "/v2/check-sessions/trigger", json={"target": {"checkId": [check_id]}}
     )
     link = started.json()["sessions"][0]["checkSessionLink"].removeprefix(BASE)
-    writer = await logged_in(vantage, alice)
     page = await writer.get(link)
     assert "Cancel session" in page.text
     done = await writer.post(
@@ -214,3 +215,69 @@ async def test_a_writer_pauses_and_resumes_a_check_and_the_dashboard_follows(
         headers=ORIGIN,
     )
     assert refused.status_code == 403
+
+
+async def test_the_check_overview_draws_the_average_timing_phases_of_its_http_runs(
+    vantage: Harness, alice: Persona, http_target: HttpTarget
+) -> None:
+    check_id = await create(alice, payloads.api_check(f"{http_target.base_url}/ok"))
+    session = await run(alice, check_id)
+    client = await logged_in(vantage, alice)
+    overview = f"/accounts/{alice.account_id}/checks/{check_id}"
+    data = (await client.get(overview + ".json", params={"range": "1h"})).json()
+    phases = data["summary"]["phases"]
+    assert set(phases) == {"wait", "dns", "tcp", "tls", "firstByte", "download"}
+    result_link = session["results"][0]["checkResultLink"].removeprefix(BASE)
+    result = (await client.get(result_link + ".json")).json()["result"]
+    measured = result["detail"]["response"]["timingPhases"]
+    assert phases["firstByte"] == measured["firstByte"]  # one run: its average is itself
+    assert [b for b in data["buckets"] if b["phases"]] != []
+    page = (await client.get(overview, params={"range": "1h"})).text
+    assert 'id="phase-chart"' in page and 'class="ph-firstByte"' in page
+
+
+async def test_the_results_list_filters_to_failures_and_to_a_location(
+    vantage: Harness, alice: Persona, http_target: HttpTarget
+) -> None:
+    check_id = await create(alice, payloads.api_check(f"{http_target.base_url}/ok"))
+    passed = await run(alice, check_id)
+    changed = await alice.put(
+        f"/v1/checks/{check_id}", json={"request": {"url": f"{http_target.base_url}/status/500"}}
+    )
+    assert changed.status_code == 200, changed.text
+    failed = await run(alice, check_id)
+    client = await logged_in(vantage, alice)
+    listing = f"/accounts/{alice.account_id}/checks/{check_id}/results.json"
+    failures = (await client.get(listing, params={"failures": "1"})).json()["results"]
+    assert [r["id"] for r in failures] == [failed["results"][0]["checkResultId"]]
+    local = (await client.get(listing, params={"location": "local"})).json()["results"]
+    assert {r["id"] for r in local} == {
+        passed["results"][0]["checkResultId"],
+        failed["results"][0]["checkResultId"],
+    }
+    assert (await client.get(listing, params={"location": "elsewhere"})).json()["results"] == []
+
+
+async def test_the_locations_page_shows_a_private_locations_waiting_runs(
+    vantage: Harness, alice: Persona
+) -> None:
+    created = await alice.post(
+        "/v1/private-locations", json={"name": "Office", "slugName": "alice-office"}
+    )
+    assert created.status_code == 201, created.text
+    check_id = await create(
+        alice, payloads.api_check("http://127.0.0.1:9/", locations=["alice-office"])
+    )
+    triggered = await alice.post(
+        "/v2/check-sessions/trigger", json={"target": {"checkId": [check_id]}}
+    )
+    assert triggered.status_code == 201, triggered.text
+    client = await logged_in(vantage, alice, role="read-only")
+    data = (await client.get(f"/accounts/{alice.account_id}/locations.json")).json()
+    office = next(loc for loc in data["locations"] if loc["slug"] == "alice-office")
+    assert office["private"] is True and office["agents"] == []
+    assert office["queue"]["waiting"] == 1 and office["queue"]["running"] == 0
+    local = next(loc for loc in data["locations"] if loc["slug"] == "local")
+    assert local["agents"] and local["agents"][0]["alive"] is True
+    page = (await client.get(f"/accounts/{alice.account_id}/locations")).text
+    assert "1 waiting" in page

@@ -19,6 +19,13 @@ class AccountAnswer(BaseModel):
     features: list[str]
 
 
+class AccountSettingsAnswer(AccountAnswer):
+    """`GET /v1/accounts/me`: the account with its settings and alert settings."""
+
+    settings: dict[str, Any]
+    alertSettings: dict[str, Any]
+
+
 class UserAnswer(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

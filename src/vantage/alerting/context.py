@@ -34,6 +34,12 @@ def error_message(detail: Any) -> str:
     return "; ".join(parts)
 
 
+def _timed_out(session: Any) -> str:
+    if getattr(session, "status", None) != "TIMED_OUT":
+        return ""
+    return "The run timed out: a location gave no result before its deadline"
+
+
 def event_context(session: Any, alert: Alert, result: Any) -> dict[str, Any]:
     """The event as the outbox stores it: every template variable a provider renders."""
     name = session.name
@@ -49,7 +55,8 @@ def event_context(session: Any, alert: Alert, result: Any) -> dict[str, Any]:
         "CHECK_TYPE": session.check_type,
         "CHECK_DESCRIPTION": session.config.get("description") or "",
         "CHECK_RESULT_ID": result.id if result is not None else "",
-        "CHECK_ERROR_MESSAGE": error_message(result.detail) if result is not None else "",
+        "CHECK_ERROR_MESSAGE": (error_message(result.detail) if result is not None else "")
+        or _timed_out(session),
         "API_CHECK_RESPONSE_STATUS_CODE": response.get("status"),
         "API_CHECK_RESPONSE_STATUS_TEXT": response.get("statusText") or "",
         "GROUP_NAME": session.group_name or "",

@@ -1,8 +1,14 @@
 """The delivery worker: every replica runs one; together they deliver each notification once.
 
-A pass (`run_once`) queues due reminders, claims due notifications (`outbox.claim`: a lease, a
-fencing token, `FOR UPDATE SKIP LOCKED` on PostgreSQL), sends them concurrently, each within the
-send timeout, and records each outcome under the token it claimed with. A replica that dies
+A pass queues due reminders and time-based escalations, claims due notifications
+(`outbox.claim`: a lease, a fencing token, `FOR UPDATE SKIP LOCKED` on PostgreSQL) and hands them
+to a delivery task, which sends them concurrently (each within the send timeout, at most
+`alert_channel_concurrency` at once per channel) and records each outcome under the token it
+claimed with. The loop does not wait for a batch to be delivered before claiming the next: up to
+`alert_concurrency` sends are in flight. It wakes when a session ends on this replica or, through
+PostgreSQL's notifications, on another (`wake`), when a delivery finishes (an earlier
+notification of the same channel and check may have been holding a later one back), and at worst
+every `alert_poll_seconds` (retries and reminders fall due on their own). A replica that dies
 mid-send leaves its claims to the others once their lease runs out: the one case where a receiver
 may get a notification twice, with the same idempotency key (`webhook-id`, PagerDuty's
 `dedup_key`, Opsgenie's `alias`, the email's `Message-ID`). A slow or dead provider holds only
@@ -33,10 +39,18 @@ log = structlog.get_logger("vantage.alerting")
 
 
 class Deliverer:
-    def __init__(self, settings: Settings, db: Database, *, owner: str | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        db: Database,
+        *,
+        owner: str | None = None,
+        wake: asyncio.Event | None = None,
+    ) -> None:
         self.settings = settings
         self.db = db
         self.owner = owner or f"deliverer-{uuid.uuid4().hex[:12]}"
+        self.wake = wake if wake is not None else asyncio.Event()
         self.smtp = email.SmtpSettings(
             host=settings.smtp_host,
             port=settings.smtp_port,
@@ -48,6 +62,10 @@ class Deliverer:
         )
         self._client: httpx2.AsyncClient | None = None
         self.policy = TargetPolicy.parse(settings.alert_deny)
+        self._channel_slots: dict[int, asyncio.Semaphore] = {}
+        self._inflight: set[asyncio.Task[None]] = set()
+        self._sending = 0
+        self._timers_at = 0.0
 
     @property
     def client(self) -> httpx2.AsyncClient:
@@ -57,6 +75,10 @@ class Deliverer:
                 timeout=self.settings.alert_send_timeout_seconds,
                 follow_redirects=False,
                 trust_env=False,
+                limits=httpx2.Limits(
+                    max_connections=self.settings.alert_concurrency,
+                    max_keepalive_connections=self.settings.alert_concurrency,
+                ),
             )
         return self._client
 
@@ -68,42 +90,103 @@ class Deliverer:
     async def run_forever(self) -> None:
         try:
             while True:
+                self.wake.clear()
                 try:
-                    handled = await self.run_once()
+                    claimed = await self._pass()
                 except Exception:
                     log.exception("alert delivery pass failed")
-                    handled = 0
-                if not handled:
-                    await asyncio.sleep(self.settings.alert_poll_seconds)
+                    claimed = 0
+                if claimed >= self.settings.alert_batch and self._room() > 0:
+                    continue  # a full claim: more may be due at once
+                await self._idle()
         finally:
+            for task in list(self._inflight):
+                task.cancel()  # their leases run out; another replica (or the next start) resends
+            await asyncio.gather(*self._inflight, return_exceptions=True)
             await self.close()
 
+    def _room(self) -> int:
+        return self.settings.alert_concurrency - self._sending
+
+    async def _idle(self) -> None:
+        """Until a session ends, a delivery finishes, or the poll interval passes."""
+        woken = asyncio.ensure_future(self.wake.wait())
+        try:
+            await asyncio.wait(
+                {woken, *self._inflight},
+                timeout=self.settings.alert_poll_seconds,
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+        finally:
+            woken.cancel()
+
+    async def _pass(self, now: datetime | None = None) -> int:
+        """Timers (at most once per poll interval), then one claim handed to a delivery task."""
+        clock = asyncio.get_running_loop().time()
+        if clock >= self._timers_at:
+            self._timers_at = clock + self.settings.alert_poll_seconds
+            await self.queue_timers(now)
+        room = min(self._room(), self.settings.alert_batch)
+        if room <= 0:
+            return 0
+        claimed = await self.claim(room, now)
+        if claimed:
+            self._sending += len(claimed)
+            task = asyncio.create_task(self.deliver(claimed))
+            self._inflight.add(task)
+            task.add_done_callback(self._inflight.discard)
+        return len(claimed)
+
     async def run_once(self, now: datetime | None = None) -> int:
-        """One pass; returns how many notifications it attempted."""
+        """One pass, delivered before it returns; returns how many notifications it attempted."""
+        now = now or utcnow()
+        await self.queue_timers(now)
+        claimed = await self.claim(self.settings.alert_batch, now)
+        if claimed:
+            self._sending += len(claimed)
+            await self.deliver(claimed)
+        return len(claimed)
+
+    async def queue_timers(self, now: datetime | None = None) -> None:
+        """Queue the reminders and time-based escalations that fell due."""
         now = now or utcnow()
         async with self.db.read() as conn:
-            reminders = await states.any_reminder_due(conn, now)
-        if reminders:
+            due = await states.any_timer_due(conn, now)
+        if due:
             async with self.db.write() as conn:
-                await evaluation.on_reminders_due(conn, now)
+                await evaluation.on_timers_due(conn, now)
+
+    async def claim(self, limit: int, now: datetime | None = None) -> list[Any]:
+        now = now or utcnow()
         async with self.db.read() as conn:
             if not await outbox.any_due(conn, now):
-                return 0
+                return []
         lease_until = now + timedelta(seconds=self.settings.alert_lease_seconds)
         async with self.db.write() as conn:
-            claimed = await outbox.claim(
-                conn, self.owner, now, lease_until, self.settings.alert_batch
-            )
-        if not claimed:
-            return 0
-        outcomes = await asyncio.gather(*(self._attempt(row) for row in claimed))
-        finished = utcnow()
-        results = [
-            self._outcome(row, o, finished) for row, o in zip(claimed, outcomes, strict=True)
-        ]
-        async with self.db.write() as conn:
-            await outbox.finish_many(conn, results)
-        return len(claimed)
+            return await outbox.claim(conn, self.owner, now, lease_until, limit)
+
+    async def deliver(self, claimed: list[Any]) -> None:
+        """Send what was claimed, concurrently within each channel's bound; record the
+        outcomes in one write."""
+        try:
+            outcomes = await asyncio.gather(*(self._bounded(row) for row in claimed))
+            finished = utcnow()
+            results = [
+                self._outcome(row, o, finished) for row, o in zip(claimed, outcomes, strict=True)
+            ]
+            async with self.db.write() as conn:
+                await outbox.finish_many(conn, results)
+        finally:
+            self._sending -= len(claimed)
+
+    async def _bounded(self, row: Any) -> Outcome:
+        channel = int(row.alert_channel_id)
+        slots = self._channel_slots.get(channel)
+        if slots is None:
+            slots = asyncio.Semaphore(self.settings.alert_channel_concurrency)
+            self._channel_slots[channel] = slots
+        async with slots:
+            return await self._attempt(row)
 
     async def _attempt(self, row: Any) -> Outcome:
         notification = Notification(
@@ -147,18 +230,20 @@ class Deliverer:
     async def send(self, notification: Notification) -> Outcome:
         link = self.result_link(notification)
         kind = notification.channel_type
+        built: webhook.Request | None = None
         if kind in ("WEBHOOK", "SLACK"):
             url = str(notification.config.get("url") or "")
             if kind == "WEBHOOK":
                 try:
-                    url = webhook.build(notification, link)[1]
+                    built = webhook.build(notification, link)
                 except TemplateError as exc:
                     return Outcome("FAILURE", f"template error: {exc}")
+                url = built[1]
             reason = await self.denied(url)
             if reason:
                 return Outcome("FAILURE", reason)
         if kind == "WEBHOOK":
-            return await webhook.send(self.client, notification, link)
+            return await webhook.send(self.client, notification, link, built)
         if kind == "SLACK":
             return await slack.send(self.client, notification, link)
         if kind == "PAGERDUTY":

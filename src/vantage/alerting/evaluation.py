@@ -26,9 +26,11 @@ from vantage.alerting import outbox as outbox_repo
 from vantage.alerting import states as states_repo
 from vantage.alerting.context import event_context
 from vantage.alerting.policy import (
+    ACCOUNT_DEFAULTS,
     Alert,
+    AlertSettings,
     ChannelFilter,
-    due_reminder,
+    due_timers,
     effective_settings,
     evaluate,
     is_muted,
@@ -36,6 +38,7 @@ from vantage.alerting.policy import (
     wants,
 )
 from vantage.db.tables import (
+    accounts,
     alert_channel_subscriptions,
     alert_channels,
     check_alerts,
@@ -47,7 +50,8 @@ from vantage.db.tables import (
 from vantage.db.types import UtcDateTime
 
 # Sessions that end this way were not a run of the check (Checkly: cancelled runs never alert).
-NOT_RUNS = ("CANCELLED", "TIMED_OUT")
+# A TIMED_OUT session is a run: the locations that did not report by its deadline failed.
+NOT_RUNS = ("CANCELLED",)
 
 
 async def on_sessions_ended(conn: AsyncConnection, ended: Mapping[str, str], now: datetime) -> int:
@@ -66,7 +70,7 @@ async def on_sessions_ended(conn: AsyncConnection, ended: Mapping[str, str], now
     raised: list[tuple[Any, Alert]] = []
     for session in sessions:  # oldest first, so two runs of one check count in order
         group = session.group_config
-        settings = effective_settings(session.config, group)
+        settings = settings_of(session)
         run = verdict(
             finals=session.finals,
             failed=session.failed,
@@ -74,6 +78,7 @@ async def on_sessions_ended(conn: AsyncConnection, ended: Mapping[str, str], now
             parallel=bool(session.config.get("runParallel"))
             or bool(group and group.get("runParallel")),
             settings=settings,
+            timed_out=missing(session),
         )
         if run is None:
             continue
@@ -87,9 +92,10 @@ async def on_sessions_ended(conn: AsyncConnection, ended: Mapping[str, str], now
     return await _queue(conn, raised, now) if raised else 0
 
 
-async def on_reminders_due(conn: AsyncConnection, now: datetime, limit: int = 500) -> int:
-    """Queue the reminders that are due (the states are claimed, so one replica sends each)."""
-    due = await states_repo.claim_due_reminders(conn, now, limit)
+async def on_timers_due(conn: AsyncConnection, now: datetime, limit: int = 500) -> int:
+    """Queue the reminders and time-based escalations that are due (the states are claimed, so
+    one replica sends each)."""
+    due = await states_repo.claim_due_timers(conn, now, limit)
     if not due:
         return 0
     subjects = {row.check_id: row for row in await _checks(conn, [r.check_id for r in due], now)}
@@ -104,12 +110,19 @@ async def on_reminders_due(conn: AsyncConnection, now: datetime, limit: int = 50
         silenced = is_muted(subject.config, group) or maintenance.silences(
             windows.get(subject.account_id, ()), subject.tags, group
         )
-        settings = effective_settings(subject.config, group)
-        state, alerts = due_reminder(states_repo.state_of(row), settings, now, silenced=silenced)
+        settings = settings_of(subject)
+        state, alerts = due_timers(states_repo.state_of(row), settings, now, silenced=silenced)
         changed[row.check_id] = state
         raised.extend((subject, alert) for alert in alerts)
     await states_repo.save(conn, changed, now)
     return await _queue(conn, raised, now) if raised else 0
+
+
+def missing(session: Any) -> int:
+    """Locations of a TIMED_OUT session without a FINAL result: each is a failed location."""
+    if session.status != "TIMED_OUT":
+        return 0
+    return max(len(session.run_locations or ()) - int(session.finals), 1)
 
 
 def _subject_columns() -> list[Any]:
@@ -121,6 +134,7 @@ def _subject_columns() -> list[Any]:
         checks.c.group_id,
         check_groups.c.name.label("group_name"),
         check_groups.c.config.label("group_config"),
+        accounts.c.alert_settings.label("account_alert_settings"),
     ]
 
 
@@ -131,6 +145,16 @@ def _with_group(query: sa.Select[Any]) -> sa.Select[Any]:
             check_groups.c.id == checks.c.group_id,
             check_groups.c.account_id == checks.c.account_id,
         ),
+    ).join(accounts, accounts.c.id == checks.c.account_id)
+
+
+def settings_of(subject: Any) -> AlertSettings:
+    """The subject's effective alert settings: account, group or check (`effective_settings`)."""
+    account = subject.account_alert_settings
+    return effective_settings(
+        subject.config,
+        subject.group_config,
+        ACCOUNT_DEFAULTS if account is None else AlertSettings.from_json(account),
     )
 
 
@@ -159,6 +183,8 @@ async def _sessions(conn: AsyncConnection, session_ids: Sequence[str]) -> list[A
                 check_sessions.c.failed,
                 check_sessions.c.degraded,
                 check_sessions.c.started_at,
+                check_sessions.c.status,
+                check_sessions.c.run_locations,
                 *_subject_columns(),
             ).join(checks, checks.c.id == check_sessions.c.check_id)
         )

@@ -6,6 +6,7 @@ WEEK, MONTH) in its `timezone`'s wall time (so 09:00 stays 09:00 across DST), un
 local date `repeatEndsAt`. A MONTH repeat from the 31st falls back to the month's last day.
 It silences the checks that carry, or whose group carries, any of its `tags` (Checkly's legacy
 meaning) or `silenceAlertsTags`; `silenceAllAlerts` silences every check of the account.
+`pauseAllChecks` also pauses every check of the account: the scheduler skips their runs.
 """
 
 from __future__ import annotations
@@ -108,6 +109,18 @@ def silences(
         if named & own:
             return True
     return False
+
+
+def pauses(windows: Iterable[Mapping[str, Any]]) -> bool:
+    """Whether an active window of the account pauses its checks (`pauseAllChecks`): their
+    scheduled runs are skipped; a run triggered by hand still runs, silenced."""
+    return any(window.get("pauseAllChecks") for window in windows)
+
+
+async def unpaused(conn: AsyncConnection, due: Sequence[Any], now: datetime) -> list[Any]:
+    """The due checks (rows with `account_id`) whose account no active window pauses."""
+    windows = await active_windows(conn, {row.account_id for row in due}, now)
+    return [row for row in due if not pauses(windows.get(row.account_id, ()))]
 
 
 async def active_windows(

@@ -55,8 +55,8 @@ UNBOUNDED_REMINDERS = 100000
 
 @dataclass(frozen=True, slots=True)
 class AlertSettings:
-    """Checkly's `alertSettings`, defaults as Checkly's (and as the account's, which the API
-    cannot change)."""
+    """Checkly's `alertSettings`, defaults as Checkly's (the account's, unless the operator set
+    the account's own: `vantage accounts alert-settings`)."""
 
     escalation: Literal["RUN_BASED", "TIME_BASED"] = "RUN_BASED"
     failed_run_threshold: int = 1
@@ -113,11 +113,21 @@ def is_muted(check: Mapping[str, Any], group: Mapping[str, Any] | None) -> bool:
 
 
 def verdict(
-    *, finals: int, failed: int, degraded: int, parallel: bool, settings: AlertSettings
+    *,
+    finals: int,
+    failed: int,
+    degraded: int,
+    parallel: bool,
+    settings: AlertSettings,
+    timed_out: int = 0,
 ) -> Verdict | None:
     """One session as one run. A parallel run across two locations or more with the
-    parallel threshold on fails only when at least `percentage` of its locations failed. None:
-    no location reported, which says nothing about the check."""
+    parallel threshold on fails only when at least `percentage` of its locations failed.
+    `timed_out`: locations that gave no result before the session's deadline (it TIMED_OUT);
+    each counts as a failed location, as a run that exceeds its timeout fails. None: no location
+    reported or timed out, which says nothing about the check."""
+    finals += max(timed_out, 0)
+    failed += max(timed_out, 0)
     if finals <= 0:
         return None
     if parallel and settings.parallel_enabled and finals >= 2:
@@ -142,6 +152,9 @@ class AlertState:
     episode: int = 0
     reminders_sent: int = 0
     next_reminder_at: datetime | None = None
+    # TIME_BASED: when the failure (or degradation) not yet announced meets its threshold, so a
+    # timer announces it then rather than at the check's next run.
+    escalate_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,6 +177,15 @@ def _threshold_met(
             minutes=settings.minutes_failing_threshold
         )
     return consecutive >= settings.failed_run_threshold
+
+
+def _escalation_timer(state: AlertState, settings: AlertSettings) -> AlertState:
+    """A failure or degradation below a TIME_BASED threshold: when the timer should judge it."""
+    since = state.failing_since if state.status == "FAILING" else state.degraded_since
+    if settings.escalation != "TIME_BASED" or state.notified != "NONE" or since is None:
+        return dataclasses.replace(state, escalate_at=None)
+    at = since + timedelta(minutes=settings.minutes_failing_threshold)
+    return dataclasses.replace(state, escalate_at=at)
 
 
 def _reminders_from(state: AlertState, settings: AlertSettings, now: datetime) -> AlertState:
@@ -207,6 +229,7 @@ def _announce(
     now: datetime,
     silenced: bool,
 ) -> tuple[AlertState, list[Alert]]:
+    state = dataclasses.replace(state, escalate_at=None)
     if silenced:
         return _reminders_from(dataclasses.replace(state, notified="SUPPRESSED"), settings, now), []
     # A new incident when nothing was announced yet; an escalation stays in its incident.
@@ -234,7 +257,7 @@ def _failing(
     if state.notified == "DEGRADED":
         return _announce(state, "ALERT_DEGRADED_FAILURE", "FAILING", settings, now, silenced)
     if not _threshold_met(settings, state.consecutive_failed, state.failing_since, now):
-        return state, []
+        return _escalation_timer(state, settings), []
     first = state.consecutive_failed == 1
     alert_type: AlertType = "ALERT_FAILURE" if first else "ALERT_FAILURE_REMAIN"
     return _announce(state, alert_type, "FAILING", settings, now, silenced)
@@ -257,7 +280,7 @@ def _degraded(
     if state.notified == "FAILING":
         return _announce(state, "ALERT_FAILURE_DEGRADED", "DEGRADED", settings, now, silenced)
     if not _threshold_met(settings, state.consecutive_degraded, state.degraded_since, now):
-        return state, []
+        return _escalation_timer(state, settings), []
     first = state.consecutive_degraded == 1
     alert_type: AlertType = "ALERT_DEGRADED" if first else "ALERT_DEGRADED_REMAIN"
     return _announce(state, alert_type, "DEGRADED", settings, now, silenced)
@@ -281,6 +304,38 @@ def due_reminder(
     if silenced:
         return after, []
     return after, [Alert("ALERT_FAILURE_REMAIN", state.episode, True, sent)]
+
+
+def due_escalation(
+    state: AlertState, settings: AlertSettings, now: datetime, *, silenced: bool = False
+) -> tuple[AlertState, list[Alert]]:
+    """A TIME_BASED threshold met between runs: the check has been failing (or degraded) for
+    `minutesFailingThreshold` minutes and nothing was announced, so the alert its next run would
+    raise is raised now (ALERT_FAILURE after one failing run, else ALERT_FAILURE_REMAIN; the
+    same for degraded). Not yet due: the timer stays; no longer applicable: it is dropped."""
+    due = state.escalate_at
+    if due is None or now < due:
+        return state, []
+    if state.notified != "NONE" or state.status == "PASSING":
+        return dataclasses.replace(state, escalate_at=None), []
+    failing = state.status == "FAILING"
+    count = state.consecutive_failed if failing else state.consecutive_degraded
+    since = state.failing_since if failing else state.degraded_since
+    if not _threshold_met(settings, count, since, now):
+        return _escalation_timer(state, settings), []
+    first: AlertType = "ALERT_FAILURE" if failing else "ALERT_DEGRADED"
+    remain: AlertType = "ALERT_FAILURE_REMAIN" if failing else "ALERT_DEGRADED_REMAIN"
+    notified: Notified = "FAILING" if failing else "DEGRADED"
+    return _announce(state, first if count == 1 else remain, notified, settings, now, silenced)
+
+
+def due_timers(
+    state: AlertState, settings: AlertSettings, now: datetime, *, silenced: bool = False
+) -> tuple[AlertState, list[Alert]]:
+    """What the timer owes a check now: a time-based escalation, else a reminder."""
+    if state.escalate_at is not None:
+        return due_escalation(state, settings, now, silenced=silenced)
+    return due_reminder(state, settings, now, silenced=silenced)
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,6 +24,7 @@ _FIELDS = (
     "episode",
     "reminders_sent",
     "next_reminder_at",
+    "escalate_at",
 )
 
 
@@ -74,21 +75,21 @@ async def save(conn: AsyncConnection, states: Mapping[str, AlertState], now: dat
     )
 
 
-async def any_reminder_due(conn: AsyncConnection, now: datetime) -> bool:
-    """A cheap read first, so an idle sweep never takes SQLite's write lock."""
-    found = await conn.scalar(
-        sa.select(table.c.check_id).where(table.c.next_reminder_at <= now).limit(1)
-    )
+def _timer_due(now: datetime) -> sa.ColumnElement[bool]:
+    return sa.or_(table.c.next_reminder_at <= now, table.c.escalate_at <= now)
+
+
+async def any_timer_due(conn: AsyncConnection, now: datetime) -> bool:
+    """A cheap read first, so an idle sweep never takes SQLite's write lock: a reminder or a
+    time-based escalation is due."""
+    found = await conn.scalar(sa.select(table.c.check_id).where(_timer_due(now)).limit(1))
     return found is not None
 
 
-async def claim_due_reminders(conn: AsyncConnection, now: datetime, limit: int) -> list[Any]:
-    """States with a reminder due, locked for this transaction; another replica skips them."""
+async def claim_due_timers(conn: AsyncConnection, now: datetime, limit: int) -> list[Any]:
+    """States with a reminder or an escalation due, locked for this transaction; another replica
+    skips them."""
     query = claim_subquery(
-        conn,
-        sa.select(table)
-        .where(table.c.next_reminder_at <= now)
-        .order_by(table.c.next_reminder_at)
-        .limit(limit),
+        conn, sa.select(table).where(_timer_due(now)).order_by(table.c.check_id).limit(limit)
     )
     return list((await conn.execute(query)).all())

@@ -24,6 +24,9 @@ accounts = sa.Table(
     sa.Column("id", Id, primary_key=True),
     sa.Column("name", sa.String(200), nullable=False),
     sa.Column("created_at", UtcDateTime(), nullable=False),
+    # Checkly's account-level `alertSettings` (the operator sets them; null: Checkly's defaults),
+    # which checks with `useGlobalAlertSettings` follow.
+    sa.Column("alert_settings", Json, nullable=True),
 )
 
 api_keys = sa.Table(
@@ -94,9 +97,11 @@ check_sessions = sa.Table(
     sa.Column("started_at", UtcDateTime(), nullable=False),
     sa.Column("stopped_at", UtcDateTime(), nullable=True),
     sa.Column("deadline_at", UtcDateTime(), nullable=False),
-    # One index serves both readers: the reaper (`stopped_at IS NULL`: the few open sessions) and
+    # One index serves two readers: the reaper (`stopped_at IS NULL`: the few open sessions) and
     # retention (`stopped_at < cutoff`, oldest first). Nothing reads sessions by check.
     sa.Index("ix_check_sessions_stopped", "stopped_at"),
+    # The web UI's sessions list: an account's newest first, keyset pages.
+    sa.Index("ix_check_sessions_account_started", "account_id", "started_at", "id"),
 )
 
 jobs = sa.Table(
@@ -162,6 +167,16 @@ check_results = sa.Table(
     # The UI's results list filters by FINAL / ATTEMPT: without this, a filter that matches
     # little walks the check's whole history (read-scale measurements).
     sa.Index("ix_check_results_check_type_created", "check_id", "result_type", "created_at"),
+    # The results list filtered by location walks this, not every result of the check.
+    sa.Index("ix_check_results_check_location_created", "check_id", "run_location", "created_at"),
+    # ... and filtered to failures this: partial, so it holds only the (few) failed results.
+    sa.Index(
+        "ix_check_results_check_failed_created",
+        "check_id",
+        "created_at",
+        sqlite_where=sa.text("has_failures = 1 OR has_errors = 1"),
+        postgresql_where=sa.text("has_failures OR has_errors"),
+    ),
 )
 
 check_statuses = sa.Table(
@@ -366,6 +381,7 @@ ui_sessions = sa.Table(
 # outlive the raw results' retention. The response-time histogram is fixed columns (bounds in
 # `rollups/digest.py`), so writing one is a single additive upsert and buckets merge by addition.
 ROLLUP_HISTOGRAM_BINS = 20
+ROLLUP_PHASES = ("wait", "dns", "tcp", "tls", "first_byte", "download")
 result_rollups = sa.Table(
     "result_rollups",
     metadata,
@@ -383,6 +399,13 @@ result_rollups = sa.Table(
     *(
         sa.Column(f"h{i:02d}", sa.Integer(), nullable=False, server_default="0")
         for i in range(ROLLUP_HISTOGRAM_BINS)
+    ),
+    # Timing phases (HTTP results that measured them): how many, and each phase's summed ms, so a
+    # chart shows the average phase per bucket. Names in `rollups/digest.py: PHASES`.
+    sa.Column("phase_count", sa.Integer(), nullable=False, server_default="0"),
+    *(
+        sa.Column(f"phase_{name}", sa.Float(), nullable=False, server_default="0")
+        for name in ROLLUP_PHASES
     ),
     sa.Index("ix_result_rollups_bucket", "check_id", "bucket_seconds", "bucket_start"),
 )
@@ -454,7 +477,10 @@ check_alert_states = sa.Table(
     sa.Column("reminders_sent", sa.Integer(), nullable=False),
     sa.Column("next_reminder_at", UtcDateTime(), nullable=True),
     sa.Column("updated_at", UtcDateTime(), nullable=False),
+    # TIME_BASED thresholds: when an unannounced failure is judged again without a run.
+    sa.Column("escalate_at", UtcDateTime(), nullable=True),
     sa.Index("ix_check_alert_states_reminder", "next_reminder_at"),
+    sa.Index("ix_check_alert_states_escalate", "escalate_at"),
 )
 
 # The outbox: one row per notification to one channel, inserted in the transaction that decided
@@ -527,4 +553,62 @@ check_alerts = sa.Table(
     sa.Column("created_at", UtcDateTime(), nullable=False),
     sa.Index("ix_check_alerts_account_created", "account_id", "created_at"),
     sa.Index("ix_check_alerts_check_created", "check_id", "created_at"),
+)
+
+# Checkly CLI projects (`checkly deploy`): a project is an account's, named by its logicalId.
+projects = sa.Table(
+    "projects",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("account_id", Id, sa.ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("logical_id", sa.String(255), nullable=False),
+    sa.Column("name", sa.String(500), nullable=False),
+    sa.Column("repo_url", sa.String(2048), nullable=True),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=True),
+    sa.UniqueConstraint("account_id", "logical_id", name="uq_projects_account_logical"),
+)
+
+# What a project's deploys made: a construct (type + logicalId) and the object it became. Only
+# objects named here are ever changed or deleted by a deploy; the API's and Terraform's never are.
+project_resources = sa.Table(
+    "project_resources",
+    metadata,
+    sa.Column("project_id", Id, sa.ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("type", sa.String(60), nullable=False),
+    sa.Column("logical_id", sa.String(255), nullable=False),
+    # The check's uuid, the group's or channel's number, the location's id...; null for the
+    # assignments and subscriptions, which live on their check or group.
+    sa.Column("physical_id", sa.String(64), nullable=True),
+    # SHA-256 of the construct's payload as last deployed: an unchanged construct is not rewritten.
+    sa.Column("payload_hash", sa.String(64), nullable=False),
+    sa.PrimaryKeyConstraint("project_id", "type", "logical_id", name="pk_project_resources"),
+)
+
+# One deploy or destroy of a project; the CLI follows it by id (`/events`, `/completion`).
+project_deployments = sa.Table(
+    "project_deployments",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("account_id", Id, sa.ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("logical_id", sa.String(255), nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("dry_run", sa.Boolean(), nullable=False),
+    sa.Column("error", Json, nullable=True),
+    sa.Column("result", Json, nullable=True),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("ended_at", UtcDateTime(), nullable=True),
+    sa.Index("ix_project_deployments_account_logical", "account_id", "logical_id"),
+)
+
+# Code bundles the CLI uploads (`/next/checkly-storage/upload-code-bundle`), by content hash.
+code_bundles = sa.Table(
+    "code_bundles",
+    metadata,
+    sa.Column("account_id", Id, sa.ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("size", sa.Integer(), nullable=False),
+    sa.Column("data", sa.LargeBinary(), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint("account_id", "sha256", name="pk_code_bundles"),
 )

@@ -1,7 +1,7 @@
 """Heartbeats: registering a check's ping token and deadline, taking a ping, failing the checks
 whose deadline passed. Each change of state writes one FINAL result in a session of its own (run
 location `heartbeat`: the server, where the ping arrived or did not), and the check's status, in
-the caller's transaction."""
+the caller's transaction, with the alerts that run raises."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from vantage.alerting import evaluation as alerting
 from vantage.db.tables import check_sessions, checks, heartbeat_events, heartbeats
 from vantage.heartbeats.periods import allowance, deadline
 from vantage.queue.intake import new_check_run_id
@@ -139,6 +140,9 @@ async def _record(conn: AsyncConnection, check: Any, passed: bool, now: datetime
     await conn.execute(check_sessions.insert().values(**session))
     await results_repository.insert_many(conn, [result])
     await statuses_repository.upsert(conn, [status_row])
+    # The session is one run of the check, for alerting as any other: a missed ping alerts
+    # through the same policy (thresholds, mute, maintenance, channels) and outbox.
+    await alerting.on_sessions_ended(conn, {session["id"]: session["status"]}, now)
 
 
 _CHECK_OF = sa.select(

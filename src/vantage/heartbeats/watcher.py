@@ -28,6 +28,8 @@ class HeartbeatWatcher:
             failed = await service.fail_overdue(conn, now)
         for check_id in failed:
             log.info("heartbeat missed", check_id=check_id)
+        if failed:
+            self.runtime.signals.alerts_queued.set()  # their alerts, if any, go out now
         return failed
 
     async def _sleep_until_due(self) -> None:

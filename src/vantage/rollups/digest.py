@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from vantage.db.tables import ROLLUP_HISTOGRAM_BINS
+from vantage.db.tables import ROLLUP_HISTOGRAM_BINS, ROLLUP_PHASES
 
 BUCKET_SECONDS = (60, 3600, 86400)
 # Upper bounds of the bins in milliseconds; the last bin holds everything slower.
@@ -22,7 +22,39 @@ BOUNDS_MS: tuple[int, ...] = (5, 10, 20, 30, 50, 75, 100, 150, 200, 300, 500, 75
 BOUNDS_MS += (2000, 3000, 5000, 10000, 20000)
 BINS = tuple(f"h{i:02d}" for i in range(ROLLUP_HISTOGRAM_BINS))
 assert len(BOUNDS_MS) + 1 == ROLLUP_HISTOGRAM_BINS
-COUNTERS = ("finals", "passed", "degraded", "failed", "attempts", "rt_sum", *BINS)
+# Checkly's `timingPhases` keys (plus Vantage's `tls`) and the roll-up column of each.
+PHASES: tuple[tuple[str, str], ...] = tuple(
+    zip(
+        ("wait", "dns", "tcp", "tls", "firstByte", "download"),
+        (f"phase_{name}" for name in ROLLUP_PHASES),
+        strict=True,
+    )
+)
+PHASE_COLUMNS = tuple(column for _, column in PHASES)
+COUNTERS = (
+    "finals",
+    "passed",
+    "degraded",
+    "failed",
+    "attempts",
+    "rt_sum",
+    *BINS,
+    "phase_count",
+    *PHASE_COLUMNS,
+)
+
+
+def phases_of(detail: Any) -> dict[str, float] | None:
+    """A result's timing phases in ms (HTTP results that measured them), else None."""
+    response = detail.get("response") if isinstance(detail, Mapping) else None
+    phases = response.get("timingPhases") if isinstance(response, Mapping) else None
+    if not isinstance(phases, Mapping):
+        return None
+    out = {}
+    for key, column in PHASES:
+        value = phases.get(key)
+        out[column] = float(value) if isinstance(value, int | float) else 0.0
+    return out
 
 
 def bin_of(ms: float) -> int:
@@ -58,6 +90,7 @@ def rows_of(results: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
                     **dict.fromkeys(COUNTERS, 0),
                 }
                 row["rt_sum"] = 0.0
+                row.update(dict.fromkeys(PHASE_COLUMNS, 0.0))
             if result["result_type"] != "FINAL":
                 row["attempts"] += 1
                 continue
@@ -70,6 +103,11 @@ def rows_of(results: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
                 row["passed"] += 1
             row["rt_sum"] += float(result["response_time"])
             row[BINS[bin_of(float(result["response_time"]))]] += 1
+            phases = phases_of(result.get("detail"))
+            if phases is not None:
+                row["phase_count"] += 1
+                for column, ms in phases.items():
+                    row[column] += ms
     return list(groups.values())
 
 
@@ -84,6 +122,8 @@ class Summary:
     attempts: int = 0
     rt_sum: float = 0.0
     histogram: list[int] = field(default_factory=lambda: [0] * ROLLUP_HISTOGRAM_BINS)
+    phase_count: int = 0
+    phase_sums: list[float] = field(default_factory=lambda: [0.0] * len(PHASES))
 
     def add(self, row: Any) -> None:
         self.finals += row.finals
@@ -94,6 +134,12 @@ class Summary:
         self.rt_sum += row.rt_sum
         for i, name in enumerate(BINS):
             self.histogram[i] += getattr(row, name)
+        # Rows summed without the phase columns (the dashboard's) leave the phases at zero.
+        count = getattr(row, "phase_count", None)
+        if count:
+            self.phase_count += count
+            for i, column in enumerate(PHASE_COLUMNS):
+                self.phase_sums[i] += getattr(row, column) or 0.0
 
     def add_summary(self, other: Summary) -> None:
         self.finals += other.finals
@@ -104,6 +150,16 @@ class Summary:
         self.rt_sum += other.rt_sum
         for i, count in enumerate(other.histogram):
             self.histogram[i] += count
+        self.phase_count += other.phase_count
+        for i, ms in enumerate(other.phase_sums):
+            self.phase_sums[i] += ms
+
+    @property
+    def phases(self) -> dict[str, float] | None:
+        """The average of each timing phase (Checkly's keys) in ms, None without any."""
+        if not self.phase_count:
+            return None
+        return {key: self.phase_sums[i] / self.phase_count for i, (key, _) in enumerate(PHASES)}
 
     @property
     def availability(self) -> float | None:

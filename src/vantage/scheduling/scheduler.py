@@ -15,6 +15,8 @@ from typing import Any
 
 import structlog
 
+from vantage.alerting import evaluation as alerting
+from vantage.alerting import maintenance
 from vantage.checks import repository as checks_repository
 from vantage.checks.scheduling import next_run_after
 from vantage.runtime import Runtime
@@ -48,6 +50,9 @@ class Scheduler:
                 self.lag_seconds = max(0.0, (now - due[-1].next_run_at).total_seconds())
             # Every due slot passes, run or not: a check that cannot start is not retried at once.
             await checks_repository.advance(conn, next_runs)
+            # A maintenance window with pauseAllChecks skips the scheduled runs of its account.
+            if due:
+                due = await maintenance.unpaused(conn, due, now)
             plans = await start_sessions(
                 conn, due, run_source="SCHEDULER", now=now, settings=settings
             )
@@ -97,8 +102,11 @@ class Reaper:
         self.runtime = runtime
 
     async def run_once(self, now: datetime | None = None) -> list[str]:
+        now = now or utcnow()
         async with self.runtime.db.write() as conn:
-            ended = await sessions_repo.time_out_overdue(conn, now or utcnow())
+            ended = await sessions_repo.time_out_overdue(conn, now)
+            # A timed-out session is a failed run of its check: its alerts are decided with it.
+            await alerting.on_sessions_ended(conn, dict.fromkeys(ended, "TIMED_OUT"), now)
         for session_id in ended:
             self.runtime.signals.session_finished(session_id)
             log.info("session timed out", session_id=session_id)

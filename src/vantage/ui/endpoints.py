@@ -20,14 +20,15 @@ from fastapi.responses import RedirectResponse, Response
 from vantage.accounts import service as accounts_service
 from vantage.checks import service as checks_service
 from vantage.db.tables import check_sessions, jobs
-from vantage.errors import Forbidden, NotFound, VantageError
+from vantage.errors import BadRequest, Forbidden, NotFound, VantageError
 from vantage.runtime import Runtime, get_runtime
 from vantage.sessions import service as sessions_service
 from vantage.sessions import starting
 from vantage.sessions.wire import session_link
 from vantage.sessions.withdrawal import cancel_sessions, withdraw_jobs
 from vantage.timeutil import utcnow
-from vantage.ui import queries
+from vantage.ui import dashboard as dashboard_read
+from vantage.ui import editing, lists, queries
 from vantage.ui.auth import (
     AccountViewer,
     Viewer,
@@ -245,13 +246,14 @@ async def dashboard(
     return await _render(
         runtime,
         viewer,
-        lambda conn: queries.dashboard(
+        lambda conn: dashboard_read.dashboard(
             conn,
             account_id,
             state=params.get("state") or None,
             search=(params.get("q") or "").strip()[:200],
             page=_int(params.get("page"), 1),
             now=utcnow(),
+            memo=dashboard_read.memo_of(request.app.state),
         ),
         "dashboard.html",
         as_json=as_json,
@@ -373,7 +375,113 @@ async def locations_page(
     )
 
 
+@_both("/accounts/{account_id}/check-sessions")
+async def sessions_list(
+    account_id: str, request: Request, runtime: RuntimeDep, viewer: AccountViewer, as_json: bool
+) -> Response:
+    cursor = request.query_params.get("after") or ""
+    return await _render(
+        runtime,
+        viewer,
+        lambda conn: lists.sessions_list(conn, account_id, cursor=cursor, now=utcnow()),
+        "sessions.html",
+        as_json=as_json,
+        title=lambda d: "Check sessions",
+    )
+
+
+@_both("/accounts/{account_id}/alerts")
+async def alerts_page(
+    account_id: str, runtime: RuntimeDep, viewer: AccountViewer, as_json: bool
+) -> Response:
+    return await _render(
+        runtime,
+        viewer,
+        lambda conn: lists.alerts_page(conn, account_id),
+        "alerts.html",
+        as_json=as_json,
+        title=lambda d: "Alerts",
+    )
+
+
 # --- actions (read-write users) -------------------------------------------------------------
+
+
+def _edit_page(
+    viewer: Viewer,
+    account_id: str,
+    row: Any,
+    fields: dict[str, Any],
+    *,
+    error: str = "",
+    status_code: int = 200,
+) -> Response:
+    data = {
+        "accountId": account_id,
+        "check": queries.check_header(row),
+        "fields": fields,
+        "frequencies": editing.FREQUENCIES,
+        "methods": editing.METHODS,
+        "error": error,
+    }
+    return page(
+        "edit.html",
+        data,
+        viewer=viewer,
+        as_json=False,
+        title=f"Edit {row.name}",
+        status_code=status_code,
+    )
+
+
+@router.get("/accounts/{account_id}/checks/{check_id}/edit")
+async def edit_form(
+    account_id: str, check_id: str, runtime: RuntimeDep, viewer: AccountViewer
+) -> Response:
+    require_write(viewer)
+    async with runtime.db.read() as conn:
+        row = await queries.check_row(conn, account_id, check_id)
+    return _edit_page(viewer, account_id, row, editing.fields_of(row.config or {}))
+
+
+@router.post("/accounts/{account_id}/checks/{check_id}/edit")
+async def edit(
+    account_id: str, check_id: str, request: Request, runtime: RuntimeDep, viewer: AccountViewer
+) -> Response:
+    form = await checked_form(request, runtime, viewer)
+    require_write(viewer)
+    async with runtime.db.write() as conn:
+        row = await queries.check_row(conn, account_id, check_id)
+        has_request = bool(editing.fields_of(row.config or {})["hasRequest"])
+        try:
+            payload = editing.payload_of(form, has_request=has_request)
+            # The API's own update path: the same validation, schedule and alerting as a PUT.
+            await checks_service.update(
+                conn, account_id, check_id, payload, base_url=runtime.settings.base_url
+            )
+        except BadRequest as exc:
+            shown = {**editing.fields_of(row.config or {}), **_as_fields(form)}
+            return _edit_page(viewer, account_id, row, shown, error=exc.message, status_code=400)
+    runtime.signals.schedule_changed.set()
+    log.info("check edited", user_id=viewer.user.id, check_id=check_id)
+    return RedirectResponse(f"/accounts/{account_id}/checks/{check_id}", status_code=303)
+
+
+def _as_fields(form: dict[str, str]) -> dict[str, Any]:
+    """The submitted values, shown again beside the error so nothing typed is lost."""
+    shown: dict[str, Any] = {
+        key: form.get(key, "")
+        for key in ("name", "locations", "tags", "degradedResponseTime", "maxResponseTime")
+    }
+    shown["activated"] = form.get("activated") == "on"
+    shown["muted"] = form.get("muted") == "on"
+    shown["method"] = form.get("method") or None
+    shown["url"] = form.get("url") or None
+    try:
+        shown["frequency"] = int(form.get("frequency", ""))
+    except ValueError:
+        shown["frequency"] = None
+    return shown
 
 
 @router.post("/accounts/{account_id}/checks/{check_id}/run")
@@ -495,6 +603,7 @@ async def _set_activated(
         await queries.check_row(conn, account_id, check_id)
         # The API's own update path: the schedule follows `activated` as it does for a PUT.
         await checks_service.update(conn, account_id, check_id, {"activated": on})
+    runtime.signals.schedule_changed.set()
     log.info("check activation", user_id=viewer.user.id, check_id=check_id, activated=on)
     return RedirectResponse(f"/accounts/{account_id}/checks/{check_id}", status_code=303)
 

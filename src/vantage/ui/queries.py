@@ -13,7 +13,6 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from vantage.db.tables import (
-    agents,
     check_results,
     check_sessions,
     check_statuses,
@@ -22,16 +21,19 @@ from vantage.db.tables import (
     result_rollups,
 )
 from vantage.errors import NotFound
-from vantage.rollups.digest import BINS, Summary, bucket_start
+from vantage.locations import service as locations_service
+from vantage.locations.ref import LocationRef
+from vantage.rollups.digest import BINS, PHASE_COLUMNS, Summary
 from vantage.sessions.state import public_status
 from vantage.sessions.wire import session_link
 from vantage.timeutil import elapsed_ms, iso
 from vantage.ui.ranges import Window
-from vantage.ui.state import STATES, result_state, severity_expression, state_expression
+from vantage.ui.state import result_state, state_expression
 
 PAGE_SIZE = 50
 RECENT_RUNS = 20
-_SUMS = ("finals", "passed", "degraded", "failed", "attempts", "rt_sum", *BINS)
+_COUNTS = ("finals", "passed", "degraded", "failed", "attempts", "rt_sum", *BINS)
+_SUMS = (*_COUNTS, "phase_count", *PHASE_COLUMNS)
 
 
 def _uuid_or_404(value: str, what: str) -> None:
@@ -64,6 +66,7 @@ async def _summed(
     start: datetime,
     end: datetime,
     by: tuple[str, ...],
+    sums: tuple[str, ...] = _SUMS,
 ) -> list[Any]:
     """Roll-up rows of the checks in [start, end), summed per `by` columns, in SQL."""
     rr = result_rollups
@@ -71,7 +74,7 @@ async def _summed(
     return list(
         (
             await conn.execute(
-                sa.select(*keys, *(sa.func.sum(rr.c[name]).label(name) for name in _SUMS))
+                sa.select(*keys, *(sa.func.sum(rr.c[name]).label(name) for name in sums))
                 .where(
                     rr.c.check_id.in_(check_ids),
                     rr.c.bucket_seconds == bucket_seconds,
@@ -82,147 +85,6 @@ async def _summed(
             )
         ).all()
     )
-
-
-# --- home dashboard ---------------------------------------------------------------------------
-
-
-async def dashboard(
-    conn: AsyncConnection,
-    account_id: str,
-    *,
-    state: str | None,
-    search: str,
-    page: int,
-    now: datetime,
-) -> dict[str, Any]:
-    st = state_expression().label("state")
-    joined = checks.outerjoin(check_statuses, check_statuses.c.check_id == checks.c.id)
-    counts = {name: 0 for name in STATES}
-    for name, count in await conn.execute(
-        sa.select(st, sa.func.count())
-        .select_from(joined)
-        .where(checks.c.account_id == account_id)
-        .group_by(st)
-    ):
-        counts[name] = count
-
-    query = (
-        sa.select(
-            checks.c.id,
-            checks.c.name,
-            checks.c.check_type,
-            checks.c.interval_seconds,
-            checks.c.tags,
-            st,
-            check_statuses.c.last_result_at,
-            check_statuses.c.last_run_location,
-        )
-        .select_from(joined)
-        .where(checks.c.account_id == account_id)
-    )
-    if state in STATES:
-        query = query.where(state_expression() == state)
-    if search:
-        query = query.where(sa.func.lower(checks.c.name).contains(search.lower(), autoescape=True))
-    rows = (
-        await conn.execute(
-            query.order_by(severity_expression(), sa.func.lower(checks.c.name), checks.c.id)
-            .limit(PAGE_SIZE + 1)
-            .offset((page - 1) * PAGE_SIZE)
-        )
-    ).all()
-    more = len(rows) > PAGE_SIZE
-    rows = rows[:PAGE_SIZE]
-    ids = [r.id for r in rows]
-
-    hour = bucket_start(now, 3600)
-    day = bucket_start(now, 86400)
-    since = hour - timedelta(hours=23)
-    until = hour + timedelta(hours=1)
-    # Bars need four sums per hour; the histograms are summed per check only, in SQL.
-    hourly: dict[str, dict[datetime, Any]] = defaultdict(dict)
-    day_of: dict[str, Summary] = {}
-    week: dict[str, Summary] = {}
-    if ids:
-        rr = result_rollups
-        for row in await conn.execute(
-            sa.select(
-                rr.c.check_id,
-                rr.c.bucket_start,
-                *(
-                    sa.func.sum(rr.c[n]).label(n)
-                    for n in ("finals", "failed", "degraded", "rt_sum")
-                ),
-            )
-            .where(
-                rr.c.check_id.in_(ids),
-                rr.c.bucket_seconds == 3600,
-                rr.c.bucket_start >= since,
-                rr.c.bucket_start < until,
-            )
-            .group_by(rr.c.check_id, rr.c.bucket_start)
-        ):
-            hourly[row.check_id][row.bucket_start] = row
-        for row in await _summed(conn, ids, 3600, since, until, ("check_id",)):
-            day_of[row.check_id] = Summary()
-            day_of[row.check_id].add(row)
-        for row in await _summed(
-            conn, ids, 86400, day - timedelta(days=6), day + timedelta(days=1), ("check_id",)
-        ):
-            week[row.check_id] = Summary()
-            week[row.check_id].add(row)
-
-    hours = [hour - timedelta(hours=23 - i) for i in range(24)]
-    items = []
-    for r in rows:
-        by_hour = hourly.get(r.id, {})
-        day_summary = day_of.get(r.id) or Summary()
-        bars = []
-        for at in hours:
-            h = by_hour.get(at)
-            bars.append(
-                {
-                    "start": iso(at),
-                    "finals": h.finals if h else 0,
-                    "failed": h.failed if h else 0,
-                    "degraded": h.degraded if h else 0,
-                    "average": h.rt_sum / h.finals if h and h.finals else None,
-                }
-            )
-        stale = bool(
-            r.state in ("passing", "degraded", "failing")
-            and r.interval_seconds
-            and r.last_result_at is not None
-            and (now - r.last_result_at).total_seconds() > 3 * r.interval_seconds + 60
-        )
-        items.append(
-            {
-                "id": r.id,
-                "name": r.name,
-                "checkType": r.check_type,
-                "state": r.state,
-                "stale": stale,
-                "tags": list(r.tags or []),
-                "frequencySeconds": r.interval_seconds,
-                "lastResultAt": iso(r.last_result_at),
-                "lastRunLocation": r.last_run_location,
-                "availability24h": day_summary.availability,
-                "availability7d": week[r.id].availability if r.id in week else None,
-                "p95": day_summary.percentile(95),
-                "lastResults": bars,
-            }
-        )
-    return {
-        "accountId": account_id,
-        "counts": counts,
-        "total": sum(counts.values()),
-        "state": state if state in STATES else None,
-        "search": search,
-        "page": page,
-        "nextPage": page + 1 if more else None,
-        "checks": items,
-    }
 
 
 # --- check overview ---------------------------------------------------------------------------
@@ -242,7 +104,7 @@ async def check_row(conn: AsyncConnection, account_id: str, check_id: str) -> An
     return row
 
 
-def _check_header(row: Any) -> dict[str, Any]:
+def check_header(row: Any) -> dict[str, Any]:
     request = (row.config or {}).get("request") or {}
     return {
         "id": row.id,
@@ -289,6 +151,7 @@ async def overview(
                 "failed": s.failed,
                 "p50": s.percentile(50),
                 "p95": s.percentile(95),
+                "phases": s.phases,
             }
         )
     recent = (
@@ -301,12 +164,12 @@ async def overview(
     ).all()
     return {
         "accountId": account_id,
-        "check": _check_header(row),
+        "check": check_header(row),
         "range": win.preset,
         "from": iso(win.start),
         "to": iso(win.end),
         "bucketSeconds": win.bucket_seconds,
-        "summary": _figures(current),
+        "summary": {**_figures(current), "phases": current.phases},
         "previous": _figures(previous),
         "buckets": buckets,
         "locations": [
@@ -395,7 +258,7 @@ async def results_list(
     rows = rows[:PAGE_SIZE]
     return {
         "accountId": account_id,
-        "check": _check_header(row),
+        "check": check_header(row),
         "filters": {
             "resultType": result_type if result_type in ("FINAL", "ATTEMPT") else "ALL",
             "location": location,
@@ -549,13 +412,11 @@ async def locations_page(conn: AsyncConnection, account_id: str, now: datetime) 
             .order_by(locations.c.account_id.is_not(None), locations.c.slug)
         )
     ).all()
-    slugs = [r.slug for r in rows]
-    seen: dict[str, list[Any]] = defaultdict(list)
-    if slugs:
-        for a in await conn.execute(
-            sa.select(agents).where(agents.c.location.in_(slugs)).order_by(agents.c.last_seen_at)
-        ):
-            seen[a.location].append(a)
+    # The API's own view of each location: agents heard from in the last day, and its queue
+    # (runs waiting and running, and how long the oldest waiting one has been due).
+    health = await locations_service.health(
+        conn, [LocationRef(r.id, r.slug, r.account_id) for r in rows], now
+    )
     return {
         "accountId": account_id,
         "locations": [
@@ -565,9 +426,15 @@ async def locations_page(conn: AsyncConnection, account_id: str, now: datetime) 
                 "private": r.account_id is not None,
                 "lastSeenAt": iso(r.last_seen_at),
                 "agents": [
-                    {"id": a.id, "startedAt": iso(a.started_at), "lastSeenAt": iso(a.last_seen_at)}
-                    for a in seen.get(r.slug, [])
+                    {
+                        "id": a["agentId"],
+                        "startedAt": a["startedAt"],
+                        "lastSeenAt": a["lastSeen"],
+                        "alive": a["alive"],
+                    }
+                    for a in health[r.slug]["agents"]
                 ],
+                "queue": health[r.slug]["queue"],
             }
             for r in rows
         ],

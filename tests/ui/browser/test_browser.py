@@ -30,6 +30,9 @@ def pages_of(site: Site) -> dict[str, str]:
         "result": site.links["result"],
         "failed-result": site.links["failed_result"],
         "locations": f"{a}/locations",
+        "sessions": f"{a}/check-sessions",
+        "alerts": f"{a}/alerts",
+        "edit": f"{a}/checks/{site.links['ok']}/edit",
     }
 
 
@@ -157,6 +160,59 @@ def test_the_keyboard_reaches_the_controls_with_a_visible_focus(
     page.goto(site.origin + pages_of(site)["dashboard"])
     page.keyboard.press("/")
     assert page.evaluate("document.activeElement.id") == "q"
+    context.close()
+
+
+FOCUSABLE = (
+    "a[href], button, input:not([type=hidden]), select, textarea, summary,"
+    " [tabindex]:not([tabindex='-1'])"
+)
+
+
+def test_tab_reaches_every_control_of_every_page_and_each_shows_its_focus(
+    browser: Browser, site: Site
+) -> None:
+    context = new_context(browser)
+    page = log_in(context, site, site.writer)
+    missed: dict[str, list[str]] = {}
+    unmarked: dict[str, list[str]] = {}
+    for name, path in pages_of(site).items():
+        page.goto(site.origin + path)
+        # Number the controls a user can see; Tab must land on each, outlined.
+        count = page.evaluate(
+            """selector => {
+                const all = [...document.querySelectorAll(selector)]
+                    .filter(el => el.getClientRects().length > 0 && !el.disabled)
+                    // what a closed <details> holds is reached by opening it (its summary)
+                    .filter(el => el.tagName === 'SUMMARY'
+                        || !el.closest('details:not([open])'));
+                all.forEach((el, i) => el.setAttribute('data-kb', String(i)));
+                return all.length;
+            }""",
+            FOCUSABLE,
+        )
+        reached: set[str] = set()
+        for _ in range(count + 5):
+            page.keyboard.press("Tab")
+            mark, label, outline = page.evaluate(
+                "[document.activeElement.getAttribute('data-kb'),"
+                " (document.activeElement.textContent || document.activeElement.name || '')"
+                ".trim().slice(0, 40), getComputedStyle(document.activeElement).outlineStyle]"
+            )
+            if mark is not None:
+                reached.add(mark)
+                if outline == "none":
+                    unmarked.setdefault(name, []).append(label)
+        left = sorted(set(map(str, range(count))) - reached, key=int)
+        if left:
+            missed[name] = [
+                page.evaluate(
+                    "i => document.querySelector(`[data-kb='${i}']`).outerHTML.slice(0, 80)", i
+                )
+                for i in left[:5]
+            ]
+    assert missed == {}
+    assert unmarked == {}
     context.close()
 
 

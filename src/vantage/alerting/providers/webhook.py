@@ -1,7 +1,8 @@
 """WEBHOOK: Checkly's templated request, signed.
 
 URL, header and query values and the body are templates over the event's variables; an empty
-template sends every variable as one JSON object (`WEBHOOK_MSTEAMS`: an Adaptive Card message).
+template sends every variable as one JSON object, or the `webhookType` preset's body in its
+service's format (`presets`).
 Headers sent with every request:
 - `x-checkly-signature`: hex HMAC-SHA256 of the body with the channel's `webhookSecret` (Checkly's),
   and `webhook-signature: v1,<base64 HMAC-SHA256 of "id.timestamp.body">` (Standard Webhooks);
@@ -21,6 +22,7 @@ from urllib.parse import quote
 
 import httpx2
 
+from vantage.alerting.providers import presets
 from vantage.alerting.providers.base import (
     Notification,
     Outcome,
@@ -35,59 +37,15 @@ def variables(notification: Notification, result_link: str) -> dict[str, Any]:
     return {**public, "RESULT_LINK": result_link}
 
 
-def teams_card(values: dict[str, Any]) -> dict[str, Any]:
-    """A Microsoft Teams workflow message (Teams takes Adaptive Cards only): the default body of
-    a `WEBHOOK_MSTEAMS` channel without a template."""
-    facts = [
-        ("Check", values.get("CHECK_NAME")),
-        ("Alert", values.get("ALERT_TYPE")),
-        ("Location", values.get("RUN_LOCATION")),
-        (
-            "Response time",
-            f"{values.get('RESPONSE_TIME')} ms" if values.get("RESPONSE_TIME") else None,
-        ),
-        ("Error", values.get("CHECK_ERROR_MESSAGE")),
-        ("Started at", values.get("STARTED_AT")),
-    ]
-    card: dict[str, Any] = {
-        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
-        "type": "AdaptiveCard",
-        "version": "1.4",
-        "body": [
-            {
-                "type": "TextBlock",
-                "text": values.get("ALERT_TITLE", ""),
-                "weight": "Bolder",
-                "size": "Medium",
-                "wrap": True,
-            },
-            {"type": "FactSet", "facts": [{"title": k, "value": str(v)} for k, v in facts if v]},
-        ],
-        "msteams": {"width": "Full"},
-    }
-    if values.get("RESULT_LINK"):
-        card["actions"] = [
-            {"type": "Action.OpenUrl", "title": "View result", "url": values["RESULT_LINK"]}
-        ]
-    return {
-        "type": "message",
-        "attachments": [
-            {
-                "contentType": "application/vnd.microsoft.card.adaptive",
-                "contentUrl": None,
-                "content": card,
-            }
-        ],
-    }
+# method, url, headers, query, body
+Request = tuple[str, str, dict[str, str], list[tuple[str, str | int | float | bool | None]], bytes]
 
 
 def _url_variables(values: dict[str, Any]) -> dict[str, Any]:
     return {k: quote(v, safe="") if isinstance(v, str) else v for k, v in values.items()}
 
 
-def build(
-    notification: Notification, result_link: str, now: float | None = None
-) -> tuple[str, str, dict[str, str], list[tuple[str, str | int | float | bool | None]], bytes]:
+def build(notification: Notification, result_link: str, now: float | None = None) -> Request:
     """The request (method, url, headers, query, body) a webhook notification makes (pure)."""
     config = notification.config
     values = variables(notification, result_link)
@@ -95,12 +53,18 @@ def build(
     # Handlebars everywhere, as at Checkly: `{{X}}` is HTML-escaped, `{{{X}}}` is not.
     raw = values
     template = config.get("template")
-    if template:
+    kind = str(notification.context.get("_kind") or "failure")
+    incident = str(notification.context.get("_incident_key") or notification.id)
+    preset = config.get("webhookType")
+    if template and preset == "WEBHOOK_TELEGRAM":
+        # Checkly's Telegram template is form-like with the text unescaped; the Bot API gets JSON.
+        telegram = presets.telegram_from_template(render(str(template), raw))
+        body = json.dumps(telegram).encode()
+    elif template:
         body = render(str(template), raw).encode()
-    elif config.get("webhookType") == "WEBHOOK_MSTEAMS":
-        body = json.dumps(teams_card(values)).encode()
     else:
-        body = json.dumps(values, default=str).encode()
+        default = presets.default_body(preset, values, kind, incident)
+        body = json.dumps(values if default is None else default, default=str).encode()
     headers = {
         str(h["key"]): render(str(h.get("value", "")), raw)
         for h in config.get("headers") or []
@@ -135,11 +99,20 @@ def _is_json(body: bytes) -> bool:
     return True
 
 
-async def send(client: httpx2.AsyncClient, notification: Notification, result_link: str) -> Outcome:
-    try:
-        method, url, headers, query, body = build(notification, result_link)
-    except TemplateError as exc:
-        return Outcome("FAILURE", f"template error: {exc}")
+async def send(
+    client: httpx2.AsyncClient,
+    notification: Notification,
+    result_link: str,
+    built: Request | None = None,
+) -> Outcome:
+    """Send the notification's request (`built`: already built by the caller, which checked
+    its URL)."""
+    if built is None:
+        try:
+            built = build(notification, result_link)
+        except TemplateError as exc:
+            return Outcome("FAILURE", f"template error: {exc}")
+    method, url, headers, query, body = built
     try:
         response = await client.request(
             method,

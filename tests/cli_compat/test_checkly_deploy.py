@@ -1,0 +1,322 @@
+"""`checkly deploy` and `checkly destroy` (the real CLI 9.x) against a real `vantage server`.
+
+Each test writes its own Checkly project (`checkly.config.ts`, API, URL, TCP, DNS and heartbeat
+constructs, a group with an environment variable, tags) and deploys it into an account of its own,
+so the other CLI tests' check counts are not disturbed. Fixtures are in conftest.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx2
+import pytest
+
+from tests.targets.dns_target import DnsTarget, dns_target
+
+from .conftest import (
+    CLI_PREFIX,
+    Account,
+    ChecklyCli,
+    CliResult,
+    Target,
+    VantageServer,
+)
+
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("describe_server")]
+
+# A scheduled check first runs within one interval (1 minute) of its creation; a slow machine
+# needs more.
+FIRST_RUNS_WITHIN = 180.0
+
+CONFIG = """\
+import {{ defineConfig }} from 'checkly'
+
+export default defineConfig({{
+  projectName: 'Shop monitoring',
+  logicalId: '{logical_id}',
+  checks: {{
+    checkMatch: '**/__checks__/**/*.check.ts',
+    locations: ['local'],
+    frequency: 1,
+    tags: ['shop'],
+    runtimeId: '2025.04',
+  }},
+}})
+"""
+
+CHECKS = """\
+import {{
+  ApiCheck, AssertionBuilder, CheckGroupV2, DnsAssertionBuilder, DnsMonitor, HeartbeatMonitor,
+  TcpMonitor, UrlAssertionBuilder, UrlMonitor,
+}} from 'checkly/constructs'
+
+const group = new CheckGroupV2('shop-group', {{
+  name: 'Shop group',
+  tags: ['grouped'],
+  environmentVariables: [{{ key: 'GREETING', value: 'hello' }}],
+}})
+
+new ApiCheck('shop-api', {{
+  name: 'Shop API',
+  group,
+  tags: ['shop', 'api'],
+  request: {{
+    method: 'GET',
+    url: '{base_url}/ok',
+    assertions: [AssertionBuilder.statusCode().equals(200)],
+  }},
+}})
+
+new UrlMonitor('shop-url', {{
+  name: 'Shop URL',
+  request: {{ url: '{base_url}/ok', assertions: [UrlAssertionBuilder.statusCode().equals(200)] }},
+}})
+
+new TcpMonitor('shop-tcp', {{
+  name: '{tcp_name}',
+  request: {{ hostname: '127.0.0.1', port: {tcp_port} }},
+}})
+
+new DnsMonitor('shop-dns', {{
+  name: 'Shop DNS',
+  request: {{
+    recordType: 'A',
+    query: 'www.vantage.test',
+    nameServer: '127.0.0.1',
+    port: {dns_port},
+    assertions: [DnsAssertionBuilder.responseCode().equals('NOERROR')],
+  }},
+}})
+
+new HeartbeatMonitor('shop-heartbeat', {{
+  name: 'Shop heartbeat',
+  period: 1,
+  periodUnit: 'hours',
+  grace: 30,
+  graceUnit: 'minutes',
+}})
+"""
+
+SCHEDULED = ("Shop API", "Shop URL", "Shop TCP", "Shop DNS")
+CONSTRUCTS = {
+    "ApiCheck": "shop-api",
+    "UrlMonitor": "shop-url",
+    "TcpMonitor": "shop-tcp",
+    "DnsMonitor": "shop-dns",
+    "HeartbeatMonitor": "shop-heartbeat",
+    "CheckGroupV2": "shop-group",
+}
+
+
+@pytest.fixture(scope="module")
+def name_server() -> Iterator[DnsTarget]:
+    """tests/targets/dns_target.py's server, on a loop of its own (these tests are not async)."""
+    loop = asyncio.new_event_loop()
+    started: list[DnsTarget] = []
+    ready = threading.Event()
+    stop = asyncio.Event()
+
+    async def serve() -> None:
+        async with dns_target() as server:
+            started.append(server)
+            ready.set()
+            await stop.wait()
+
+    thread = threading.Thread(target=loop.run_until_complete, args=(serve(),), daemon=True)
+    thread.start()
+    assert ready.wait(10), "the DNS target did not start"
+    try:
+        yield started[0]
+    finally:
+        loop.call_soon_threadsafe(stop.set)
+        thread.join(timeout=10)
+
+
+@dataclass
+class Project:
+    """A Checkly project on disk, deployed into an account of its own."""
+
+    directory: Path
+    logical_id: str
+    target: Target
+    dns_port: int
+    cli: ChecklyCli
+    api: httpx2.Client
+
+    def write(self, *, tcp_name: str = "Shop TCP") -> None:
+        tcp_port = int(self.target.base_url.rsplit(":", 1)[1])
+        checks = self.directory / "__checks__"
+        checks.mkdir(exist_ok=True)
+        (self.directory / "checkly.config.ts").write_text(CONFIG.format(logical_id=self.logical_id))
+        (checks / "shop.check.ts").write_text(
+            CHECKS.format(
+                base_url=self.target.base_url,
+                tcp_port=tcp_port,
+                tcp_name=tcp_name,
+                dns_port=self.dns_port,
+            )
+        )
+
+    def run(self, *args: str) -> CliResult:
+        return self.cli.run(*args)
+
+    def checks(self) -> dict[str, dict[str, Any]]:
+        response = self.api.get("/v1/checks", params={"limit": 100})
+        assert response.status_code == 200, response.text
+        return {c["name"]: c for c in response.json()}
+
+
+def _new_account(server: VantageServer) -> Account:
+    name = f"CLI deploy {uuid.uuid4().hex[:6]}"
+    proc = subprocess.run(
+        [server.vantage_bin, "accounts", "create", name, "--json"]
+        + ["--database-url", server.database_url],
+        capture_output=True,
+        timeout=60,
+        check=True,
+    )
+    data = json.loads(proc.stdout)
+    return Account(name=name, account_id=str(data["accountId"]), api_key=str(data["apiKey"]))
+
+
+@pytest.fixture
+def project(
+    checkly_cli_installed: str,
+    vantage_server: VantageServer,
+    target: Target,
+    name_server: DnsTarget,
+    tmp_path: Path,
+) -> Iterator[Project]:
+    account = _new_account(vantage_server)
+    directory = tmp_path / "shop-monitoring"
+    directory.mkdir()
+    (directory / "package.json").write_text(
+        json.dumps({"name": "shop-monitoring", "version": "1.0.0", "private": True})
+    )
+    # `import ... from 'checkly'` in the project resolves to the installed CLI's package.
+    (directory / "node_modules").symlink_to(CLI_PREFIX / "node_modules")
+    cli = ChecklyCli(
+        api_url=vantage_server.base_url,
+        account_id=account.account_id,
+        api_key=account.api_key,
+        home=directory,
+        server_log=vantage_server.log_path,
+    )
+    headers = {
+        "Authorization": f"Bearer {account.api_key}",
+        "X-Checkly-Account": account.account_id,
+        # The server drops idle keep-alive connections after 2 s, and a request sent just as it
+        # does fails: between the CLI's runs and the polls below, each request has its own.
+        "Connection": "close",
+    }
+    with httpx2.Client(
+        base_url=vantage_server.base_url, headers=headers, timeout=30.0, trust_env=False
+    ) as api:
+        found = Project(
+            directory, f"shop-{uuid.uuid4().hex[:8]}", target, name_server.port, cli, api
+        )
+        found.write()
+        yield found
+
+
+def section(result: CliResult, title: str) -> list[str]:
+    """The indented lines under a heading of the deploy preview (`Create:`, `Delete:`, ...)."""
+    lines = result.output.splitlines()
+    assert title in lines, result.describe()
+    found = []
+    for line in lines[lines.index(title) + 1 :]:
+        if not line.startswith("    "):
+            break
+        found.append(line.strip())
+    return found
+
+
+def test_deploy_preview_lists_every_construct_it_will_create(project: Project) -> None:
+    result = project.run("deploy", "--preview")
+
+    assert result.exit_code == 0, result.describe()
+    created = section(result, "Create:")
+    assert sorted(created) == sorted(f"{kind}: {lid}" for kind, lid in CONSTRUCTS.items())
+    assert project.checks() == {}
+
+
+def test_deploy_force_creates_the_checks_and_they_run_on_schedule(project: Project) -> None:
+    result = project.run("deploy", "--force")
+
+    assert result.exit_code == 0, result.describe()
+    assert 'Successfully deployed project "Shop monitoring"' in result.output, result.describe()
+    checks = project.checks()
+    assert set(checks) == {*SCHEDULED, "Shop heartbeat"}
+    assert checks["Shop heartbeat"]["heartbeat"]["pingUrl"] in result.output
+    api_check = checks["Shop API"]
+    assert api_check["tags"] == ["shop", "api"]
+    group = project.api.get(f"/v1/check-groups/{api_check['groupId']}").json()
+    assert group["name"] == "Shop group"
+    assert group["environmentVariables"][0]["key"] == "GREETING"
+    # Each scheduled check runs by itself, with no trigger, and passes.
+    ids = {checks[name]["id"]: name for name in SCHEDULED}
+    statuses: dict[str, dict[str, Any]] = {}
+    deadline = time.monotonic() + FIRST_RUNS_WITHIN
+    while set(statuses) != set(ids) and time.monotonic() < deadline:
+        time.sleep(2)
+        answer = project.api.get("/v1/check-statuses").json()
+        statuses = {s["checkId"]: s for s in answer if s["checkId"] in ids}
+    assert set(statuses) == set(ids), f"no run yet of {[ids[i] for i in set(ids) - set(statuses)]}"
+    failing = [ids[i] for i, s in statuses.items() if s["hasFailures"] or s["hasErrors"]]
+    assert failing == []
+
+
+def test_a_second_deploy_after_editing_one_construct_changes_exactly_that_check(
+    project: Project,
+) -> None:
+    first = project.run("deploy", "--force")
+    assert first.exit_code == 0, first.describe()
+    before = project.checks()
+    project.write(tcp_name="Shop TCP (edited)")
+
+    preview = project.run("deploy", "--preview")
+    second = project.run("deploy", "--force")
+
+    assert preview.exit_code == 0 and "Create:" not in preview.output, preview.describe()
+    assert second.exit_code == 0, second.describe()
+    after = project.checks()
+    assert {c["id"] for c in after.values()} == {c["id"] for c in before.values()}
+    changed = {name for name, check in after.items() if check != before.get(name)}
+    assert changed == {"Shop TCP (edited)"}
+    assert after["Shop TCP (edited)"]["id"] == before["Shop TCP"]["id"]
+    assert after["Shop TCP (edited)"]["updated_at"] is not None
+
+
+def test_destroy_force_deletes_everything_the_project_deployed(project: Project) -> None:
+    made_by_api = project.api.post(
+        "/v1/checks/api",
+        json={
+            "name": "Made through the API",
+            "activated": False,
+            "locations": ["local"],
+            "request": {"method": "GET", "url": project.target.url("/ok")},
+        },
+    )
+    assert made_by_api.status_code == 201, made_by_api.text
+    deployed = project.run("deploy", "--force")
+    assert deployed.exit_code == 0, deployed.describe()
+
+    result = project.run("destroy", "--force")
+
+    assert result.exit_code == 0, result.describe()
+    assert (
+        'All resources associated with project "Shop monitoring" have been successfully deleted.'
+        in result.output
+    ), result.describe()
+    assert list(project.checks()) == ["Made through the API"]
+    assert project.api.get("/v1/check-groups").json() == []

@@ -1,0 +1,110 @@
+"""What a deploy changes, worked out without a database (vantage.projects.planning)."""
+
+from __future__ import annotations
+
+import pytest
+
+from vantage.errors import BadRequest
+from vantage.projects.planning import (
+    Mapped,
+    Resource,
+    fold,
+    parse_resources,
+    payload_hash,
+    plan,
+    resolve_refs,
+)
+
+
+def check(logical_id: str, **payload: object) -> Resource:
+    return Resource("check", logical_id, {"checkType": "API", **payload})
+
+
+def test_new_constructs_are_created_and_known_ones_updated() -> None:
+    known = check("a", name="A")
+    mapped = [Mapped("check", "a", "id-a", payload_hash(known.payload))]
+
+    changes = plan([known, check("b", name="B")], mapped).changes
+
+    assert [(c.logical_id, c.action, c.changed) for c in changes] == [
+        ("a", "UPDATE", False),
+        ("b", "CREATE", True),
+    ]
+
+
+def test_an_edited_construct_is_an_update_that_changes_its_object() -> None:
+    mapped = [Mapped("check", "a", "id-a", payload_hash(check("a", name="A").payload))]
+
+    [change] = plan([check("a", name="A2")], mapped).changes
+
+    assert (change.action, change.changed, change.physical_id) == ("UPDATE", True, "id-a")
+
+
+def test_a_construct_gone_from_the_body_is_deleted_or_detached_when_preserved() -> None:
+    mapped = [Mapped("check", "gone", "id-g", "h")]
+
+    assert [c.action for c in plan([], mapped).changes] == ["DELETE"]
+    assert [c.action for c in plan([], mapped, preserve=True).changes] == ["DETACHED"]
+    # a detached object is left alone
+    assert plan([], mapped, preserve=True).applied() == []
+
+
+def test_groups_are_written_before_their_checks_and_deleted_after_them() -> None:
+    group = Resource("check-group", "g", {"name": "G"})
+    mapped = [Mapped("check-group", "old-g", "1", "h"), Mapped("check", "old-c", "c", "h")]
+
+    applied = plan([check("c1", groupId={"ref": "g"}), group], mapped).applied()
+
+    assert [(c.type, c.logical_id, c.action) for c in applied] == [
+        ("check-group", "g", "CREATE"),
+        ("check", "c1", "CREATE"),
+        ("check", "old-c", "DELETE"),
+        ("check-group", "old-g", "DELETE"),
+    ]
+
+
+def test_subscriptions_and_assignments_are_folded_into_their_check() -> None:
+    resources = [
+        check("c", name="C"),
+        Resource("private-location", "pl", {"name": "PL", "slugName": "my-pl"}),
+        Resource(
+            "alert-channel-subscription",
+            "sub",
+            {"alertChannelId": {"ref": "ch"}, "checkId": {"ref": "c"}, "activated": True},
+        ),
+        Resource(
+            "private-location-check-assignment",
+            "asg",
+            {"privateLocationId": {"ref": "pl"}, "checkId": {"ref": "c"}},
+        ),
+    ]
+
+    folded = {r.logical_id: r for r in fold(resources)}
+
+    assert folded["c"].payload["alertChannelSubscriptions"] == [
+        {"alertChannelId": {"ref": "ch"}, "activated": True}
+    ]
+    assert folded["c"].payload["privateLocations"] == ["my-pl"]
+
+
+def test_references_resolve_to_the_ids_of_the_objects() -> None:
+    resolved = resolve_refs(
+        {"groupId": {"ref": "g"}, "subs": [{"id": {"ref": "ch"}}]}, {"g": 7, "ch": 3}
+    )
+
+    assert resolved == {"groupId": 7, "subs": [{"id": 3}]}
+    with pytest.raises(BadRequest, match="'nope', which is not part of this project"):
+        resolve_refs({"groupId": {"ref": "nope"}}, {})
+
+
+def test_the_body_names_the_first_bad_resource() -> None:
+    with pytest.raises(BadRequest) as unknown:
+        parse_resources([{"type": "dashboard", "logicalId": "d", "payload": {}}])
+    assert unknown.value.keys == ["resources[0].type"]
+    assert "Vantage does not deploy 'dashboard' constructs" in unknown.value.message
+    twice = {"type": "check", "logicalId": "c", "payload": {}}
+    reference = {"type": "check-group", "logicalId": "g", "member": False, "physicalId": 7}
+    assert parse_resources([twice, reference]).references == {"g": 7}
+    with pytest.raises(BadRequest) as duplicate:
+        parse_resources([twice, twice])
+    assert duplicate.value.keys == ["resources[1].logicalId"]
