@@ -29,8 +29,10 @@ run: $(BIN)/.installed
 cli:
 	@scripts/install-checkly-cli.sh
 
-browser:
-	@scripts/install-browser.sh
+# Chromium and axe-core for the UI tests; @playwright/test at the venv's playwright version for
+# browser checks.
+browser: $(BIN)/.dev-installed
+	@PYTHON=$(BIN)/python scripts/install-browser.sh
 
 lint: $(BIN)/.dev-installed
 	$(BIN)/ruff check .
@@ -45,4 +47,4 @@ pytest: $(BIN)/.dev-installed cli browser
 test: lint typecheck pytest
 
 clean:
-	rm -rf $(VENV) .cli .ui-tools .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .cli .ui-tools .browser-runtime .mypy_cache .ruff_cache .pytest_cache

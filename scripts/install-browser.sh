@@ -3,6 +3,12 @@
 # Python launches it through `executable_path`, so Playwright downloads no browser) and axe-core
 # from npm into <repo>/.ui-tools/ (not committed), which the tests inject to check accessibility.
 #
+# And what agents run BROWSER and MULTI_STEP checks with: `@playwright/test` from npm at the
+# version of the playwright-core that the `playwright` wheel's driver carries, into
+# ${VANTAGE_BROWSER_RUNTIME:-<repo>/.browser-runtime}/ (not committed). The wheel's own node runs
+# it; PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD keeps npm from fetching a browser. Set PYTHON to the
+# interpreter whose `playwright` the agent uses (default: <repo>/.venv/bin/python).
+#
 # Idempotent: does nothing for what is already installed. Chromium needs apt-get and root (CI runs
 # as root on Debian); elsewhere the script says what to install and exits non-zero.
 # Override the axe-core version with AXE_CORE_VERSION.
@@ -45,3 +51,24 @@ if [[ "${have}" != "${AXE_CORE_VERSION}" || ! -f "${axe}" ]]; then
     "axe-core@${AXE_CORE_VERSION}")
 fi
 echo "axe-core:  ${axe}"
+
+python="${PYTHON:-${repo_root}/.venv/bin/python}"
+runtime="${VANTAGE_BROWSER_RUNTIME:-${repo_root}/.browser-runtime}"
+if ! driver="$("${python}" -c 'import os, playwright; print(os.path.dirname(playwright.__file__))' 2>/dev/null)/driver"; then
+  echo "install-browser.sh: ${python} has no playwright (pip install 'playwright>=1.65,<2')." >&2
+  exit 1
+fi
+pw_version="$("${driver}/node" -p "require('${driver}/package/package.json').version")"
+have="$(sed -n 's/^[[:space:]]*"version":[[:space:]]*"\([^"]*\)".*/\1/p' \
+  "${runtime}/node_modules/@playwright/test/package.json" 2>/dev/null | head -n 1 || true)"
+if [[ "${have}" != "${pw_version}" ]]; then
+  mkdir -p "${runtime}"
+  if [[ ! -f "${runtime}/package.json" ]]; then
+    printf '{\n  "name": "vantage-browser-runtime",\n  "private": true\n}\n' >"${runtime}/package.json"
+  fi
+  (cd "${runtime}" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install --no-audit --no-fund \
+    --no-update-notifier --save-exact "@playwright/test@${pw_version}")
+fi
+# Scripts run as an unprivileged user, which must be able to read the runtime and run the node.
+chmod -R a+rX "${runtime}"
+echo "@playwright/test: ${pw_version} in ${runtime} (node: ${driver}/node)"

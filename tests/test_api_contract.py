@@ -231,10 +231,14 @@ async def seeded(
             local_agent=True,
             # A /completion that would wait answers its 408 within a second; schemathesis sends
             # far more than a key's 600 requests a minute, and a 429 is no contract finding.
+            # Fuzzed browser and multi-step checks end at once as the agent's error ("not
+            # installed") instead of starting node and Chromium for each: the contract is the
+            # API's, and a browser per run would starve the server on a small machine.
             env={
                 "VANTAGE_MAX_WAIT_SECONDS": "1",
                 "VANTAGE_RATE_LIMIT": "0",
                 "VANTAGE_RATE_LIMIT_ROUTES": "",
+                "VANTAGE_BROWSER_RUNTIME": str(tmp_path / "no-browser-runtime"),
             },
         )
         server.start()

@@ -9,7 +9,7 @@ import pytest
 
 from tests.support.harness import Harness, Persona
 from vantage.agentapi.schemas import LeaseBody
-from vantage.checks.schemas import CHECK_MODELS
+from vantage.checks.schemas import CHECK_MODELS, CHECK_TYPE_PATHS
 
 ENDPOINTS = {
     "/v1/checks": {"get", "post"},
@@ -192,17 +192,20 @@ async def test_every_success_declares_what_it_returns(schema: dict[str, Any]) ->
 async def test_check_bodies_are_the_models_that_validate_them(schema: dict[str, Any]) -> None:
     create = body_schema(schema, "/v1/checks", "post")
     assert create["discriminator"]["propertyName"] == "checkType"
-    # Heartbeat checks are documented on their own path only (see checks/responses.py).
-    assert set(create["discriminator"]["mapping"]) == set(CHECK_MODELS) - {"HEARTBEAT"}
+    # Heartbeat, browser and multi-step checks are documented on their own paths only (see
+    # checks/responses.py).
+    own_path_only = {"HEARTBEAT", "BROWSER", "MULTI_STEP"}
+    assert set(create["discriminator"]["mapping"]) == set(CHECK_MODELS) - own_path_only
+    slugs = {check_type: slug for slug, check_type in CHECK_TYPE_PATHS.items()}
     for check_type, model in CHECK_MODELS.items():
-        typed = body_schema(schema, f"/v1/checks/{check_type.lower()}", "post")
+        typed = body_schema(schema, f"/v1/checks/{slugs[check_type]}", "post")
         assert set(typed["properties"]) == {*model.model_fields, "checkType"}
         assert set(typed["required"]) == {
             name for name, field in model.model_fields.items() if field.is_required()
         }
         assert typed["additionalProperties"] is False
         # A PUT gives any of the fields, also of the request (merged key by key).
-        update = body_schema(schema, f"/v1/checks/{check_type.lower()}/{{check_id}}", "put")
+        update = body_schema(schema, f"/v1/checks/{slugs[check_type]}/{{check_id}}", "put")
         assert "required" not in update
         # (A heartbeat check has no request: its `heartbeat` is replaced whole.)
         if "request" in model.model_fields:

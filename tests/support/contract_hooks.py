@@ -132,6 +132,10 @@ def pin_targets(body: Any, targets: Targets) -> None:
     defaults = body.get("apiCheckDefaults")
     if isinstance(defaults, dict) and _is_text(defaults.get("url"), 2048):
         defaults["url"] = targets.http_url
+    if "script" in body and "request" not in body:
+        # A browser or multi-step check: the contract server has no browser runtime, so every
+        # run errors, and retries would keep its sessions open past the one-second waits.
+        body["retryStrategy"] = None
     request = body.get("request")
     if not isinstance(request, dict):
         return

@@ -98,6 +98,9 @@ class Outbox:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         directory.mkdir(parents=True, exist_ok=True)
+        # Results hold what checks saw: the scripts an agent runs (as another user) must not
+        # read them.
+        directory.chmod(0o700)
         self._lock: IO[bytes] | None = open(directory / ".lock", "wb")  # noqa: SIM115
         try:
             fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -12,7 +12,7 @@ from vantage.api.common import content_range, errors, json_body, page_links
 from vantage.api.openapi import answer, component, no_content, request_body
 from vantage.checks import service
 from vantage.checks.responses import BODY_MODELS, GENERIC_ROUTE_TYPES, Check, CheckCreate
-from vantage.checks.schemas import CHECK_MODELS, CHECK_TYPE_PATHS
+from vantage.checks.schemas import CHECK_MODELS, CHECK_TYPE_PATHS, CheckType
 from vantage.errors import BadRequest, NotFound
 from vantage.groups import service as groups_service
 from vantage.runtime import Runtime, get_runtime
@@ -26,9 +26,16 @@ ONE_CHECK = answer(200, "The check", "Check", Check)
 CREATED = answer(201, "The check created", "Check", Check)
 CHECK_LIST = answer(200, "A page of checks", "CheckList", list[Check])
 # A PUT gives any fields of the check's type, merged into the check (`request` key by key).
+
+
+def _component(check_type: str) -> str:
+    """`API` -> `Api`, `MULTI_STEP` -> `MultiStep`: the type's part of its component names."""
+    return check_type.title().replace("_", "")
+
+
 UPDATES = {
     check_type: component(
-        f"{check_type.title()}CheckUpdate", model, "validation", partial=["request"]
+        f"{_component(check_type)}CheckUpdate", model, "validation", partial=["request"]
     )
     for check_type, model in BODY_MODELS.items()
 }
@@ -53,7 +60,7 @@ async def list_checks(
     page: Annotated[int, Query(ge=1)] = 1,
     # An array, never null: a single `tag=x` is a one-item list, as an HTTP client sends it.
     tag: Annotated[list[str], Query()] = [],  # noqa: B006 (FastAPI copies defaults)
-    checkType: Annotated[str | None, Query()] = None,
+    checkType: Annotated[CheckType | None, Query()] = None,
     search: Annotated[str | None, Query()] = None,
     status: Annotated[Literal["passing", "failing", "degraded"] | None, Query()] = None,
     apiCheckUrlFilterPattern: Annotated[str | None, Query(min_length=1, max_length=2048)] = None,
@@ -218,7 +225,7 @@ async def delete_check(check_id: str, account: CurrentAccount, runtime: RuntimeD
 def _add_typed_routes(slug: str, check_type: str) -> None:
     """`/v1/checks/api`, `/v1/checks/api/{check_id}`...: one documented path per type, as in
     Checkly's API; other types reach the `{check_type}` routes above, and their 404."""
-    name = check_type.title()
+    name = _component(check_type)
     article = "an" if check_type == "API" else "a"
 
     @router.post(

@@ -11,10 +11,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from vantage.checks.schemas import (
     FREQUENCIES,
     ApiCheck,
+    BrowserCheck,
     DnsCheck,
     HeartbeatCheck,
     HeartbeatSpec,
     IcmpCheck,
+    MultiStepCheck,
     TcpCheck,
     UrlCheck,
 )
@@ -99,6 +101,16 @@ class HeartbeatCheckBody(HeartbeatCheck):
     checkType: Literal["HEARTBEAT"] = "HEARTBEAT"
 
 
+class BrowserCheckBody(BrowserCheck):
+    model_config = ConfigDict(json_schema_extra=_offset_rules(seconds=False))
+    checkType: Literal["BROWSER"] = "BROWSER"
+
+
+class MultiStepCheckBody(MultiStepCheck):
+    model_config = ConfigDict(json_schema_extra=_offset_rules(seconds=False))
+    checkType: Literal["MULTI_STEP"] = "MULTI_STEP"
+
+
 # `POST /v1/checks` needs the type; the typed paths (`/v1/checks/api`) imply it.
 class ApiCheckCreate(ApiCheckBody):
     checkType: Literal["API"]
@@ -124,8 +136,17 @@ class HeartbeatCheckCreate(HeartbeatCheckBody):
     checkType: Literal["HEARTBEAT"]
 
 
-# `POST /v1/checks` takes heartbeat checks too, but the document lists them on
-# `/v1/checks/heartbeat` only: schemathesis cannot generate the union with them in it.
+class BrowserCheckCreate(BrowserCheckBody):
+    checkType: Literal["BROWSER"]
+
+
+class MultiStepCheckCreate(MultiStepCheckBody):
+    checkType: Literal["MULTI_STEP"]
+
+
+# `POST /v1/checks` takes heartbeat, browser and multi-step checks too, but the document lists
+# them on their own paths only (`/v1/checks/heartbeat`, `/browser`, `/multistep`): schemathesis
+# cannot generate the union with them in it.
 CheckCreate = Annotated[
     ApiCheckCreate | UrlCheckCreate | TcpCheckCreate | DnsCheckCreate | IcmpCheckCreate,
     Field(discriminator="checkType"),
@@ -139,6 +160,8 @@ BODY_MODELS: dict[str, Any] = {
     "DNS": DnsCheckBody,
     "ICMP": IcmpCheckBody,
     "HEARTBEAT": HeartbeatCheckBody,
+    "BROWSER": BrowserCheckBody,
+    "MULTI_STEP": MultiStepCheckBody,
 }
 
 
@@ -171,6 +194,14 @@ class IcmpCheckAnswer(IcmpCheckCreate, _Stored):
     pass
 
 
+class BrowserCheckAnswer(BrowserCheckCreate, _Stored):
+    pass
+
+
+class MultiStepCheckAnswer(MultiStepCheckCreate, _Stored):
+    pass
+
+
 class HeartbeatAnswer(HeartbeatSpec):
     pingToken: str
     # Where the monitored job sends its pings (GET, POST or HEAD).
@@ -187,6 +218,8 @@ Check = Annotated[
     | TcpCheckAnswer
     | DnsCheckAnswer
     | IcmpCheckAnswer
-    | HeartbeatCheckAnswer,
+    | HeartbeatCheckAnswer
+    | BrowserCheckAnswer
+    | MultiStepCheckAnswer,
     Field(discriminator="checkType"),
 ]

@@ -298,7 +298,7 @@ class CheckBase(Wire):
     frequency: Frequency = 10
     frequencyOffset: Annotated[int, Field(ge=1)] | None = None
     environmentVariables: list[EnvironmentVariable] = Field(default_factory=list, max_length=200)
-    # Stored and returned as given; Vantage runs no scripts (reference §5.2).
+    # Stored and returned as given on protocol checks; BROWSER and MULTI_STEP checks run them.
     script: Script | None = None
     scriptPath: Annotated[str, Field(min_length=1, max_length=1000)] | None = None
     sslCheckDomain: Annotated[str, Field(max_length=1024)] | None = None
@@ -497,6 +497,33 @@ class HeartbeatCheck(CheckBase):
     heartbeat: HeartbeatSpec
 
 
+# Checkly's `playwrightConfig` subset (cli `constructs/playwright-config.ts`): `timeout`, `use` and
+# `expect`, merged into the config Vantage generates for each run (vantage.probes.browser).
+class PlaywrightConfig(Wire):
+    timeout: Annotated[int, Field(ge=1, le=240_000)] | None = None
+    use: Annotated[dict[str, Any], Field(max_length=50)] | None = None
+    expect: Annotated[dict[str, Any], Field(max_length=20)] | None = None
+
+
+class ScriptCheck(CheckBase):
+    """What BROWSER and MULTI_STEP checks share: a Playwright Test script (JavaScript or
+    TypeScript, unchanged from a Checkly project) that an agent runs in an isolated subprocess
+    against Debian's Chromium (vantage.probes.browser)."""
+
+    script: Annotated[str, Field(min_length=1, max_length=MAX_SCRIPT_CHARS)]
+    playwrightConfig: PlaywrightConfig | None = None
+    # Checkly runs scripts in whole minutes: no seconds frequency.
+    frequency: Literal[1, 2, 5, 10, 15, 30, 60, 120, 180, 360, 720, 1440] = 10
+
+
+class BrowserCheck(ScriptCheck):
+    pass
+
+
+class MultiStepCheck(ScriptCheck):
+    pass
+
+
 CHECK_MODELS: dict[str, type[CheckBase]] = {
     "API": ApiCheck,
     "URL": UrlCheck,
@@ -504,6 +531,8 @@ CHECK_MODELS: dict[str, type[CheckBase]] = {
     "DNS": DnsCheck,
     "ICMP": IcmpCheck,
     "HEARTBEAT": HeartbeatCheck,
+    "BROWSER": BrowserCheck,
+    "MULTI_STEP": MultiStepCheck,
 }
 CHECK_TYPE_PATHS = {
     "api": "API",
@@ -512,4 +541,12 @@ CHECK_TYPE_PATHS = {
     "dns": "DNS",
     "icmp": "ICMP",
     "heartbeat": "HEARTBEAT",
+    "browser": "BROWSER",
+    "multistep": "MULTI_STEP",
 }
+# The types a check session can carry, as Checkly's check-session and results routes name them,
+# with the ones Vantage adds; query parameters that filter by type accept every one of them.
+CheckType = Literal[
+    "API", "BROWSER", "MULTI_STEP", "TCP", "PLAYWRIGHT", "URL", "DNS", "ICMP", "HEARTBEAT"
+]
+CHECK_TYPES: tuple[str, ...] = get_args(CheckType)

@@ -9,6 +9,7 @@ import asyncio
 import logging
 from typing import Any
 
+from vantage.probes.browser import SCRIPT_RUN_SECONDS, SCRIPT_TYPES, ScriptOptions, run_script_check
 from vantage.probes.defaults import response_limits
 from vantage.probes.dns import run_dns_check
 from vantage.probes.http.probe import run_api_check
@@ -27,6 +28,8 @@ MAX_RUN_SECONDS = 46.0
 
 
 def run_timeout_seconds(check_type: str, config: dict[str, Any]) -> float:
+    if check_type in SCRIPT_TYPES:
+        return SCRIPT_RUN_SECONDS
     max_ms = response_limits(check_type, config).max_ms
     return min(max_ms / 1000 + GRACE_SECONDS, MAX_RUN_SECONDS)
 
@@ -43,6 +46,10 @@ async def run_check(
     check = {**config, "checkType": check_type}
     timeout = run_timeout_seconds(check_type, config)
     try:
+        if check_type in SCRIPT_TYPES:
+            # Bounded by its own watchdog, which kills the run's processes; the wait for a
+            # browser slot does not count against the run.
+            return await run_script_check(check, ScriptOptions())
         async with asyncio.timeout(timeout + GRACE_SECONDS):
             return await _dispatch(check_type, check, timeout, policy, sensitive)
     except Exception as exc:
@@ -66,7 +73,13 @@ async def run_check(
 
 
 def _detail_key(check_type: str) -> str:
-    keys = {"TCP": "tcpCheckResult", "DNS": "dnsCheckResult", "ICMP": "icmpCheckResult"}
+    keys = {
+        "TCP": "tcpCheckResult",
+        "DNS": "dnsCheckResult",
+        "ICMP": "icmpCheckResult",
+        "BROWSER": "browserCheckResult",
+        "MULTI_STEP": "multiStepCheckResult",
+    }
     return keys.get(check_type, "apiCheckResult")
 
 

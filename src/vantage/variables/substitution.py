@@ -93,11 +93,33 @@ def _render_pairs(renderer: Renderer, pairs: Any) -> Any:
     ]
 
 
+# Checks whose scripts read their variables from `process.env` instead of `{{VAR}}`.
+SCRIPT_TYPES = frozenset({"BROWSER", "MULTI_STEP"})
+# What a script run's environment holds: the merged variables, then Checkly's built-ins.
+SCRIPT_VARIABLES = "scriptVariables"
+
+
+def _script_variables(
+    out: dict[str, Any], variables: Mapping[str, Variable], region: str
+) -> dict[str, Any]:
+    """A script check's job carries its merged variables (check over group over account) as the
+    environment of the run, with Checkly's `REGION`; secret values go to `maskedValues`."""
+    env = {key: variable.value for key, variable in variables.items()}
+    env.setdefault("REGION", region)
+    out[SCRIPT_VARIABLES] = env
+    secrets = sorted({v.value for v in variables.values() if v.secret and v.value})
+    if secrets:
+        out[MASKED_VALUES] = secrets
+    return out
+
+
 def render_check(
     check_type: str, config: Mapping[str, Any], variables: Mapping[str, Variable], region: str
 ) -> dict[str, Any]:
     """The config as one run in `region` sends it; with the secret values it used."""
     out = dict(config)
+    if check_type in SCRIPT_TYPES:
+        return _script_variables(out, variables, region)
     request = config.get("request")
     if check_type not in ("API", "URL") or not isinstance(request, Mapping):
         return out
