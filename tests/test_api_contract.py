@@ -35,8 +35,9 @@ HOOKS = "tests.support.contract_hooks"
 SEED = 8
 EXAMPLES = 10
 PHASES = ("examples", "coverage", "fuzzing", "stateful")
-# The API grew to ~80 operations (issue 10): the coverage phase alone takes minutes on a loaded box.
-RUN_SECONDS = 300
+# The API grew to ~150 operations (issues 10-15): the coverage phase alone takes minutes on a
+# loaded box.
+RUN_SECONDS = 600
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(RUN_SECONDS + 120)]
 
@@ -119,6 +120,13 @@ phases.coverage.enabled = false
 [[operations]]
 include-operation-id = ["run_v1_test_sessions_run_post", "trigger_next_test_sessions_trigger_post"]
 checks.positive_data_acceptance.enabled = false
+
+# The coverage phase's walk of this body's schema trips CPython 3.11.7's "AST constructor
+# recursion depth mismatch" inside schemathesis (a runtime error of the tool, not of the API);
+# the examples, fuzzing and stateful phases still cover the operation.
+[[operations]]
+include-operation-id = ["batch_v1_analytics_checks_post"]
+phases.coverage.enabled = false
 
 [auth.openapi.Bearer]
 bearer = {_toml(api_key)}
