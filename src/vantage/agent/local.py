@@ -89,7 +89,7 @@ class LocalControlPlane:
                 id=job.id,
                 attempt=job.attempt,
                 lease_owner=job.lease_owner,
-                lease_seconds=grant.lease_seconds,
+                lease_seconds=grant.seconds_of(job),
                 check_type=job.check_type,
                 config=job.config,
             )
