@@ -105,7 +105,8 @@ async def lease(
     """Lease up to `body.max` jobs, waiting up to `body.waitSeconds` for the first one.
 
     The wait sleeps on the location's work event (set when a session is triggered, scheduled or
-    retried), bounded by when the next delayed job is due or the next lease expires.
+    retried), bounded by when the next delayed job is due or the next lease expires. A server
+    that is stopping leases nothing and ends every wait at once (`Signals.close_long_polls`).
     """
     lease_seconds = body.leaseSeconds or runtime.settings.default_agent_lease_seconds
     # Each lease call gets its own owner token: a result is fenced by the exact lease that
@@ -114,7 +115,12 @@ async def lease(
     bell = runtime.signals.bell(location.slug)
 
     async def gone() -> bool:
-        return runtime.signals.is_retired(location.slug, body.agentId) or await disconnected()
+        signals = runtime.signals
+        return (
+            signals.stopping
+            or signals.is_retired(location.slug, body.agentId)
+            or await disconnected()
+        )
 
     loop = asyncio.get_running_loop()
     give_up = loop.time() + body.waitSeconds
