@@ -127,4 +127,4 @@ async def test_after_the_deadline_the_run_is_leased_to_nobody_and_its_late_resul
     assert late["status"] == "accepted"
     session = (await alice.get(f"/v1/check-sessions/{session_id}")).json()
     assert session["status"] == "TIMED_OUT"
-    assert [r["hasFailures"] for r in session["results"]] == [True]
+    assert [(r["hasFailures"], r["late"]) for r in session["results"]] == [(True, True)]

@@ -90,7 +90,7 @@ async def test_a_leased_job_carries_its_check_and_lease_and_its_result_ends_the_
     )
     assert done.status_code == 200, done.text
     assert done.json()["status"] == "PASSED"
-    assert [r["runLocation"] for r in done.json()["results"]] == ["berlin"]
+    assert [(r["runLocation"], r["late"]) for r in done.json()["results"]] == [("berlin", False)]
 
 
 async def test_the_same_result_sent_again_is_a_duplicate_and_stored_once(
