@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
-from vantage.checks.constructs import with_dependencies
+from vantage.checks.constructs import construct_check
 from vantage.errors import BadRequest
 
 Action = Literal["CREATE", "UPDATE", "DELETE", "DETACHED"]
@@ -119,7 +119,7 @@ def parse_resources(raw: Any, shared: list[Any] | None = None) -> Parsed:
         if not isinstance(payload, dict):
             raise BadRequest(f'"{where}.payload" must be of type object', keys=[f"{where}.payload"])
         if kind == "check":
-            payload = with_dependencies(
+            payload = construct_check(
                 payload, shared or [], f"{where}.payload", [f"{where}.payload"]
             )
         resource = Resource(str(kind), logical_id, payload)

@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from vantage.checks.constructs import with_dependencies
+from vantage.checks.constructs import construct_check
 from vantage.checks.schemas import RetryStrategy
 from vantage.checks.service import validate as validate_check
 from vantage.errors import BadRequest
@@ -147,7 +147,7 @@ def ad_hoc_check(job: Any, index: int, files: list[Any] | None = None) -> AdHocC
         raise BadRequest(f'"{where}.logicalId" is required', keys=["checkRunJobs", str(index)])
     kept = {"scriptPath"} if check_type in SCRIPT_TYPES else set()
     body = {k: v for k, v in job.items() if k not in CONSTRUCT_ONLY - kept}
-    body = with_dependencies(body, files or [], where, ["checkRunJobs", str(index)])
+    body = construct_check(body, files or [], where, ["checkRunJobs", str(index)])
     try:
         config = validate_check(check_type, body)
     except BadRequest as exc:
