@@ -177,9 +177,7 @@ def project(tmp_path: Path, shop: str) -> Path:
 
 def run_test(cli: ChecklyCli, project: Path, *args: str) -> CliResult:
     mqtt = cli.api_url.replace("http://", "ws://", 1) + "/mqtt"
-    return cli.run(
-        "test", *args, cwd=project, timeout=BROWSER_CLI_TIMEOUT, CHECKLY_MQTT_URL=mqtt
-    )
+    return cli.run("test", *args, cwd=project, timeout=BROWSER_CLI_TIMEOUT, CHECKLY_MQTT_URL=mqtt)
 
 
 def api_client(cli: ChecklyCli) -> httpx2.Client:
@@ -197,7 +195,7 @@ def test_checkly_test_runs_a_passing_browser_check_that_imports_a_local_module(
     result = run_test(cli, project, "--tags", "buys")
 
     assert result.exit_code == 0, result.describe()
-    assert re.search(r"✔ Shop buys \(\d+ms\)", result.output), result.describe()
+    assert re.search(r"✔ Shop buys \(\d+m?s\)", result.output), result.describe()
     assert "1 passed, 1 total" in result.output, result.describe()
 
 
@@ -207,7 +205,7 @@ def test_checkly_test_of_a_failing_browser_check_shows_the_failing_step(
     result = run_test(cli, project, "--tags", "refunds")
 
     assert result.exit_code == 1, result.describe()
-    assert re.search(r"✖ Shop refunds \(\d+ms\)", result.output), result.describe()
+    assert re.search(r"✖ Shop refunds \(\d+m?s\)", result.output), result.describe()
     assert "Failing step: refund a thing › ask for a refund" in result.output, result.describe()
     assert "toBeVisible" in result.output, result.describe()
     assert "1 failed, 1 total" in result.output, result.describe()
@@ -217,7 +215,7 @@ def test_checkly_test_runs_a_multi_step_check(cli: ChecklyCli, project: Path) ->
     result = run_test(cli, project, "--tags", "api")
 
     assert result.exit_code == 0, result.describe()
-    assert re.search(r"✔ Shop page API \(\d+ms\)", result.output), result.describe()
+    assert re.search(r"✔ Shop page API \(\d+m?s\)", result.output), result.describe()
 
 
 def test_checkly_deploy_makes_browser_and_multi_step_checks_with_their_imported_module(

@@ -210,15 +210,14 @@ def script_logs(detail: Mapping[str, Any]) -> list[dict[str, Any]]:
                     "msg": line["msg"],
                 }
             )
-    shown: set[str] = set()
+    errors = [str(e) for e in detail.get("errors") or ()]
     for path, error in failing_steps(detail.get("steps")):
-        message = f"Failing step: {path}" + (f"\n{error}" if error else "")
+        # The test's error is its failing step's, with the code frame and stack: said once, with
+        # the step.
+        whole = next((e for e in errors if error and e.startswith(error)), error)
+        if whole in errors:
+            errors.remove(whole)
+        message = f"Failing step: {path}" + (f"\n{whole}" if whole else "")
         lines.append({"time": at, "level": "ERROR", "msg": message})
-        shown.add(error)
-    # The test's error is usually its failing step's: said once.
-    lines.extend(
-        {"time": at, "level": "ERROR", "msg": str(e)}
-        for e in detail.get("errors") or ()
-        if str(e) not in shown
-    )
+    lines.extend({"time": at, "level": "ERROR", "msg": e} for e in errors)
     return lines
