@@ -239,3 +239,23 @@ def test_checkly_deploy_makes_browser_and_multi_step_checks_with_their_imported_
     assert buys["dependencies"] == [
         {"path": "__checks__/shop.ts", "content": SHOP_MODULE.format(base_url=shop)}
     ]
+
+
+def test_a_redeploy_after_editing_only_the_imported_module_updates_the_checks_that_import_it(
+    cli: ChecklyCli, project: Path
+) -> None:
+    first = cli.run("deploy", "--force", cwd=project, timeout=BROWSER_CLI_TIMEOUT)
+    assert first.exit_code == 0, first.describe()
+    moved = "export const SHOP = 'http://127.0.0.1:9/'\n"
+    (project / "__checks__" / "shop.ts").write_text(moved)
+
+    preview = cli.run("deploy", "--preview", cwd=project, timeout=BROWSER_CLI_TIMEOUT)
+    second = cli.run("deploy", "--force", cwd=project, timeout=BROWSER_CLI_TIMEOUT)
+
+    assert preview.exit_code == 0, preview.describe()
+    assert "BrowserCheck: shop-buys" in preview.output, preview.describe()
+    assert second.exit_code == 0, second.describe()
+    with api_client(cli) as api:
+        checks = {c["name"]: c for c in api.get("/v1/checks", params={"limit": 100}).json()}
+    assert len(checks) == 3
+    assert checks["Shop buys"]["dependencies"] == [{"path": "__checks__/shop.ts", "content": moved}]
