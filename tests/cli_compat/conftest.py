@@ -277,7 +277,15 @@ def vantage_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Vantage
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             # the checks probe a loopback target, which the embedded agent denies by default
-            env={**os.environ, "VANTAGE_PROBE_DENY": "link-local,metadata"},
+            env={
+                **os.environ,
+                "VANTAGE_PROBE_DENY": "link-local,metadata",
+                # BrowserCheck constructs run on what `make browser` installed in the repository
+                # (the server's working directory is a temporary one).
+                "VANTAGE_BROWSER_RUNTIME": os.environ.get(
+                    "VANTAGE_BROWSER_RUNTIME", str(REPO_ROOT / ".browser-runtime")
+                ),
+            },
         )
     try:
         _wait_until_answering(proc, base_url, log_path, cmd)

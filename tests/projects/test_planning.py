@@ -108,3 +108,18 @@ def test_the_body_names_the_first_bad_resource() -> None:
     with pytest.raises(BadRequest) as duplicate:
         parse_resources([twice, twice])
     assert duplicate.value.keys == ["resources[1].logicalId"]
+
+
+def test_a_checks_dependencies_become_the_shared_files_they_name() -> None:
+    shop = {"path": "__checks__/shop.ts", "content": "export const SHOP = 'a'"}
+    check = {"type": "check", "logicalId": "b", "payload": {"script": "s", "dependencies": [0]}}
+
+    [resource] = parse_resources([check], [shop]).resources
+    edited = parse_resources([check], [{**shop, "content": "export const SHOP = 'b'"}])
+
+    assert resource.payload["dependencies"] == [shop]
+    # Editing the imported file changes the construct, so a redeploy updates its check.
+    assert payload_hash(edited.resources[0].payload) != payload_hash(resource.payload)
+    with pytest.raises(BadRequest) as missing:
+        parse_resources([check], [])
+    assert missing.value.keys == ["resources[0].payload", "dependencies", "0"]

@@ -85,12 +85,32 @@ async def test_a_run_never_touches_the_checks_list_or_the_schedule(
 
 
 async def test_a_check_type_that_cannot_run_is_a_400_naming_it(alice: Persona) -> None:
-    job = {"name": "b", "checkType": "BROWSER", "logicalId": "b", "script": "x"}
+    job = {"name": "p", "checkType": "PLAYWRIGHT", "logicalId": "p"}
 
     response = await post_run(alice, run_body(str(uuid.uuid4()), job))
 
     assert response.status_code == 400
-    assert response.json()["message"].startswith('"checkRunJobs[0].checkType"')
+    assert "checkRunJobs" in response.json()["message"]
+    assert "checkType" in response.json()["message"]
+
+
+async def test_a_browser_check_naming_a_shared_file_the_body_lacks_is_a_400(
+    alice: Persona,
+) -> None:
+    job = {
+        "name": "b",
+        "checkType": "BROWSER",
+        "logicalId": "b",
+        "script": "import { test } from '@playwright/test'",
+        "scriptPath": "__checks__/b.spec.ts",
+        "dependencies": [0],
+    }
+
+    response = await post_run(alice, run_body(str(uuid.uuid4()), job))
+
+    assert response.status_code == 400, response.text
+    assert response.json()["message"].startswith('"checkRunJobs[0].dependencies[0]"')
+    assert response.json()["validation"]["keys"] == ["checkRunJobs", "0", "dependencies", "0"]
 
 
 async def test_an_unknown_run_location_is_a_400(alice: Persona, http_target: HttpTarget) -> None:

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
+from vantage.checks.constructs import construct_check
 from vantage.errors import BadRequest
 
 Action = Literal["CREATE", "UPDATE", "DELETE", "DETACHED"]
@@ -87,8 +88,10 @@ class Parsed:
     references: dict[str, str | int]
 
 
-def parse_resources(raw: Any) -> Parsed:
-    """The body's `resources`, each a known kind named once; a 400 names the first bad one."""
+def parse_resources(raw: Any, shared: list[Any] | None = None) -> Parsed:
+    """The body's `resources`, each a known kind named once; a 400 names the first bad one.
+    A check's `dependencies` that name `shared` files (the body's `sharedFiles`, by index)
+    become those files here, so that editing an imported file changes the check's payload."""
     if not isinstance(raw, list):
         raise BadRequest('"resources" must be an array', keys=["resources"])
     found: list[Resource] = []
@@ -115,6 +118,10 @@ def parse_resources(raw: Any) -> Parsed:
             continue
         if not isinstance(payload, dict):
             raise BadRequest(f'"{where}.payload" must be of type object', keys=[f"{where}.payload"])
+        if kind == "check":
+            payload = construct_check(
+                payload, shared or [], f"{where}.payload", [f"{where}.payload"]
+            )
         resource = Resource(str(kind), logical_id, payload)
         if resource.key in seen:
             raise BadRequest(

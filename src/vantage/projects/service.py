@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from vantage.alerting import service as channels
 from vantage.alerting import windows
 from vantage.checks import service as checks
+from vantage.checks.constructs import shared_files
 from vantage.db.engine import Database
 from vantage.errors import BadRequest, Conflict, NotFound, VantageError
 from vantage.groups import service as groups
@@ -136,7 +137,7 @@ async def deploy(
 ) -> Outcome:
     """Apply a deploy body; a dry run rolls back and records no deployment."""
     logical_id, name, repo_url = _project_body(body)
-    parsed = parse_resources(body.get("resources"))
+    parsed = parse_resources(body.get("resources"), shared_files(body.get("sharedFiles")))
     _check_envelope(body)
     try:
         async with db.write() as conn:

@@ -24,6 +24,7 @@ from vantage import storable
 from vantage.accounts.auth import CurrentAccount
 from vantage.api.common import MAX_DEPTH, MAX_VALUES, errors, parse_json
 from vantage.api.openapi import answer, no_content, request_body
+from vantage.checks.constructs import shared_files
 from vantage.db.tables import check_sessions, jobs
 from vantage.errors import BadRequest, NotFound, RequestTimeout
 from vantage.results.responses import CheckResult
@@ -134,7 +135,8 @@ async def run(request: Request, account: CurrentAccount, runtime: RuntimeDep) ->
     if not isinstance(jobs_, list) or not jobs_:
         raise BadRequest('"checkRunJobs" must be a non-empty array', keys=["checkRunJobs"])
     suite = payloads.suite_of(jobs_)
-    runs = service.runs_of([payloads.ad_hoc_check(job, i) for i, job in enumerate(jobs_)])
+    files = shared_files(body.get("sharedFiles"))
+    runs = service.runs_of([payloads.ad_hoc_check(job, i, files) for i, job in enumerate(jobs_)])
     async with runtime.db.write() as conn:
         started = await _start(
             conn,

@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from vantage.checks.constructs import construct_check
 from vantage.checks.schemas import RetryStrategy
 from vantage.checks.service import validate as validate_check
 from vantage.errors import BadRequest
@@ -27,8 +28,11 @@ MAX_INFLATED_BYTES = 16 << 20
 CONSTRUCT_ONLY = frozenset(
     {"logicalId", "filePath", "sourceInfo", "group", "testRetryStrategy", "groupId", "scriptPath"}
 )
+# BROWSER and MULTI_STEP scripts keep their `scriptPath`: it names the file the script's
+# relative imports (`dependencies`) resolve from, and its language.
+SCRIPT_TYPES = frozenset({"BROWSER", "MULTI_STEP"})
 GROUP_CONSTRUCT_ONLY = frozenset({"logicalId", "filePath", "alertChannelSubscriptions", "id", "v"})
-RUNNABLE_TYPES = frozenset({"API", "URL", "TCP", "DNS", "ICMP"})
+RUNNABLE_TYPES = frozenset({"API", "URL", "TCP", "DNS", "ICMP", *SCRIPT_TYPES})
 DEFAULT_REGION = "eu-central-1"
 
 
@@ -126,7 +130,8 @@ class AdHocCheck:
     retry: dict[str, Any] | None
 
 
-def ad_hoc_check(job: Any, index: int) -> AdHocCheck:
+def ad_hoc_check(job: Any, index: int, files: list[Any] | None = None) -> AdHocCheck:
+    """`files`: the body's `sharedFiles`, which a script check's `dependencies` name by index."""
     where = f"checkRunJobs[{index}]"
     if not isinstance(job, dict):
         raise BadRequest(f'"{where}" must be of type object', keys=["checkRunJobs", str(index)])
@@ -140,7 +145,9 @@ def ad_hoc_check(job: Any, index: int) -> AdHocCheck:
     logical_id = job.get("logicalId")
     if not isinstance(logical_id, str) or not logical_id:
         raise BadRequest(f'"{where}.logicalId" is required', keys=["checkRunJobs", str(index)])
-    body = {k: v for k, v in job.items() if k not in CONSTRUCT_ONLY}
+    kept = {"scriptPath"} if check_type in SCRIPT_TYPES else set()
+    body = {k: v for k, v in job.items() if k not in CONSTRUCT_ONLY - kept}
+    body = construct_check(body, files or [], where, ["checkRunJobs", str(index)])
     try:
         config = validate_check(check_type, body)
     except BadRequest as exc:

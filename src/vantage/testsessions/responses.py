@@ -32,7 +32,7 @@ class SourceInfo(_Sent):
 class CheckRunJob(_Sent):
     """A check construct's synthesis (as `POST /v1/checks` takes it) plus its run's fields."""
 
-    checkType: Literal["API", "URL", "TCP", "DNS", "ICMP"]
+    checkType: Literal["API", "URL", "TCP", "DNS", "ICMP", "BROWSER", "MULTI_STEP"]
     logicalId: str = Field(min_length=1)
     name: str
     sourceInfo: SourceInfo

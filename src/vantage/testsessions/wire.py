@@ -12,6 +12,9 @@ from vantage.results.wire import result_wire
 from vantage.timeutil import iso, whole_ms
 
 ENDED = frozenset({"PASSED", "FAILED", "DEGRADED", "TIMED_OUT", "CANCELLED"})
+# The CLI prints a BROWSER or MULTI_STEP result's `logs` (an array of lines, where the protocol
+# checks' is {setup, request, teardown}) under "Logs"; it prints nothing else of such a result.
+SCRIPT_TYPES = frozenset({"BROWSER", "MULTI_STEP"})
 
 
 def status_of(check_statuses: list[str], cancelled: bool) -> str:
@@ -140,7 +143,9 @@ def result_message(row: Any, run: Mapping[str, Any], *, cancelled: bool = False)
         "checkRunId": row.check_run_id,
         "sourceInfo": {"checkRunId": run.get("checkRunId"), "sequenceId": run["sequenceId"]},
         "checkRunData": row.detail or {},
-        "logs": {"setup": [], "request": [], "teardown": []},
+        "logs": script_logs(row.detail or {})
+        if run["checkType"] in SCRIPT_TYPES
+        else {"setup": [], "request": [], "teardown": []},
         "assets": None,
     }
     message = {"result": body, "testResultId": run["checkSessionId"], "resultType": row.result_type}
@@ -167,3 +172,52 @@ def cancelled_message(run: Mapping[str, Any], location: str, now: datetime) -> b
     }
     message = {"result": body, "testResultId": run["checkSessionId"], "resultType": "FINAL"}
     return json.dumps(message).encode()
+
+
+def failing_steps(steps: Any) -> list[tuple[str, str]]:
+    """(path, error) of each failed `test.step` with no failed step inside it: the step that
+    failed, not the steps around it that failed with it. The path reads `test › step › inner`."""
+    failed: list[tuple[tuple[str, ...], str]] = []
+    stack: list[str] = []
+    for step in steps if isinstance(steps, list) else ():
+        if not isinstance(step, dict):
+            continue
+        depth = step.get("depth")
+        depth = depth if isinstance(depth, int) and 0 <= depth <= len(stack) else len(stack)
+        stack = [*stack[:depth], str(step.get("title", ""))]
+        if step.get("status") == "failed":
+            failed.append(((str(step.get("test", "")), *stack), str(step.get("error") or "")))
+    return [
+        (" › ".join(p for p in path if p), error)
+        for path, error in failed
+        if not any(len(o) > len(path) and o[: len(path)] == path for o, _ in failed)
+    ]
+
+
+def script_logs(detail: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """A script check's result as `checkly test` shows it: the run's job log, then the failing
+    step and the errors, at ERROR level, so they are the last lines above the summary."""
+    end = detail.get("endTime")
+    at = end if isinstance(end, int) else 0
+    lines: list[dict[str, Any]] = []
+    for line in detail.get("jobLog") or ():
+        if isinstance(line, dict) and isinstance(line.get("msg"), str):
+            time = line.get("time")
+            lines.append(
+                {
+                    "time": time if isinstance(time, int) else at,
+                    "level": str(line.get("level") or "INFO"),
+                    "msg": line["msg"],
+                }
+            )
+    errors = [str(e) for e in detail.get("errors") or ()]
+    for path, error in failing_steps(detail.get("steps")):
+        # The test's error is its failing step's, with the code frame and stack: said once, with
+        # the step.
+        whole = next((e for e in errors if error and e.startswith(error)), error)
+        if whole in errors:
+            errors.remove(whole)
+        message = f"Failing step: {path}" + (f"\n{whole}" if whole else "")
+        lines.append({"time": at, "level": "ERROR", "msg": message})
+    lines.extend({"time": at, "level": "ERROR", "msg": e} for e in errors)
+    return lines
