@@ -516,11 +516,24 @@ def _location_line(location: dict[str, Any]) -> str:
     if location["region"] == "local" and not agents:
         last = "never (the embedded agent sends none)"
     queue = location["queue"]
-    return (
+    line = (
         f"{location['region']}\t{location['name']}\tagents: {alive} alive\t"
         f"last heartbeat: {last}\twaiting: {queue['waiting']}, running: {queue['running']}, "
         f"lag: {queue['lagSeconds']:g} s"
     )
+    if not alive:
+        line += "\t" + _no_live_agent_hint(location["region"])
+    return line
+
+
+def _no_live_agent_hint(slug: str) -> str:
+    """What the sessions waiting there say (`locationErrors`), and what to start."""
+    from vantage.sessions.endpoints import NO_LIVE_AGENT
+
+    start = f"`vantage agent --location {slug}`"
+    if slug == "local":
+        start = f"`vantage server` (its embedded agent) or {start}"
+    return f"hint: no live agent ({NO_LIVE_AGENT}), its runs wait: start {start}"
 
 
 def agent(ctx: typer.Context, **options: Any) -> None:

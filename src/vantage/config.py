@@ -163,6 +163,14 @@ class Settings(BaseSettings):
         le=300,
         description="The lease a remote agent gets when it asks for none.",
     )
+    # Agents heartbeat every 10 s by default: three missed ones and the agent counts as dead.
+    agent_dead_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="An agent with no heartbeat for this long is dead: another agent of its "
+        "location takes its leases over at once instead of waiting for them to expire. Keep it "
+        "above the agents' heartbeat interval.",
+    )
     lease_poll_seconds: float = Field(
         default=2.0,
         gt=0,

@@ -89,6 +89,9 @@ class Signals:
         # (location, agent id) -> monotonic time until which the agent counts as gone.
         self._retired: dict[tuple[str, str], float] = {}
         self.schedule_changed = asyncio.Event()
+        # Set at the server's first SIGTERM/SIGINT: every agent long-poll answers at once, with no
+        # job, and new ones lease nothing (the agent then reconnects, to another replica).
+        self.stopping = False
         # Set when a session ends (here, or on another replica): its run may have queued alert
         # notifications, which the delivery worker then claims without waiting for its poll.
         self.alerts_queued = asyncio.Event()
@@ -153,6 +156,13 @@ class Signals:
         if bell is None:
             bell = self._bells[location] = WorkBell(self.work_event(location))
         return bell
+
+    def close_long_polls(self) -> None:
+        """The server is stopping: wake every waiting long-poll (they see `stopping` and answer
+        empty) instead of holding it, and uvicorn's shutdown with it, until its wait ends."""
+        self.stopping = True
+        for event in self._work.values():
+            event.set()
 
     def retire(self, location: str, agent_id: str) -> None:
         now = time.monotonic()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import signal
 
+import httpx2
 import pytest
 
 from tests.agent.processes import log_events
@@ -72,4 +73,30 @@ async def test_a_second_signal_exits_at_once_and_quietly(
     server.process.send_signal(signal.SIGINT)
     # Well before the 60 s drain and the 20 s run.
     assert server.process.wait(10) == 128 + signal.SIGINT
+    assert "Traceback" not in server.log.read_text()
+
+
+async def test_sigterm_answers_a_remote_agents_long_poll_at_once_and_the_server_exits(
+    cluster: Cluster,
+) -> None:
+    server = cluster.server()
+    key = cluster.location("edge-1")
+    async with httpx2.AsyncClient(base_url=server.url, timeout=10) as agent:
+        # Held by the server for up to 20 s while no work comes.
+        polling = asyncio.create_task(
+            agent.post(
+                "/agent/v1/lease",
+                json={"agentId": "edge-a", "max": 4, "waitSeconds": 20},
+                headers={"Authorization": f"Bearer {key}"},
+            )
+        )
+        await asyncio.sleep(1)
+        assert not polling.done()
+        assert server.process is not None
+        server.process.send_signal(signal.SIGTERM)
+        # Answered empty well inside the agent's 10 s timeout, not after the 20 s wait.
+        response = await polling
+    assert response.status_code == 200, response.text
+    assert response.json()["jobs"] == []
+    assert server.process.wait(10) == 0
     assert "Traceback" not in server.log.read_text()

@@ -95,6 +95,18 @@ async def test_list_shows_each_locations_agents_last_heartbeat_and_queue(
     assert "agents: 1 alive" in line
     assert f"last heartbeat: {edge['agents'][0]['lastSeen']}" in line
     assert "waiting: 1, running: 0, lag: " in line
+    assert "hint" not in line  # edge-1 is alive
+
+
+async def test_list_hints_at_a_location_without_a_live_agent(database_url: str) -> None:
+    vantage("locations", "create", "edge", "--name", "Edge", "--database-url", database_url)
+    text = vantage("locations", "list", "--database-url", database_url)
+    [line] = [line for line in text.stdout.splitlines() if line.startswith("edge\t")]
+    assert "agents: 0 alive" in line
+    assert line.endswith(
+        "hint: no live agent (ERR_NO_LIVE_AGENT), its runs wait: "
+        "start `vantage agent --location edge`"
+    )
 
 
 async def test_key_adds_another_key_to_an_existing_location(database_url: str) -> None:

@@ -266,3 +266,24 @@ async def test_transitions_within_one_batch_follow_its_results_in_order(queue: Q
     async with queue.db.read() as conn:
         status = (await conn.execute(sa.select(check_statuses))).one()
     assert (status.has_failures, status.is_degraded) == (True, False)
+
+
+async def test_a_late_result_is_stored_final_but_neither_retried_nor_reopens_its_session(
+    queue: Queue,
+) -> None:
+    session_id = await queue.start_session("c1", retryStrategy=RETRY_TWICE)
+    job = await queue.job_of(session_id)
+    ended_at = utcnow() - timedelta(seconds=1)
+    async with queue.db.write() as conn:  # the reaper timed it out while the run was out
+        await conn.execute(check_sessions.update().values(status="TIMED_OUT", stopped_at=ended_at))
+    intake = await queue.submit((job.id, OWNER, result(failed=True)))
+    [completion] = intake.completions
+    assert completion.outcome == "accepted"
+    assert (completion.retry_location, completion.session_ended) == (None, False)
+    assert await queue.count(jobs) == 0  # retries left, but none queued for an ended session
+    async with queue.db.read() as conn:
+        stored = (await conn.execute(sa.select(check_results))).one()
+    assert (stored.result_type, stored.has_failures) == ("FINAL", True)
+    session = await queue.session(session_id)
+    assert (session.status, session.stopped_at) == ("TIMED_OUT", ended_at)
+    assert (session.finals, session.failed) == (0, 0)

@@ -76,6 +76,10 @@ class LocalControlPlane:
         return self._ref
 
     async def lease(self, count: int, wait_seconds: float, lease_seconds: float) -> list[LeasedJob]:
+        if self.runtime.signals.stopping:
+            # A stopping server answers every lease at once and empty: in-process, with nothing
+            # awaited, a loop asking again would never yield. Unreachable makes it back off.
+            raise Unreachable("the server is stopping")
         # Built, not validated: the values are the server's own settings, not an agent's input.
         body = LeaseBody.model_construct(
             agentId=self.agent_id, max=count, waitSeconds=wait_seconds, leaseSeconds=lease_seconds
@@ -89,7 +93,7 @@ class LocalControlPlane:
                 id=job.id,
                 attempt=job.attempt,
                 lease_owner=job.lease_owner,
-                lease_seconds=grant.lease_seconds,
+                lease_seconds=grant.seconds_of(job),
                 check_type=job.check_type,
                 config=job.config,
             )

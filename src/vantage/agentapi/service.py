@@ -58,21 +58,26 @@ def owner_prefix(agent_id: str) -> str:
 class LeaseGrant:
     lease_seconds: float
     jobs: list[queue.Job] = field(default_factory=list)
-    expires_at: datetime | None = None
+    granted_at: datetime | None = None
+
+    def seconds_of(self, job: queue.Job) -> float:
+        """The job's own lease: shorter than asked when its session's deadline comes first."""
+        if self.granted_at is None:
+            return float(self.lease_seconds)
+        left = (job.lease_expires_at - self.granted_at).total_seconds()
+        return max(0.0, min(float(self.lease_seconds), left))
 
     def answer_json(self) -> bytes:
         """The `LeaseAnswer` as JSON, each job's check spliced in as the text it is stored as:
         parsing it only to encode it again was most of what a lease cost the server."""
-        expires = iso(self.expires_at)
-        seconds = float(self.lease_seconds)
         jobs = ",".join(
             _dumps(
                 {
                     "id": job.id,
                     "attempt": job.attempt,
                     "leaseOwner": job.lease_owner,
-                    "leaseExpiresAt": expires,
-                    "leaseSeconds": seconds,
+                    "leaseExpiresAt": iso(job.lease_expires_at),
+                    "leaseSeconds": self.seconds_of(job),
                     "checkType": job.check_type,
                     "checkId": job.check_id,
                     "sessionId": job.session_id,
@@ -100,7 +105,8 @@ async def lease(
     """Lease up to `body.max` jobs, waiting up to `body.waitSeconds` for the first one.
 
     The wait sleeps on the location's work event (set when a session is triggered, scheduled or
-    retried), bounded by when the next delayed job is due or the next lease expires.
+    retried), bounded by when the next delayed job is due or the next lease expires. A server
+    that is stopping leases nothing and ends every wait at once (`Signals.close_long_polls`).
     """
     lease_seconds = body.leaseSeconds or runtime.settings.default_agent_lease_seconds
     # Each lease call gets its own owner token: a result is fenced by the exact lease that
@@ -109,7 +115,12 @@ async def lease(
     bell = runtime.signals.bell(location.slug)
 
     async def gone() -> bool:
-        return runtime.signals.is_retired(location.slug, body.agentId) or await disconnected()
+        signals = runtime.signals
+        return (
+            signals.stopping
+            or signals.is_retired(location.slug, body.agentId)
+            or await disconnected()
+        )
 
     loop = asyncio.get_running_loop()
     give_up = loop.time() + body.waitSeconds
@@ -126,6 +137,7 @@ async def lease(
                 limit=body.max,
                 now=now,
                 lease_seconds=lease_seconds,
+                dead_before=now - timedelta(seconds=runtime.settings.agent_dead_seconds),
                 metrics=runtime.metrics,
             )
         if claimed:
@@ -134,15 +146,11 @@ async def lease(
                 await _release_jobs(runtime, location, [(j.id, owner) for j in claimed])
                 return LeaseGrant(lease_seconds=lease_seconds)
             log.info("jobs leased", location=location.slug, agent=body.agentId, count=len(claimed))
-            return LeaseGrant(lease_seconds, claimed, queue_expiry(now, lease_seconds))
+            return LeaseGrant(lease_seconds, claimed, granted_at=now)
         remaining = give_up - loop.time()
         if remaining <= 0:
             return LeaseGrant(lease_seconds=lease_seconds)
         await bell.wait(ticket, min(remaining, await _until_claimable(runtime, location)))
-
-
-def queue_expiry(now: datetime, lease_seconds: float) -> datetime:
-    return now + timedelta(seconds=lease_seconds)
 
 
 async def _until_claimable(runtime: Runtime, location: LocationRef) -> float:
@@ -161,12 +169,13 @@ async def _until_claimable(runtime: Runtime, location: LocationRef) -> float:
 
 async def extend(runtime: Runtime, location: LocationRef, body: ExtendBody) -> ExtendAnswer:
     lease_seconds = body.leaseSeconds or runtime.settings.default_agent_lease_seconds
+    now = utcnow()
     async with runtime.db.write() as conn:
         expiries = await queue.extend_lease(
             conn,
             location=location,
             leases=[(h.jobId, h.leaseOwner) for h in body.leases],
-            now=utcnow(),
+            now=now,
             lease_seconds=lease_seconds,
         )
     lost = [h.jobId for h in body.leases if expiries.get(h.jobId) is None]
@@ -178,11 +187,18 @@ async def extend(runtime: Runtime, location: LocationRef, body: ExtendBody) -> E
                 jobId=held.jobId,
                 status="extended" if expiries.get(held.jobId) else "lost",
                 leaseExpiresAt=expiries.get(held.jobId),
-                leaseSeconds=lease_seconds,
+                leaseSeconds=_seconds_until(expiries.get(held.jobId), now, lease_seconds),
             )
             for held in body.leases
         ]
     )
+
+
+def _seconds_until(expires: datetime | None, now: datetime, lease_seconds: float) -> float:
+    """An extended lease's length: shorter than asked when its session's deadline comes first."""
+    if expires is None:
+        return lease_seconds
+    return max(0.0, min(lease_seconds, (expires - now).total_seconds()))
 
 
 async def _release_jobs(

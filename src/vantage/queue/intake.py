@@ -20,6 +20,10 @@
 9. alerting: feed each ended session, as one run, into its check's alert state; queue the
    notifications this raises in the outbox (`vantage.alerting.evaluation`).
 
+A late result (its session ended before it came: timed out at its deadline while the run was
+still out) is stored as a FINAL and updates its check's status row, but is never retried nor
+counted (7, 8): its session keeps its status, `stoppedAt` and counts, and is never reopened.
+
 The results of ad-hoc runs (a job with a `test_session_id`: `checkly test`, `checkly trigger`)
 are stored and end their sessions, but skip 4's roll-ups, 6 and 9: such a run is not part of its
 check's history. Their completions name the test session, for the result channel.
@@ -122,8 +126,10 @@ async def take_in(
             )
             continue
         result = item.result
-        # Only a failed run can be retried: only then is the check's configuration read.
-        config = json.loads(job.config_json) if result.has_failures else None
+        late = bool(job.session_ended)
+        # Only a failed run can be retried, and never a late one (its session is over): only
+        # then is the check's configuration read.
+        config = json.loads(job.config_json) if result.has_failures and not late else None
         # Jobs of one retry chain carry the chain's start as created_at (for maxDurationSeconds).
         retry = decide(
             config.get("retryStrategy") if config is not None else None,
@@ -154,6 +160,9 @@ async def take_in(
             continue
         if job.test_session_id is None:
             final_rows.append(_status_row(row, result.response_time_ms, now))
+        if late:
+            # Stored and shown with its session, which keeps its status, stoppedAt and counts.
+            continue
         counts = finals[job.session_id]
         counts.finals += 1
         counts.failed += int(result.has_failures or result.has_errors)

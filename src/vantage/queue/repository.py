@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from vantage.db.tables import jobs
+from vantage.db.tables import check_sessions, jobs
 
 # What the intake needs of a job it takes: enough to store its result and build its retry. The
 # check's configuration comes as its JSON text (`config_json`), parsed only for a failed run (its
@@ -30,6 +30,11 @@ TAKEN_COLUMNS = (
     jobs.c.config["checkType"].as_string().label("check_type"),
     jobs.c.created_at,
     jobs.c.test_session_id,
+    # A result for a session that already ended (timed out while the run was out) is late: it is
+    # stored, but neither retried nor counted, so the session never reopens.
+    sa.exists()
+    .where(check_sessions.c.id == jobs.c.session_id, check_sessions.c.stopped_at.is_not(None))
+    .label("session_ended"),
 )
 
 

@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from vantage.db.dialect import claim_subquery
-from vantage.db.tables import jobs
+from vantage.db.tables import agents, check_sessions, jobs
 from vantage.locations.ref import LocationRef
 from vantage.metrics import Metrics
 from vantage.probes.result import ProbeResult
@@ -54,6 +54,8 @@ class Job:
     sequence_id: str
     lease_owner: str
     check_type: str
+    # When the lease ends: `now + lease_seconds`, or the session's deadline if that comes first.
+    lease_expires_at: datetime
     # The check as JSON text, as stored: a remote agent's lease answer carries it as it is, so a
     # lease costs no parse and re-encoding of every job's check (`config` parses it).
     config_json: str
@@ -102,6 +104,39 @@ async def of_location(conn: AsyncConnection, location: LocationRef, job_ids: lis
     return set(rows.all())
 
 
+def _session_open() -> sa.ColumnElement[bool]:
+    """The job's session has not ended and its deadline is still ahead: after the deadline no
+    run of it is leased again, so a job never runs for a session that is over."""
+    return sa.exists().where(
+        check_sessions.c.id == jobs.c.session_id,
+        check_sessions.c.stopped_at.is_(None),
+        check_sessions.c.deadline_at > sa.bindparam("b_now"),
+    )
+
+
+def _owner_dead() -> sa.ColumnElement[bool]:
+    """The lease's agent (`<agentId>/…`) has sent no heartbeat since `b_dead_before`: a dead
+    predecessor, whose lease a live agent takes over without waiting for it to expire. An agent
+    that never sent a heartbeat is not judged: its lease runs out as usual."""
+    prefix = sa.func.substr(jobs.c.lease_owner, 1, sa.func.length(agents.c.id) + 1)
+    return sa.exists().where(
+        agents.c.location == jobs.c.location,
+        agents.c.last_seen_at < sa.bindparam("b_dead_before"),
+        prefix == agents.c.id + "/",
+    )
+
+
+def _capped_expiry(expires: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
+    """`expires`, or the job's session deadline when that comes first: a lease never outlives
+    the session it runs for (the reaper ends it then, and nobody leases the job again)."""
+    deadline = (
+        sa.select(check_sessions.c.deadline_at)
+        .where(check_sessions.c.id == jobs.c.session_id)
+        .scalar_subquery()
+    )
+    return sa.case((deadline < expires, deadline), else_=expires)
+
+
 @functools.cache
 def _claim(dialect: str, private: bool) -> sa.Update:
     due = (
@@ -111,12 +146,17 @@ def _claim(dialect: str, private: bool) -> sa.Update:
             jobs.c.run_at <= sa.bindparam("b_now"),
             sa.or_(
                 jobs.c.state == "QUEUED",
-                sa.and_(jobs.c.state == "LEASED", jobs.c.lease_expires_at < sa.bindparam("b_now")),
+                sa.and_(
+                    jobs.c.state == "LEASED",
+                    sa.or_(jobs.c.lease_expires_at < sa.bindparam("b_now"), _owner_dead()),
+                    _session_open(),
+                ),
             ),
         )
         .order_by(jobs.c.run_at)
         .limit(sa.bindparam("b_limit", type_=sa.Integer()))
     )
+    expires = sa.bindparam("b_expires", type_=jobs.c.lease_expires_at.type)
     return (
         jobs.update()
         .where(jobs.c.id.in_(claim_subquery(dialect, due).scalar_subquery()))
@@ -124,7 +164,7 @@ def _claim(dialect: str, private: bool) -> sa.Update:
             state="LEASED",
             lease_owner=sa.bindparam("b_owner"),
             # The lease outlives the run's own timeout so a healthy run never loses it.
-            lease_expires_at=sa.bindparam("b_expires", type_=jobs.c.lease_expires_at.type),
+            lease_expires_at=_capped_expiry(expires),
             leases=jobs.c.leases + 1,
         )
         .returning(
@@ -138,6 +178,7 @@ def _claim(dialect: str, private: bool) -> sa.Update:
             jobs.c.config["checkType"].as_string().label("check_type"),
             sa.cast(jobs.c.config, sa.Text()).label("config_json"),
             jobs.c.leases,
+            jobs.c.lease_expires_at,
         )
     )
 
@@ -150,9 +191,11 @@ async def claim(
     limit: int,
     now: datetime,
     lease_seconds: float,
+    dead_before: datetime | None = None,
     metrics: Metrics | None = None,
 ) -> list[Job]:
-    """Lease up to `limit` due jobs of `location`: queued ones and those whose lease expired."""
+    """Lease up to `limit` due jobs of `location`: queued ones, and those of a session still
+    running whose lease expired or whose agent's last heartbeat is older than `dead_before`."""
     statement = _claim(conn.dialect.name, location.account_id is not None)
     params = {
         **_bound_values(location),
@@ -160,6 +203,8 @@ async def claim(
         "b_limit": limit,
         "b_owner": owner,
         "b_expires": now + timedelta(seconds=lease_seconds),
+        # No heartbeat can be older than the epoch: without `dead_before`, no agent is dead.
+        "b_dead_before": dead_before or datetime.min.replace(tzinfo=now.tzinfo),
     }
     rows = (await conn.execute(statement, params)).all()
     if metrics is not None:
@@ -175,6 +220,7 @@ async def claim(
             sequence_id=r.sequence_id,
             lease_owner=owner,
             check_type=r.check_type,
+            lease_expires_at=r.lease_expires_at,
             config_json=r.config_json,
         )
         for r in rows
@@ -208,25 +254,45 @@ async def extend_lease(
     now: datetime,
     lease_seconds: float,
 ) -> dict[str, datetime | None]:
-    """Push back the expiry of each (job id, lease owner) still held; None for a lost lease.
+    """Push back the expiry of each (job id, lease owner) still held, up to its session's
+    deadline; None for a lost lease, and for one whose session is over (its run is late now).
 
     A lease that expired but was not taken over is still its owner's and is extended too.
     """
-    expires = now + timedelta(seconds=lease_seconds)
     out: dict[str, datetime | None] = {}
+    params = {**_bound_values(location), "b_now": now}
     for job_id, owner in leases:
-        result = await conn.execute(
-            jobs.update()
-            .where(
-                jobs.c.id == job_id,
-                bound_to(location),
-                jobs.c.state == "LEASED",
-                jobs.c.lease_owner == owner,
-            )
-            .values(lease_expires_at=expires)
+        expires = await conn.scalar(
+            _extend(location.account_id is not None),
+            {
+                **params,
+                "b_id": job_id,
+                "b_owner": owner,
+                "b_expires": now + timedelta(seconds=lease_seconds),
+            },
         )
-        out[job_id] = expires if result.rowcount else None
+        out[job_id] = expires
     return out
+
+
+@functools.cache
+def _extend(private: bool) -> sa.Update:
+    return (
+        jobs.update()
+        .where(
+            jobs.c.id == sa.bindparam("b_id"),
+            _bound(private),
+            jobs.c.state == "LEASED",
+            jobs.c.lease_owner == sa.bindparam("b_owner"),
+            _session_open(),
+        )
+        .values(
+            lease_expires_at=_capped_expiry(
+                sa.bindparam("b_expires", type_=jobs.c.lease_expires_at.type)
+            )
+        )
+        .returning(jobs.c.lease_expires_at)
+    )
 
 
 async def release(

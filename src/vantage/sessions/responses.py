@@ -31,6 +31,8 @@ class SessionResult(_Answer):
     responseTime: int | None
     startedAt: datetime | None
     stoppedAt: datetime | None
+    # Vantage's: stored after its session had ended (timed out); it did not change the session.
+    late: bool = False
 
 
 class LocationError(_Answer):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from vantage.sessions.state import public_status
@@ -35,11 +36,16 @@ def session_wire(
         "runSource": row.run_source,
     }
     if results is not None:
-        body["results"] = [session_result_wire(r, link) for r in results]
+        body["results"] = [session_result_wire(r, link, row.stopped_at) for r in results]
     return body
 
 
-def session_result_wire(row: Any, session_link_: str) -> dict[str, Any]:
+def session_result_wire(
+    row: Any, session_link_: str, session_stopped_at: datetime | None = None
+) -> dict[str, Any]:
+    """`late` (Vantage's): the result came after its session had ended (timed out while the run
+    was out); it is shown, but did not change the session."""
+    late = session_stopped_at is not None and row.created_at > session_stopped_at
     return {
         "checkResultId": row.id,
         "checkResultLink": f"{session_link_}/results/{row.id}",
@@ -58,4 +64,5 @@ def session_result_wire(row: Any, session_link_: str) -> dict[str, Any]:
         "responseTime": whole_ms(row.response_time),
         "startedAt": iso(row.started_at),
         "stoppedAt": iso(row.stopped_at),
+        "late": late,
     }
