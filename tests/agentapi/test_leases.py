@@ -31,9 +31,10 @@ def parse_iso(value: str) -> datetime:
 
 async def deadline_of(vantage: Harness, session_id: str) -> datetime:
     async with vantage.runtime.db.read() as conn:
-        value: datetime = await conn.scalar(
+        value = await conn.scalar(
             sa.select(check_sessions.c.deadline_at).where(check_sessions.c.id == session_id)
         )
+    assert isinstance(value, datetime)
     return value
 
 
@@ -128,3 +129,26 @@ async def test_after_the_deadline_the_run_is_leased_to_nobody_and_its_late_resul
     session = (await alice.get(f"/v1/check-sessions/{session_id}")).json()
     assert session["status"] == "TIMED_OUT"
     assert [(r["hasFailures"], r["late"]) for r in session["results"]] == [(True, True)]
+
+
+async def test_an_ended_sessions_job_whose_agent_never_reports_is_dropped_an_hour_after_its_lease(
+    vantage: Harness, berlin: Agent, alice: Persona, http_target: HttpTarget
+) -> None:
+    session_id = await start_session(alice, http_target, "berlin")
+    [job] = await berlin.lease()
+    async with vantage.runtime.db.write() as conn:
+        past = utcnow() - timedelta(seconds=1)
+        await conn.execute(check_sessions.update().values(deadline_at=past))
+        await conn.execute(jobs.update().values(lease_expires_at=past))
+    assert await Reaper(vantage.runtime).run_once() == [session_id]
+    # Within the hour its agent may still report late: the job stays.
+    async with vantage.runtime.db.read() as conn:
+        assert await conn.scalar(sa.select(sa.func.count()).select_from(jobs)) == 1
+
+    async with vantage.runtime.db.write() as conn:
+        await conn.execute(jobs.update().values(lease_expires_at=past - timedelta(hours=1)))
+    assert await Reaper(vantage.runtime).run_once() == []
+    async with vantage.runtime.db.read() as conn:
+        assert await conn.scalar(sa.select(sa.func.count()).select_from(jobs)) == 0
+    [late] = await berlin.submit(item(job, hasFailures=True))
+    assert late["status"] == "fenced"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -87,6 +88,27 @@ async def delete_where(conn: AsyncConnection, condition: sa.ColumnElement[bool])
     """Delete the jobs that match `condition`, whatever their state; return their sessions."""
     rows = await conn.execute(jobs.delete().where(condition).returning(jobs.c.session_id))
     return {row.session_id for row in rows}
+
+
+# How long the job of an ended session waits, once its lease ran out, for its agent to report
+# late (an agent cut off from the server keeps its results in its outbox).
+ABANDONED_AFTER = timedelta(hours=1)
+
+
+async def delete_abandoned(conn: AsyncConnection, now: datetime) -> int:
+    """Drop the leased jobs of ended sessions whose lease ran out an hour ago: a lease ends at its
+    session's deadline and is never given again, so only the agent that held it could still
+    report (a late result, kept); after that the row would only keep its session from being
+    pruned."""
+    ended = sa.select(check_sessions.c.id).where(check_sessions.c.stopped_at.is_not(None))
+    result = await conn.execute(
+        jobs.delete().where(
+            jobs.c.state == "LEASED",
+            jobs.c.lease_expires_at < now - ABANDONED_AFTER,
+            jobs.c.session_id.in_(ended),
+        )
+    )
+    return int(result.rowcount or 0)
 
 
 async def delete_queued(conn: AsyncConnection, session_ids: Sequence[str]) -> None:

@@ -72,6 +72,7 @@ async def time_out_overdue(conn: AsyncConnection, now: datetime) -> list[str]:
         if result.rowcount == 1:
             ended.append(session_id)
     await jobs_repo.delete_queued(conn, ended)
+    await jobs_repo.delete_abandoned(conn, now)
     return ended
 
 
