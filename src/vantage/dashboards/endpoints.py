@@ -31,7 +31,8 @@ Link = Annotated[str, StringConstraints(max_length=2048, pattern=r"^(https?://\S
 
 
 class DashboardBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # Strict: `"showP99": 0` is a wrong type, not False (the document says boolean).
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     customUrl: Slug | None = None
     customDomain: Hostname | None = None

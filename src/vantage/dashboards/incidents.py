@@ -18,7 +18,7 @@ from vantage.api.common import errors, json_body
 from vantage.api.openapi import no_content, request_body
 from vantage.db.tables import dashboard_incidents as incidents
 from vantage.db.tables import dashboards
-from vantage.errors import BadRequest, NotFound
+from vantage.errors import NotFound
 from vantage.runtime import Runtime, get_runtime
 from vantage.statuspages.endpoints import _answer
 from vantage.statuspages.schemas import parse
@@ -105,7 +105,7 @@ async def _get(conn: AsyncConnection, account_id: str, incident_id: str) -> Any:
 @router.post(
     "/v1/incidents",
     summary="Create a dashboard incident",
-    responses={**errors(400), **_answer("DashboardIncident", "The incident")},
+    responses={**errors(400, 404), **_answer("DashboardIncident", "The incident")},
     openapi_extra=request_body("DashboardIncidentCreate", IncidentCreate),
 )
 async def create_incident(
@@ -123,9 +123,8 @@ async def create_incident(
             )
         ).first()
         if owned is None:
-            raise BadRequest(
-                '"dashboardId" names no dashboard of this account', keys=["dashboardId"]
-            )
+            # As for any other object the account does not have (another account's included).
+            raise NotFound('"dashboardId" names no dashboard of this account')
         await conn.execute(
             incidents.insert().values(
                 id=incident_id,

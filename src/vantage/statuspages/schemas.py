@@ -26,6 +26,11 @@ Hostname = Annotated[
         pattern=r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$",
     ),
 ]
+# `\s` differs between Python's regexes and the ECMA ones a client checks the document's pattern
+# with (Python adds \x1c-\x1f and \x85, ECMA adds \ufeff): naming both sets makes one address
+# valid or invalid on both sides.
+_NOT_IN_ADDRESS = r"@\s\x1c-\x1f\x85\ufeff<>\"',;"
+EMAIL_PATTERN = rf"^[^{_NOT_IN_ADDRESS}]+@[^{_NOT_IN_ADDRESS}]+\.[^{_NOT_IN_ADDRESS}]+$"
 Color = Annotated[str, StringConstraints(pattern=r"^#([0-9A-F]{3}|[0-9A-F]{6})$")]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=255)]
 Link = Annotated[str, StringConstraints(max_length=2048)]
@@ -134,7 +139,7 @@ class SubscriptionItem(Body):
     config: Annotated[
         str,
         StringConstraints(
-            max_length=320, pattern=r"^[^@\s<>\"',;]+@[^@\s<>\"',;]+\.[^@\s<>\"',;]+$"
+            max_length=320, pattern=EMAIL_PATTERN
         ),
     ]
 
