@@ -138,9 +138,7 @@ class SubscriptionItem(Body):
     type: Literal["EMAIL"]
     config: Annotated[
         str,
-        StringConstraints(
-            max_length=320, pattern=EMAIL_PATTERN
-        ),
+        StringConstraints(max_length=320, pattern=EMAIL_PATTERN),
     ]
 
 
