@@ -125,14 +125,15 @@ def _is_port(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 65535
 
 
-def pin_targets(body: Any, targets: Targets) -> None:
-    """Point a check or group body at the loopback targets, in place."""
+def pin_targets(body: Any, targets: Targets, path: str) -> None:
+    """Point a check or group body (of the operation at `path`) at the loopback targets, in
+    place."""
     if not isinstance(body, dict):
         return
     defaults = body.get("apiCheckDefaults")
     if isinstance(defaults, dict) and _is_text(defaults.get("url"), 2048):
         defaults["url"] = targets.http_url
-    if "script" in body and "request" not in body:
+    if path.startswith("/v1/checks") and "script" in body and "request" not in body:
         # A browser or multi-step check: the contract server has no browser runtime, so every
         # run errors, and retries would keep its sessions open past the one-second waits.
         body["retryStrategy"] = None
@@ -163,7 +164,7 @@ def shorten_waits(body: Any) -> None:
 
 @schemathesis.hook
 def before_call(context: HookContext, case: Case[Any], kwargs: dict[str, Any]) -> None:
-    pin_targets(case.body, Targets.from_environ())
+    pin_targets(case.body, Targets.from_environ(), case.operation.path)
     shorten_waits(case.body)
 
 

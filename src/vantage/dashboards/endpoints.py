@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, Strict, StringConstraints, field_validator
 
 from vantage.accounts.auth import CurrentAccount
 from vantage.api.common import errors, json_body, page_headers
@@ -30,9 +30,12 @@ NOT_FOUND = "No such dashboard."
 Link = Annotated[str, StringConstraints(max_length=2048, pattern=r"^(https?://\S+)?$")]
 
 
+# Strict: `"showP99": 0` is a wrong type, not False (the document says boolean).
+Flag = Annotated[bool, Strict()]
+
+
 class DashboardBody(BaseModel):
-    # Strict: `"showP99": 0` is a wrong type, not False (the document says boolean).
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = ConfigDict(extra="forbid")
 
     customUrl: Slug | None = None
     customDomain: Hostname | None = None
@@ -43,24 +46,24 @@ class DashboardBody(BaseModel):
     description: Annotated[str, StringConstraints(max_length=500)] | None = None
     width: Literal["FULL", "960PX"] = "FULL"
     refreshRate: Literal[60, 300, 600] = 60
-    paginate: bool = True
+    paginate: Flag = True
     paginationRate: Literal[30, 60, 300] = 60
-    sortByStatus: bool = False
+    sortByStatus: Flag = False
     checksPerPage: Annotated[int, Field(ge=1, le=20)] | None = 15
-    useTagsAndOperator: bool | None = False
-    hideTags: bool = False
-    enableIncidents: bool = False
-    expandChecks: bool = False
+    useTagsAndOperator: Flag | None = False
+    hideTags: Flag = False
+    enableIncidents: Flag = False
+    expandChecks: Flag = False
     tags: list[Annotated[str, StringConstraints(max_length=255)]] = Field(
         default_factory=list, max_length=50
     )
-    showHeader: bool = True
-    showCheckRunLinks: bool = False
-    showGroupNames: bool = True
+    showHeader: Flag = True
+    showCheckRunLinks: Flag = False
+    showGroupNames: Flag = True
     customCSS: str | None = ""
-    isPrivate: bool = False
-    showP95: bool = True
-    showP99: bool = True
+    isPrivate: Flag = False
+    showP95: Flag = True
+    showP99: Flag = True
     # Read-only: what an answer carries and a client sends back.
     id: Any = None
     dashboardId: Any = None
