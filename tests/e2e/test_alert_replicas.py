@@ -92,6 +92,8 @@ async def test_three_replicas_deliver_each_alert_once_in_order_through_a_sigkill
         "VANTAGE_ALERT_DENY": "",
         "VANTAGE_ALERT_POLL_SECONDS": "0.2",
         "VANTAGE_ALERT_BATCH": str(BATCH),
+        # A replica holds no more than it has in flight: so the killed one held at most BATCH.
+        "VANTAGE_ALERT_CONCURRENCY": str(BATCH),
         "VANTAGE_ALERT_RETRY_BASE_SECONDS": "0.1",
         "VANTAGE_ALERT_SEND_TIMEOUT_SECONDS": "2",
         "VANTAGE_ALERT_LEASE_SECONDS": "4",
