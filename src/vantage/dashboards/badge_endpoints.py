@@ -14,12 +14,13 @@ from fastapi import APIRouter, Depends, Query, Response
 
 from vantage.accounts.auth import CurrentAccount
 from vantage.api.common import errors
-from vantage.dashboards.badges import Style, Theme, status_of, svg, worst
+from vantage.dashboards.badges import Style, Theme, svg, worst
 from vantage.db.tables import check_groups, check_statuses, checks
 from vantage.errors import NotFound
 from vantage.groups.repository import valid_id
 from vantage.rollups import repository as rollups
 from vantage.runtime import Runtime, get_runtime
+from vantage.statuses.state import status_of
 from vantage.timeutil import utcnow
 
 router = APIRouter(tags=["Badges"], responses=errors(401))
@@ -59,7 +60,11 @@ async def _answer(
     found = {r.check_id: r for r in rows}
     status = worst(
         [
-            status_of(bool(r.has_failures or r.has_errors), bool(r.is_degraded), True)
+            status_of(
+                has_failures=bool(r.has_failures),
+                has_errors=bool(r.has_errors),
+                is_degraded=bool(r.is_degraded),
+            )
             if (r := found.get(cid)) is not None
             else "unknown"
             for cid in check_ids

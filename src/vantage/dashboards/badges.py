@@ -73,12 +73,6 @@ def svg(
     )
 
 
-def status_of(has_failures: bool, is_degraded: bool, known: bool) -> str:
-    if not known:
-        return "unknown"
-    return "failing" if has_failures else "degraded" if is_degraded else "passing"
-
-
 def worst(statuses: list[str]) -> str:
     order = ["unknown", "passing", "degraded", "failing"]
     known = [s for s in statuses if s != "unknown"]
