@@ -16,13 +16,13 @@ async def decoded_body(request: Request, *, limit: int) -> bytes:
     encoding = request.headers.get("content-encoding", "").strip().lower()
     if encoding in ("", "identity"):
         return raw
-    if encoding not in ("gzip", "deflate"):
+    if encoding not in ("gzip", "x-gzip", "deflate"):
         raise BadRequest(
             f'"content-encoding" must be gzip, deflate or identity, not {encoding!r}',
             keys=["content-encoding"],
             source="headers",
         )
-    inflater = zlib.decompressobj(47 if encoding == "gzip" else 15)  # 47: gzip, auto-detected
+    inflater = zlib.decompressobj(15 if encoding == "deflate" else 47)  # 47: gzip, auto-detected
     try:
         data = inflater.decompress(raw, limit + 1)
     except zlib.error:

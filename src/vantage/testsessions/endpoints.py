@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from vantage import storable
 from vantage.accounts.auth import CurrentAccount
 from vantage.api.common import MAX_DEPTH, MAX_VALUES, errors, parse_json
+from vantage.api.encoded import decoded_body
 from vantage.api.openapi import answer, no_content, request_body
 from vantage.checks.constructs import shared_files
 from vantage.db.tables import check_sessions, jobs
@@ -64,7 +65,7 @@ def _checked(model: type[BaseModel], doc: dict[str, Any]) -> None:
 
 async def _body(request: Request) -> Any:
     """The JSON body, gzip-decoded when the CLI compressed it (`/v1/test-sessions/run`)."""
-    raw = payloads.inflate(await request.body(), request.headers.get("content-encoding", ""))
+    raw = await decoded_body(request, limit=payloads.MAX_INFLATED_BYTES)
     if not raw.strip():
         raise BadRequest('"value" must be of type object', keys=["value"])
     doc = parse_json(raw)

@@ -8,7 +8,6 @@ after the fields only a construct or a run carries are set aside; its group like
 from __future__ import annotations
 
 import json
-import zlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,29 +33,6 @@ SCRIPT_TYPES = frozenset({"BROWSER", "MULTI_STEP"})
 GROUP_CONSTRUCT_ONLY = frozenset({"logicalId", "filePath", "alertChannelSubscriptions", "id", "v"})
 RUNNABLE_TYPES = frozenset({"API", "URL", "TCP", "DNS", "ICMP", *SCRIPT_TYPES})
 DEFAULT_REGION = "eu-central-1"
-
-
-class PayloadTooLarge(BadRequest):
-    status_code = 413
-    error = "Payload Too Large"
-
-
-def inflate(raw: bytes, encoding: str) -> bytes:
-    """The body as sent before `Content-Encoding` (gzip or deflate), at most MAX_INFLATED_BYTES."""
-    encoding = encoding.strip().lower()
-    if encoding in ("", "identity"):
-        return raw
-    if encoding not in ("gzip", "x-gzip", "deflate"):
-        raise BadRequest(f'Content-Encoding "{encoding}" is not supported', source="headers")
-    wbits = 16 + zlib.MAX_WBITS if encoding != "deflate" else zlib.MAX_WBITS
-    inflater = zlib.decompressobj(wbits)
-    try:
-        out = inflater.decompress(raw, MAX_INFLATED_BYTES + 1)
-    except zlib.error:
-        raise BadRequest("The body is not valid " + encoding) from None
-    if len(out) > MAX_INFLATED_BYTES or inflater.unconsumed_tail:
-        raise PayloadTooLarge(f"The decompressed body is over {MAX_INFLATED_BYTES} bytes")
-    return out
 
 
 def json_of(raw: bytes) -> Any:
