@@ -162,6 +162,16 @@ class Database:
             yield conn
 
     @asynccontextmanager
+    async def snapshot(self) -> AsyncIterator[AsyncConnection]:
+        """A read whose statements all see one committed state, for a page built from several
+        queries (a session and its results) that must agree. SQLite's read transaction already
+        is one; PostgreSQL's default READ COMMITTED lets a commit land between two statements."""
+        async with self.read_engine.connect() as conn:
+            if not self.is_sqlite:
+                await conn.execution_options(isolation_level="REPEATABLE READ")
+            yield conn
+
+    @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
         """A transaction that commits when the block ends and rolls back on an exception."""
         if self.is_sqlite:

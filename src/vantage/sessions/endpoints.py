@@ -45,7 +45,8 @@ class _AsRow:
 async def _read(
     runtime: Runtime, account_id: str, session_id: str, version: int
 ) -> tuple[bool, dict[str, Any]]:
-    async with runtime.db.read() as conn:
+    # One snapshot: read apart, a result could be seen before the status it moved the session to.
+    async with runtime.db.snapshot() as conn:
         row = await service.get(conn, account_id, session_id)
         results = list(await repository.results_of(conn, session_id))
         unserved = _unserved(row, results, embedded=runtime.settings.local_agent)
