@@ -173,8 +173,19 @@ async def run_schemathesis(seeded: Seeded, tmp: Path, name: str, toml: str) -> s
         )
         await asyncio.wait_for(process.wait(), RUN_SECONDS + 60)
     text = log.read_text(errors="replace")
-    assert process.returncode == 0, text + "\n" + seeded.server.log.read_text()[-5000:]
+    assert process.returncode == 0, text + "\n" + server_errors(seeded.server.log.read_text())
     return text
+
+
+def server_errors(log: str) -> str:
+    """The server's 5xx answers and error events, last: a failure report is often cut in its
+    middle, and the traceback behind a 500 is what says what to fix."""
+    lines = [
+        line
+        for line in log.splitlines()
+        if '"status": 5' in line or '"level": "error"' in line or '"exception"' in line
+    ]
+    return "server errors:\n" + "\n".join(lines)[-12000:] if lines else "server errors: none"
 
 
 def environ() -> dict[str, str]:
