@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from vantage.checks.schemas import MAX_SUBSCRIPTIONS
+from vantage.db.dialect import upsert
 from vantage.db.tables import alert_channel_subscriptions as subs
 from vantage.db.tables import alert_channels, check_groups, checks
 
@@ -140,15 +141,7 @@ async def replace_of_target(
     for channel_id, activated in wanted.items():
         row = current.get(channel_id)
         if row is None:
-            await conn.execute(
-                subs.insert().values(
-                    account_id=account_id,
-                    alert_channel_id=channel_id,
-                    check_id=check_id,
-                    group_id=group_id,
-                    activated=activated,
-                )
-            )
+            await _insert_or_set(conn, account_id, channel_id, check_id, group_id, activated)
         elif bool(row.activated) != activated:
             await conn.execute(subs.update().where(subs.c.id == row.id).values(activated=activated))
 
@@ -176,18 +169,35 @@ async def upsert_one(
     where = sa.and_(subs.c.alert_channel_id == channel_id, column == value)
     found = (await conn.execute(sa.select(subs.c.id).where(where))).first()
     if found is None:
-        await conn.execute(
-            subs.insert().values(
-                account_id=account_id,
-                alert_channel_id=channel_id,
-                check_id=check_id,
-                group_id=group_id,
-                activated=activated,
-            )
-        )
+        await _insert_or_set(conn, account_id, channel_id, check_id, group_id, activated)
     else:
         await conn.execute(subs.update().where(subs.c.id == found.id).values(activated=activated))
     return (await conn.execute(sa.select(subs).where(where))).one()
+
+
+async def _insert_or_set(
+    conn: AsyncConnection,
+    account_id: str,
+    channel_id: int,
+    check_id: str | None,
+    group_id: int | None,
+    activated: bool,
+) -> None:
+    """Insert the subscription, or set `activated` on the row that a concurrent transaction
+    inserted since this one looked: on PostgreSQL two writers of one target (a check's PUT and
+    its channel's subscriptions PUT) both find it missing, and the second insert would fail."""
+    target = "check_id" if check_id else "group_id"
+    await conn.execute(
+        upsert(
+            conn, subs, index_elements=["alert_channel_id", target], update_columns=["activated"]
+        ).values(
+            account_id=account_id,
+            alert_channel_id=channel_id,
+            check_id=check_id,
+            group_id=group_id,
+            activated=activated,
+        )
+    )
 
 
 async def delete_of_channel(conn: AsyncConnection, channel_id: int) -> None:
