@@ -106,7 +106,9 @@ def _run(job: dict[str, Any], run_dir: Path, report: dict[str, Any]) -> int:
             if job.get("wsEndpoint"):
                 browser = pw.chromium.connect(job["wsEndpoint"])
             else:
-                browser = pw.chromium.launch(executable_path=job["chromium"], args=job["args"])
+                browser = pw.chromium.launch(
+                    executable_path=job["chromium"], args=job["args"], proxy=job.get("proxy")
+                )
         for name, function in tests:
             result = _one(pw, browser, function, job, run_dir)
             failed = failed or result["status"] != "passed"
@@ -130,13 +132,17 @@ def _one(
     started = time.monotonic()
     try:
         if browser is not None and wanted & {"page", "context", "browser"}:
-            context = browser.new_context(**job.get("use", {}))
+            context = browser.new_context(**job.get("use", {}), proxy=job.get("proxy"))
             context.add_init_script(job["vitals"])
             context.tracing.start(screenshots=True, snapshots=True)
             context.on("page", lambda p: _watch(p, summary, log_lines))
             page = context.new_page()
         if "request" in wanted:
-            request = context.request if context is not None else pw.request.new_context()
+            request = (
+                context.request
+                if context is not None
+                else pw.request.new_context(proxy=job.get("proxy"))
+            )
         fixtures = {
             "page": page,
             "context": context,
