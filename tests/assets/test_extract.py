@@ -56,6 +56,6 @@ def test_results_of_other_checks_are_untouched() -> None:
     detail = {"jobAssets": [data_url("image/png", PNG)]}
     out, assets = extract("apiCheckResult", detail, check_id="c", result_id="r")
     assert out is detail and assets == []
-    plain = {"errors": [], "jobAssets": []}
+    plain: dict[str, list[str]] = {"errors": [], "jobAssets": []}
     out, assets = extract("browserCheckResult", plain, check_id="c", result_id="r")
     assert out is plain and assets == []

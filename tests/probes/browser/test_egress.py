@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from tests.probes.browser.conftest import REPO
-from vantage.probes.browser.egress import EgressProxy, Head, destination, parse_head
+from vantage.probes.browser.egress import EgressProxy, Head, Refused, destination, parse_head
 from vantage.probes.runner import run_check
 from vantage.probes.target_policy import TargetPolicy
 
@@ -120,3 +120,18 @@ async def test_where_loopback_is_denied_a_script_cannot_load_a_loopback_page(
     denied = await run(SHOP_SPEC, "loopback,link-local,metadata", shop)
     assert denied.has_failures
     assert "toHaveText" in denied.detail["errors"][0]
+
+
+def test_what_is_not_a_proxy_request_is_refused_as_a_bad_request() -> None:
+    for raw in (b"GET", b"GET / SPDY/3", b"GET http://x/ HTTP/1.1\r\nno colon"):
+        with pytest.raises(Refused) as refused:
+            parse_head(raw)
+        assert refused.value.status == 400
+    for head in (
+        Head("CONNECT", "shop.test", "HTTP/1.1", []),
+        Head("CONNECT", "shop.test:99999", "HTTP/1.1", []),
+        Head("GET", "https://shop.test/", "HTTP/1.1", []),
+        Head("GET", "/relative", "HTTP/1.1", []),
+    ):
+        with pytest.raises(Refused):
+            destination(head)

@@ -81,10 +81,10 @@ def parse_head(raw: bytes) -> Head:
 def destination(head: Head) -> tuple[str, int, bytes | None]:
     """(host, port, head to send upstream) of a request; None for a CONNECT tunnel (pure)."""
     if head.method == "CONNECT":
-        host, colon, port = head.target.rpartition(":")
-        if not colon or not port.isdigit():
+        host, colon, digits = head.target.rpartition(":")
+        if not colon or not digits.isdigit() or not 0 < int(digits) < 65536:
             raise Refused(400, "CONNECT needs host:port")
-        return host.strip("[]"), int(port), None
+        return host.strip("[]"), int(digits), None
     parts = urlsplit(head.target)
     if parts.scheme != "http" or not parts.hostname:
         raise Refused(400, "only http:// URLs are forwarded; HTTPS goes through CONNECT")
@@ -95,12 +95,7 @@ def destination(head: Head) -> tuple[str, int, bytes | None]:
     path = parts.path or "/"
     if parts.query:
         path += "?" + parts.query
-    kept = [
-        (name, value)
-        for name, value in head.headers
-        if name.lower()
-        not in ("connection", "proxy-connection", "proxy-authorization", "keep-alive")
-    ]
+    kept = [(name, value) for name, value in head.headers if name.lower() not in HOP_HEADERS]
     lines = [f"{head.method} {path} {head.version}", *(f"{n}: {v}" for n, v in kept)]
     lines.append("Connection: close")
     return parts.hostname, port, ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
