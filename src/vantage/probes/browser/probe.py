@@ -428,7 +428,9 @@ def _result(
     elif report is None:
         errors.insert(0, f"The script ended without a report (exit code {outcome.exit_code})")
     passed = bool(seen["passed"]) and report is not None and outcome.killed_for is None
-    if passed and outcome.exit_code != 0:
+    # A test the script marked degraded after soft assertions failed is a failure to the runner.
+    degraded = passed and bool(seen["degraded"])
+    if passed and outcome.exit_code != 0 and not degraded:
         passed = False
         errors.append(f"The test runner exited with code {outcome.exit_code}")
     at = _ms(stopped)
@@ -454,6 +456,7 @@ def _result(
         "playwrightTestTraces": traces,
         "playwrightTestJsonReportFile": None,
         "steps": seen["steps"],
+        "degradedReasons": seen["degraded"],
         # Vantage's own: what the run's process tree used (the watchdog's samples).
         "peakMemoryBytes": outcome.peak_tree_rss_bytes,
         "cpuSeconds": round(outcome.cpu_seconds, 3),
@@ -474,7 +477,7 @@ def _result(
         stopped_at=stopped,
         response_time_ms=(stopped - started).total_seconds() * 1000,
         has_failures=passed == should_fail,
-        is_degraded=False,
+        is_degraded=degraded and not should_fail,
         over_max_response_time=False,
         detail_key="browserCheckResult" if check_type == "BROWSER" else "multiStepCheckResult",
         detail=detail,

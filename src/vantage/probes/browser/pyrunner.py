@@ -4,7 +4,8 @@ directory, as the runner user, inside the sandbox).
 The script's top-level `test_*` functions run in order, each given the fixtures its parameters
 name: `page`, `context`, `browser` (BROWSER checks: one context, traced, with the Web Vitals
 script), `request` (an API request context), `env` (the run's variables), `step(title)` (a
-context manager: one step of the result) and `log(message)`. It writes `report.json` in the shape
+context manager: one step of the result), `log(message)` and `mark_degraded(reason)` (the run
+is degraded, not failed, if it passes). It writes `report.json` in the shape
 of Playwright's JSON reporter, so the agent reads Python and JavaScript runs the same way
 (report.py). Only the standard library and playwright are imported here: the agent's code and
 settings stay out of the script's process.
@@ -128,7 +129,19 @@ def _one(
     request = None
     wanted = set(inspect.signature(function).parameters)
     attachments: list[dict[str, Any]] = []
-    result: dict[str, Any] = {"status": "passed", "errors": [], "attachments": attachments}
+    annotations: list[dict[str, str]] = []
+    result: dict[str, Any] = {
+        "status": "passed",
+        "errors": [],
+        "attachments": attachments,
+        "annotations": annotations,
+    }
+
+    def mark_degraded(reason: str = "") -> None:
+        # Read by report.py, as the JS helpers' markCheckAsDegraded annotation is.
+        mark = {"reason": str(reason), "errors": len(result["errors"])}
+        annotations.append({"type": "vantage-degraded", "description": json.dumps(mark)})
+
     started = time.monotonic()
     try:
         if browser is not None and wanted & {"page", "context", "browser"}:
@@ -150,6 +163,7 @@ def _one(
             "request": request,
             "env": dict(os.environ),
             "step": steps.step,
+            "mark_degraded": mark_degraded,
             "log": lambda message: log_lines.append(
                 {"time": int(time.time() * 1000), "level": "INFO", "msg": str(message)}
             ),

@@ -183,6 +183,12 @@ def lay_out(
     files[PurePosixPath("node_modules/@playwright/test/package.json")] = json.dumps(
         {"name": "@playwright/test", "main": "index.js"}
     )
+    files[PurePosixPath("node_modules/@checkly/playwright-helpers/index.js")] = here.joinpath(
+        "helpers.js"
+    ).read_text()
+    files[PurePosixPath("node_modules/@checkly/playwright-helpers/package.json")] = json.dumps(
+        {"name": "@checkly/playwright-helpers", "main": "index.js"}
+    )
     files[PurePosixPath(CONFIG)] = playwright_config(
         check,
         spec,
