@@ -5,6 +5,7 @@ downloads them, another account gets a 404, and they go with their check and wit
 from __future__ import annotations
 
 import base64
+import uuid
 from datetime import timedelta
 from typing import Any
 
@@ -12,6 +13,7 @@ import sqlalchemy as sa
 
 from tests.agentapi.conftest import Agent, item
 from tests.support.harness import BASE, Harness, Persona
+from tests.testsessions.test_endpoints import post_run, run_body
 from vantage.db.tables import check_result_assets, check_results
 from vantage.retention.pruner import Pruner
 from vantage.timeutil import utcnow
@@ -150,3 +152,32 @@ async def test_assets_go_with_their_check_and_with_retention(
     assert await stored(kept_check) == 2
     assert (await alice.delete(f"/v1/checks/{kept_check}")).status_code == 204
     assert await stored(kept_check) == 0
+
+
+async def test_a_checkly_test_runs_assets_are_listed_by_its_test_session_result(
+    alice: Persona, charlie: Persona, berlin: Agent
+) -> None:
+    job = {"name": "shop", "checkType": "BROWSER", "logicalId": "shop", "script": SPEC}
+    body = run_body(str(uuid.uuid4()), job, location={"type": "PUBLIC", "region": "berlin"})
+    started = await post_run(alice, body)
+    assert started.status_code == 202, started.text
+    session_id = started.json()["testSessionId"]
+    [result_id] = started.json()["testResultIds"].values()
+    [leased] = await berlin.lease()
+    detail = {"errors": ["boom"], "jobAssets": [data_url("image/png", PNG)]}
+    failed = item(
+        leased, checkType="BROWSER", detailKey="browserCheckResult", hasFailures=True, detail=detail
+    )
+    [status] = await berlin.submit(failed)
+    assert status["status"] == "accepted", status
+
+    path = f"/v1/test-sessions/{session_id}/results/{result_id}/assets"
+    listed = await alice.get(path)
+    assert listed.status_code == 200, listed.text
+    [screenshot] = listed.json()["assets"]
+    assert screenshot["source"]["type"] == "test-session-result"
+    assert screenshot["source"]["testSessionId"] == session_id
+    downloaded = await alice.get(screenshot["url"].removeprefix(BASE))
+    assert downloaded.content == PNG
+    assert (await charlie.get(path)).status_code == 404
+    assert (await charlie.get(screenshot["url"].removeprefix(BASE))).status_code == 404

@@ -17,6 +17,7 @@ class AssetSource(BaseModel):
     checkName: str
     checkType: str
     resultId: str
+    testSessionId: str | None = None
 
 
 class AssetManifestEntry(BaseModel):
