@@ -33,6 +33,7 @@ MAX_HEAD_BYTES = 64 * 1024
 HEAD_SECONDS = 30.0
 CONNECT_SECONDS = 15.0
 BUFFER = 64 * 1024
+HALF_CLOSED_SECONDS = 30.0
 # Headers about the connection to the proxy, not for the destination.
 HOP_HEADERS = frozenset({"connection", "proxy-connection", "proxy-authorization", "keep-alive"})
 _PROXIES: weakref.WeakKeyDictionary[
@@ -159,7 +160,18 @@ class EgressProxy:
                 writer.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
             else:
                 up_writer.write(upstream_head)
-            await asyncio.gather(_pipe(reader, up_writer), _pipe(up_reader, writer))
+            pipes = [
+                asyncio.ensure_future(_pipe(reader, up_writer)),
+                asyncio.ensure_future(_pipe(up_reader, writer)),
+            ]
+            _, pending = await asyncio.wait(pipes, return_when=asyncio.FIRST_COMPLETED)
+            # One side is done: the other gets a moment to finish, so that a destination that
+            # never closes cannot keep the connection (and its file descriptors) forever.
+            if pending:
+                await asyncio.wait(pending, timeout=HALF_CLOSED_SECONDS)
+            for pipe in pending:
+                pipe.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
         finally:
             up_writer.transport.abort()
             writer.transport.abort()
