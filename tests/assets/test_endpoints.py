@@ -181,3 +181,17 @@ async def test_a_checkly_test_runs_assets_are_listed_by_its_test_session_result(
     assert downloaded.content == PNG
     assert (await charlie.get(path)).status_code == 404
     assert (await charlie.get(screenshot["url"].removeprefix(BASE))).status_code == 404
+
+
+async def test_ids_and_names_that_cannot_be_an_asset_are_not_found(
+    alice: Persona, berlin: Agent
+) -> None:
+    check_id, result_id = await browser_run(alice, berlin)
+    for path in (
+        f"/v1/check-results/not-a-uuid/{result_id}/assets",
+        f"/v1/check-results/{check_id}/not-a-uuid/assets",
+        f"/v1/check-results/{check_id}/{result_id}/assets/screenshot-1.png%00",
+        f"/v1/check-results/{check_id}/{result_id}/assets/..%2F..%2Fetc",
+    ):
+        response = await alice.get(path)
+        assert response.status_code == 404, (path, response.text)

@@ -6,10 +6,13 @@ API key. A result of another account, and so its assets, is a 404."""
 from __future__ import annotations
 
 import fnmatch
+import re
+import uuid
 from typing import Annotated, Any, get_args
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from vantage.accounts.auth import CurrentAccount
 from vantage.api.common import errors
@@ -28,6 +31,9 @@ RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 TYPES = get_args(AssetType)
 MAX_NAME_PATTERN = 200
 NO_TEST_SESSION_RESULT = "No such test session result."
+NO_ASSET = "No such asset."
+# The names extract.py gives: nothing else is looked up.
+ASSET_NAME = re.compile(r"[a-z]+-[0-9]{1,3}\.[a-z]{2,4}")
 
 
 def manifest(
@@ -65,6 +71,16 @@ def manifest(
     return {"assets": entries, "truncated": False}
 
 
+async def _result(conn: AsyncConnection, account_id: str, check_id: str, result_id: str) -> Any:
+    """The account's result (also of a `checkly test` run, whose check is not stored); 404
+    otherwise, also for ids that are not UUIDs, before any query."""
+    try:
+        uuid.UUID(check_id)
+    except ValueError:
+        raise NotFound("No such check result.") from None
+    return await results.get_one(conn, account_id, check_id, result_id)
+
+
 def _types(raw: list[str]) -> list[str]:
     for value in raw:
         if value not in TYPES:
@@ -91,9 +107,8 @@ async def list_assets(
     name: Annotated[str | None, Query(max_length=MAX_NAME_PATTERN)] = None,
 ) -> JSONResponse:
     types = _types(type)
-    # get_one answers only for the account's own result (also of a `checkly test` run).
     async with runtime.db.read() as conn:
-        result = await results.get_one(conn, account.id, check_id, check_result_id)
+        result = await _result(conn, account.id, check_id, check_result_id)
         assets = await repository.of_result(conn, account.id, result.id)
     return JSONResponse(manifest(runtime.settings.base_url, result, assets, types=types, name=name))
 
@@ -137,6 +152,7 @@ async def list_test_session_assets(
 @router.get(
     "/v1/check-results/{check_id}/{check_result_id}/assets/{name}",
     summary="Download one asset of a check result",
+    response_class=Response,
     responses={
         **errors(404),
         200: {
@@ -151,11 +167,13 @@ async def list_test_session_assets(
 async def download_asset(
     check_id: str, check_result_id: str, name: str, account: CurrentAccount, runtime: RuntimeDep
 ) -> Response:
+    if not ASSET_NAME.fullmatch(name):
+        raise NotFound(NO_ASSET)
     async with runtime.db.read() as conn:
-        result = await results.get_one(conn, account.id, check_id, check_result_id)
+        result = await _result(conn, account.id, check_id, check_result_id)
         asset = await repository.one(conn, account.id, result.id, name)
     if asset is None:
-        raise NotFound("No such asset.")
+        raise NotFound(NO_ASSET)
     return Response(
         content=asset.data,
         media_type=asset.content_type,
