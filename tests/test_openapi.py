@@ -181,6 +181,10 @@ async def test_every_success_declares_what_it_returns(schema: dict[str, Any]) ->
                 assert "content" not in response, (path, method)
             elif path.startswith("/v1/badges/"):
                 assert list(response["content"]) == ["image/svg+xml"], (path, method)
+            elif path.endswith("/assets/{name}"):
+                # An asset's own bytes: a screenshot, a trace archive or a video.
+                kinds = {"image/png", "application/zip", "video/webm"}
+                assert set(response["content"]) == kinds, (path, method)
             elif path == "/v1/projects/{logical_id}/deployments/{deployment_id}/events":
                 # Server-Sent Events: frames of JSON, not one JSON document.
                 assert response["content"]["text/event-stream"]["schema"], (path, method)

@@ -30,6 +30,7 @@ from vantage.api.body_limit import BodyLimit
 from vantage.api.common import storable_query
 from vantage.api.docs import install_docs
 from vantage.api.openapi import allow_header, document
+from vantage.assets.endpoints import router as assets_router
 from vantage.bundles.endpoints import MAX_BUNDLE_BYTES
 from vantage.bundles.endpoints import router as bundles_router
 from vantage.certificates.endpoints import router as certificates_router
@@ -230,6 +231,7 @@ def create_app(settings: Settings, *, background: bool = True) -> FastAPI:
         sessions_router,
         test_sessions_router,
         results_router,
+        assets_router,
         statuses_router,
         locations_router,
         alerting_router,

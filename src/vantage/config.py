@@ -48,6 +48,13 @@ class Settings(BaseSettings):
     local_agent_concurrency: int = Field(
         default=256, ge=1, description="Checks the embedded agent runs at once."
     )
+    local_agent_browser_concurrency: int = Field(
+        default=0,
+        ge=0,
+        le=256,
+        description="Browser and multi-step runs the embedded agent runs at once; 0: one per "
+        "core and per 1.5 GiB of memory.",
+    )
     scheduler: bool = Field(
         default=True, description="Start scheduled runs (off: only triggered runs start)."
     )
@@ -353,6 +360,13 @@ class AgentSettings(BaseSettings):
         description="An agent key of the location (vtg_agent_...); prefer the variable.",
     )
     concurrency: int = Field(default=32, ge=1, le=10_000, description="Checks run at once.")
+    browser_concurrency: int = Field(
+        default=0,
+        ge=0,
+        le=256,
+        description="Browser and multi-step runs at once, out of the concurrency; 0: one per "
+        "core and per 1.5 GiB of memory.",
+    )
     outbox: str | None = Field(
         default=None,
         validation_alias="VANTAGE_OUTBOX",

@@ -175,6 +175,7 @@ def embedded_agent(runtime: Runtime, *, location: str, concurrency: int) -> Agen
     settings = runtime.settings
     options = AgentOptions(
         concurrency=concurrency,
+        browser_concurrency=settings.local_agent_browser_concurrency,
         lease_seconds=settings.lease_seconds,
         drain_seconds=settings.local_agent_drain_seconds,
         batch=EMBEDDED_BATCH,

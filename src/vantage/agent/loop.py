@@ -4,7 +4,8 @@ The embedded agent of `vantage server` (in-process), `vantage agent` (HTTP) and 
 (in memory) all run this loop, so they lease, extend, heartbeat and keep results the same way.
 Four tasks share the work:
 - the leaser asks for as many jobs as there are free run slots (a semaphore bounds the runs in
-  flight) and starts a run for each;
+  flight) and starts a run for each; script runs (BROWSER, MULTI_STEP) also wait for one of the
+  agent's browser slots (`browser_concurrency`), so they never hold up protocol checks;
 - the runs execute probes and queue their results;
 - the deliverer hands results over in batches; what cannot be delivered (`Unreachable`) goes to
   the outbox (vantage.agent.outbox), which is drained, in order, before anything newer and before
@@ -39,6 +40,7 @@ from vantage.agent.control import (
     Unreachable,
 )
 from vantage.agent.outbox import OutboxStore
+from vantage.probes.browser.probe import browser_pool_size
 from vantage.probes.masking import sensitive_names
 from vantage.probes.result import ProbeResult
 from vantage.probes.runner import run_check
@@ -60,6 +62,9 @@ Runner = Callable[[LeasedJob], Awaitable[ProbeResult]]
 @dataclass(frozen=True, slots=True)
 class AgentOptions:
     concurrency: int = 32
+    # Script runs (BROWSER, MULTI_STEP) at once, out of `concurrency`; 0: one per core and per
+    # 1.5 GiB of memory (vantage.probes.browser.browser_pool_size).
+    browser_concurrency: int = 0
     wait_seconds: float = 20.0
     lease_seconds: float = 30.0
     heartbeat_seconds: float = 10.0
@@ -99,6 +104,8 @@ class Agent:
         self._note = self.log.info if options.log_batches else self.log.debug
         self._runner = runner or self._probe
         self._slots = asyncio.Semaphore(options.concurrency)
+        self.browser_capacity = options.browser_concurrency or browser_pool_size()
+        self._browsers = asyncio.Semaphore(self.browser_capacity)
         self._sensitive = sensitive_names(options.sensitive_names)
         self._runs: dict[str, _Run] = {}
         self._done: asyncio.Queue[Delivery | None] = asyncio.Queue()
@@ -123,6 +130,7 @@ class Agent:
         self.log.info(
             "agent started",
             concurrency=self.options.concurrency,
+            browser_concurrency=self.browser_capacity,
             probe_deny=self.options.policy.describe(),
             outbox=str(getattr(self.outbox, "directory", "memory")),
             outbox_pending=len(self.outbox),
@@ -219,7 +227,11 @@ class Agent:
 
     async def _probe(self, job: LeasedJob) -> ProbeResult:
         return await run_check(
-            job.check_type, job.config, policy=self.options.policy, sensitive=self._sensitive
+            job.check_type,
+            job.config,
+            policy=self.options.policy,
+            sensitive=self._sensitive,
+            browsers=self._browsers,
         )
 
     async def _run(self, job: LeasedJob) -> None:

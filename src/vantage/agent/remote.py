@@ -26,6 +26,7 @@ def new_agent_id() -> str:
 def options_of(settings: AgentSettings) -> AgentOptions:
     return AgentOptions(
         concurrency=settings.concurrency,
+        browser_concurrency=settings.browser_concurrency,
         wait_seconds=settings.wait_seconds,
         lease_seconds=settings.lease_seconds,
         heartbeat_seconds=settings.heartbeat_seconds,

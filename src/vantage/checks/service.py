@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from vantage.alerting import service as alerting
+from vantage.assets import repository as assets_repository
 from vantage.checks import repository
 from vantage.checks.scheduling import first_run_at, interval_seconds
 from vantage.checks.schemas import CHECK_MODELS, Wire
@@ -276,6 +277,7 @@ async def delete(conn: AsyncConnection, account_id: str, check_id: str) -> list[
         raise NotFound(CHECK_NOT_FOUND)
     # Checkly's DELETE removes the check's results too.
     await results_repository.delete_of_check(conn, check_id)
+    await assets_repository.delete_of_check(conn, check_id)
     await statuses_repository.delete_of_check(conn, check_id)
     await rollups_repository.delete_of_check(conn, check_id)
     await withdraw_jobs(conn, jobs.c.check_id == check_id)

@@ -206,6 +206,25 @@ check_results = sa.Table(
     ),
 )
 
+# Screenshots, traces and videos of script runs (vantage.assets), taken out of their result at
+# intake; kept as long as results are (retention prunes both by age).
+check_result_assets = sa.Table(
+    "check_result_assets",
+    metadata,
+    sa.Column("result_id", Id, nullable=False),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("account_id", Id, nullable=False),
+    sa.Column("check_id", Id, nullable=False),
+    sa.Column("asset_type", sa.String(20), nullable=False),
+    sa.Column("content_type", sa.String(100), nullable=False),
+    sa.Column("size", sa.Integer(), nullable=False),
+    sa.Column("data", sa.LargeBinary(), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint("result_id", "name", name="pk_check_result_assets"),
+    sa.Index("ix_check_result_assets_created", "created_at"),
+    sa.Index("ix_check_result_assets_check", "check_id"),
+)
+
 check_statuses = sa.Table(
     "check_statuses",
     metadata,

@@ -10,6 +10,7 @@ import logging
 from typing import Any
 
 from vantage.probes.browser import SCRIPT_RUN_SECONDS, SCRIPT_TYPES, ScriptOptions, run_script_check
+from vantage.probes.browser.egress import proxy_for
 from vantage.probes.defaults import response_limits
 from vantage.probes.dns import run_dns_check
 from vantage.probes.http.probe import run_api_check
@@ -40,16 +41,20 @@ async def run_check(
     *,
     policy: TargetPolicy,
     sensitive: SensitiveNames = DEFAULT_SENSITIVE,
+    browsers: asyncio.Semaphore | None = None,
 ) -> ProbeResult:
     """`policy` has no default: every agent must say which targets its probes may reach.
-    `sensitive`: the header and query-parameter names masked in the result."""
+    `sensitive`: the header and query-parameter names masked in the result. `browsers`: the
+    agent's slots for script runs (its browser capacity)."""
     check = {**config, "checkType": check_type}
     timeout = run_timeout_seconds(check_type, config)
     try:
         if check_type in SCRIPT_TYPES:
             # Bounded by its own watchdog, which kills the run's processes; the wait for a
             # browser slot does not count against the run.
-            return await run_script_check(check, ScriptOptions())
+            # Their browser connects through the agent's policy too (egress.py).
+            options = ScriptOptions(proxy=await proxy_for(policy))
+            return await run_script_check(check, options, browsers)
         async with asyncio.timeout(timeout + GRACE_SECONDS):
             return await _dispatch(check_type, check, timeout, policy, sensitive)
     except Exception as exc:

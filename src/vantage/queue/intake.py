@@ -9,8 +9,9 @@
    answer is a duplicate and changes nothing); the others are fenced.
 3. Per taken job: decide the retry (`sessions.retries.decide`) and build the result row, an
    ATTEMPT when retried, a FINAL otherwise.
-4. results: insert the result rows; rollups: add them to their check x location x bucket
-   roll-ups (one additive upsert per group of the batch).
+4. results: insert the result rows, and the assets taken out of them (vantage.assets);
+   rollups: add them to their check x location x bucket roll-ups (one additive upsert per group
+   of the batch).
 5. queue: insert the retries (`new_job`: next attempt, same location id, chain and chain start).
 6. statuses: upsert the status rows of the checks with a FINAL result; each FINAL that changes
    its check's status (from the one read in step 1) is a `StatusTransition`.
@@ -48,6 +49,8 @@ from typing import Any, Literal
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from vantage.alerting import evaluation as alerting
+from vantage.assets import repository as assets_repo
+from vantage.assets.extract import extract as extract_assets
 from vantage.metrics import Metrics
 from vantage.probes.result import ProbeResult
 from vantage.queue import repository as jobs_repo
@@ -112,6 +115,7 @@ async def take_in(
 
     intake = Intake()
     result_rows: list[dict[str, Any]] = []
+    asset_rows: list[dict[str, Any]] = []
     retry_rows: list[dict[str, Any]] = []
     final_rows: list[dict[str, Any]] = []  # status rows, one per FINAL result, in order
     finals: dict[str, Finals] = defaultdict(Finals)
@@ -139,6 +143,10 @@ async def take_in(
             seconds_since_first_attempt=max(0.0, (now - job.created_at).total_seconds()),
         )
         row = _result_row(job, result, retry, now)
+        row["detail"], assets = extract_assets(
+            row["detail_key"], row["detail"], check_id=row["check_id"], result_id=row["id"]
+        )
+        asset_rows.extend(assets_repo.rows_of(assets, row, now))
         result_rows.append(row)
         completion = Completion(
             "accepted",
@@ -169,6 +177,7 @@ async def take_in(
         counts.degraded += int(result.is_degraded)
 
     await results_repo.insert_many(conn, result_rows)  # 4
+    await assets_repo.insert_many(conn, asset_rows)
     await rollups_repo.add(
         conn, rollup_rows_of([r for r in result_rows if r["session_id"] not in ad_hoc])
     )

@@ -1,4 +1,5 @@
-"""The retention loop: every few minutes, prune raw results and ended sessions past their age.
+"""The retention loop: every few minutes, prune raw results, their assets and ended sessions past
+their age.
 
 A pass deletes in small batches, one short write transaction each, so on SQLite result intake
 waits at most one batch for the single writer; then it gives the freed pages back to the file
@@ -18,6 +19,7 @@ from datetime import datetime, timedelta
 import structlog
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from vantage.assets.repository import prune as prune_assets
 from vantage.retention import repository
 from vantage.runtime import Runtime
 from vantage.timeutil import utcnow
@@ -36,6 +38,7 @@ class Pass:
 
     cutoff: datetime
     results: int
+    assets: int
     sessions: int
     pages_freed: int
     seconds: float
@@ -59,13 +62,15 @@ class Pruner:
                 return None
             began = time.perf_counter()
             results = await self._drain(repository.prune_results, cutoff)
+            assets = await self._drain(prune_assets, cutoff)
             sessions = await self._drain(repository.prune_sessions, cutoff)
-            pages = await db.reclaim_space() if results or sessions else 0
-        done = Pass(cutoff, results, sessions, pages, time.perf_counter() - began)
+            pages = await db.reclaim_space() if results or assets or sessions else 0
+        done = Pass(cutoff, results, assets, sessions, pages, time.perf_counter() - began)
         log.info(
             "retention pass",
             cutoff=cutoff.isoformat(),
             results_deleted=results,
+            assets_deleted=assets,
             sessions_deleted=sessions,
             pages_freed=pages,
             seconds=round(done.seconds, 3),

@@ -62,3 +62,24 @@ def test_the_spec_keeps_its_script_path_and_gets_a_suffix_when_it_has_none() -> 
     assert str(spec_path("tests/shop.spec.ts")) == "tests/shop.spec.ts"
     assert str(spec_path("/shop")) == "shop.ts"
     assert str(spec_path(None)) == "check.spec.ts"
+
+
+def _marked(status: str, errors: int, errors_at_mark: int) -> dict[str, object]:
+    mark = {"reason": "slow", "errors": errors_at_mark}
+    result = {
+        "status": status,
+        "errors": [{"message": "soft"}] * errors,
+        "annotations": [{"type": "vantage-degraded", "description": json.dumps(mark)}],
+    }
+    return {"suites": [{"specs": [{"title": "t", "tests": [{"results": [result]}]}]}]}
+
+
+def test_a_test_marked_degraded_is_degraded_unless_an_error_came_after_the_mark() -> None:
+    soft_only = summarize(_marked("failed", errors=1, errors_at_mark=1))
+    assert soft_only["passed"] and soft_only["degraded"] == ["slow"]
+    clean = summarize(_marked("passed", errors=0, errors_at_mark=0))
+    assert clean["passed"] and clean["degraded"] == ["slow"]
+    later = summarize(_marked("failed", errors=2, errors_at_mark=1))
+    assert not later["passed"] and later["degraded"] == []
+    unmarked = summarize(_report("passed", []))
+    assert unmarked["degraded"] == []

@@ -179,12 +179,17 @@ class ScriptOptions:
     # Node's on-disk compile cache, shared by runs (trusted mode with the warm browser: a run
     # could write into what the next one loads). Saves about 0.3 CPU-s per run.
     compile_cache: str | None = None
+    # The agent's egress proxy (egress.py): None connects directly (a policy that denies nothing).
+    proxy: str | None = None
 
 
-async def run_script_check(check: dict[str, Any], options: ScriptOptions) -> ProbeResult:
-    """Run one BROWSER or MULTI_STEP check; browser runs wait for a slot of their own pool, so
-    that protocol checks never queue behind them."""
-    async with _pool():
+async def run_script_check(
+    check: dict[str, Any], options: ScriptOptions, pool: asyncio.Semaphore | None = None
+) -> ProbeResult:
+    """Run one BROWSER or MULTI_STEP check; script runs wait for a slot of their own pool (the
+    agent's browser capacity; unset, `browser_pool_size()` per event loop), so that protocol
+    checks never queue behind them."""
+    async with pool or _pool():
         return await _run(check, options)
 
 
@@ -206,7 +211,11 @@ async def _run(check: dict[str, Any], options: ScriptOptions) -> ProbeResult:
         try:
             if python:
                 layout = lay_out_python(
-                    run_dir, check, chromium=runtime.chromium, ws_endpoint=options.ws_endpoint
+                    run_dir,
+                    check,
+                    chromium=runtime.chromium,
+                    ws_endpoint=options.ws_endpoint,
+                    proxy=options.proxy,
                 )
             else:
                 layout = lay_out(
@@ -215,6 +224,7 @@ async def _run(check: dict[str, Any], options: ScriptOptions) -> ProbeResult:
                     chromium=runtime.chromium,
                     test_timeout_ms=int(options.timeout_seconds * 1000),
                     ws_endpoint=options.ws_endpoint,
+                    proxy=options.proxy,
                 )
         except WorkspaceError as exc:
             return _failed(check_type, started, str(exc))
@@ -418,7 +428,9 @@ def _result(
     elif report is None:
         errors.insert(0, f"The script ended without a report (exit code {outcome.exit_code})")
     passed = bool(seen["passed"]) and report is not None and outcome.killed_for is None
-    if passed and outcome.exit_code != 0:
+    # A test the script marked degraded after soft assertions failed is a failure to the runner.
+    degraded = passed and bool(seen["degraded"])
+    if passed and outcome.exit_code != 0 and not degraded:
         passed = False
         errors.append(f"The test runner exited with code {outcome.exit_code}")
     at = _ms(stopped)
@@ -444,6 +456,7 @@ def _result(
         "playwrightTestTraces": traces,
         "playwrightTestJsonReportFile": None,
         "steps": seen["steps"],
+        "degradedReasons": seen["degraded"],
         # Vantage's own: what the run's process tree used (the watchdog's samples).
         "peakMemoryBytes": outcome.peak_tree_rss_bytes,
         "cpuSeconds": round(outcome.cpu_seconds, 3),
@@ -464,7 +477,7 @@ def _result(
         stopped_at=stopped,
         response_time_ms=(stopped - started).total_seconds() * 1000,
         has_failures=passed == should_fail,
-        is_degraded=False,
+        is_degraded=degraded and not should_fail,
         over_max_response_time=False,
         detail_key="browserCheckResult" if check_type == "BROWSER" else "multiStepCheckResult",
         detail=detail,

@@ -4,7 +4,8 @@ directory, as the runner user, inside the sandbox).
 The script's top-level `test_*` functions run in order, each given the fixtures its parameters
 name: `page`, `context`, `browser` (BROWSER checks: one context, traced, with the Web Vitals
 script), `request` (an API request context), `env` (the run's variables), `step(title)` (a
-context manager: one step of the result) and `log(message)`. It writes `report.json` in the shape
+context manager: one step of the result), `log(message)` and `mark_degraded(reason)` (the run
+is degraded, not failed, if it passes). It writes `report.json` in the shape
 of Playwright's JSON reporter, so the agent reads Python and JavaScript runs the same way
 (report.py). Only the standard library and playwright are imported here: the agent's code and
 settings stay out of the script's process.
@@ -106,7 +107,9 @@ def _run(job: dict[str, Any], run_dir: Path, report: dict[str, Any]) -> int:
             if job.get("wsEndpoint"):
                 browser = pw.chromium.connect(job["wsEndpoint"])
             else:
-                browser = pw.chromium.launch(executable_path=job["chromium"], args=job["args"])
+                browser = pw.chromium.launch(
+                    executable_path=job["chromium"], args=job["args"], proxy=job.get("proxy")
+                )
         for name, function in tests:
             result = _one(pw, browser, function, job, run_dir)
             failed = failed or result["status"] != "passed"
@@ -126,17 +129,33 @@ def _one(
     request = None
     wanted = set(inspect.signature(function).parameters)
     attachments: list[dict[str, Any]] = []
-    result: dict[str, Any] = {"status": "passed", "errors": [], "attachments": attachments}
+    annotations: list[dict[str, str]] = []
+    result: dict[str, Any] = {
+        "status": "passed",
+        "errors": [],
+        "attachments": attachments,
+        "annotations": annotations,
+    }
+
+    def mark_degraded(reason: str = "") -> None:
+        # Read by report.py, as the JS helpers' markCheckAsDegraded annotation is.
+        mark = {"reason": str(reason), "errors": len(result["errors"])}
+        annotations.append({"type": "vantage-degraded", "description": json.dumps(mark)})
+
     started = time.monotonic()
     try:
         if browser is not None and wanted & {"page", "context", "browser"}:
-            context = browser.new_context(**job.get("use", {}))
+            context = browser.new_context(**job.get("use", {}), proxy=job.get("proxy"))
             context.add_init_script(job["vitals"])
             context.tracing.start(screenshots=True, snapshots=True)
             context.on("page", lambda p: _watch(p, summary, log_lines))
             page = context.new_page()
         if "request" in wanted:
-            request = context.request if context is not None else pw.request.new_context()
+            request = (
+                context.request
+                if context is not None
+                else pw.request.new_context(proxy=job.get("proxy"))
+            )
         fixtures = {
             "page": page,
             "context": context,
@@ -144,6 +163,7 @@ def _one(
             "request": request,
             "env": dict(os.environ),
             "step": steps.step,
+            "mark_degraded": mark_degraded,
             "log": lambda message: log_lines.append(
                 {"time": int(time.time() * 1000), "level": "INFO", "msg": str(message)}
             ),

@@ -24,6 +24,8 @@ VITAL_BOUNDS: dict[str, tuple[float, float]] = {
 MAX_STEPS = 200
 MAX_ERRORS = 20
 MAX_ERROR_CHARS = 4000
+# The annotation a test carries once the script called markCheckAsDegraded.
+DEGRADED = "vantage-degraded"
 # Playwright colours its messages for terminals.
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -48,17 +50,35 @@ def plain(text: Any) -> str:
     return _ANSI.sub("", str(text))[:MAX_ERROR_CHARS]
 
 
-def _tests(suites: list[dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
-    """(title, last result) of every test in the report's suites, depth first."""
-    found: list[tuple[str, dict[str, Any]]] = []
+def _tests(suites: list[dict[str, Any]]) -> list[tuple[str, dict[str, Any], list[Any]]]:
+    """(title, last result, annotations) of every test in the report's suites, depth first."""
+    found: list[tuple[str, dict[str, Any], list[Any]]] = []
     for suite in suites:
         for spec in suite.get("specs") or ():
             for test in spec.get("tests") or ():
                 results = test.get("results") or []
                 if results:
-                    found.append((str(spec.get("title", "")), results[-1]))
+                    result = results[-1]
+                    notes = [*(test.get("annotations") or ()), *(result.get("annotations") or ())]
+                    found.append((str(spec.get("title", "")), result, notes))
         found.extend(_tests(suite.get("suites") or []))
     return found
+
+
+def degraded_mark(annotations: list[Any]) -> tuple[str, int] | None:
+    """(reason, errors the test had when it was marked) of the test's `markCheckAsDegraded`
+    (helpers.js) or `mark_degraded` (pyrunner.py) call; None when it made none."""
+    for note in annotations:
+        if not isinstance(note, dict) or note.get("type") != DEGRADED:
+            continue
+        try:
+            mark = json.loads(str(note.get("description") or "{}"))
+        except ValueError:
+            mark = {}
+        mark = mark if isinstance(mark, dict) else {}
+        errors = mark.get("errors")
+        return str(mark.get("reason") or ""), errors if isinstance(errors, int) else 0
+    return None
 
 
 def _steps(steps: list[dict[str, Any]], test: str, depth: int, out: list[dict[str, Any]]) -> None:
@@ -80,8 +100,9 @@ def _steps(steps: list[dict[str, Any]], test: str, depth: int, out: list[dict[st
 
 
 def summarize(report: dict[str, Any]) -> dict[str, Any]:
-    """What a run's report says: `passed`, `errors`, `steps`, the shim's `traceSummary` and
-    `pages`, console lines for the job log, and the attachments (name, path, contentType)."""
+    """What a run's report says: `passed`, `degraded` (the reasons of the tests that marked the
+    check degraded), `errors`, `steps`, the shim's `traceSummary` and `pages`, console lines for
+    the job log, and the attachments (name, path, contentType)."""
     errors: list[str] = []
     steps: list[dict[str, Any]] = []
     trace_summary = {
@@ -94,8 +115,18 @@ def summarize(report: dict[str, Any]) -> dict[str, Any]:
     console: list[dict[str, Any]] = []
     attachments: list[dict[str, str]] = []
     statuses: list[str] = []
-    for title, result in _tests(report.get("suites") or []):
+    degraded: list[str] = []
+    for title, result, notes in _tests(report.get("suites") or []):
         status = str(result.get("status", "failed"))
+        mark = degraded_mark(notes)
+        if mark is not None and (
+            status == "passed"
+            # Checkly's degraded check: soft assertions failed, then the script marked it; an
+            # error after the mark still fails it.
+            or (status == "failed" and len(result.get("errors") or ()) <= mark[1])
+        ):
+            degraded.append(mark[0] or f"Test {title!r} marked the check as degraded")
+            status = "passed"
         statuses.append(status)
         for error in result.get("errors") or ():
             if len(errors) < MAX_ERRORS:
@@ -133,6 +164,7 @@ def summarize(report: dict[str, Any]) -> dict[str, Any]:
         errors.append("The script declares no test: nothing ran.")
     return {
         "passed": passed and not report.get("errors"),
+        "degraded": degraded,
         "errors": errors,
         "steps": steps,
         "traceSummary": trace_summary,

@@ -30,6 +30,8 @@ CHROMIUM_ARGS = (
     "--disable-sync",
     "--no-first-run",
     "--disable-dev-shm-usage",
+    # WebRTC's UDP would go around the egress proxy (egress.py).
+    "--force-webrtc-ip-handling-policy=disable_non_proxied_udp",
 )
 DEFAULT_TEST_TIMEOUT_MS = 30_000
 
@@ -67,17 +69,23 @@ def playwright_config(
     chromium: str,
     test_timeout_ms: int,
     ws_endpoint: str | None = None,
+    proxy: str | None = None,
 ) -> str:
     """The config file's JavaScript. `ws_endpoint`: a warm browser to connect to instead of
-    launching one (trusted scripts only: runs then share the browser)."""
+    launching one (trusted scripts only: runs then share the browser). `proxy`: the agent's
+    egress proxy (egress.py), which the browser, its contexts and `request` all go through, in
+    place of any proxy the check names."""
     given = check.get("playwrightConfig") or {}
+    launch: dict[str, Any] = {"executablePath": chromium, "args": list(CHROMIUM_ARGS)}
     use = {
         **(given.get("use") or {}),
         "trace": "retain-on-failure",
         "screenshot": "only-on-failure",
         "video": "off",
-        "launchOptions": {"executablePath": chromium, "args": list(CHROMIUM_ARGS)},
+        "launchOptions": launch,
     }
+    if proxy:
+        launch["proxy"] = use["proxy"] = {"server": proxy}
     if ws_endpoint:
         use["connectOptions"] = {"wsEndpoint": ws_endpoint}
     timeout = min(int(given.get("timeout") or DEFAULT_TEST_TIMEOUT_MS), test_timeout_ms)
@@ -118,7 +126,12 @@ def is_python(check: dict[str, Any]) -> bool:
 
 
 def lay_out_python(
-    run_dir: Path, check: dict[str, Any], *, chromium: str, ws_endpoint: str | None = None
+    run_dir: Path,
+    check: dict[str, Any],
+    *,
+    chromium: str,
+    ws_endpoint: str | None = None,
+    proxy: str | None = None,
 ) -> Layout:
     """A Python run: the script and its dependencies, and the job pyrunner.py reads."""
     spec = safe_relative(str(check["scriptPath"]))
@@ -135,6 +148,7 @@ def lay_out_python(
         "args": list(CHROMIUM_ARGS),
         "wsEndpoint": ws_endpoint,
         "use": {PYTHON_USE[k]: v for k, v in given.items() if k in PYTHON_USE},
+        "proxy": {"server": proxy} if proxy else None,
         "vitals": resources.files("vantage.probes.browser").joinpath("vitals.js").read_text(),
     }
     files[PurePosixPath(PYTHON_JOB)] = json.dumps(job)
@@ -152,6 +166,7 @@ def lay_out(
     chromium: str,
     test_timeout_ms: int,
     ws_endpoint: str | None = None,
+    proxy: str | None = None,
 ) -> Layout:
     spec = spec_path(check.get("scriptPath"))
     files: dict[PurePosixPath, str] = {}
@@ -168,8 +183,19 @@ def lay_out(
     files[PurePosixPath("node_modules/@playwright/test/package.json")] = json.dumps(
         {"name": "@playwright/test", "main": "index.js"}
     )
+    files[PurePosixPath("node_modules/@checkly/playwright-helpers/index.js")] = here.joinpath(
+        "helpers.js"
+    ).read_text()
+    files[PurePosixPath("node_modules/@checkly/playwright-helpers/package.json")] = json.dumps(
+        {"name": "@checkly/playwright-helpers", "main": "index.js"}
+    )
     files[PurePosixPath(CONFIG)] = playwright_config(
-        check, spec, chromium=chromium, test_timeout_ms=test_timeout_ms, ws_endpoint=ws_endpoint
+        check,
+        spec,
+        chromium=chromium,
+        test_timeout_ms=test_timeout_ms,
+        ws_endpoint=ws_endpoint,
+        proxy=proxy,
     )
     for rel, text in files.items():
         target = run_dir / rel

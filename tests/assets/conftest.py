@@ -1,0 +1,3 @@
+from tests.agentapi.conftest import berlin
+
+__all__ = ["berlin"]
