@@ -36,6 +36,7 @@ class Runtime:
 
     def __post_init__(self) -> None:
         self.limiter = RateLimiter(self.settings.limits(), counters_for(self.db))
+        self.hub.max_per_account = self.settings.mqtt_max_connections_per_account
 
     @cached_property
     def sealer(self) -> Sealer:
