@@ -275,7 +275,7 @@ async def test_a_bad_construct_is_a_400_naming_it_and_nothing_is_applied(alice: 
 async def test_a_construct_vantage_does_not_deploy_is_a_400_naming_the_field(
     alice: Persona,
 ) -> None:
-    response = await deploy(alice, body(resource("dashboard", "board", {"header": "x"})))
+    response = await deploy(alice, body(resource("status-page-component", "web", {"name": "Web"})))
 
     assert response.status_code == 400
     assert response.json()["validation"]["keys"] == ["resources[0].type"]
@@ -333,3 +333,68 @@ async def test_an_envelope_field_of_the_wrong_type_is_a_400_naming_it(alice: Per
 
     assert response.status_code == 400
     assert response.json()["validation"]["keys"] == ["repoInfo"]
+
+
+def status_constructs(header: str = "Shop") -> list[dict[str, Any]]:
+    """A StatusPageService, a StatusPage whose card names it, and a Dashboard, as CLI 9.5.0
+    synthesizes them (undefined fields are left out)."""
+    return [
+        resource("status-page-service", "web-service", {"name": "Web shop"}),
+        resource(
+            "status-page",
+            "shop-status",
+            {
+                "name": "Shop status",
+                "url": "shop-status",
+                "defaultTheme": "AUTO",
+                "cards": [{"name": "Shop", "services": [{"ref": "web-service"}]}],
+            },
+        ),
+        resource(
+            "dashboard",
+            "shop-board",
+            {"tags": ["shop"], "customUrl": "shop-board", "header": header, "refreshRate": 60},
+        ),
+    ]
+
+
+async def test_status_pages_their_services_and_dashboards_deploy_update_and_destroy(
+    alice: Persona,
+) -> None:
+    first = await deployed(alice, body(*status_constructs()))
+    ids = physical(first["result"]["diff"])
+
+    assert first["status"] == "SUCCEEDED", first["error"]
+    page = (await alice.get(f"/v1/status-pages/{ids['shop-status']}")).json()
+    assert [s["id"] for s in page["cards"][0]["services"]] == [ids["web-service"]]
+    board = (await alice.get(f"/v1/dashboards/{ids['shop-board']}")).json()
+    assert board["header"] == "Shop" and board["customUrl"] == "shop-board"
+
+    second = await deployed(alice, body(*status_constructs(header="Shop (edited)")))
+
+    assert physical(second["result"]["diff"]) == ids
+    board = (await alice.get(f"/v1/dashboards/{ids['shop-board']}")).json()
+    assert board["header"] == "Shop (edited)"
+    destroyed = await followed(alice, await alice.delete(f"/v1/projects/{PROJECT['logicalId']}"))
+    assert destroyed["status"] == "SUCCEEDED"
+    for path in (
+        f"/v1/status-pages/{ids['shop-status']}",
+        f"/v1/status-pages/services/{ids['web-service']}",
+        f"/v1/dashboards/{ids['shop-board']}",
+    ):
+        assert (await alice.get(path)).status_code == 404, path
+
+
+async def test_a_status_page_naming_a_service_of_another_project_fails_the_deployment(
+    alice: Persona,
+) -> None:
+    constructs = status_constructs()
+    constructs[1]["payload"]["cards"][0]["services"] = [{"ref": "nowhere"}]
+
+    response = await deploy(alice, body(*constructs))
+
+    # a reference to nothing in the project is known only once applied: the deployment fails
+    assert response.status_code == 202
+    failed = await followed(alice, response)
+    assert failed["status"] == "FAILED" and "nowhere" in failed["error"]["message"]
+    assert (await alice.get("/v1/dashboards")).json() == []

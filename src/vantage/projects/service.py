@@ -25,6 +25,7 @@ from vantage.alerting import windows
 from vantage.checks import repository as checks_repository
 from vantage.checks import service as checks
 from vantage.checks.constructs import shared_files
+from vantage.dashboards import service as dashboards
 from vantage.db.engine import Database
 from vantage.errors import BadRequest, Conflict, NotFound, VantageError
 from vantage.groups import service as groups
@@ -43,6 +44,7 @@ from vantage.projects.planning import (
 )
 from vantage.projects.responses import DeployBody
 from vantage.projects.tracking import DeployCancelled, Deployments
+from vantage.statuspages import writing as status_pages
 from vantage.timeutil import iso, utcnow
 from vantage.validation import bad_request
 from vantage.variables.masking import Seal
@@ -588,6 +590,13 @@ async def _create(
             conn, account_id, _location_body(payload), reserved=ctx.reserved
         )
         return str(created["id"])
+    if kind == "status-page-service":
+        return await status_pages.create_service(conn, account_id, payload)
+    if kind == "status-page":
+        return await status_pages.create_page(conn, account_id, _page_body(payload))
+    if kind == "dashboard":
+        row = await dashboards.create(conn, account_id, _defined(payload))
+        return str(row.dashboard_id)
     raise BadRequest(f"Vantage does not deploy {kind} constructs", keys=["resources"])
 
 
@@ -622,6 +631,15 @@ async def _update(
     if kind == "private-location":
         await locations.update_private(conn, account_id, physical_id, _location_body(payload))
         return physical_id
+    if kind == "status-page-service":
+        await status_pages.update_service(conn, account_id, physical_id, payload)
+        return physical_id
+    if kind == "status-page":
+        await status_pages.update_page(conn, account_id, physical_id, _page_body(payload))
+        return physical_id
+    if kind == "dashboard":
+        await dashboards.update(conn, account_id, physical_id, _defined(payload))
+        return physical_id
     raise BadRequest(f"Vantage does not deploy {kind} constructs", keys=["resources"])
 
 
@@ -641,6 +659,12 @@ async def _delete(conn: AsyncConnection, ctx: Context, change: Change) -> list[s
             await windows.delete(conn, account_id, int(physical_id))
         elif change.type == "private-location":
             return await locations.delete_private(conn, account_id, physical_id)
+        elif change.type == "status-page-service":
+            await status_pages.delete_service(conn, account_id, physical_id)
+        elif change.type == "status-page":
+            await status_pages.delete_page(conn, account_id, physical_id)
+        elif change.type == "dashboard":
+            await dashboards.delete(conn, account_id, physical_id)
     except NotFound:
         pass
     return []
@@ -649,6 +673,24 @@ async def _delete(conn: AsyncConnection, ctx: Context, change: Change) -> list[s
 def _group_body(payload: dict[str, Any]) -> dict[str, Any]:
     # `v` is the construct's version (CheckGroupV2 is 2): not a field of the group.
     return {k: v for k, v in payload.items() if k != "v"}
+
+
+def _defined(payload: dict[str, Any]) -> dict[str, Any]:
+    """A construct's fields without those it leaves undefined (sent as null by some versions):
+    they take the API's defaults."""
+    return {k: v for k, v in payload.items() if v is not None}
+
+
+def _page_body(payload: dict[str, Any]) -> dict[str, Any]:
+    """A StatusPage construct names its cards' services by reference (now their ids); the API
+    names them as `{id}` objects."""
+    body = _defined(payload)
+    body["cards"] = [
+        {**card, "services": [{"id": sid} for sid in card.get("services") or []]}
+        for card in body.get("cards") or []
+        if isinstance(card, dict)
+    ]
+    return body
 
 
 def _location_body(payload: dict[str, Any]) -> dict[str, Any]:
