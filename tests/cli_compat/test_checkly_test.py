@@ -102,6 +102,13 @@ def test_checkly_test_of_a_failing_check_exits_1_and_shows_the_failing_assertion
     assert re.search(r"✖ API check \(\d+ms\)", result.output), result.describe()
     assert 'status code equals target "418". Received: 200.' in result.output, result.describe()
     assert "1 failed, 3 passed, 4 total" in result.output, result.describe()
+    # the links it prints are the web UI's pages: the session's, and the failed result's
+    pages = f"{checkly.api_url}/accounts/{checkly.account_id}"
+    flat = result.flat_output
+    assert f"Detailed session summary at: {pages}/test-sessions/" in flat, result.describe()
+    assert re.search(rf"View result: {pages}/checks/\S+/check-sessions/\S+/results/", flat), (
+        result.describe()
+    )
 
 
 def test_env_flag_overrides_the_groups_variable_for_the_run(
