@@ -192,6 +192,8 @@ def create_app(settings: Settings, *, background: bool = True) -> FastAPI:
         try:
             yield
         finally:
+            # A deployment under way is one transaction: let it end rather than stay unfinished.
+            await runtime.deploys.drain()
             # No new sessions first; then the agent drains what it holds.
             for task in tasks:
                 task.cancel()

@@ -111,6 +111,14 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         default=1024 * 1024, ge=1024, description="Largest request body of the public API (413)."
     )
+    # The MQTT result channel (`/mqtt`): each connection holds a socket and a queue of up to
+    # 1000 messages, so one account (whatever its keys) may hold only so many on one replica.
+    mqtt_max_connections_per_account: int = Field(
+        default=50,
+        ge=1,
+        description="MQTT connections (the CLI's result channel) one account may hold open on "
+        "one replica; past it CONNACK refuses with 'server unavailable'.",
+    )
     # Rate limits of the public API, as Checkly's: per API key and route, so many requests per
     # window, lower on the lists that read raw results; past it a 429 with `Retry-After`.
     rate_limit: int = Field(

@@ -14,6 +14,7 @@ from vantage.limits.counters import counters_for
 from vantage.limits.service import RateLimiter
 from vantage.metrics import Metrics
 from vantage.mqtt.broker import Hub
+from vantage.projects.tracking import Deployments
 from vantage.sealing import Sealer
 from vantage.wakeups import Signals
 
@@ -26,6 +27,8 @@ class Runtime:
     metrics: Metrics = field(default_factory=Metrics)
     # The MQTT result channel's subscribers on this process (`vantage.mqtt`).
     hub: Hub = field(default_factory=Hub)
+    # The project deployments this process is applying (`vantage.projects`).
+    deploys: Deployments = field(default_factory=Deployments)
     # With several replicas, waiters also re-read the database this often, in case a
     # notification from another replica was lost; None when this process sees every change.
     recheck_seconds: float | None = None
@@ -33,6 +36,7 @@ class Runtime:
 
     def __post_init__(self) -> None:
         self.limiter = RateLimiter(self.settings.limits(), counters_for(self.db))
+        self.hub.max_per_account = self.settings.mqtt_max_connections_per_account
 
     @cached_property
     def sealer(self) -> Sealer:

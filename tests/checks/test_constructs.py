@@ -46,3 +46,12 @@ def test_shared_files_must_be_an_array() -> None:
         shared_files({"0": SHOP})
 
     assert caught.value.keys == ["sharedFiles"]
+
+
+def test_a_playwright_suite_is_refused_in_one_line_naming_what_runs_instead() -> None:
+    with pytest.raises(BadRequest) as caught:
+        construct_check({"checkType": "PLAYWRIGHT", "name": "suite"}, [], "w", ["w"])
+
+    assert "\n" not in caught.value.message
+    assert "PlaywrightCheck" in caught.value.message and "BrowserCheck" in caught.value.message
+    assert caught.value.keys == ["w", "checkType"]

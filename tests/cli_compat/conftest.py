@@ -47,7 +47,8 @@ CHECKLY_ENTRY = CLI_PREFIX / "node_modules" / "checkly" / "bin" / "run.cjs"
 INSTALL_SCRIPT = "scripts/install-checkly-cli.sh"
 EXPECTED_CLI_MAJOR = 9
 
-SERVER_START_TIMEOUT = 30.0
+# Migrating a fresh database and starting take seconds, much longer on a loaded CI machine.
+SERVER_START_TIMEOUT = 90.0
 DEFAULT_CLI_TIMEOUT = 90.0
 ANSI_RE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 

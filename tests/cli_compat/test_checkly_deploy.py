@@ -320,3 +320,61 @@ def test_destroy_force_deletes_everything_the_project_deployed(project: Project)
     ), result.describe()
     assert list(project.checks()) == ["Made through the API"]
     assert project.api.get("/v1/check-groups").json() == []
+
+
+STATUS = """\
+import {{ Dashboard, StatusPage, StatusPageService }} from 'checkly/constructs'
+
+const web = new StatusPageService('shop-web-service', {{ name: 'Web shop' }})
+
+new StatusPage('shop-status', {{
+  name: 'Shop status',
+  url: '{slug}-status',
+  cards: [{{ name: 'Shop', services: [web] }}],
+}})
+
+new Dashboard('shop-board', {{
+  customUrl: '{slug}-board',
+  header: '{header}',
+  tags: ['shop'],
+}})
+"""
+
+
+# Four CLI runs of a dozen seconds each on a loaded machine.
+@pytest.mark.timeout(300)
+def test_status_pages_their_services_and_dashboards_deploy_and_destroy(project: Project) -> None:
+    status = project.directory / "__checks__" / "status.check.ts"
+    status.write_text(STATUS.format(slug=project.logical_id, header="Shop"))
+
+    preview = project.run("deploy", "--preview")
+    first = project.run("deploy", "--force")
+    status.write_text(STATUS.format(slug=project.logical_id, header="Shop (edited)"))
+    second = project.run("deploy", "--force")
+
+    assert preview.exit_code == 0, preview.describe()
+    created = section(preview, "Create:")
+    for construct in (
+        "Dashboard: shop-board",
+        "StatusPage: shop-status",
+        "StatusPageService: shop-web-service",
+    ):
+        assert construct in created, preview.describe()
+    assert first.exit_code == 0, first.describe()
+    assert second.exit_code == 0, second.describe()
+    pages = project.api.get("/v1/status-pages").json()["entries"]
+    assert [(p["name"], p["url"]) for p in pages] == [
+        ("Shop status", f"{project.logical_id}-status")
+    ]
+    assert [s["name"] for s in pages[0]["cards"][0]["services"]] == ["Web shop"]
+    boards = project.api.get("/v1/dashboards").json()
+    assert [(b["customUrl"], b["header"]) for b in boards] == [
+        (f"{project.logical_id}-board", "Shop (edited)")
+    ]
+
+    destroyed = project.run("destroy", "--force")
+
+    assert destroyed.exit_code == 0, destroyed.describe()
+    assert project.api.get("/v1/status-pages").json()["entries"] == []
+    assert project.api.get("/v1/status-pages/services").json()["entries"] == []
+    assert project.api.get("/v1/dashboards").json() == []

@@ -4,19 +4,26 @@ the MQTT result channel at /mqtt (fixtures in conftest.py, the project in projec
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import re
+import subprocess
 import threading
 import urllib.parse
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx2
 import pytest
+from websockets.sync.client import connect as ws_connect
 
 from tests.agent.processes import spawn_agent
 from tests.targets.dns_target import dns_target
+from vantage.config import Settings
+from vantage.mqtt import codec
 
-from .conftest import ChecklyCli, CheckSet, CliResult, Target
+from .conftest import ChecklyCli, CheckSet, CliResult, Target, VantageServer
 from .project import write_project
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("describe_server")]
@@ -95,6 +102,13 @@ def test_checkly_test_of_a_failing_check_exits_1_and_shows_the_failing_assertion
     assert re.search(r"✖ API check \(\d+ms\)", result.output), result.describe()
     assert 'status code equals target "418". Received: 200.' in result.output, result.describe()
     assert "1 failed, 3 passed, 4 total" in result.output, result.describe()
+    # the links it prints are the web UI's pages: the session's, and the failed result's
+    pages = f"{checkly.api_url}/accounts/{checkly.account_id}"
+    flat = result.flat_output
+    assert f"Detailed session summary at: {pages}/test-sessions/" in flat, result.describe()
+    assert re.search(rf"View result: {pages}/checks/\S+/check-sessions/\S+/results/", flat), (
+        result.describe()
+    )
 
 
 def test_env_flag_overrides_the_groups_variable_for_the_run(
@@ -222,3 +236,46 @@ def test_detach_returns_at_once_and_test_sessions_get_watch_waits_for_the_result
     assert watched.exit_code == 0, watched.describe()
     [row] = [line for line in watched.output.splitlines() if "TCP monitor" in line]
     assert "passed" in row.split(), watched.describe()
+
+
+def test_an_account_holding_its_mqtt_connections_gets_a_clear_refusal(
+    checkly: ChecklyCli, vantage_server: VantageServer, passing_project: Path
+) -> None:
+    """Past `mqtt_max_connections_per_account` the CLI's CONNECT is refused (CONNACK 3), and
+    `checkly test` says so and exits 1 before it starts anything."""
+    created = subprocess.run(
+        [vantage_server.vantage_bin, "accounts", "create", f"MQTT {uuid.uuid4().hex[:6]}"]
+        + ["--json", "--database-url", vantage_server.database_url],
+        capture_output=True,
+        timeout=60,
+        check=True,
+    )
+    account = json.loads(created.stdout)
+    cli = ChecklyCli(
+        api_url=checkly.api_url,
+        account_id=account["accountId"],
+        api_key=account["apiKey"],
+        home=checkly.home,
+        server_log=checkly.server_log,
+    )
+    limit = Settings.model_fields["mqtt_max_connections_per_account"].default
+    connect = codec.encode(
+        codec.Connect("held", 60, True, account["accountId"], account["apiKey"].encode())
+    )
+    with contextlib.ExitStack() as held:
+        for _ in range(limit):
+            ws = held.enter_context(ws_connect(mqtt_url(cli), subprotocols=["mqtt"]))  # type: ignore[list-item]
+            ws.send(connect)
+            assert ws.recv(timeout=10) == codec.connack(codec.ACCEPTED)
+
+        refused = run_test(cli, passing_project, "--grep", "URL")
+
+    assert refused.exit_code == 1, refused.describe()
+    assert "Server unavailable" in refused.output, refused.describe()
+    sessions = httpx2.get(
+        f"{cli.api_url}/v1/test-sessions",
+        headers={"Authorization": f"Bearer {cli.api_key}", "X-Checkly-Account": cli.account_id},
+    )
+    assert sessions.json()["entries"] == []
+    # with the connections let go, the same run goes through
+    assert run_test(cli, passing_project, "--grep", "URL").exit_code == 0

@@ -91,3 +91,51 @@ async def test_a_client_that_reads_too_slowly_is_disconnected() -> None:
 
     await asyncio.wait_for(task, 10)
     assert not hub.subscribed()
+
+
+async def _connected(hub: broker.Hub, password: bytes = b"key") -> tuple[Pipe, asyncio.Task[None]]:
+    pipe = Pipe()
+    task = asyncio.create_task(broker.serve(pipe, hub, authenticate))
+    await pipe.incoming.put(connect(password))
+    assert await pipe.next_sent() == codec.connack(codec.ACCEPTED)
+    return pipe, task
+
+
+async def test_connections_past_the_accounts_limit_get_connack_3_until_one_leaves() -> None:
+    hub = broker.Hub(max_per_account=2)
+    first, first_task = await _connected(hub)
+    second, second_task = await _connected(hub)
+    refused = Pipe()
+    await refused.incoming.put(connect())
+
+    await asyncio.wait_for(broker.serve(refused, hub, authenticate), 5)
+
+    assert refused.sent == [codec.connack(codec.SERVER_UNAVAILABLE)]
+    # the refusal ends that conversation only: the two held go on
+    await first.incoming.put(codec.encode(codec.Simple(codec.PINGREQ)))
+    assert await first.next_sent() == codec.pingresp()
+    await first.incoming.put(codec.encode(codec.Simple(codec.DISCONNECT)))
+    await asyncio.wait_for(first_task, 5)
+    third, third_task = await _connected(hub)
+    for pipe in (second, third):
+        await pipe.incoming.put(None)
+    await asyncio.wait_for(asyncio.gather(second_task, third_task), 5)
+
+
+async def test_the_limit_is_per_account() -> None:
+    async def either(username: str, password: bytes) -> str | None:
+        return username
+
+    hub = broker.Hub(max_per_account=1)
+    held = Pipe()
+    held_task = asyncio.create_task(broker.serve(held, hub, either))
+    await held.incoming.put(codec.encode(codec.Connect("a", 60, True, "one", b"k")))
+    assert await held.next_sent() == codec.connack(codec.ACCEPTED)
+    other = Pipe()
+    other_task = asyncio.create_task(broker.serve(other, hub, either))
+    await other.incoming.put(codec.encode(codec.Connect("b", 60, True, "two", b"k")))
+
+    assert await other.next_sent() == codec.connack(codec.ACCEPTED)
+    for pipe in (held, other):
+        await pipe.incoming.put(None)
+    await asyncio.wait_for(asyncio.gather(held_task, other_task), 5)

@@ -10,12 +10,15 @@ import json
 import socket
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import httpx2
 import pytest
 import uvicorn
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
 
 from tests.support.harness import settings_for
 from tests.targets.http_target import HttpTarget
@@ -34,10 +37,16 @@ class Live:
 
 @pytest.fixture
 async def live(database_url: str) -> AsyncIterator[Live]:
+    async with serving(database_url) as server:
+        yield server
+
+
+@asynccontextmanager
+async def serving(database_url: str, **settings: Any) -> AsyncIterator[Live]:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    app = create_app(settings_for(database_url, public_url=f"http://127.0.0.1:{port}"))
+    app = create_app(settings_for(database_url, public_url=f"http://127.0.0.1:{port}", **settings))
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     )
@@ -153,3 +162,22 @@ async def test_a_test_session_publishes_run_start_then_its_result(
     assert result["testResultId"] == started.json()["testResultIds"]["probe"]
     assert result["result"]["hasFailures"] is False
     assert result["result"]["checkRunData"]["response"]["status"] == 200
+
+
+async def test_a_connection_past_the_accounts_limit_gets_connack_server_unavailable(
+    database_url: str,
+) -> None:
+    limited = serving(database_url, mqtt_max_connections_per_account=1)
+    async with limited as live, await _open(live) as held:
+        await held.send(_connect(live.account_id, live.api_key))
+        assert await _recv(held) == codec.connack(codec.ACCEPTED)
+        async with await _open(live) as refused:
+            await refused.send(_connect(live.account_id, live.api_key))
+            reply = await _recv(refused)
+            # the refused connection is closed by the server; the held one goes on
+            with pytest.raises(ConnectionClosed):
+                await asyncio.wait_for(refused.recv(), 10)
+        await held.send(codec.encode(codec.Simple(codec.PINGREQ)))
+        assert await _recv(held) == codec.pingresp()
+
+    assert reply == codec.connack(codec.SERVER_UNAVAILABLE)

@@ -84,6 +84,24 @@ async def deploy(
     )
 
 
+async def followed(persona: Persona, response: httpx2.Response) -> dict[str, Any]:
+    """The deployment a 202 answered, once it has ended, as the CLI's long-poll reads it."""
+    assert response.status_code == 202, response.text
+    deployment = response.json()
+    path = f"/v1/projects/{deployment['logicalId']}/deployments/{deployment['id']}/completion"
+    while True:
+        completion = await persona.get(path, params={"maxWaitSeconds": 5})
+        if completion.status_code != 408:
+            assert completion.status_code == 200, completion.text
+            ended: dict[str, Any] = completion.json()
+            return ended
+
+
+async def deployed(persona: Persona, deploy_body: dict[str, Any], **params: str) -> dict[str, Any]:
+    """A real deploy, followed until it ended: the finished deployment."""
+    return await followed(persona, await deploy(persona, deploy_body, dry_run=False, **params))
+
+
 def actions(diff: list[dict[str, Any]]) -> dict[str, str]:
     return {d["logicalId"]: d["action"] for d in diff}
 

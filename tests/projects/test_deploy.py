@@ -14,6 +14,8 @@ from tests.projects.support import (
     api_check,
     body,
     deploy,
+    deployed,
+    followed,
     group,
     physical,
     resource,
@@ -79,8 +81,12 @@ async def test_a_deploy_makes_each_construct_and_answers_a_deployment_to_follow(
     response = await deploy(alice, full_project())
 
     assert response.status_code == 202, response.text
-    deployment = response.json()
+    accepted = response.json()
+    assert accepted["status"] == "PENDING" and accepted["result"] is None
+    deployment = await followed(alice, response)
+    assert deployment["id"] == accepted["id"]
     assert deployment["status"] == "SUCCEEDED" and deployment["logicalId"] == PROJECT["logicalId"]
+    assert deployment["progress"] == 100 and deployment["startedAt"] is not None
     diff = deployment["result"]["diff"]
     assert set(actions(diff).values()) == {"CREATE"}
     ids = physical(diff)
@@ -106,18 +112,21 @@ async def test_a_deploy_makes_each_construct_and_answers_a_deployment_to_follow(
 async def test_the_deployment_streams_its_progress_and_completion_as_server_sent_events(
     alice: Persona,
 ) -> None:
-    deployment = (await deploy(alice, full_project())).json()
-    path = f"/v1/projects/{PROJECT['logicalId']}/deployments/{deployment['id']}"
+    accepted = (await deploy(alice, full_project())).json()
+    path = f"/v1/projects/{PROJECT['logicalId']}/deployments/{accepted['id']}"
 
     events = await alice.get(path + "/events", headers={"Accept": "text/event-stream"})
 
     assert events.status_code == 200
     assert events.headers["content-type"].startswith("text/event-stream")
-    frames = [f for f in events.text.split("\n\n") if f]
-    assert frames[0] == 'event: progress\ndata: {"progress":100}'
+    frames = [f for f in events.text.split("\n\n") if f and not f.startswith(":")]
+    progress = [json.loads(f.split("data: ", 1)[1])["progress"] for f in frames[:-1]]
+    assert progress == sorted(progress) and progress[-1] == 100
+    assert all(f.startswith("event: progress\n") for f in frames[:-1])
     kind, data = frames[-1].split("\n", 1)
     assert kind == "event: complete"
-    assert json.loads(data.removeprefix("data: ")) == deployment
+    deployment = json.loads(data.removeprefix("data: "))
+    assert deployment["status"] == "SUCCEEDED" and deployment["result"]["diff"]
     assert (await alice.get(path + "/completion", params={"maxWaitSeconds": 30})).json() == (
         deployment
     )
@@ -136,11 +145,11 @@ async def test_a_dry_run_answers_the_diff_and_changes_nothing(alice: Persona) ->
 async def test_a_redeploy_updates_in_place_and_rewrites_only_the_edited_construct(
     alice: Persona,
 ) -> None:
-    first = physical((await deploy(alice, full_project())).json()["result"]["diff"])
+    first = physical((await deployed(alice, full_project()))["result"]["diff"])
     edited = full_project()
     edited["resources"][2]["payload"]["name"] = "Cart (edited)"
 
-    second = (await deploy(alice, edited)).json()["result"]["diff"]
+    second = (await deployed(alice, edited))["result"]["diff"]
 
     assert physical(second) == first
     assert set(actions(second).values()) == {"UPDATE"}
@@ -162,13 +171,13 @@ async def test_a_removed_construct_is_deleted_and_objects_made_through_the_api_a
     )
     assert made_by_api.status_code == 201
     api_group = await alice.post("/v1/check-groups", json={"name": "Shop group", "activated": True})
-    await deploy(alice, full_project())
+    await deployed(alice, full_project())
     without_cart = full_project()
     without_cart["resources"] = [
         r for r in without_cart["resources"] if "cart" not in r["logicalId"]
     ]
 
-    diff = (await deploy(alice, without_cart)).json()["result"]["diff"]
+    diff = (await deployed(alice, without_cart))["result"]["diff"]
 
     assert actions(diff)["cart"] == "DELETE"
     remaining = (await alice.get("/v1/checks", params={"limit": 100})).json()
@@ -177,7 +186,7 @@ async def test_a_removed_construct_is_deleted_and_objects_made_through_the_api_a
     assert untouched == made_by_api.json()
     assert (await alice.get(f"/v1/check-groups/{api_group.json()['id']}")).status_code == 200
 
-    await alice.delete(f"/v1/projects/{PROJECT['logicalId']}")
+    await followed(alice, await alice.delete(f"/v1/projects/{PROJECT['logicalId']}"))
 
     remaining = (await alice.get("/v1/checks", params={"limit": 100})).json()
     assert [c["id"] for c in remaining] == [made_by_api.json()["id"]]
@@ -185,24 +194,24 @@ async def test_a_removed_construct_is_deleted_and_objects_made_through_the_api_a
 
 
 async def test_preserved_resources_are_detached_and_kept(alice: Persona) -> None:
-    await deploy(alice, full_project())
+    await deployed(alice, full_project())
     only_home = body(
         group("shop-group", "Shop group"),
         api_check("home", "Home page", URL, groupId={"ref": "shop-group"}),
     )
 
-    diff = (await deploy(alice, only_home, preserveResources="true")).json()["result"]["diff"]
+    diff = (await deployed(alice, only_home, preserveResources="true"))["result"]["diff"]
 
     assert actions(diff)["cart"] == "DETACHED"
     assert "Cart" in await checks_by_name(alice)
     # the project let go of it: destroying the project leaves it too
-    destroyed = await alice.delete(f"/v1/projects/{PROJECT['logicalId']}")
-    assert destroyed.status_code == 202
+    destroyed = await followed(alice, await alice.delete(f"/v1/projects/{PROJECT['logicalId']}"))
+    assert destroyed["status"] == "SUCCEEDED"
     assert set(await checks_by_name(alice)) == {"Cart"}
 
 
 async def test_destroy_deletes_everything_the_project_made(alice: Persona) -> None:
-    ids = physical((await deploy(alice, full_project())).json()["result"]["diff"])
+    ids = physical((await deployed(alice, full_project()))["result"]["diff"])
 
     preview = await alice.delete(f"/v1/projects/{PROJECT['logicalId']}", params={"dryRun": "true"})
     assert preview.status_code == 200 and "status" not in preview.json()
@@ -214,7 +223,8 @@ async def test_destroy_deletes_everything_the_project_made(alice: Persona) -> No
         params={"preserveResources": "false", "dryRun": "false"},
     )
 
-    assert response.status_code == 202 and response.json()["status"] == "SUCCEEDED"
+    assert response.status_code == 202 and response.json()["status"] == "PENDING"
+    assert (await followed(alice, response))["status"] == "SUCCEEDED"
     assert await checks_by_name(alice) == {}
     for path in (
         f"/v1/check-groups/{ids['shop-group']}",
@@ -232,7 +242,7 @@ async def test_destroy_deletes_everything_the_project_made(alice: Persona) -> No
 async def test_another_accounts_project_is_a_404_and_cannot_be_destroyed(
     alice: Persona, charlie: Persona
 ) -> None:
-    deployment = (await deploy(alice, full_project())).json()
+    deployment = await deployed(alice, full_project())
     base = f"/v1/projects/{PROJECT['logicalId']}"
     path = f"{base}/deployments/{deployment['id']}"
 
@@ -243,7 +253,7 @@ async def test_another_accounts_project_is_a_404_and_cannot_be_destroyed(
     destroyed = await charlie.delete(base)
     assert destroyed.status_code == 200 and destroyed.json()["project"] is None
     # the same logicalId in another account is another project
-    charlie_diff = (await deploy(charlie, body(api_check("home", "Home", URL)))).json()
+    charlie_diff = await deployed(charlie, body(api_check("home", "Home", URL)))
     assert actions(charlie_diff["result"]["diff"]) == {"home": "CREATE"}
     assert sorted(await checks_by_name(alice)) == ["Cart", "Home page"]
     assert sorted(await checks_by_name(charlie)) == ["Home"]
@@ -265,7 +275,7 @@ async def test_a_bad_construct_is_a_400_naming_it_and_nothing_is_applied(alice: 
 async def test_a_construct_vantage_does_not_deploy_is_a_400_naming_the_field(
     alice: Persona,
 ) -> None:
-    response = await deploy(alice, body(resource("dashboard", "board", {"header": "x"})))
+    response = await deploy(alice, body(resource("status-page-component", "web", {"name": "Web"})))
 
     assert response.status_code == 400
     assert response.json()["validation"]["keys"] == ["resources[0].type"]
@@ -301,17 +311,19 @@ async def test_a_reference_to_an_object_made_outside_the_project_is_used_and_nev
     }
     in_group = api_check("home", "Home page", URL, groupId={"ref": f"check-group-{group_id}"})
 
-    response = await deploy(alice, body(reference, in_group))
+    deployment = await deployed(alice, body(reference, in_group))
 
-    assert response.status_code == 202, response.text
-    assert actions(response.json()["result"]["diff"]) == {"home": "CREATE"}
+    assert actions(deployment["result"]["diff"]) == {"home": "CREATE"}
     assert (await checks_by_name(alice))["Home page"]["groupId"] == group_id
-    assert (await alice.delete(f"/v1/projects/{PROJECT['logicalId']}")).status_code == 202
+    await followed(alice, await alice.delete(f"/v1/projects/{PROJECT['logicalId']}"))
     assert (await alice.get(f"/v1/check-groups/{group_id}")).status_code == 200
-    # another account's group cannot be referred to
-    refused = await deploy(charlie, body(reference, in_group))
-    assert refused.status_code == 400
-    assert refused.json()["validation"]["keys"] == ["groupId"]
+    # another account's group cannot be referred to: what only the database can tell fails the
+    # deployment, with Checkly's error body naming the field, and nothing is applied
+    refused = await deployed(charlie, body(reference, in_group))
+    assert refused["status"] == "FAILED" and refused["result"] is None
+    assert refused["error"]["statusCode"] == 400
+    assert refused["error"]["validation"]["keys"] == ["groupId"]
+    assert await checks_by_name(charlie) == {}
 
 
 async def test_an_envelope_field_of_the_wrong_type_is_a_400_naming_it(alice: Persona) -> None:
@@ -321,3 +333,68 @@ async def test_an_envelope_field_of_the_wrong_type_is_a_400_naming_it(alice: Per
 
     assert response.status_code == 400
     assert response.json()["validation"]["keys"] == ["repoInfo"]
+
+
+def status_constructs(header: str = "Shop") -> list[dict[str, Any]]:
+    """A StatusPageService, a StatusPage whose card names it, and a Dashboard, as CLI 9.5.0
+    synthesizes them (undefined fields are left out)."""
+    return [
+        resource("status-page-service", "web-service", {"name": "Web shop"}),
+        resource(
+            "status-page",
+            "shop-status",
+            {
+                "name": "Shop status",
+                "url": "shop-status",
+                "defaultTheme": "AUTO",
+                "cards": [{"name": "Shop", "services": [{"ref": "web-service"}]}],
+            },
+        ),
+        resource(
+            "dashboard",
+            "shop-board",
+            {"tags": ["shop"], "customUrl": "shop-board", "header": header, "refreshRate": 60},
+        ),
+    ]
+
+
+async def test_status_pages_their_services_and_dashboards_deploy_update_and_destroy(
+    alice: Persona,
+) -> None:
+    first = await deployed(alice, body(*status_constructs()))
+    ids = physical(first["result"]["diff"])
+
+    assert first["status"] == "SUCCEEDED", first["error"]
+    page = (await alice.get(f"/v1/status-pages/{ids['shop-status']}")).json()
+    assert [s["id"] for s in page["cards"][0]["services"]] == [ids["web-service"]]
+    board = (await alice.get(f"/v1/dashboards/{ids['shop-board']}")).json()
+    assert board["header"] == "Shop" and board["customUrl"] == "shop-board"
+
+    second = await deployed(alice, body(*status_constructs(header="Shop (edited)")))
+
+    assert physical(second["result"]["diff"]) == ids
+    board = (await alice.get(f"/v1/dashboards/{ids['shop-board']}")).json()
+    assert board["header"] == "Shop (edited)"
+    destroyed = await followed(alice, await alice.delete(f"/v1/projects/{PROJECT['logicalId']}"))
+    assert destroyed["status"] == "SUCCEEDED"
+    for path in (
+        f"/v1/status-pages/{ids['shop-status']}",
+        f"/v1/status-pages/services/{ids['web-service']}",
+        f"/v1/dashboards/{ids['shop-board']}",
+    ):
+        assert (await alice.get(path)).status_code == 404, path
+
+
+async def test_a_status_page_naming_a_service_of_another_project_fails_the_deployment(
+    alice: Persona,
+) -> None:
+    constructs = status_constructs()
+    constructs[1]["payload"]["cards"][0]["services"] = [{"ref": "nowhere"}]
+
+    response = await deploy(alice, body(*constructs))
+
+    # a reference to nothing in the project is known only once applied: the deployment fails
+    assert response.status_code == 202
+    failed = await followed(alice, response)
+    assert failed["status"] == "FAILED" and "nowhere" in failed["error"]["message"]
+    assert (await alice.get("/v1/dashboards")).json() == []

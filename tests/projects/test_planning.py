@@ -99,9 +99,9 @@ def test_references_resolve_to_the_ids_of_the_objects() -> None:
 
 def test_the_body_names_the_first_bad_resource() -> None:
     with pytest.raises(BadRequest) as unknown:
-        parse_resources([{"type": "dashboard", "logicalId": "d", "payload": {}}])
+        parse_resources([{"type": "status-page-component", "logicalId": "d", "payload": {}}])
     assert unknown.value.keys == ["resources[0].type"]
-    assert "Vantage does not deploy 'dashboard' constructs" in unknown.value.message
+    assert "Vantage does not deploy 'status-page-component' constructs" in unknown.value.message
     twice = {"type": "check", "logicalId": "c", "payload": {}}
     reference = {"type": "check-group", "logicalId": "g", "member": False, "physicalId": 7}
     assert parse_resources([twice, reference]).references == {"g": 7}

@@ -12,7 +12,8 @@ from typing import Any
 
 import httpx2
 
-from tests.support.harness import Harness, Persona
+from tests.support.harness import BASE, Harness, Persona
+from tests.support.ui import logged_in
 from tests.targets.http_target import HttpTarget
 from vantage.mqtt import codec
 from vantage.mqtt.broker import Subscriber
@@ -247,3 +248,42 @@ async def test_a_number_for_a_boolean_is_a_400(alice: Persona) -> None:
     )
 
     assert response.status_code == 400
+
+
+async def test_the_links_the_cli_prints_are_the_web_uis_pages_of_the_session_and_its_result(
+    vantage: Harness, alice: Persona, charlie: Persona, http_target: HttpTarget
+) -> None:
+    suite = str(uuid.uuid4())
+    subscriber = subscribe(vantage, alice, suite)
+    started = await post_run(
+        alice,
+        run_body(
+            suite,
+            api_job("ok", http_target.base_url + "/status/200"),
+            api_job("broken", http_target.base_url + "/status/500"),
+        ),
+    )
+    await published(subscriber, 4)
+    session_id = started.json()["testSessionId"]
+    result_id = started.json()["testResultIds"]["broken"]
+
+    session_link = (await alice.get(f"/next/test-sessions/{session_id}/link")).json()["link"]
+    result_link = (
+        await alice.get(f"/next/test-sessions/{session_id}/results/{result_id}/links")
+    ).json()["testResultLink"]
+
+    assert session_link == f"{BASE}/accounts/{alice.account_id}/test-sessions/{session_id}"
+    got = (await alice.get(f"/v1/test-sessions/{session_id}")).json()
+    assert got["testSessionLink"] == session_link
+    client = await logged_in(vantage, alice, role="read-only")
+    listed = (await client.get(session_link.removeprefix(BASE) + ".json")).json()
+    assert sorted(s["name"] for s in listed["sessions"]) == ["broken", "ok"]
+    assert listed["heading"] == "Project"
+    page = await client.get(result_link.removeprefix(BASE))
+    assert page.status_code == 200, result_link
+    shown = (await client.get(result_link.removeprefix(BASE) + ".json")).json()
+    assert shown["result"]["name"] == "broken" and shown["result"]["hasFailures"]
+    # another account's test session is not found by its page
+    other = await logged_in(vantage, charlie, role="read-only")
+    page_of_other = f"/accounts/{charlie.account_id}/test-sessions/{session_id}"
+    assert (await other.get(page_of_other + ".json")).status_code == 404

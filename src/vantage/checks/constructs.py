@@ -33,11 +33,18 @@ def construct_check(
 ) -> dict[str, Any]:
     """`payload` as the check API takes it: each index in its `dependencies` replaced by that
     shared file, no `snapshots`. `where` and `keys` name the construct in a 400."""
+    if payload.get("checkType") == "PLAYWRIGHT":
+        # One line, as the CLI prints it: what is refused, and what runs instead.
+        raise BadRequest(
+            f'"{where}.checkType": PlaywrightCheck suites do not run on Vantage yet; '
+            "use BrowserCheck or MultiStepCheck",
+            keys=[*keys, "checkType"],
+        )
     if "snapshots" in payload:
         if payload["snapshots"]:
             raise BadRequest(
-                f'"{where}.snapshots": visual snapshots (toHaveScreenshot baselines) are not '
-                "supported by Vantage",
+                f'"{where}.snapshots": toHaveScreenshot baselines (visual snapshots) are not '
+                "supported by Vantage yet; remove toHaveScreenshot or its snapshot files",
                 keys=[*keys, "snapshots"],
             )
         payload = {k: v for k, v in payload.items() if k != "snapshots"}

@@ -123,3 +123,21 @@ async def activated(
     if check_ids is not None:
         query = query.where(checks.c.id.in_(list(check_ids)))
     return (await conn.execute(query.order_by(checks.c.created_at, checks.c.id))).all()
+
+
+async def due_now(
+    conn: AsyncConnection, account_id: str, check_ids: Collection[str], now: datetime
+) -> None:
+    """Make these scheduled checks due at `now` (a deploy's `scheduleOnDeploy`); checks that are
+    not scheduled (deactivated, heartbeats) stay so."""
+    if not check_ids:
+        return
+    await conn.execute(
+        checks.update()
+        .where(
+            checks.c.account_id == account_id,
+            checks.c.id.in_(list(check_ids)),
+            checks.c.next_run_at.is_not(None),
+        )
+        .values(next_run_at=now)
+    )

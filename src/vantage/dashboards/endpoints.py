@@ -6,82 +6,25 @@ dashboard of any account (a taken one is a 409); `customCSS` must stay in the sa
 
 from __future__ import annotations
 
-import secrets
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, Strict, StringConstraints, field_validator
+from pydantic import BaseModel
 
 from vantage.accounts.auth import CurrentAccount
 from vantage.api.common import errors, json_body, page_headers
 from vantage.api.openapi import answer, no_content, request_body
-from vantage.dashboards import css
+from vantage.dashboards import service
+from vantage.dashboards.service import DashboardBody
 from vantage.db.tables import dashboards
-from vantage.errors import Conflict, NotFound
+from vantage.errors import NotFound
 from vantage.runtime import Runtime, get_runtime
-from vantage.statuspages.schemas import Hostname, Slug, parse
-from vantage.timeutil import iso, utcnow
+from vantage.timeutil import iso
 
 router = APIRouter(tags=["Dashboards"], responses=errors(401))
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
-NOT_FOUND = "No such dashboard."
-Link = Annotated[str, StringConstraints(max_length=2048, pattern=r"^(https?://\S+)?$")]
-
-
-# Strict: `"showP99": 0` is a wrong type, not False (the document says boolean).
-Flag = Annotated[bool, Strict()]
-
-
-class DashboardBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    customUrl: Slug | None = None
-    customDomain: Hostname | None = None
-    logo: Link | None = None
-    favicon: Link | None = None
-    link: Link | None = None
-    header: Annotated[str, StringConstraints(max_length=255)] = ""
-    description: Annotated[str, StringConstraints(max_length=500)] | None = None
-    width: Literal["FULL", "960PX"] = "FULL"
-    refreshRate: Literal[60, 300, 600] = 60
-    paginate: Flag = True
-    paginationRate: Literal[30, 60, 300] = 60
-    sortByStatus: Flag = False
-    checksPerPage: Annotated[int, Field(ge=1, le=20)] | None = 15
-    useTagsAndOperator: Flag | None = False
-    hideTags: Flag = False
-    enableIncidents: Flag = False
-    expandChecks: Flag = False
-    tags: list[Annotated[str, StringConstraints(max_length=255)]] = Field(
-        default_factory=list, max_length=50
-    )
-    showHeader: Flag = True
-    showCheckRunLinks: Flag = False
-    showGroupNames: Flag = True
-    customCSS: str | None = ""
-    isPrivate: Flag = False
-    showP95: Flag = True
-    showP99: Flag = True
-    # Read-only: what an answer carries and a client sends back.
-    id: Any = None
-    dashboardId: Any = None
-    created_at: Any = None
-    updated_at: Any = None
-    keys: Any = None
-    projectBindings: Any = None
-
-    @field_validator("customCSS")
-    @classmethod
-    def _safe_css(cls, value: str | None) -> str | None:
-        why = css.problem(value or "")
-        if why is not None:
-            raise ValueError(f"customCSS: {why}")
-        return value
-
-
-READ_ONLY = {"id", "dashboardId", "created_at", "updated_at", "keys", "projectBindings"}
 
 
 class DashboardAnswer(BaseModel):
@@ -100,36 +43,6 @@ def _wire(row: Any) -> dict[str, Any]:
         "dashboardId": row.dashboard_id,
         "created_at": iso(row.created_at),
     }
-
-
-def _values(body: DashboardBody) -> dict[str, Any]:
-    config = body.model_dump(mode="json", exclude=READ_ONLY | {"customUrl", "customDomain"})
-    return {"custom_url": body.customUrl, "custom_domain": body.customDomain, "config": config}
-
-
-async def _clash(conn: Any, body: DashboardBody, except_id: int | None) -> None:
-    clauses = []
-    if body.customUrl:
-        clauses.append(dashboards.c.custom_url == body.customUrl)
-    if body.customDomain:
-        clauses.append(dashboards.c.custom_domain == body.customDomain)
-    if not clauses:
-        return
-    query = sa.select(dashboards.c.id).where(sa.or_(*clauses))
-    if except_id is not None:
-        query = query.where(dashboards.c.id != except_id)
-    if (await conn.execute(query)).first() is not None:
-        raise Conflict("The dashboard's customUrl or customDomain is taken.")
-
-
-async def _get(conn: Any, account_id: str, dashboard_id: str) -> Any:
-    return (
-        await conn.execute(
-            sa.select(dashboards).where(
-                dashboards.c.account_id == account_id, dashboards.c.dashboard_id == dashboard_id
-            )
-        )
-    ).first()
 
 
 @router.get(
@@ -171,22 +84,9 @@ async def list_dashboards(
 async def create_dashboard(
     request: Request, account: CurrentAccount, runtime: RuntimeDep
 ) -> JSONResponse:
-    body = parse(DashboardBody, await json_body(request))
-    dashboard_id = secrets.token_hex(4)
+    payload = await json_body(request)
     async with runtime.db.write() as conn:
-        await _clash(conn, body, None)
-        try:
-            await conn.execute(
-                dashboards.insert().values(
-                    dashboard_id=dashboard_id,
-                    account_id=account.id,
-                    created_at=utcnow(),
-                    **_values(body),
-                )
-            )
-        except sa.exc.IntegrityError:
-            raise Conflict("The dashboard's customUrl or customDomain is taken.") from None
-        row = await _get(conn, account.id, dashboard_id)
+        row = await service.create(conn, account.id, payload)
     return JSONResponse(_wire(row), status_code=201)
 
 
@@ -199,9 +99,9 @@ async def get_dashboard(
     dashboard_id: str, account: CurrentAccount, runtime: RuntimeDep
 ) -> JSONResponse:
     async with runtime.db.read() as conn:
-        row = await _get(conn, account.id, dashboard_id)
+        row = await service.get(conn, account.id, dashboard_id)
     if row is None:
-        raise NotFound(NOT_FOUND)
+        raise NotFound(service.NOT_FOUND)
     return JSONResponse(_wire(row))
 
 
@@ -217,21 +117,9 @@ async def get_dashboard(
 async def update_dashboard(
     dashboard_id: str, request: Request, account: CurrentAccount, runtime: RuntimeDep
 ) -> JSONResponse:
-    body = parse(DashboardBody, await json_body(request))
+    payload = await json_body(request)
     async with runtime.db.write() as conn:
-        row = await _get(conn, account.id, dashboard_id)
-        if row is None:
-            raise NotFound(NOT_FOUND)
-        await _clash(conn, body, row.id)
-        try:
-            await conn.execute(
-                dashboards.update()
-                .where(dashboards.c.id == row.id)
-                .values(updated_at=utcnow(), **_values(body))
-            )
-        except sa.exc.IntegrityError:
-            raise Conflict("The dashboard's customUrl or customDomain is taken.") from None
-        row = await _get(conn, account.id, dashboard_id)
+        row = await service.update(conn, account.id, dashboard_id, payload)
     return JSONResponse(_wire(row))
 
 
@@ -245,11 +133,5 @@ async def delete_dashboard(
     dashboard_id: str, account: CurrentAccount, runtime: RuntimeDep
 ) -> Response:
     async with runtime.db.write() as conn:
-        result = await conn.execute(
-            dashboards.delete().where(
-                dashboards.c.account_id == account.id, dashboards.c.dashboard_id == dashboard_id
-            )
-        )
-    if not result.rowcount:
-        raise NotFound(NOT_FOUND)
+        await service.delete(conn, account.id, dashboard_id)
     return Response(status_code=204)

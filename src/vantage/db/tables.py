@@ -809,7 +809,18 @@ project_deployments = sa.Table(
     sa.Column("result", Json, nullable=True),
     sa.Column("created_at", UtcDateTime(), nullable=False),
     sa.Column("ended_at", UtcDateTime(), nullable=True),
+    sa.Column("started_at", UtcDateTime(), nullable=True),
+    sa.Column("cancel_requested_at", UtcDateTime(), nullable=True),
     sa.Index("ix_project_deployments_account_logical", "account_id", "logical_id"),
+    # One unfinished deployment per project: a second deploy meanwhile is a 409 naming it.
+    sa.Index(
+        "uq_project_deployments_unfinished",
+        "account_id",
+        "logical_id",
+        unique=True,
+        sqlite_where=sa.text("ended_at IS NULL"),
+        postgresql_where=sa.text("ended_at IS NULL"),
+    ),
 )
 
 # Code bundles the CLI uploads (`/next/checkly-storage/upload-code-bundle`), by content hash.

@@ -63,14 +63,28 @@ class Subscriber:
         self.outbox.put_nowait(None)
 
 
+# Connections one account may hold on one process unless the server says otherwise
+# (Settings.mqtt_max_connections_per_account).
+MAX_CONNECTIONS_PER_ACCOUNT = 50
+
+
 class Hub:
     """This process's subscribers; `publish` reaches those whose filters match."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_per_account: int = MAX_CONNECTIONS_PER_ACCOUNT) -> None:
         self._subscribers: set[Subscriber] = set()
+        self.max_per_account = max_per_account
 
     def add(self, subscriber: Subscriber) -> None:
         self._subscribers.add(subscriber)
+
+    def admit(self, subscriber: Subscriber) -> bool:
+        """Add a connection unless its account already holds `max_per_account` here."""
+        held = sum(1 for s in self._subscribers if s.account_id == subscriber.account_id)
+        if held >= self.max_per_account:
+            return False
+        self._subscribers.add(subscriber)
+        return True
 
     def remove(self, subscriber: Subscriber) -> None:
         self._subscribers.discard(subscriber)
@@ -114,9 +128,13 @@ async def serve(transport: Transport, hub: Hub, authenticate: Authenticate) -> N
     if account_id is None:
         await transport.send(codec.connack(codec.BAD_CREDENTIALS))
         return
-    await transport.send(codec.connack(codec.ACCEPTED))
     subscriber = Subscriber(account_id)
-    hub.add(subscriber)
+    if not hub.admit(subscriber):
+        # MQTT 3.1.1 §3.2.2.3: "server unavailable"; mqtt.js reports it and the CLI prints it.
+        log.warning("mqtt connections per account exhausted", account_id=account_id)
+        await transport.send(codec.connack(codec.SERVER_UNAVAILABLE))
+        return
+    await transport.send(codec.connack(codec.ACCEPTED))
     # The conversation ends with whichever side ends first: the client leaving (or breaking the
     # protocol), or its outbox closed (too slow, or the server stopping).
     reader = asyncio.create_task(

@@ -1,11 +1,14 @@
 """`/v1/projects`: what `checkly deploy` and `checkly destroy` call (docs/checkly-cli.md).
 
-A deploy is applied before its POST answers, so the deployment the CLI then follows is already
-finished: its `/events` stream says so in one frame, `/completion` answers at once.
+A deploy or destroy is a tracked operation, as at Checkly: its request records a PENDING
+deployment and answers 202; a task of this process applies it (vantage.projects.tracking); the CLI
+follows it over `/events` (or `/completion`). A second one of the same project meanwhile is a 409
+naming the first, which the CLI waits for, or cancels with `--cancel-in-progress-deployment`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
@@ -18,7 +21,7 @@ from vantage.accounts.auth import CurrentAccount
 from vantage.api.common import MAX_DEPTH, errors, parse_json
 from vantage.api.encoded import decoded_body
 from vantage.api.openapi import answer, request_body
-from vantage.errors import BadRequest
+from vantage.errors import BadRequest, RequestTimeout
 from vantage.locations.service import reserved_slugs
 from vantage.projects import service
 from vantage.projects.responses import DeployBody, Deployment, DeployResult, Project
@@ -52,6 +55,11 @@ RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 MAX_PROJECT_VALUES = 200_000
 # How far a deploy body may inflate, as a multiple of the (compressed) body limit.
 INFLATION = 16
+STILL_RUNNING = "The deployment is still in progress. Please retry."
+# How often a follower re-reads a deployment another replica applies (this process's own wake
+# it at once), and how often `/events` sends a comment so that proxies keep the stream open.
+REREAD_SECONDS = 0.5
+KEEPALIVE_SECONDS = 15.0
 
 
 def _context(runtime: Runtime, account_id: str) -> service.Context:
@@ -64,9 +72,15 @@ def _context(runtime: Runtime, account_id: str) -> service.Context:
     )
 
 
-def _after(runtime: Runtime, outcome: service.Outcome) -> None:
-    runtime.sessions_cancelled(outcome.ended_sessions)
-    runtime.signals.schedule_changed.set()
+async def _apply(runtime: Runtime, ctx: service.Context, job: service.Job) -> None:
+    outcome = await service.run(runtime.db, ctx, job, runtime.deploys)
+    if outcome is not None:
+        runtime.sessions_cancelled(outcome.ended_sessions)
+        runtime.signals.schedule_changed.set()
+
+
+def _start(runtime: Runtime, ctx: service.Context, job: service.Job) -> None:
+    runtime.deploys.start(job.deployment_id, _apply(runtime, ctx, job))
 
 
 @router.post(
@@ -91,17 +105,20 @@ async def deploy(
         storable.check(body, max_depth=MAX_DEPTH, max_values=MAX_PROJECT_VALUES)
     except storable.Unstorable as exc:
         raise BadRequest(exc.message, keys=[exc.path]) from None
-    outcome = await service.deploy(
-        runtime.db,
-        _context(runtime, account.id),
-        body,
-        dry_run=dryRun,
-        preserve=preserveResources,
-    )
-    if dryRun or outcome.deployment is None:
+    ctx = _context(runtime, account.id)
+    if dryRun:
+        outcome = await service.preview_deploy(runtime.db, ctx, body, preserve=preserveResources)
         return JSONResponse(outcome.result())
-    _after(runtime, outcome)
-    return JSONResponse(outcome.deployment, status_code=202)
+    deployment, job = await service.accept_deploy(
+        runtime.db,
+        ctx,
+        body,
+        preserve=preserveResources,
+        schedule_on_deploy=scheduleOnDeploy,
+        deployments=runtime.deploys,
+    )
+    _start(runtime, ctx, job)
+    return JSONResponse(deployment, status_code=202)
 
 
 @router.delete(
@@ -116,18 +133,21 @@ async def destroy(
     dryRun: bool = False,
     preserveResources: bool = False,
 ) -> JSONResponse:
-    outcome = await service.destroy(
-        runtime.db,
-        _context(runtime, account.id),
-        logical_id,
-        dry_run=dryRun,
-        preserve=preserveResources,
-    )
-    if outcome.deployment is None:
-        # Nothing to follow: a dry run, or a project this account does not have (already gone).
+    ctx = _context(runtime, account.id)
+    if dryRun:
+        outcome = await service.preview_destroy(
+            runtime.db, ctx, logical_id, preserve=preserveResources
+        )
         return JSONResponse(outcome.result())
-    _after(runtime, outcome)
-    return JSONResponse(outcome.deployment, status_code=202)
+    accepted = await service.accept_destroy(
+        runtime.db, ctx, logical_id, preserve=preserveResources, deployments=runtime.deploys
+    )
+    if accepted is None:
+        # A project this account does not have is already gone: nothing to follow.
+        return JSONResponse({"project": None, "diff": []})
+    deployment, job = accepted
+    _start(runtime, ctx, job)
+    return JSONResponse(deployment, status_code=202)
 
 
 @router.get(
@@ -145,8 +165,9 @@ async def get_project(
 async def _deployment(
     runtime: Runtime, account_id: str, logical_id: str, deployment_id: str
 ) -> dict[str, Any]:
-    async with runtime.db.read() as conn:
-        return await service.get_deployment(conn, account_id, logical_id, deployment_id)
+    return await service.read_deployment(
+        runtime.db, account_id, logical_id, deployment_id, runtime.deploys
+    )
 
 
 @router.get(
@@ -172,7 +193,16 @@ async def deployment_completion(
     runtime: RuntimeDep,
     maxWaitSeconds: Annotated[int, Query(ge=0, le=60)] = 30,
 ) -> JSONResponse:
-    return JSONResponse(await _deployment(runtime, account.id, logical_id, deployment_id))
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + maxWaitSeconds
+    while True:
+        deployment = await _deployment(runtime, account.id, logical_id, deployment_id)
+        if deployment["endedAt"] is not None:
+            return JSONResponse(deployment)
+        left = deadline - loop.time()
+        if left <= 0:
+            raise RequestTimeout(STILL_RUNNING)
+        await runtime.deploys.wait(deployment_id, min(REREAD_SECONDS, left))
 
 
 @router.post(
@@ -183,8 +213,9 @@ async def deployment_completion(
 async def cancel_deployment(
     logical_id: str, deployment_id: str, account: CurrentAccount, runtime: RuntimeDep
 ) -> JSONResponse:
-    # Deployments finish before their POST answers: there is never one to cancel.
-    return JSONResponse(await _deployment(runtime, account.id, logical_id, deployment_id))
+    return JSONResponse(
+        await service.cancel(runtime.db, account.id, logical_id, deployment_id, runtime.deploys)
+    )
 
 
 def _frame(event: str, data: Any) -> bytes:
@@ -201,10 +232,24 @@ async def deployment_events(
     logical_id: str, deployment_id: str, account: CurrentAccount, runtime: RuntimeDep
 ) -> StreamingResponse:
     deployment = await _deployment(runtime, account.id, logical_id, deployment_id)
+    loop = asyncio.get_running_loop()
 
     async def frames() -> AsyncIterator[bytes]:
-        yield _frame("progress", {"progress": deployment["progress"]})
-        yield _frame("complete", deployment)
+        # The row is re-read each time: a reconnecting CLI (it does, up to 5 times) resumes
+        # from the deployment's state, with no cursor.
+        current, sent, quiet_since = deployment, -1, loop.time()
+        while current["endedAt"] is None:
+            if current["progress"] != sent:
+                sent = current["progress"]
+                quiet_since = loop.time()
+                yield _frame("progress", {"progress": sent})
+            elif loop.time() - quiet_since >= KEEPALIVE_SECONDS:
+                quiet_since = loop.time()
+                yield b": keep-alive\n\n"
+            await runtime.deploys.wait(deployment_id, REREAD_SECONDS)
+            current = await _deployment(runtime, account.id, logical_id, deployment_id)
+        yield _frame("progress", {"progress": current["progress"]})
+        yield _frame("complete", current)
 
     return StreamingResponse(
         frames(),

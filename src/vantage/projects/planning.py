@@ -20,8 +20,18 @@ from vantage.errors import BadRequest
 Action = Literal["CREATE", "UPDATE", "DELETE", "DETACHED"]
 
 # The kinds a deploy writes, in the order they are created or updated: what is referred to
-# first. Deletions run in the reverse order (a group's checks before the group).
-APPLIED = ("private-location", "alert-channel", "check-group", "check", "maintenance-window")
+# first (a check's `triggerIncident` names a status page service, a page's cards name services).
+# Deletions run in the reverse order (a group's checks before the group).
+APPLIED = (
+    "private-location",
+    "alert-channel",
+    "status-page-service",
+    "check-group",
+    "check",
+    "maintenance-window",
+    "status-page",
+    "dashboard",
+)
 SUBSCRIPTION = "alert-channel-subscription"
 CHECK_ASSIGNMENT = "private-location-check-assignment"
 GROUP_ASSIGNMENT = "private-location-group-assignment"

@@ -80,3 +80,75 @@ async def deployment(
             )
         )
     ).first()
+
+
+async def unfinished(conn: AsyncConnection, account_id: str, logical_id: str) -> Any:
+    """The project's deployment that has not ended, if any (at most one: a unique index)."""
+    return (
+        await conn.execute(
+            sa.select(project_deployments).where(
+                project_deployments.c.account_id == account_id,
+                project_deployments.c.logical_id == logical_id,
+                project_deployments.c.ended_at.is_(None),
+            )
+        )
+    ).first()
+
+
+async def deployment_by_id(conn: AsyncConnection, deployment_id: str) -> Any:
+    return (
+        await conn.execute(
+            sa.select(project_deployments).where(project_deployments.c.id == deployment_id)
+        )
+    ).first()
+
+
+async def start_deployment(conn: AsyncConnection, deployment_id: str, now: Any) -> bool:
+    """PENDING becomes RUNNING; False when it was cancelled (or ended) before it began."""
+    result = await conn.execute(
+        project_deployments.update()
+        .where(
+            project_deployments.c.id == deployment_id,
+            project_deployments.c.ended_at.is_(None),
+            project_deployments.c.cancel_requested_at.is_(None),
+        )
+        .values(status="RUNNING", started_at=now)
+    )
+    return bool(result.rowcount)
+
+
+async def cancel_requested(conn: AsyncConnection, deployment_id: str) -> bool:
+    """Whether a cancel was asked, read with the row locked so none lands after the answer."""
+    query = sa.select(project_deployments.c.cancel_requested_at).where(
+        project_deployments.c.id == deployment_id
+    )
+    return await conn.scalar(query.with_for_update()) is not None
+
+
+async def request_cancel(conn: AsyncConnection, deployment_id: str, now: Any) -> None:
+    await conn.execute(
+        project_deployments.update()
+        .where(
+            project_deployments.c.id == deployment_id,
+            project_deployments.c.ended_at.is_(None),
+            project_deployments.c.cancel_requested_at.is_(None),
+        )
+        .values(cancel_requested_at=now)
+    )
+
+
+async def finish_deployment(
+    conn: AsyncConnection,
+    deployment_id: str,
+    *,
+    status: str,
+    error: dict[str, Any] | None,
+    result: dict[str, Any] | None,
+    now: Any,
+) -> None:
+    """End an unfinished deployment; one already ended keeps how it ended."""
+    await conn.execute(
+        project_deployments.update()
+        .where(project_deployments.c.id == deployment_id, project_deployments.c.ended_at.is_(None))
+        .values(status=status, error=error, result=result, ended_at=now)
+    )

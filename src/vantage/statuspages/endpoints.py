@@ -8,29 +8,25 @@ The services a card names must be the account's own (else a 400 naming the card'
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated, Any
 
-import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from vantage.accounts.auth import CurrentAccount
 from vantage.api.common import errors, json_body
 from vantage.api.openapi import no_content, request_body
-from vantage.errors import BadRequest, Conflict, NotFound
+from vantage.errors import BadRequest, NotFound
 from vantage.runtime import Runtime, get_runtime
 from vantage.statuspages import repository as repo
-from vantage.statuspages import wire
-from vantage.statuspages.public_cache import forget_pages
-from vantage.statuspages.schemas import ServiceBody, StatusPageBody, parse
-from vantage.timeutil import iso, utcnow
+from vantage.statuspages import wire, writing
+from vantage.statuspages.schemas import ServiceBody, StatusPageBody
 
 router = APIRouter(tags=["Status pages"], responses=errors(401))
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 Limit = Annotated[int, Query(ge=1, le=100)]
-NO_SERVICE = "No such status page service."
-NO_PAGE = "No such status page."
+NO_SERVICE = writing.NO_SERVICE
+NO_PAGE = writing.NO_PAGE
 
 
 def _answer(
@@ -86,13 +82,9 @@ async def list_services(
 async def create_service(
     request: Request, account: CurrentAccount, runtime: RuntimeDep
 ) -> JSONResponse:
-    body = parse(ServiceBody, await json_body(request))
-    service_id = str(uuid.uuid4())
+    payload = await json_body(request)
     async with runtime.db.write() as conn:
-        await repo.insert_service(
-            conn,
-            {"id": service_id, "account_id": account.id, "name": body.name, "created_at": utcnow()},
-        )
+        service_id = await writing.create_service(conn, account.id, payload)
         row = await repo.service(conn, account.id, service_id)
     return JSONResponse(wire.service(row), status_code=201)
 
@@ -121,13 +113,10 @@ async def get_service(
 async def update_service(
     service_id: str, request: Request, account: CurrentAccount, runtime: RuntimeDep
 ) -> JSONResponse:
-    body = parse(ServiceBody, await json_body(request))
+    payload = await json_body(request)
     async with runtime.db.write() as conn:
-        values = {"name": body.name, "updated_at": utcnow()}
-        if not await repo.update_service(conn, account.id, service_id, values):
-            raise NotFound(NO_SERVICE)
+        await writing.update_service(conn, account.id, service_id, payload)
         row = await repo.service(conn, account.id, service_id)
-    forget_pages()
     return JSONResponse(wire.service(row))
 
 
@@ -139,70 +128,16 @@ async def update_service(
 )
 async def delete_service(service_id: str, account: CurrentAccount, runtime: RuntimeDep) -> Response:
     async with runtime.db.write() as conn:
-        if not await repo.delete_service(conn, account.id, service_id):
-            raise NotFound(NO_SERVICE)
-    forget_pages()
+        await writing.delete_service(conn, account.id, service_id)
     return Response(status_code=204)
 
 
 # pages
 
 
-def _cards(body: StatusPageBody, known: dict[str, Any], before: list[Any]) -> list[Any]:
-    now = iso(utcnow())
-    old = {card["id"]: card for card in before}
-    cards = []
-    for i, card in enumerate(body.cards):
-        for j, ref in enumerate(card.services):
-            if ref.id not in known:
-                key = f"cards[{i}].services[{j}].id"
-                raise BadRequest(f'"{key}" names no service of this account', keys=[key])
-        kept = old.get(card.id) if isinstance(card.id, str) else None
-        cards.append(
-            {
-                "id": kept["id"] if kept else str(uuid.uuid4()),
-                "name": card.name,
-                "services": list(dict.fromkeys(ref.id for ref in card.services)),
-                "created_at": kept["created_at"] if kept else now,
-                "updated_at": now if kept else None,
-            }
-        )
-    return cards
-
-
-def _config(body: StatusPageBody) -> dict[str, Any]:
-    return body.model_dump(
-        mode="json",
-        include={
-            "name",
-            "description",
-            "themeColors",
-            "logo",
-            "logoDark",
-            "redirectTo",
-            "favicon",
-            "defaultTheme",
-            "version",
-            "isPrivate",
-        },
-    )
-
-
-def _service_ids(body: StatusPageBody) -> set[str]:
-    return {ref.id for card in body.cards for ref in card.services}
-
-
 async def _page_answer(conn: Any, account_id: str, row: Any, *, listed: bool = False) -> Any:
     ids = {sid for card in row.cards for sid in card.get("services", [])}
     return wire.page(row, await repo.services_by_id(conn, account_id, ids), listed=listed)
-
-
-async def _claim(conn: Any, body: StatusPageBody, except_id: str | None) -> None:
-    clash = await repo.taken(conn, body.url, body.customDomain, except_id)
-    if clash == "url":
-        raise Conflict(f"The status page url {body.url!r} is taken.")
-    if clash:
-        raise Conflict(f"The custom domain {body.customDomain!r} is taken.")
 
 
 @router.get(
@@ -235,26 +170,9 @@ async def list_pages(
 async def create_page(
     request: Request, account: CurrentAccount, runtime: RuntimeDep
 ) -> JSONResponse:
-    body = parse(StatusPageBody, await json_body(request))
-    page_id = str(uuid.uuid4())
+    payload = await json_body(request)
     async with runtime.db.write() as conn:
-        known = await repo.services_by_id(conn, account.id, _service_ids(body))
-        await _claim(conn, body, None)
-        try:
-            await repo.insert_page(
-                conn,
-                {
-                    "id": page_id,
-                    "account_id": account.id,
-                    "url": body.url,
-                    "custom_domain": body.customDomain,
-                    "config": _config(body),
-                    "cards": _cards(body, known, []),
-                    "created_at": utcnow(),
-                },
-            )
-        except sa.exc.IntegrityError:
-            raise Conflict("The status page url or custom domain is taken.") from None
+        page_id = await writing.create_page(conn, account.id, payload)
         answer = await _page_answer(conn, account.id, await repo.page(conn, account.id, page_id))
     return JSONResponse(answer, status_code=201)
 
@@ -284,32 +202,12 @@ async def get_page(
 async def update_page(
     status_page_id: str, request: Request, account: CurrentAccount, runtime: RuntimeDep
 ) -> JSONResponse:
-    body = parse(StatusPageBody, await json_body(request))
+    payload = await json_body(request)
     async with runtime.db.write() as conn:
-        row = await repo.page(conn, account.id, status_page_id)
-        if row is None:
-            raise NotFound(NO_PAGE)
-        known = await repo.services_by_id(conn, account.id, _service_ids(body))
-        await _claim(conn, body, status_page_id)
-        try:
-            await repo.update_page(
-                conn,
-                account.id,
-                status_page_id,
-                {
-                    "url": body.url,
-                    "custom_domain": body.customDomain,
-                    "config": _config(body),
-                    "cards": _cards(body, known, list(row.cards)),
-                    "updated_at": utcnow(),
-                },
-            )
-        except sa.exc.IntegrityError:
-            raise Conflict("The status page url or custom domain is taken.") from None
+        await writing.update_page(conn, account.id, status_page_id, payload)
         answer = await _page_answer(
             conn, account.id, await repo.page(conn, account.id, status_page_id)
         )
-    forget_pages()
     return JSONResponse(answer)
 
 
@@ -323,7 +221,5 @@ async def delete_page(
     status_page_id: str, account: CurrentAccount, runtime: RuntimeDep
 ) -> Response:
     async with runtime.db.write() as conn:
-        if not await repo.delete_page(conn, account.id, status_page_id):
-            raise NotFound(NO_PAGE)
-    forget_pages()
+        await writing.delete_page(conn, account.id, status_page_id)
     return Response(status_code=204)

@@ -39,6 +39,7 @@ from vantage.testsessions.wire import (
     cancelled_message,
     link,
     list_entry,
+    result_link,
     test_session_wire,
     topic,
 )
@@ -363,7 +364,7 @@ async def session_link(
 ) -> JSONResponse:
     async with runtime.db.read() as conn:
         row = await service.get(conn, account.id, test_session_id)
-    return JSONResponse({"link": link(runtime.settings.base_url, row.id)})
+    return JSONResponse({"link": link(runtime.settings.base_url, account.id, row.id)})
 
 
 @router.get(
@@ -379,11 +380,17 @@ async def result_links(
 ) -> JSONResponse:
     async with runtime.db.read() as conn:
         row = await service.get(conn, account.id, test_session_id)
-    if result_id not in [r["checkSessionId"] for r in row.runs]:
+        if result_id not in [r["checkSessionId"] for r in row.runs]:
+            raise NotFound(NO_RESULT)
+        target = await repository.check_session_page(conn, account.id, result_id)
+    if target is None:
         raise NotFound(NO_RESULT)
+    check_id, final_id = target
     return JSONResponse(
         {
-            "testResultLink": f"{link(runtime.settings.base_url, row.id)}/results/{result_id}",
+            "testResultLink": result_link(
+                runtime.settings.base_url, account.id, check_id, result_id, final_id
+            ),
             "testTraceLinks": [],
             "videoLinks": [],
             "screenshotLinks": [],

@@ -104,3 +104,30 @@ async def ad_hoc_session(conn: AsyncConnection, session_id: str) -> Any:
             .where(check_sessions.c.id == session_id)
         )
     ).first()
+
+
+async def check_session_page(
+    conn: AsyncConnection, account_id: str, check_session_id: str
+) -> tuple[str, str | None] | None:
+    """What the web UI's page of one check session is named by: its check id, and its final
+    result's id when it has one."""
+    session = (
+        await conn.execute(
+            sa.select(check_sessions.c.check_id).where(
+                check_sessions.c.id == check_session_id,
+                check_sessions.c.account_id == account_id,
+            )
+        )
+    ).first()
+    if session is None:
+        return None
+    final = await conn.scalar(
+        sa.select(check_results.c.id)
+        .where(
+            check_results.c.session_id == check_session_id,
+            check_results.c.result_type == "FINAL",
+        )
+        .order_by(check_results.c.created_at.desc())
+        .limit(1)
+    )
+    return str(session.check_id), final

@@ -9,6 +9,7 @@ from typing import Any
 
 from vantage.mqtt.topics import ad_hoc_result_topic
 from vantage.results.wire import result_wire
+from vantage.sessions.wire import session_link
 from vantage.timeutil import iso, whole_ms
 
 ENDED = frozenset({"PASSED", "FAILED", "DEGRADED", "TIMED_OUT", "CANCELLED"})
@@ -37,8 +38,18 @@ def run_status(check_session_status: str | None) -> str:
     return "FAILED" if check_session_status in ("FAILED", "TIMED_OUT") else "PASSED"
 
 
-def link(base_url: str, test_session_id: str) -> str:
-    return f"{base_url.rstrip('/')}/v1/test-sessions/{test_session_id}"
+def link(base_url: str, account_id: str, test_session_id: str) -> str:
+    """The web UI's page of a test session (vantage.ui), where Checkly's app has its own."""
+    return f"{base_url.rstrip('/')}/accounts/{account_id}/test-sessions/{test_session_id}"
+
+
+def result_link(
+    base_url: str, account_id: str, check_id: str, check_session_id: str, final_id: str | None
+) -> str:
+    """The web UI's page of one check of a test session: its final result, or (none yet) its
+    check session, as a check session's `checkResultLink` is formed."""
+    page = session_link(base_url.rstrip("/"), account_id, check_id, check_session_id)
+    return f"{page}/results/{final_id}" if final_id is not None else page
 
 
 def stopped_at(sessions: list[Any]) -> datetime | None:
@@ -79,7 +90,7 @@ def test_session_wire(
         )
     return {
         "testSessionId": row.id,
-        "testSessionLink": link(base_url, row.id),
+        "testSessionLink": link(base_url, row.account_id, row.id),
         "name": row.name,
         "status": status,
         "startedAt": iso(row.created_at),

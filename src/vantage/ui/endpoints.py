@@ -390,6 +390,28 @@ async def sessions_list(
     )
 
 
+@_both("/accounts/{account_id}/test-sessions/{test_session_id}")
+async def test_session_page(
+    account_id: str,
+    test_session_id: str,
+    request: Request,
+    runtime: RuntimeDep,
+    viewer: AccountViewer,
+    as_json: bool,
+) -> Response:
+    cursor = request.query_params.get("after") or ""
+    return await _render(
+        runtime,
+        viewer,
+        lambda conn: lists.sessions_list(
+            conn, account_id, cursor=cursor, now=utcnow(), test_session_id=test_session_id
+        ),
+        "sessions.html",
+        as_json=as_json,
+        title=lambda d: f"Test session {d['heading']}",
+    )
+
+
 @_both("/accounts/{account_id}/alerts")
 async def alerts_page(
     account_id: str, runtime: RuntimeDep, viewer: AccountViewer, as_json: bool

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Any
 
@@ -18,7 +19,9 @@ from vantage.db.tables import (
     check_alerts,
     check_sessions,
     checks,
+    test_sessions,
 )
+from vantage.errors import NotFound
 from vantage.sessions.state import public_status
 from vantage.sessions.wire import session_link
 from vantage.timeutil import elapsed_ms, iso
@@ -29,9 +32,19 @@ ALERTS_SHOWN = 50
 
 
 async def sessions_list(
-    conn: AsyncConnection, account_id: str, *, cursor: str, now: datetime
+    conn: AsyncConnection,
+    account_id: str,
+    *,
+    cursor: str,
+    now: datetime,
+    test_session_id: str | None = None,
 ) -> dict[str, Any]:
+    """The account's check sessions; or only a test session's (a `checkly test` or `trigger`
+    run: the page its CLI prints), headed by the test session's name."""
     cs = check_sessions
+    heading, only = None, None
+    if test_session_id is not None:
+        heading, only = await _test_session(conn, account_id, test_session_id)
     query = sa.select(
         cs.c.id,
         cs.c.check_id,
@@ -46,6 +59,9 @@ async def sessions_list(
         cs.c.started_at,
         cs.c.stopped_at,
     ).where(cs.c.account_id == account_id)
+    if only is not None:
+        # The test session names its check sessions: read by id, no index on test_session_id.
+        query = query.where(cs.c.id.in_(only))
     after = decode_cursor(cursor) if cursor else None
     if after is not None:
         at, last_id = after
@@ -60,6 +76,7 @@ async def sessions_list(
     rows = rows[:PAGE_SIZE]
     return {
         "accountId": account_id,
+        "heading": heading,
         "sessions": [
             {
                 "id": r.id,
@@ -82,6 +99,26 @@ async def sessions_list(
         ],
         "next": encode_cursor(rows[-1].started_at, rows[-1].id) if more and rows else None,
     }
+
+
+async def _test_session(
+    conn: AsyncConnection, account_id: str, test_session_id: str
+) -> tuple[str, list[str]]:
+    """A test session's name and its check sessions' ids; another account's is a 404."""
+    try:
+        uuid.UUID(test_session_id)
+    except ValueError:
+        raise NotFound("No such test session.") from None
+    row = (
+        await conn.execute(
+            sa.select(test_sessions.c.name, test_sessions.c.runs).where(
+                test_sessions.c.id == test_session_id, test_sessions.c.account_id == account_id
+            )
+        )
+    ).first()
+    if row is None:
+        raise NotFound("No such test session.")
+    return str(row.name), [str(run["checkSessionId"]) for run in row.runs]
 
 
 def _channel_target(channel_type: str, config: dict[str, Any]) -> str:

@@ -71,6 +71,12 @@ async def test_a_failing_assertion_names_the_failing_step_and_keeps_a_screenshot
     assert failed == ["buy"]
     assert detail["jobAssets"][0].startswith("data:image/png;base64,")
     assert detail["playwrightTestTraces"][0].startswith("data:application/zip;base64,")
+    # the run's temporary directory and the agent's installation are not shown
+    shown = json.dumps(
+        {k: v for k, v in detail.items() if k not in ("jobAssets", "playwrightTestTraces")}
+    )
+    assert "vantage-run-" not in shown and tempfile.gettempdir() + "/" not in shown
+    assert str(runtime.node_path) not in shown
 
 
 async def test_a_navigation_error_fails_the_run(runtime: BrowserRuntime) -> None:

@@ -30,6 +30,7 @@ from typing import Any
 import structlog
 
 from vantage.probes.browser import pyrunner
+from vantage.probes.browser.paths import replacements, without_paths
 from vantage.probes.browser.report import summarize
 from vantage.probes.browser.sandbox import (
     Limits,
@@ -258,7 +259,8 @@ async def _run(check: dict[str, Any], options: ScriptOptions) -> ProbeResult:
             output.seek(0)
             job_output = output.read(MAX_LOG_BYTES).decode("utf-8", "replace")
         report = _read_json(run_dir, run_dir / layout.report)
-        return _result(check, started, outcome, report, job_output, run_dir, options)
+        dirs = _runtime_dirs(runtime)
+        return _result(check, started, outcome, report, job_output, run_dir, dirs, options)
     finally:
         shutil.rmtree(run_dir, ignore_errors=True)
 
@@ -404,6 +406,15 @@ def _read_json(run_dir: Path, path: Path) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
+def _runtime_dirs(runtime: BrowserRuntime) -> list[str]:
+    """Where the agent's Playwright and Node live: named in the stack lines of a failure."""
+    return [
+        str(Path(runtime.node_path).parent),
+        str(Path(runtime.node).parent.parent),
+        str(Path(pyrunner.__file__).parents[3]),
+    ]
+
+
 def _ms(at: datetime) -> int:
     return int(at.timestamp() * 1000)
 
@@ -415,6 +426,7 @@ def _result(
     report: dict[str, Any] | None,
     job_output: str,
     run_dir: Path,
+    runtime_dirs: list[str],
     options: ScriptOptions,
 ) -> ProbeResult:
     check_type = str(check.get("checkType"))
@@ -470,6 +482,7 @@ def _result(
             "playwrightTestVideos": [],
         }
     detail = mask(detail, check.get("maskedValues") or ())
+    detail = without_paths(detail, replacements(run_dir, runtime_dirs))
     should_fail = bool(check.get("shouldFail"))
     return ProbeResult(
         check_type=check_type,
