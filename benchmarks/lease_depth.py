@@ -6,9 +6,11 @@ of `--postgres`, dropped after) is migrated and given one location and `depth` j
 with its open session, in two shapes:
 
 - `queued`: every job QUEUED and due (a backlog: agents fell behind, or a burst of triggers);
-- `leased`: every job LEASED to a live agent, lease not expired, plus `--claim` due QUEUED ones
-  (many runs in flight: the claim must skip them all, which the take-over of dead agents' and
-  expired leases made harder).
+- `leased`: every job LEASED to a live agent, lease not expired (many runs in flight: the claim
+  must judge each lease, which the take-over of dead agents' leases made harder).
+
+Both also hold the `--claims` x `--claim` QUEUED jobs the claims take, so that every claim finds a
+full batch.
 
 It then times `--claims` claims of `--claim` jobs each, one write transaction per claim as an
 agent's lease call makes it, and prints the median and p95 wall time and the CPU time of this
@@ -76,7 +78,7 @@ def rows(count: int, state: str) -> tuple[list[dict[str, Any]], list[dict[str, A
     return sessions, queued
 
 
-async def prepare(db: Database, depth: int, shape: str, claim_size: int) -> None:
+async def prepare(db: Database, depth: int, shape: str, claims: int, claim_size: int) -> None:
     await upgrade(db)
     now = utcnow()
     async with db.write() as conn:
@@ -84,9 +86,10 @@ async def prepare(db: Database, depth: int, shape: str, claim_size: int) -> None
         await conn.execute(
             locations.insert().values(slug="bench", name="Bench", id=LOCATION.id, created_at=now)
         )
-    parts = (
-        [(depth, "QUEUED")] if shape == "queued" else [(depth, "LEASED"), (claim_size, "QUEUED")]
-    )
+    taken = claims * claim_size
+    parts = [(depth + taken, "QUEUED")]
+    if shape == "leased":
+        parts = [(depth, "LEASED"), (taken, "QUEUED")]
     for count, state in parts:
         sessions, queued = rows(count, state)
         for start in range(0, count, 10_000):
@@ -116,13 +119,6 @@ async def measure(db: Database, claims: int, claim_size: int, shape: str) -> tup
             )
         took.append(time.perf_counter() - began)
         got += len(leased)
-        if shape == "leased":  # give the claimed ones back: every claim sees the same queue
-            async with db.write() as conn:
-                await conn.execute(
-                    jobs.update()
-                    .where(jobs.c.id.in_([j.id for j in leased]))
-                    .values(state="QUEUED", lease_owner=None, lease_expires_at=None)
-                )
     cpu_ms = (cpu_seconds(pids) - cpu) * 1000 / claims
     return statistics.median(took) * 1000, percentile(took, 95) * 1000, cpu_ms, got / claims
 
@@ -130,7 +126,7 @@ async def measure(db: Database, claims: int, claim_size: int, shape: str) -> tup
 async def one(url: str, depth: int, shape: str, args: argparse.Namespace) -> tuple[Any, ...]:
     db = Database(url, pool_size=1)
     try:
-        await prepare(db, depth, shape, args.claim)
+        await prepare(db, depth, shape, args.claims, args.claim)
         return await measure(db, args.claims, args.claim, shape)
     finally:
         await db.dispose()
