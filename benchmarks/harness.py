@@ -24,7 +24,8 @@ def free_port() -> int:
         return port
 
 
-def wait_for_port(port: int, timeout: float = 20.0) -> None:
+def wait_for_port(port: int, timeout: float = 60.0) -> None:
+    # 60 s: on the shared 2-vCPU machine a server's start alone (imports, migrations) took 25 s.
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         with socket.socket() as sock:

@@ -3,25 +3,29 @@
 Creates a scratch database on the PostgreSQL server of `--postgres` (dropped at the end unless
 `--keep`), starts a real `vantage server` on it (no agent, no scheduler, no retention), creates
 `--checks` API checks through the API, then grows the table to each of `--sizes` in turn. The
-database generates the filling rows itself (INSERT ... SELECT from generate_series), of the real
-shape: a session row and a FINAL result with a ~750-byte `apiCheckResult` each, checks chosen
-round-robin, `created_at` in time order over 30 days up to the largest size. At each size it
-measures:
+database generates the filling rows itself (INSERT ... SELECT from generate_series, a
+transaction per 100k rows), of the real shape: a session row and a FINAL result with a ~750-byte
+`apiCheckResult` each, checks chosen round-robin, `created_at` in time order over 30 days up to
+the largest size. `check_results` is partitioned by day (migration 0016): before filling, the
+script gives each of the 30 days its partition, as a server that has run for 30 days has them.
+At each size it measures:
 
 - insert rate: the server's own result insert (`results/repository.py: insert_many`, one
   executemany of `--batch` rows per transaction, as the intake writes a batch), for
-  `--probe-seconds`;
+  `--probe-seconds`, with the CPU time of the PostgreSQL backend that did it;
 - list latency over HTTP, one request at a time, `--requests` each: v2 page 1 and v2 page 5 (through
-  `nextId`) of a random check's results, v1's default 6-hour window, and one result by id;
-- the table's size with its indexes.
+  `nextId`) of a random check's results, v1's default 6-hour window, and one result by id, with
+  the CPU time the server process and its PostgreSQL backends spent per request;
+- the size of `check_results` (every partition) with its indexes.
 
-At the end it times retention's batched delete (`retention/repository.py: prune_results`, 500 rows
-a transaction) over the oldest `--prune` results.
+At the end it runs retention as a pass does over the oldest `--prune` results: it drops the days
+wholly before the cutoff (`retention/partitioning.py`), then deletes the rest of the cutoff's day
+in batches (`retention/repository.py: prune_results`, 500 rows a transaction).
 
     python -m benchmarks.retention [--sizes 1M,2M,5M,10M,20M] [--checks 1000]
                                    [--postgres postgresql://postgres@127.0.0.1:5432/postgres]
 
-The full run writes about 40 GB and takes hours; `--sizes 1M,3M` takes about ten minutes.
+The full run writes about 50 GB; `--sizes 1M,2M,5M` took 50 minutes at load average 25-35.
 """
 
 from __future__ import annotations
@@ -45,9 +49,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 from benchmarks.harness import Server, percentile, server
+from vantage.db import partitions
 from vantage.db.engine import Database
 from vantage.db.tables import check_results
 from vantage.results.repository import insert_many
+from vantage.retention.partitioning import keep, partition_names
 from vantage.retention.repository import prune_results
 
 SPAN = timedelta(days=30)
@@ -107,10 +113,10 @@ class Rows:
     def at(self, i: int) -> datetime:
         return self.base + self.step * i
 
-    def pair(self, i: int) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+    def pair(self, i: int, at: datetime | None = None) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
         check_id = self.check_ids[i % len(self.check_ids)]
         session_id = str(uuid.uuid4())
-        created = self.at(i)
+        created = at or self.at(i)
         started = created - timedelta(milliseconds=60)
         failed = i % 20 == 0  # 5% fail, as read-scale.md's data
         session = (
@@ -129,8 +135,8 @@ class Rows:
         )  # fmt: skip
         return session, tuple(result[name] for name in RESULT_COLUMNS)
 
-    def result_dict(self, i: int) -> dict[str, Any]:
-        _, values = self.pair(i)
+    def result_dict(self, i: int, at: datetime | None = None) -> dict[str, Any]:
+        _, values = self.pair(i, at)
         row = dict(zip(RESULT_COLUMNS, values, strict=True))
         row["detail"] = DETAIL
         return row
@@ -146,7 +152,7 @@ FROM generate_series($6::bigint, $7::bigint - 1) AS i,
     LATERAL (SELECT $4::timestamptz + $5::interval * i AS t) AS at
 """
 FILL_RESULTS = """
-INSERT INTO check_results (id, account_id, check_id, session_id, job_id, name, check_type,
+INSERT INTO {table} (id, account_id, check_id, session_id, job_id, name, check_type,
     run_location, result_type, sequence_id, attempts, has_failures, has_errors, is_degraded,
     over_max_response_time, response_time, check_run_id, started_at, stopped_at, created_at,
     detail_key, detail)
@@ -156,40 +162,134 @@ SELECT gen_random_uuid()::text, $2, ($3::text[])[1 + i % cardinality($3::text[])
     t - interval '60 ms', t - interval '5 ms', t, NULL, $8::jsonb
 FROM generate_series($6::bigint, $7::bigint - 1) AS i,
     LATERAL (SELECT $4::timestamptz + $5::interval * i AS t) AS at
+WHERE t >= $9 AND t < $10
 """
+
+
+async def partition_the_span(db: Database, rows: Rows) -> None:
+    """Partitions as a server has them: today's and the next days' (the filled days get theirs
+    as they are filled); the migration's partition of everything before tomorrow goes (it is
+    empty in a new database)."""
+    async with db.read() as conn:
+        names = await partition_names(conn)
+    async with db.write() as conn:
+        for old in map(partitions.parse, names):
+            if old is not None and old.lower is None:
+                await conn.execute(sa.text(partitions.drop_statement(old)))
+    await keep(db, datetime.now(UTC).date(), None)
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """utime + stime of these processes (all threads), from /proc; a process gone counts 0."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+async def backends(db: Database) -> list[int]:
+    """The PostgreSQL server processes serving this database's connections (on this machine)."""
+    async with db.read() as conn:
+        rows = await conn.execute(
+            sa.text("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
+        )
+        return [pid for (pid,) in rows]
 
 
 async def fill(dsn: str, rows: Rows, start: int, stop: int) -> float:
     """Rows [start, stop), generated by the database itself (the same shape as `Rows.pair`), a
-    transaction per 100k; return rows per second."""
+    transaction per 100k; return rows per second.
+
+    A day's results go into its partition. A day not filled before gets a table of its own,
+    filled without indexes and then attached, which builds them in one sorted pass (several times
+    faster than inserting into 8 indexes row by row); the rest of a day filled before is inserted
+    through the parent."""
     conn = await asyncpg.connect(dsn)
     began = time.perf_counter()
     try:
         for chunk in range(start, stop, 100_000):
-            bounds = (chunk, min(stop, chunk + 100_000))
-            common = (rows.salt, rows.account_id, rows.check_ids, rows.base, rows.step, *bounds)
+            common = (rows.salt, rows.account_id, rows.check_ids, rows.base, rows.step)
             async with conn.transaction():
-                await conn.execute(FILL_SESSIONS, *common)
-                await conn.execute(FILL_RESULTS, *common, DETAIL_TEXT)
+                await conn.execute(FILL_SESSIONS, *common, chunk, min(stop, chunk + 100_000))
+        attached = {r["relname"] for r in await conn.fetch(PARTITIONS)}
+        day = rows.at(start).date()
+        while day <= rows.at(stop - 1).date():
+            await fill_day(conn, rows, partitions.day_partition(day), start, stop, attached)
+            day += timedelta(days=1)
     finally:
         await conn.close()
     return (stop - start) / (time.perf_counter() - began)
 
 
-async def insert_rate(db: Database, rows: Rows, first: int, seconds: float, batch: int) -> Any:
+PARTITIONS = (
+    "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+    "WHERE i.inhparent = 'check_results'::regclass"
+)
+
+
+async def fill_day(
+    conn: asyncpg.Connection,
+    rows: Rows,
+    day: partitions.Partition,
+    start: int,
+    stop: int,
+    attached: set[str],
+) -> None:
+    assert day.lower is not None
+    # The row numbers whose time falls in the day, with a margin: the WHERE on t is exact.
+    first = max(start, int((day.lower - rows.base) / rows.step) - 2)
+    last = min(stop, int((day.upper - rows.base) / rows.step) + 2)
+    new = day.name not in attached
+    table = day.name if new else partitions.PARENT
+    async with conn.transaction():
+        if new:
+            await conn.execute(f"CREATE TABLE {day.name} (LIKE check_results INCLUDING DEFAULTS)")
+        for chunk in range(first, last, 100_000):
+            await conn.execute(
+                FILL_RESULTS.format(table=table),
+                *(rows.salt, rows.account_id, rows.check_ids, rows.base, rows.step),
+                chunk,
+                min(last, chunk + 100_000),
+                DETAIL_TEXT,
+                day.lower,
+                day.upper,
+            )
+        if new:
+            await conn.execute(
+                f"ALTER TABLE check_results ATTACH PARTITION {day.name} {partitions.bounds(day)}"
+            )
+            attached.add(day.name)
+
+
+async def insert_rate(
+    db: Database, rows: Rows, first: int, newest: datetime, seconds: float, batch: int
+) -> Any:
     """The server's own insert, a batch per transaction, for `seconds`: rows/s, batch p50/p95 ms,
-    and the next free row number."""
+    the PostgreSQL CPU ms per 1,000 rows, and the next free row number. The rows are dated a
+    microsecond apart just before `newest`, the newest filled row: they go into the partition
+    the intake would be writing, holding a day's worth of results or less."""
     took: list[float] = []
     i = first
+    pids = await backends(db)
+    cpu = cpu_seconds(pids)
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        batch_rows = [rows.result_dict(n) for n in range(i, i + batch)]
+        batch_rows = [
+            rows.result_dict(n, newest - timedelta(microseconds=n - first + 1))
+            for n in range(i, i + batch)
+        ]
         began = time.perf_counter()
         async with db.write() as conn:
             await insert_many(conn, batch_rows)
         took.append(time.perf_counter() - began)
         i += batch
-    return (i - first) / sum(took), percentile(took, 50) * 1000, percentile(took, 95) * 1000, i
+    cpu_ms = (cpu_seconds(pids) - cpu) * 1000 / ((i - first) / 1000)
+    rate = (i - first) / sum(took)
+    return rate, percentile(took, 50) * 1000, percentile(took, 95) * 1000, cpu_ms, i
 
 
 def latencies(vantage: Server, check_ids: list[str], requests: int) -> dict[str, list[float]]:
@@ -228,12 +328,26 @@ def latencies(vantage: Server, check_ids: list[str], requests: int) -> dict[str,
 
 async def table_mib(db: Database) -> float:
     async with db.read() as conn:
-        value = await conn.scalar(sa.text("SELECT pg_total_relation_size('check_results')"))
+        value = await conn.scalar(
+            sa.text(
+                "SELECT sum(pg_total_relation_size(inhrelid)) FROM pg_inherits "
+                "WHERE inhparent = 'check_results'::regclass"
+            )
+        )
     return int(value or 0) / 2**20
 
 
-async def prune_rate(db: Database, rows: Rows, count: int) -> float:
+async def prune(db: Database, rows: Rows, count: int) -> str:
+    """A retention pass's work over the oldest `count` rows: whole days dropped, then the rest of
+    the cutoff's day deleted in batches."""
     cutoff = rows.at(count)
+    async with db.read() as conn:
+        before = await conn.scalar(sa.select(sa.func.count()).select_from(check_results))
+    began = time.perf_counter()
+    upkeep = await keep(db, datetime.now(UTC).date(), cutoff)
+    dropped_in = time.perf_counter() - began
+    async with db.read() as conn:
+        after = await conn.scalar(sa.select(sa.func.count()).select_from(check_results))
     began = time.perf_counter()
     deleted = 0
     while True:
@@ -242,7 +356,12 @@ async def prune_rate(db: Database, rows: Rows, count: int) -> float:
         deleted += n
         if n < 500:
             break
-    return deleted / (time.perf_counter() - began)
+    deleted_in = time.perf_counter() - began
+    return (
+        f"retention over the oldest {count:,}: {len(upkeep.dropped)} day partitions "
+        f"({int(before or 0) - int(after or 0):,} results) dropped in {dropped_in:.2f} s; "
+        f"the {deleted:,} left before the cutoff deleted in batches in {deleted_in:.2f} s"
+    )
 
 
 def main() -> None:
@@ -253,13 +372,14 @@ def main() -> None:
     parser.add_argument("--probe-seconds", type=float, default=20.0)
     parser.add_argument("--batch", type=int, default=50)
     parser.add_argument("--requests", type=int, default=200)
-    parser.add_argument("--prune", default="100K", help="oldest results deleted at the end")
+    parser.add_argument("--prune", default="1M", help="oldest results pruned at the end")
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
     args = parser.parse_args()
     sizes = [size(s) for s in args.sizes.split(",")]
     name = f"vantage_bench_retention_{uuid.uuid4().hex[:8]}"
     asyncio.run(admin(args.postgres, f'CREATE DATABASE "{name}"'))
     url = make_url(args.postgres).set(database=name).render_as_string(hide_password=False)
+    print(f"scratch database {name}", flush=True)
     try:
         run(url, sizes, args)
     finally:
@@ -290,7 +410,7 @@ def run(url: str, sizes: list[int], args: argparse.Namespace) -> None:
                 for page in range(2, args.checks // 100 + 2)
                 for c in http.get("/v1/checks", params={"limit": 100, "page": page}).json()
             ]
-        # 5% headroom: the insert probes' rows come after the filled ones and before now.
+        # The span ends a day and a half before now (5% of 30 days): the filled days are past.
         rows = Rows(vantage.account_id, check_ids, int(max(sizes) * 1.05))
         print(
             f"{len(check_ids)} checks; result rows span {SPAN.days} days at the largest size; "
@@ -298,11 +418,14 @@ def run(url: str, sizes: list[int], args: argparse.Namespace) -> None:
         )
         print(
             "results     fill rows/s  insert rows/s  batch p50 ms  batch p95 ms  "
-            "v2 p1 p50/p95  v2 p5 p50/p95  v1 p50/p95  by id p50/p95  table+indexes MiB  load"
+            "pg CPU ms/1k  v2 p1 p50/p95  v2 p5 p50/p95  v1 p50/p95  by id p50/p95  "
+            "CPU ms/req  table+indexes MiB  load"
         )
         print(
-            "(by id is one primary-key lookup, whatever the size: when it slows down as much as "
-            "the lists, the machine did, not the table; load is the 1-minute load average)"
+            "(pg CPU: the PostgreSQL backend's CPU per 1,000 inserted results; CPU ms/req: the "
+            "server process and its PostgreSQL backends per list request, the figure to compare "
+            "on a shared machine; by id is one primary-key lookup per partition, whatever the "
+            "size; load is the 1-minute load average)"
         )
         asyncio.run(grow(url, vantage, rows, check_ids, sizes, args))
 
@@ -323,20 +446,24 @@ async def grow(
 ) -> None:
     dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
     db = Database(url, pool_size=2)
-    # Rows the insert probes add go after every filled row, so time order holds.
+    # The insert probes' row numbers (their check and run id), apart from the filled ones'.
     extra = max(sizes) + 1
     stored = 0
     try:
+        await partition_the_span(db, rows)
         for target_size in sizes:
             fill_rate = await fill(dsn, rows, stored, target_size)
             stored = target_size
             async with db.write() as conn:
                 await conn.execute(sa.text("ANALYZE check_results"))
                 await conn.execute(sa.text("ANALYZE check_sessions"))
-            rate, p50, p95, extra = await insert_rate(
-                db, rows, extra, args.probe_seconds, args.batch
+            rate, p50, p95, insert_cpu, extra = await insert_rate(
+                db, rows, extra, rows.at(target_size - 1), args.probe_seconds, args.batch
             )
+            serving = [vantage.pid, *await backends(db)]
+            cpu = cpu_seconds(serving)
             lat = await asyncio.to_thread(latencies, vantage, check_ids, args.requests)
+            list_cpu = (cpu_seconds(serving) - cpu) * 1000 / sum(len(v) for v in lat.values())
             mib = await table_mib(db)
             cells = "  ".join(
                 f"{statistics.median(v):>6.1f}/{percentile(v, 95):<6.1f}" if v else "  –  "
@@ -344,12 +471,11 @@ async def grow(
             )
             print(
                 f"{target_size:>9,}  {fill_rate:>11,.0f}  {rate:>13,.0f}  {p50:>12.1f}  "
-                f"{p95:>12.1f}  {cells}  {mib:>10,.0f}  {os.getloadavg()[0]:>5.1f}",
+                f"{p95:>12.1f}  {insert_cpu:>11.1f}  {cells}  {list_cpu:>10.2f}  {mib:>10,.0f}  "
+                f"{os.getloadavg()[0]:>5.1f}",
                 flush=True,
             )
-        pruned = size(args.prune)
-        print(f"retention: {await prune_rate(db, rows, pruned):,.0f} results/s deleted "
-              f"(the oldest {pruned:,}, 500 per transaction)")  # fmt: skip
+        print(await prune(db, rows, size(args.prune)))
     finally:
         await db.dispose()
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import AsyncExitStack
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -13,41 +12,27 @@ import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import create_async_engine
 
-from tests.support.databases import DIALECTS, postgres_url, sqlite_url
+from tests.support.databases import DIALECTS, scratch_postgres, sqlite_url
+from vantage.db.compare import include_name, include_object_for
 from vantage.db.engine import Database
 from vantage.db.migrate import current_revision, upgrade
+from vantage.db.partitions import DAYS_AHEAD, DEFAULT, before_partition, day_partition
 from vantage.db.tables import accounts, check_results, check_sessions, jobs, metadata
 from vantage.db.types import UtcDateTime
+from vantage.results.repository import ids_by_job
+from vantage.retention.partitioning import partition_names
 from vantage.timeutil import utcnow
 
 
 def differences(sync: sa.Connection) -> list[Any]:
-    context = MigrationContext.configure(sync, opts={"compare_type": True})
+    opts = {
+        "compare_type": True,
+        "include_name": include_name,
+        "include_object": include_object_for(sync.dialect.name),
+    }
+    context = MigrationContext.configure(sync, opts=opts)
     return list(compare_metadata(context, metadata))
-
-
-@asynccontextmanager
-async def scratch_postgres() -> AsyncIterator[str]:
-    """A database of its own on the test PostgreSQL server, created empty and dropped after, so
-    that the shared test database is never left half-built."""
-    if os.environ.get("VANTAGE_TEST_POSTGRES") == "skip":
-        pytest.skip("VANTAGE_TEST_POSTGRES=skip: PostgreSQL tests deliberately not run")
-    server = make_url(postgres_url())
-    name = f"vantage_migrations_{uuid.uuid4().hex[:12]}"
-    admin = create_async_engine(
-        server.set(drivername="postgresql+asyncpg"), isolation_level="AUTOCOMMIT"
-    )
-    try:
-        async with admin.connect() as conn:
-            await conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-        yield server.set(database=name).render_as_string(hide_password=False)
-    finally:
-        async with admin.connect() as conn:
-            await conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        await admin.dispose()
 
 
 @pytest.fixture(params=DIALECTS)
@@ -221,3 +206,86 @@ async def test_0006_keeps_every_session_and_result_and_swaps_the_session_indexes
     assert "ix_check_results_created" in indexes["check_results"]
     assert sorted(stored) == ["r0", "r1", "r2"]
     assert sorted(sessions) == ["s0", "s1", "s2"]
+
+
+def result_at(i: int, at: datetime) -> dict[str, Any]:
+    return {
+        "id": f"r{i}",
+        "account_id": "a",
+        "check_id": "c",
+        "session_id": f"s{i}",
+        "job_id": f"j{i}",
+        "name": "n",
+        "check_type": "API",
+        "run_location": "local",
+        "result_type": "FINAL",
+        "attempts": 1,
+        "has_failures": i % 2 == 0,
+        "has_errors": False,
+        "is_degraded": False,
+        "over_max_response_time": False,
+        "response_time": 1.0,
+        "check_run_id": i,
+        "started_at": at,
+        "stopped_at": at,
+        "created_at": at,
+    }
+
+
+async def partitions_of(conn: Any) -> dict[str, int]:
+    """Each partition of check_results and how many rows it holds."""
+    names = await partition_names(conn)
+    return {
+        name: int(await conn.scalar(sa.text(f"SELECT count(*) FROM {name}")) or 0)  # noqa: S608
+        for name in names
+    }
+
+
+@pytest.mark.parametrize("empty_database", ["postgresql"], indirect=True)
+async def test_0016_makes_the_existing_results_one_partition_and_partitions_the_next_days(
+    empty_database: Database,
+) -> None:
+    """The rows stay where they are (the old table becomes the partition of everything before
+    tomorrow), every index of the parent is there, the keys hold the partition key, and a result of
+    a later day goes into that day's partition."""
+    await upgrade(empty_database, "0015")
+    now = utcnow()
+    async with empty_database.write() as conn:
+        await conn.execute(
+            check_results.insert(), [result_at(0, now - timedelta(days=40)), result_at(1, now)]
+        )
+
+    await upgrade(empty_database)
+
+    today = now.date()
+    old = before_partition(today + timedelta(days=1)).name
+    later = now + timedelta(days=2)
+    async with empty_database.write() as conn:
+        await conn.execute(check_results.insert(), [result_at(2, later)])
+    async with empty_database.read() as conn:
+        assert await conn.run_sync(differences) == []
+        held = await partitions_of(conn)
+        stored = (await conn.execute(sa.select(check_results.c.id))).scalars().all()
+        keys = await conn.run_sync(
+            lambda sync: sa.inspect(sync).get_pk_constraint("check_results")["constrained_columns"]
+        )
+        indexes = await conn.run_sync(
+            lambda sync: {i["name"] for i in sa.inspect(sync).get_indexes("check_results")}
+        )
+    assert sorted(stored) == ["r0", "r1", "r2"]
+    assert held == {
+        old: 2,
+        DEFAULT: 0,
+        **{day_partition(today + timedelta(days=n)).name: 0 for n in range(1, DAYS_AHEAD + 1)},
+        day_partition(later.date()).name: 1,
+    }
+    assert keys == ["id", "created_at"]
+    assert {i.name for i in check_results.indexes} <= indexes
+
+
+async def test_0016_keeps_a_jobs_result_findable_by_its_job(empty_database: Database) -> None:
+    await upgrade(empty_database)
+    async with empty_database.write() as conn:
+        await conn.execute(check_results.insert(), [result_at(0, utcnow())])
+    async with empty_database.read() as conn:
+        assert await ids_by_job(conn, ["j0", "j9"]) == {"j0": "r0"}

@@ -3,6 +3,8 @@ agent of a location that merely shares the slug (deleted and created again) leas
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import sqlalchemy as sa
 
 from tests.support.checks import api_check
@@ -72,3 +74,47 @@ async def test_extend_and_release_touch_only_the_locations_own_jobs(
         assert await queue.release_owned(conn, location=impostor, owner_prefix="t/") == []
         state = await conn.scalar(sa.select(jobs.c.state).where(jobs.c.id == job.id))
     assert state == "LEASED"
+
+
+async def test_a_claim_retakes_an_expired_lease_first_then_the_oldest_queued_up_to_its_limit(
+    vantage: Harness, alice: Persona
+) -> None:
+    """Two statements now (retakes, then queued jobs): together they still lease no more than
+    the limit, overdue runs first, and queued jobs in run_at order."""
+    edge = await queued_job_at_private_location(vantage, alice)
+    for _ in range(2):
+        await queued_job_at_private_location_again(alice)
+    [expired] = await claim_some(vantage, edge, 1)
+    async with vantage.runtime.db.write() as conn:
+        await conn.execute(
+            jobs.update()
+            .where(jobs.c.id == expired.id)
+            .values(lease_expires_at=utcnow() - timedelta(seconds=1))
+        )
+        queued = (
+            await conn.execute(
+                sa.select(jobs.c.id).where(jobs.c.state == "QUEUED").order_by(jobs.c.run_at)
+            )
+        ).scalars()
+        oldest_queued = next(iter(queued))
+
+    taken = await claim_some(vantage, edge, 2)
+
+    assert [job.id for job in taken] == [expired.id, oldest_queued]
+
+
+async def queued_job_at_private_location_again(persona: Persona) -> None:
+    check = await persona.post(
+        "/v1/checks/api", json=api_check("http://127.0.0.1:9/", privateLocations=["edge"])
+    )
+    trigger = await persona.post(
+        "/v1/check-sessions/trigger", json={"target": {"checkId": [check.json()["id"]]}}
+    )
+    assert trigger.status_code == 201, trigger.text
+
+
+async def claim_some(vantage: Harness, location: LocationRef, limit: int) -> list[queue.Job]:
+    async with vantage.runtime.db.write() as conn:
+        return await queue.claim(
+            conn, location=location, owner="t/2", limit=limit, now=utcnow(), lease_seconds=30
+        )

@@ -12,12 +12,14 @@ import pytest
 import sqlalchemy as sa
 
 from tests.support.checks import api_check
+from tests.support.databases import scratch_postgres
 from tests.support.harness import Harness, Persona, running_vantage, settings_for
 from tests.support.sessions import create, run
 from tests.targets.http_target import HttpTarget
 from vantage.config import Settings
 from vantage.db.engine import Database
 from vantage.db.migrate import upgrade
+from vantage.db.partitions import DAYS_AHEAD, DEFAULT, day_partition
 from vantage.db.tables import (
     accounts,
     check_results,
@@ -26,6 +28,7 @@ from vantage.db.tables import (
     jobs,
     locations,
 )
+from vantage.retention.partitioning import partition_names
 from vantage.retention.pruner import RETENTION_LOCK, Pruner
 from vantage.retention.repository import prune_results
 from vantage.runtime import Runtime
@@ -346,3 +349,71 @@ async def test_a_running_server_prunes_by_itself(database_url: str) -> None:
                 break
             await asyncio.sleep(0.1)
         assert await counts(db) == (2, 2)
+
+
+async def test_on_postgresql_whole_days_past_the_cutoff_are_dropped_and_the_next_days_made() -> (
+    None
+):
+    """A pass 40 days from now (30 days' retention): every partition wholly before the cutoff
+    goes, with its rows, without a row delete; the rest of the cutoff's day is deleted in
+    batches; the days from then on get their partitions, and the rows the default partition
+    caught for such a day move into it. (A database of its own: the pass drops partitions the
+    other tests' shared database keeps.)"""
+    async with scratch_postgres() as url:
+        runtime = runtime_for(url)
+        try:
+            await a_pass_forty_days_ahead(runtime)
+        finally:
+            await runtime.db.dispose()
+
+
+async def a_pass_forty_days_ahead(runtime: Runtime) -> None:
+    await prepare(runtime.db)
+    now = utcnow()
+    later = now + timedelta(days=40)
+    async with runtime.db.write() as conn:
+        rows = [
+            (now + timedelta(days=2), 4),  # a day partition made by the migration
+            (later - timedelta(days=30, hours=1), 2),  # the default's, just past the cutoff
+            (later - timedelta(days=29), 3),  # the default's, young enough
+            (later, 5),  # the default's, of the pass's own day
+        ]
+        for at, count in rows:
+            session = session_row("account", stopped_at=at)
+            await conn.execute(check_sessions.insert(), [session])
+            await conn.execute(
+                check_results.insert(),
+                [result_row(session, created_at=at) for _ in range(count)],
+            )
+
+    done = await Pruner(runtime).run_once(now=later)
+
+    assert done is not None
+    # The old table's partition (up to tomorrow) and the next days'.
+    assert done.partitions_dropped == 1 + DAYS_AHEAD
+    assert done.results == 2
+    async with runtime.db.read() as conn:
+        held = {
+            name: await conn.scalar(sa.text(f"SELECT count(*) FROM {name}"))  # noqa: S608
+            for name in await partition_names(conn)
+        }
+    assert held[day_partition(later.date()).name] == 5
+    assert held[DEFAULT] == 3
+    assert not [name for name in held if name.startswith("check_results_before")]
+    assert day_partition(later.date() + timedelta(days=DAYS_AHEAD)).name in held
+    assert await counts(runtime.db) == (8, 2)
+
+
+async def test_with_retention_off_the_next_days_partitions_are_still_created() -> None:
+    async with scratch_postgres() as url:
+        runtime = runtime_for(url, retention_days=0)
+        try:
+            await prepare(runtime.db)
+            later = utcnow() + timedelta(days=10)
+            assert await Pruner(runtime).run_once(now=later) is None
+            async with runtime.db.read() as conn:
+                names = await partition_names(conn)
+            assert day_partition(later.date()).name in names
+            assert any(name.startswith("check_results_before") for name in names)
+        finally:
+            await runtime.db.dispose()

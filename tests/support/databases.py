@@ -9,12 +9,16 @@ other's tables."""
 from __future__ import annotations
 
 import os
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import asyncpg
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from vantage.db.engine import Database
 from vantage.db.migrate import upgrade
@@ -96,3 +100,24 @@ async def database_url_for(dialect: str, tmp_path: Path) -> str:
     if dialect == "postgresql":
         return await fresh_postgres()
     return sqlite_url(tmp_path)
+
+
+@asynccontextmanager
+async def scratch_postgres() -> AsyncIterator[str]:
+    """A database of its own on the test PostgreSQL server, created empty and dropped after, so
+    that the shared test database is never left half-built."""
+    if os.environ.get("VANTAGE_TEST_POSTGRES") == "skip":
+        pytest.skip("VANTAGE_TEST_POSTGRES=skip: PostgreSQL tests deliberately not run")
+    server = make_url(postgres_url())
+    name = f"vantage_scratch_{uuid.uuid4().hex[:12]}"
+    admin = create_async_engine(
+        server.set(drivername="postgresql+asyncpg"), isolation_level="AUTOCOMMIT"
+    )
+    try:
+        async with admin.connect() as conn:
+            await conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        yield server.set(database=name).render_as_string(hide_password=False)
+    finally:
+        async with admin.connect() as conn:
+            await conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        await admin.dispose()

@@ -169,7 +169,7 @@ check_results = sa.Table(
     sa.Column("account_id", Id, nullable=False),
     sa.Column("check_id", Id, nullable=False),
     sa.Column("session_id", Id, nullable=True),
-    sa.Column("job_id", Id, nullable=True, unique=True),
+    sa.Column("job_id", Id, nullable=True),
     sa.Column("name", sa.String(500), nullable=False),
     sa.Column("check_type", sa.String(20), nullable=False),
     sa.Column("run_location", sa.String(100), nullable=False),
@@ -189,6 +189,13 @@ check_results = sa.Table(
     sa.Column("detail", Json, nullable=True),
     sa.Index("ix_check_results_check_created", "check_id", "created_at"),
     sa.Index("ix_check_results_session", "session_id"),
+    # A job's result, once stored (the intake's duplicate check, an agent's late delivery). On
+    # PostgreSQL the table is partitioned by day (migration 0016, db/partitions.py), where a unique
+    # key must hold the partition key, so there the primary key is (id, created_at) and job_id has
+    # a plain index: the intake's delete of the leased job is what stores a job's result once.
+    # SQLite's one table keeps UNIQUE (job_id), which only a rebuild of the table could drop.
+    sa.UniqueConstraint("job_id", name="uq_check_results_job_id").ddl_if(dialect="sqlite"),
+    sa.Index("ix_check_results_job", "job_id").ddl_if(dialect="postgresql"),
     # Retention deletes the oldest results first, across checks, in small batches.
     sa.Index("ix_check_results_created", "created_at"),
     # The UI's results list filters by FINAL / ATTEMPT: without this, a filter that matches

@@ -138,21 +138,24 @@ def _capped_expiry(expires: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
 
 
 @functools.cache
-def _claim(dialect: str, private: bool) -> sa.Update:
+def _claim(dialect: str, private: bool, retake: bool) -> sa.Update:
+    """Lease due jobs of one kind: with `retake`, the LEASED ones whose lease ran out or whose
+    agent died; otherwise the QUEUED ones. Two statements, not one with an OR on the state: each
+    walks `ix_jobs_claim` (location, state, run_at) in run_at order and stops at its limit, where
+    the OR made both databases read and sort every job of the location, 100,000 in a backlog
+    (docs/benchmarks.md, `lease_depth.py`). A retake still reads each LEASED job of the location
+    (the runs in flight, bounded by the agents' concurrency) to judge its lease."""
+    if retake:
+        which = sa.and_(
+            jobs.c.state == "LEASED",
+            sa.or_(jobs.c.lease_expires_at < sa.bindparam("b_now"), _owner_dead()),
+            _session_open(),
+        )
+    else:
+        which = jobs.c.state == "QUEUED"
     due = (
         sa.select(jobs.c.id)
-        .where(
-            _bound(private),
-            jobs.c.run_at <= sa.bindparam("b_now"),
-            sa.or_(
-                jobs.c.state == "QUEUED",
-                sa.and_(
-                    jobs.c.state == "LEASED",
-                    sa.or_(jobs.c.lease_expires_at < sa.bindparam("b_now"), _owner_dead()),
-                    _session_open(),
-                ),
-            ),
-        )
+        .where(_bound(private), which, jobs.c.run_at <= sa.bindparam("b_now"))
         .order_by(jobs.c.run_at)
         .limit(sa.bindparam("b_limit", type_=sa.Integer()))
     )
@@ -194,9 +197,10 @@ async def claim(
     dead_before: datetime | None = None,
     metrics: Metrics | None = None,
 ) -> list[Job]:
-    """Lease up to `limit` due jobs of `location`: queued ones, and those of a session still
-    running whose lease expired or whose agent's last heartbeat is older than `dead_before`."""
-    statement = _claim(conn.dialect.name, location.account_id is not None)
+    """Lease up to `limit` due jobs of `location`: those of a session still running whose lease
+    expired or whose agent's last heartbeat is older than `dead_before` first (overdue runs), then
+    queued ones."""
+    private = location.account_id is not None
     params = {
         **_bound_values(location),
         "b_now": now,
@@ -206,7 +210,11 @@ async def claim(
         # No heartbeat can be older than the epoch: without `dead_before`, no agent is dead.
         "b_dead_before": dead_before or datetime.min.replace(tzinfo=now.tzinfo),
     }
-    rows = (await conn.execute(statement, params)).all()
+    rows = list((await conn.execute(_claim(conn.dialect.name, private, True), params)).all())
+    if len(rows) < limit:
+        params["b_limit"] = limit - len(rows)
+        queued = _claim(conn.dialect.name, private, False)
+        rows += (await conn.execute(queued, params)).all()
     if metrics is not None:
         metrics.leased(location.slug, len(rows), sum(1 for r in rows if r.leases > 1))
     return [

@@ -131,10 +131,13 @@ async def cursor_page(
     if next_id:
         at, row_id = decode_cursor(next_id)
         query = query.where(
+            # Implied by the OR below, but an index range (and, on PostgreSQL, the skipping of
+            # the days after the cursor's partition) needs the bound on its own.
+            check_results.c.created_at <= at,
             sa.or_(
                 check_results.c.created_at < at,
                 sa.and_(check_results.c.created_at == at, check_results.c.id < row_id),
-            )
+            ),
         )
     rows = (
         await conn.execute(

@@ -4,8 +4,11 @@ their age.
 A pass deletes in small batches, one short write transaction each, so on SQLite result intake
 waits at most one batch for the single writer; then it gives the freed pages back to the file
 system (incremental vacuum), so the file stays bounded under a steady load. On PostgreSQL one
-replica at a time runs a pass (an advisory lock); the others skip it. Status rows stay: they are
-kept up to date by every FINAL result, not computed from raw results.
+replica at a time runs a pass (an advisory lock); the others skip it. There `check_results` is
+partitioned by day: a pass first creates the next days' partitions (even with retention off: a
+day without one would fill the default partition), then drops the days wholly past the cutoff,
+and deletes in batches only what is left of the day the cutoff falls in. Status rows stay: they
+are kept up to date by every FINAL result, not computed from raw results.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from vantage.assets.repository import prune as prune_assets
-from vantage.retention import repository
+from vantage.retention import partitioning, repository
 from vantage.runtime import Runtime
 from vantage.timeutil import utcnow
 
@@ -37,6 +40,7 @@ class Pass:
     """What one pass removed."""
 
     cutoff: datetime
+    partitions_dropped: int
     results: int
     assets: int
     sessions: int
@@ -49,26 +53,31 @@ class Pruner:
         self.runtime = runtime
 
     async def run_once(self, now: datetime | None = None) -> Pass | None:
-        """Prune what is older than the retention age; None when retention is off or another
-        replica is pruning right now."""
+        """Keep the partitions and prune what is older than the retention age; None when
+        retention is off or another replica is pruning right now."""
         settings = self.runtime.settings
-        if settings.retention_days <= 0:
-            return None
-        cutoff = (now or utcnow()) - timedelta(days=settings.retention_days)
+        now = now or utcnow()
+        retained = settings.retention_days > 0
+        cutoff = now - timedelta(days=settings.retention_days)
         db = self.runtime.db
         async with db.exclusive(RETENTION_LOCK) as ours:
             if not ours:
                 log.debug("retention pass skipped: another replica is pruning")
                 return None
             began = time.perf_counter()
+            upkeep = await partitioning.keep(db, now.date(), cutoff if retained else None)
+            if not retained:
+                return None
             results = await self._drain(repository.prune_results, cutoff)
             assets = await self._drain(prune_assets, cutoff)
             sessions = await self._drain(repository.prune_sessions, cutoff)
             pages = await db.reclaim_space() if results or assets or sessions else 0
-        done = Pass(cutoff, results, assets, sessions, pages, time.perf_counter() - began)
+        seconds = time.perf_counter() - began
+        done = Pass(cutoff, len(upkeep.dropped), results, assets, sessions, pages, seconds)
         log.info(
             "retention pass",
             cutoff=cutoff.isoformat(),
+            partitions_dropped=done.partitions_dropped,
             results_deleted=results,
             assets_deleted=assets,
             sessions_deleted=sessions,

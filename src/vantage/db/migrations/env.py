@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
+from vantage.db.compare import include_name, include_object_for
 from vantage.db.tables import metadata
 
 connection = context.config.attributes.get("connection")
@@ -16,5 +17,7 @@ context.configure(
     # Batch mode lets later migrations alter tables on SQLite, which has a limited ALTER TABLE.
     render_as_batch=True,
     transactional_ddl=True,
+    include_name=include_name,
+    include_object=include_object_for(connection.dialect.name),
 )
 context.run_migrations()
