@@ -249,9 +249,7 @@ async def dashboard(
         lambda conn: dashboard_read.dashboard(
             conn,
             account_id,
-            state=params.get("state") or None,
-            search=(params.get("q") or "").strip()[:200],
-            page=_int(params.get("page"), 1),
+            dashboard_read.View.of(params),
             now=utcnow(),
             memo=dashboard_read.memo_of(request.app.state),
         ),
