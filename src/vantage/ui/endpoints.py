@@ -39,7 +39,7 @@ from vantage.ui.auth import (
     require_write,
     session_token,
 )
-from vantage.ui.ranges import window
+from vantage.ui.ranges import requested
 from vantage.ui.render import page
 from vantage.ui.security import is_secure, safe_next, session_cookie_name
 from vantage.users import service as users
@@ -268,11 +268,12 @@ async def check_overview(
     viewer: AccountViewer,
     as_json: bool,
 ) -> Response:
-    win = window(request.query_params.get("range"), utcnow())
+    now = utcnow()
+    win = requested(dict(request.query_params), now)
     return await _render(
         runtime,
         viewer,
-        lambda conn: queries.overview(conn, account_id, check_id, win),
+        lambda conn: queries.overview(conn, account_id, check_id, win, now),
         "check.html",
         as_json=as_json,
         title=lambda d: d["check"]["name"],
