@@ -184,7 +184,7 @@ async def _bulk_postgres(
                 started_at, stopped_at, created_at, detail_key, detail)
             SELECT (lpad(to_hex(i / 1000000), 8, '0') || '-0000-4000-8000-'
                     || lpad(to_hex(i), 12, '0')), $1,
-                   CASE WHEN i % 10 = 0 THEN $2 ELSE ids.a[1 + (i * 7919) % $3] END,
+                   CASE WHEN i % 10 = 0 THEN $2 ELSE ids.a[1 + (i::bigint * 7919) % $3] END,
                    NULL, NULL, 'check', 'API', ($4::text[])[1 + i % 3], 'FINAL', NULL, 1,
                    i % 97 = 0, false, false, false, 120.0, i, t, t, t, 'apiCheckResult',
                    '{"request": {"method": "GET", "url": "http://x"}, "assertions": []}'
