@@ -307,3 +307,7 @@ async def test_the_overview_shows_a_custom_range_shifts_it_and_draws_a_line_per_
     bad = await client.get(overview + ".json", params={"from": "last tuesday"})
     assert bad.status_code == 400
     assert bad.json()["message"].startswith('"from" must be a date and time')
+    bad_page = await client.get(overview, params={"from": "2026-11-27T10:00", "to": "2026-11-26"})
+    assert bad_page.status_code == 400
+    assert bad_page.headers["content-type"].startswith("text/html")
+    assert "&#34;to&#34; must be after &#34;from&#34;" in bad_page.text

@@ -269,7 +269,20 @@ async def check_overview(
     as_json: bool,
 ) -> Response:
     now = utcnow()
-    win = requested(dict(request.query_params), now)
+    try:
+        win = requested(dict(request.query_params), now)
+    except BadRequest as exc:
+        if as_json:
+            raise
+        # A mistyped custom range: the message, as a page (the twin answers Checkly's 400 body).
+        return page(
+            "not_found.html",
+            {"message": exc.message, "heading": "Bad range"},
+            viewer=viewer,
+            as_json=False,
+            title="Bad range",
+            status_code=400,
+        )
     return await _render(
         runtime,
         viewer,
