@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from tests.support.checks import api_check, url_check
 from tests.support.harness import Harness, Persona
+from tests.support.statuses import set_status
 from tests.targets.http_target import HttpTarget
 from vantage.db.tables import check_results, check_statuses
 
@@ -346,6 +347,78 @@ async def test_the_list_searches_names_case_insensitively(alice: Persona) -> Non
     response = await alice.get("/v1/checks", params={"search": "checkout"})
     assert [c["id"] for c in response.json()] == [wanted]
     assert response.headers["Content-Range"] == "0-0/1"
+
+
+async def test_the_list_filters_by_status_and_a_check_that_never_ran_matches_none(
+    vantage: Harness, alice: Persona
+) -> None:
+    failing = (await create(alice, api_check(URL, name="failing")))["id"]
+    erring = (await create(alice, api_check(URL, name="erring")))["id"]
+    degraded = (await create(alice, api_check(URL, name="degraded")))["id"]
+    passing = (await create(alice, api_check(URL, name="passing")))["id"]
+    await create(alice, api_check(URL, name="never ran"))
+    await set_status(vantage, alice.account_id, failing, has_failures=True, is_degraded=True)
+    await set_status(vantage, alice.account_id, erring, has_errors=True)
+    await set_status(vantage, alice.account_id, degraded, is_degraded=True)
+    await set_status(vantage, alice.account_id, passing)
+
+    def ids(response: Any) -> list[str]:
+        return [check["id"] for check in response.json()]
+
+    answer = await alice.get("/v1/checks", params={"status": "failing"})
+    assert ids(answer) == [failing, erring]
+    assert answer.headers["Content-Range"] == "0-1/2"
+    assert ids(await alice.get("/v1/checks", params={"status": "degraded"})) == [degraded]
+    assert ids(await alice.get("/v1/checks", params={"status": "passing"})) == [passing]
+
+
+async def test_the_list_filters_api_checks_by_a_part_of_their_url(alice: Persona) -> None:
+    shop = (await create(alice, api_check("https://shop.example.test/Cart?x=1")))["id"]
+    await create(alice, api_check("https://blog.example.test/"))
+    await create(alice, url_check("https://shop.example.test/"), path="/v1/checks/url")
+    answer = await alice.get("/v1/checks", params={"apiCheckUrlFilterPattern": "SHOP.example"})
+    assert [c["id"] for c in answer.json()] == [shop]
+    # a LIKE wildcard in the pattern matches itself only
+    nothing = await alice.get("/v1/checks", params={"apiCheckUrlFilterPattern": "shop%cart"})
+    assert nothing.json() == []
+
+
+async def test_filters_combine_and_page_together(vantage: Harness, alice: Persona) -> None:
+    wanted = []
+    for i in range(5):
+        tags = ["prod"] if i % 2 == 0 else ["dev"]
+        check_id = (await create(alice, api_check(URL, name=f"api {i}", tags=tags)))["id"]
+        if i % 2 == 0:
+            wanted.append(check_id)
+    await create(alice, url_check(URL, tags=["prod"]), path="/v1/checks/url")
+    params = {"tag": "prod", "checkType": "API", "search": "API", "limit": 2}
+    first = await alice.get("/v1/checks", params={**params, "page": 1})
+    second = await alice.get("/v1/checks", params={**params, "page": 2})
+    assert first.headers["Content-Range"] == "0-1/3"
+    assert second.headers["Content-Range"] == "2-2/3"
+    assert [c["id"] for c in first.json() + second.json()] == wanted
+
+
+async def test_the_list_reads_one_page_of_rows_from_the_database(
+    vantage: Harness, alice: Persona
+) -> None:
+    for i in range(6):
+        await create(alice, api_check(URL, name=f"check {i}"))
+    fetched: list[int] = []
+    engine = vantage.runtime.db.read_engine.sync_engine
+
+    def note(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if "FROM checks" in statement and "count(" not in statement:
+            fetched.append(statement.count("LIMIT"))
+
+    sa.event.listen(engine, "after_cursor_execute", note)
+    try:
+        response = await alice.get("/v1/checks", params={"limit": 2, "page": 2})
+    finally:
+        sa.event.remove(engine, "after_cursor_execute", note)
+    assert response.headers["Content-Range"] == "2-3/6"
+    # the page is cut in SQL, not after loading every check
+    assert fetched and all(limits >= 1 for limits in fetched)
 
 
 # Update

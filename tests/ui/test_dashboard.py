@@ -14,7 +14,7 @@ from vantage.rollups import repository as rollups_repo
 from vantage.rollups.digest import rows_of
 from vantage.timeutil import utcnow
 from vantage.ui import dashboard
-from vantage.ui.dashboard import Memo, Windows
+from vantage.ui.dashboard import Memo, View, Windows
 
 
 def outcome(check_id: str, account_id: str, at: datetime, **fields: Any) -> dict[str, Any]:
@@ -35,9 +35,7 @@ def outcome(check_id: str, account_id: str, at: datetime, **fields: Any) -> dict
 
 async def view(vantage: Harness, account_id: str, now: datetime, memo: Memo | None) -> Any:
     async with vantage.runtime.db.read() as conn:
-        data = await dashboard.dashboard(
-            conn, account_id, state=None, search="", page=1, now=now, memo=memo
-        )
+        data = await dashboard.dashboard(conn, account_id, View(), now=now, memo=memo)
     return data["checks"][0]
 
 

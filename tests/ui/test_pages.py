@@ -98,7 +98,7 @@ async def test_the_check_overview_sums_its_rollups_for_the_range(
         await run(alice, check_id)
     client = await logged_in(vantage, alice)
     overview = f"/accounts/{alice.account_id}/checks/{check_id}"
-    for preset, bars in (("1h", 60), ("24h", 24), ("7d", 168), ("30d", 30)):
+    for preset, bars in (("1h", 60), ("3h", 90), ("24h", 24), ("7d", 168), ("30d", 30)):
         data = (await client.get(overview + ".json", params={"range": preset})).json()
         assert data["range"] == preset and len(data["buckets"]) == bars
         assert data["summary"]["finals"] == 2 and data["summary"]["availability"] == 100.0
@@ -281,3 +281,33 @@ async def test_the_locations_page_shows_a_private_locations_waiting_runs(
     assert local["agents"] and local["agents"][0]["alive"] is True
     page = (await client.get(f"/accounts/{alice.account_id}/locations")).text
     assert "1 waiting" in page
+
+
+async def test_the_overview_shows_a_custom_range_shifts_it_and_draws_a_line_per_location(
+    vantage: Harness, alice: Persona, http_target: HttpTarget
+) -> None:
+    check_id = await create(alice, payloads.api_check(f"{http_target.base_url}/ok"))
+    await run(alice, check_id)
+    client = await logged_in(vantage, alice)
+    overview = f"/accounts/{alice.account_id}/checks/{check_id}"
+    day = (await client.get(overview + ".json", params={"range": "24h"})).json()
+    assert day["later"] is None  # nothing after now
+    earlier = (await client.get(overview + ".json", params=day["earlier"])).json()
+    assert earlier["range"] == "custom"
+    assert (earlier["from"], earlier["to"]) == (day["earlier"]["from"], day["earlier"]["to"])
+    assert earlier["summary"]["finals"] == 0 and earlier["later"]["to"] == day["to"]
+    assert [s["location"] for s in day["locationSeries"]] == ["local"]
+    assert sum(v is not None for v in day["locationSeries"][0]["p95"]) == 1
+
+    page = (await client.get(overview, params={"range": "3h"})).text
+    assert '<form class="custom-range" method="get"' in page
+    assert 'rel="prev"' in page and 'rel="next"' not in page
+    assert "Response time per location" in page and 'class="line-0"' in page
+
+    bad = await client.get(overview + ".json", params={"from": "last tuesday"})
+    assert bad.status_code == 400
+    assert bad.json()["message"].startswith('"from" must be a date and time')
+    bad_page = await client.get(overview, params={"from": "2026-11-27T10:00", "to": "2026-11-26"})
+    assert bad_page.status_code == 400
+    assert bad_page.headers["content-type"].startswith("text/html")
+    assert "&#34;to&#34; must be after &#34;from&#34;" in bad_page.text

@@ -11,6 +11,7 @@ from vantage.accounts.auth import CurrentAccount
 from vantage.api.common import content_range, errors, json_body, page_links
 from vantage.api.openapi import answer, component, no_content, request_body
 from vantage.checks import service
+from vantage.checks.filtering import CheckFilter
 from vantage.checks.responses import BODY_MODELS, GENERIC_ROUTE_TYPES, Check, CheckCreate
 from vantage.checks.schemas import CHECK_MODELS, CHECK_TYPE_PATHS, CheckType
 from vantage.errors import BadRequest, NotFound
@@ -68,7 +69,7 @@ async def list_checks(
 ) -> JSONResponse:
     # Checkly's CLI (axios) sends `tag[]=a&tag[]=b`; curl users send `tag=a&tag=b`.
     tags = [*(tag or ()), *request.query_params.getlist("tag[]")]
-    flt = service.CheckFilter(
+    flt = CheckFilter(
         tags=tags,
         check_type=checkType,
         search=search,

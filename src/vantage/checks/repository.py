@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from vantage.checks.filtering import with_status
 from vantage.db.dialect import claim_subquery
 from vantage.db.tables import checks
 
@@ -48,6 +49,25 @@ async def list_all(conn: AsyncConnection, account_id: str) -> Sequence[Any]:
             .order_by(checks.c.created_at, checks.c.id)
         )
     ).all()
+
+
+async def list_page(
+    conn: AsyncConnection, account_id: str, where: list[Any], *, limit: int, offset: int
+) -> tuple[Sequence[Any], int]:
+    """A page of the account's checks matching `where` (oldest first) and how many match. The
+    count is skipped when the page shows that nothing follows it."""
+    query = with_status(sa.select(*CHECK_COLUMNS)).where(checks.c.account_id == account_id, *where)
+    rows = (
+        await conn.execute(
+            query.order_by(checks.c.created_at, checks.c.id).limit(limit).offset(offset)
+        )
+    ).all()
+    if (rows and len(rows) < limit) or (not rows and offset == 0):
+        return rows, offset + len(rows)
+    counted = with_status(sa.select(sa.func.count())).where(
+        checks.c.account_id == account_id, *where
+    )
+    return rows, int((await conn.execute(counted)).scalar_one())
 
 
 async def update(

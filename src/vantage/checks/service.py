@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from vantage.alerting import service as alerting
 from vantage.assets import repository as assets_repository
 from vantage.checks import repository
+from vantage.checks.filtering import CheckFilter, conditions
 from vantage.checks.scheduling import first_run_at, interval_seconds
 from vantage.checks.schemas import CHECK_MODELS, Wire
 from vantage.db.tables import check_sessions, jobs
@@ -284,39 +284,12 @@ async def delete(conn: AsyncConnection, account_id: str, check_id: str) -> list[
     return await cancel_sessions(conn, check_sessions.c.check_id == check_id, utcnow())
 
 
-@dataclass(frozen=True, slots=True)
-class CheckFilter:
-    tags: Sequence[str] = ()
-    check_type: str | None = None
-    search: str | None = None
-    # passing, degraded or failing: a check that has not run yet has no status and never matches.
-    status: str | None = None
-    # A part of an API check's URL; other types never match.
-    url_pattern: str | None = None
-
-
-def matches(row: sa.Row[Any], flt: CheckFilter, statuses: dict[str, str] | None = None) -> bool:
-    if flt.tags and not set(flt.tags) & set(row.tags):
-        return False
-    if flt.check_type and row.check_type != flt.check_type:
-        return False
-    if flt.status and (statuses or {}).get(row.id) != flt.status:
-        return False
-    if flt.url_pattern is not None:
-        url = (row.config.get("request") or {}).get("url", "") if row.check_type == "API" else None
-        if url is None or flt.url_pattern.lower() not in str(url).lower():
-            return False
-    return not (flt.search and flt.search.lower() not in row.name.lower())
-
-
 async def list_page(
     conn: AsyncConnection, account_id: str, flt: CheckFilter, *, limit: int, page: int
 ) -> tuple[list[StoredCheck], int]:
-    # Tags live in a JSON column; filtering in Python keeps one code path for both databases and is
-    # cheap at the scale of one account's checks.
-    statuses = await statuses_repository.status_by_check(conn, account_id) if flt.status else None
-    rows = [
-        row for row in await repository.list_all(conn, account_id) if matches(row, flt, statuses)
-    ]
-    start = (page - 1) * limit
-    return [stored_check(row) for row in rows[start : start + limit]], len(rows)
+    """One page of the account's checks that match `flt`, oldest first, and how many match:
+    filtered, counted and paged in SQL (two statements whatever the account's size)."""
+    rows, total = await repository.list_page(
+        conn, account_id, conditions(flt, conn.dialect.name), limit=limit, offset=(page - 1) * limit
+    )
+    return [stored_check(row) for row in rows], total

@@ -70,21 +70,6 @@ def status_of_check(check_id: sa.ColumnElement[str]) -> sa.Label[str | None]:
     )
 
 
-async def status_by_check(conn: AsyncConnection, account_id: str) -> dict[str, str]:
-    """passing, degraded or failing for each of the account's checks that has run."""
-    status = sa.case(
-        (sa.or_(check_statuses.c.has_failures, check_statuses.c.has_errors), "failing"),
-        (check_statuses.c.is_degraded, "degraded"),
-        else_="passing",
-    )
-    rows = await conn.execute(
-        sa.select(check_statuses.c.check_id, status).where(
-            check_statuses.c.account_id == account_id
-        )
-    )
-    return {check_id: value for check_id, value in rows}
-
-
 def _of_account(account_id: str) -> sa.Select[Any]:
     return (
         sa.select(check_statuses, checks.c.name)

@@ -65,6 +65,26 @@ def line(
     return " ".join(points)
 
 
+def lines(
+    series: Sequence[Mapping[str, Any]], key: str, width: float = WIDTH, height: float = HEIGHT
+) -> list[dict[str, Any]]:
+    """Several lines on one scale (the slowest point of any): each series' `key` values as
+    polyline points, and a class `line-N` (N < 6) so each has its own colour."""
+    top = max((v for s in series for v in s[key] if v is not None), default=0.0) * 1.1 or 1.0
+    out = []
+    for n, s in enumerate(series):
+        values = s[key]
+        step = width / max(len(values), 1)
+        points = [
+            f"{i * step + step / 2:.1f},{height - height * v / top:.1f}"
+            for i, v in enumerate(values)
+            if v is not None
+        ]
+        if points:
+            out.append({"series": s, "points": " ".join(points), "cls": f"line-{n % 6}"})
+    return out
+
+
 def mini_svg(bars: Sequence[Mapping[str, Any]], height: float = 24.0) -> Markup:
     """The dashboard's last-results bars as one SVG string: height by average response time,
     class by outcome. 50 rows x 24 bars are the page's bulk: built here in one pass they cost a

@@ -10,6 +10,7 @@ not yet in the memo. Without the memo a view reads ~4,500 roll-up rows; with it,
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -17,7 +18,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from vantage.db.tables import check_statuses, checks, result_rollups
+from vantage.checks.filtering import CheckFilter, api_url, conditions, contains, with_status
+from vantage.checks.schemas import CHECK_TYPES
+from vantage.db.tables import check_groups, check_statuses, checks, result_rollups
 from vantage.rollups.digest import BINS, Summary, bucket_start
 from vantage.timeutil import iso
 from vantage.ui.state import STATES, severity_expression, state_expression
@@ -167,27 +170,145 @@ async def _figures(
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class View:
+    """What the dashboard shows: filters, order, grouping and page, all from the query string (so
+    a view is a link, and works with JavaScript off). Unknown values fall back to the defaults."""
+
+    state: str | None = None
+    check_type: str | None = None
+    tag: str | None = None
+    search: str = ""
+    sort: str = "state"
+    descending: bool = False
+    grouped: bool = False
+    page: int = 1
+
+    @classmethod
+    def of(cls, params: Mapping[str, str]) -> View:
+        sort = params.get("sort") or "state"
+        check_type = (params.get("type") or "").upper()
+        try:
+            page = max(1, int(params.get("page") or 1))
+        except ValueError:
+            page = 1
+        return cls(
+            state=params.get("state") if params.get("state") in STATES else None,
+            check_type=check_type if check_type in CHECK_TYPES else None,
+            tag=(params.get("tag") or "").strip()[:200] or None,
+            search=(params.get("q") or "").strip()[:200],
+            sort=sort if sort in SORTS else "state",
+            descending=params.get("dir") == "desc",
+            grouped=params.get("group") == "1",
+            page=page,
+        )
+
+    def query(self) -> dict[str, Any]:
+        """The view as query parameters (defaults left out), for the page's links."""
+        return {
+            "state": self.state,
+            "type": self.check_type,
+            "tag": self.tag,
+            "q": self.search,
+            "sort": None if self.sort == "state" else self.sort,
+            "dir": "desc" if self.descending else None,
+            "group": "1" if self.grouped else None,
+        }
+
+
+SORTS: dict[str, Any] = {
+    "state": severity_expression,
+    "name": lambda: sa.func.lower(checks.c.name),
+    "type": lambda: checks.c.check_type,
+    "last": lambda: check_statuses.c.last_result_at,
+    "every": lambda: checks.c.interval_seconds,
+}
+
+
+def _filters(view: View, dialect: str) -> list[Any]:
+    """Every filter but the state (the counters show each state's count under the others)."""
+    out = conditions(
+        CheckFilter(tags=[view.tag] if view.tag else (), check_type=view.check_type), dialect
+    )
+    if view.search:
+        # Name or an API check's URL, as Checkly's "Search by name, request url".
+        out.append(
+            sa.or_(
+                contains(checks.c.name, view.search),
+                contains(sa.func.coalesce(api_url(), ""), view.search),
+            )
+        )
+    return out
+
+
+def _order(view: View) -> list[Any]:
+    key = SORTS[view.sort]()
+    # Checks that never ran sort after those that did, whichever the direction.
+    first = [key.is_(None)] if view.sort == "last" else []
+    keys = [*first, key.desc() if view.descending else key]
+    if view.sort != "name":
+        keys.append(sa.func.lower(checks.c.name))
+    if view.grouped:
+        # Ungrouped checks last, then groups by name; the chosen order within each.
+        keys = [
+            check_groups.c.id.is_(None),
+            sa.func.lower(check_groups.c.name),
+            check_groups.c.id,
+            *keys,
+        ]
+    return [*keys, checks.c.id]
+
+
+async def _groups(
+    conn: AsyncConnection, account_id: str, ids: set[int], where: list[Any]
+) -> dict[int, dict[str, Any]]:
+    """Name and state counts (under the view's filters) of the groups on the page."""
+    if not ids:
+        return {}
+    st = state_expression().label("state")
+    out: dict[int, dict[str, Any]] = {}
+    for row in await conn.execute(
+        sa.select(check_groups.c.id, check_groups.c.name).where(
+            check_groups.c.account_id == account_id, check_groups.c.id.in_(ids)
+        )
+    ):
+        out[row.id] = {"id": row.id, "name": row.name, "counts": dict.fromkeys(STATES, 0)}
+    for group_id, state, count in await conn.execute(
+        with_status(sa.select(checks.c.group_id, st, sa.func.count()))
+        .where(checks.c.account_id == account_id, checks.c.group_id.in_(ids), *where)
+        .group_by(checks.c.group_id, st)
+    ):
+        if group_id in out:
+            out[group_id]["counts"][state] = count
+    for group in out.values():
+        group["total"] = sum(group["counts"].values())
+    return out
+
+
 async def dashboard(
     conn: AsyncConnection,
     account_id: str,
+    view: View,
     *,
-    state: str | None,
-    search: str,
-    page: int,
     now: datetime,
     memo: Memo | None = None,
 ) -> dict[str, Any]:
     st = state_expression().label("state")
-    joined = checks.outerjoin(check_statuses, check_statuses.c.check_id == checks.c.id)
+    where = [checks.c.account_id == account_id, *_filters(view, conn.dialect.name)]
     counts = dict.fromkeys(STATES, 0)
     for name, count in await conn.execute(
-        sa.select(st, sa.func.count())
-        .select_from(joined)
-        .where(checks.c.account_id == account_id)
-        .group_by(st)
+        with_status(sa.select(st, sa.func.count())).where(*where).group_by(st)
     ):
         counts[name] = count
 
+    joined = checks.outerjoin(check_statuses, check_statuses.c.check_id == checks.c.id)
+    if view.grouped:
+        joined = joined.outerjoin(
+            check_groups,
+            sa.and_(
+                check_groups.c.id == checks.c.group_id, check_groups.c.account_id == account_id
+            ),
+        )
     query = (
         sa.select(
             checks.c.id,
@@ -195,26 +316,33 @@ async def dashboard(
             checks.c.check_type,
             checks.c.interval_seconds,
             checks.c.tags,
+            checks.c.group_id,
             st,
             check_statuses.c.last_result_at,
             check_statuses.c.last_run_location,
         )
         .select_from(joined)
-        .where(checks.c.account_id == account_id)
+        .where(*where)
     )
-    if state in STATES:
-        query = query.where(state_expression() == state)
-    if search:
-        query = query.where(sa.func.lower(checks.c.name).contains(search.lower(), autoescape=True))
+    if view.state:
+        query = query.where(state_expression() == view.state)
     rows = (
         await conn.execute(
-            query.order_by(severity_expression(), sa.func.lower(checks.c.name), checks.c.id)
-            .limit(PAGE_SIZE + 1)
-            .offset((page - 1) * PAGE_SIZE)
+            query.order_by(*_order(view)).limit(PAGE_SIZE + 1).offset((view.page - 1) * PAGE_SIZE)
         )
     ).all()
     more = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]
+    groups = (
+        await _groups(
+            conn,
+            account_id,
+            {r.group_id for r in rows if r.group_id is not None},
+            [*where[1:], *([state_expression() == view.state] if view.state else [])],
+        )
+        if view.grouped
+        else {}
+    )
     w = Windows.at(now)
     figures = await _figures(conn, [r.id for r in rows], w, memo) if rows else {}
     hours = [w.since + timedelta(hours=i) for i in range(24)]
@@ -248,6 +376,7 @@ async def dashboard(
                 "state": r.state,
                 "stale": stale,
                 "tags": list(r.tags or []),
+                "groupId": r.group_id,
                 "frequencySeconds": r.interval_seconds,
                 "lastResultAt": iso(r.last_result_at),
                 "lastRunLocation": r.last_run_location,
@@ -257,13 +386,26 @@ async def dashboard(
                 "lastResults": bars,
             }
         )
+    sections: list[dict[str, Any]] = []
+    for item in items:
+        key = item["groupId"] if view.grouped else None
+        if not sections or sections[-1]["key"] != key:
+            sections.append({"key": key, "group": groups.get(key) if key else None, "checks": []})
+        sections[-1]["checks"].append(item)
     return {
         "accountId": account_id,
         "counts": counts,
         "total": sum(counts.values()),
-        "state": state if state in STATES else None,
-        "search": search,
-        "page": page,
-        "nextPage": page + 1 if more else None,
+        "state": view.state,
+        "checkType": view.check_type,
+        "tag": view.tag,
+        "search": view.search,
+        "sort": view.sort,
+        "dir": "desc" if view.descending else "asc",
+        "grouped": view.grouped,
+        "view": view.query(),
+        "page": view.page,
+        "nextPage": view.page + 1 if more else None,
         "checks": items,
+        "sections": sections,
     }

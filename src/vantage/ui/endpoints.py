@@ -39,7 +39,7 @@ from vantage.ui.auth import (
     require_write,
     session_token,
 )
-from vantage.ui.ranges import window
+from vantage.ui.ranges import requested
 from vantage.ui.render import page
 from vantage.ui.security import is_secure, safe_next, session_cookie_name
 from vantage.users import service as users
@@ -249,9 +249,7 @@ async def dashboard(
         lambda conn: dashboard_read.dashboard(
             conn,
             account_id,
-            state=params.get("state") or None,
-            search=(params.get("q") or "").strip()[:200],
-            page=_int(params.get("page"), 1),
+            dashboard_read.View.of(params),
             now=utcnow(),
             memo=dashboard_read.memo_of(request.app.state),
         ),
@@ -270,11 +268,25 @@ async def check_overview(
     viewer: AccountViewer,
     as_json: bool,
 ) -> Response:
-    win = window(request.query_params.get("range"), utcnow())
+    now = utcnow()
+    try:
+        win = requested(dict(request.query_params), now)
+    except BadRequest as exc:
+        if as_json:
+            raise
+        # A mistyped custom range: the message, as a page (the twin answers Checkly's 400 body).
+        return page(
+            "not_found.html",
+            {"message": exc.message, "heading": "Bad range"},
+            viewer=viewer,
+            as_json=False,
+            title="Bad range",
+            status_code=400,
+        )
     return await _render(
         runtime,
         viewer,
-        lambda conn: queries.overview(conn, account_id, check_id, win),
+        lambda conn: queries.overview(conn, account_id, check_id, win, now),
         "check.html",
         as_json=as_json,
         title=lambda d: d["check"]["name"],

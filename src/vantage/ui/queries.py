@@ -121,25 +121,29 @@ def check_header(row: Any) -> dict[str, Any]:
 
 
 async def overview(
-    conn: AsyncConnection, account_id: str, check_id: str, win: Window
+    conn: AsyncConnection, account_id: str, check_id: str, win: Window, now: datetime
 ) -> dict[str, Any]:
     row = await check_row(conn, account_id, check_id)
     prev = win.previous
     rows = await _summed(
-        conn, [check_id], win.bucket_seconds, prev.start, win.end, ("location", "bucket_start")
+        conn, [check_id], win.rollup_seconds, prev.start, win.end, ("location", "bucket_start")
     )
     current, previous = Summary(), Summary()
     per_bucket: dict[datetime, Summary] = defaultdict(Summary)
     per_location: dict[str, Summary] = defaultdict(Summary)
+    per_bar_location: dict[tuple[datetime, str], Summary] = defaultdict(Summary)
     for r in rows:
         if r.bucket_start < win.start:
             previous.add(r)
             continue
+        bar = win.bucket_of(r.bucket_start)
         current.add(r)
-        per_bucket[r.bucket_start].add(r)
+        per_bucket[bar].add(r)
         per_location[r.location].add(r)
+        per_bar_location[bar, r.location].add(r)
     buckets = []
-    for at in win.buckets():
+    bars = win.buckets()
+    for at in bars:
         s = per_bucket.get(at) or Summary()
         buckets.append(
             {
@@ -154,6 +158,14 @@ async def overview(
                 "phases": s.phases,
             }
         )
+    # Response time per location: one P95 line each, over the same bars.
+    series = [
+        {
+            "location": name,
+            "p95": [(per_bar_location.get((at, name)) or Summary()).percentile(95) for at in bars],
+        }
+        for name in sorted(per_location)
+    ]
     recent = (
         await conn.execute(
             sa.select(check_results)
@@ -169,14 +181,23 @@ async def overview(
         "from": iso(win.start),
         "to": iso(win.end),
         "bucketSeconds": win.bucket_seconds,
+        "earlier": _shift(win, -1),
+        "later": _shift(win, 1) if win.end < now else None,
         "summary": {**_figures(current), "phases": current.phases},
         "previous": _figures(previous),
         "buckets": buckets,
         "locations": [
             {"location": name, **_figures(s)} for name, s in sorted(per_location.items())
         ],
+        "locationSeries": series,
         "recentRuns": [_result_brief(r, account_id) for r in recent],
     }
+
+
+def _shift(win: Window, steps: int) -> dict[str, str | None]:
+    """The query of the window `steps` lengths away (the ◀ ▶ links)."""
+    start, end = win.shifted(steps)
+    return {"from": iso(start), "to": iso(end)}
 
 
 def _result_link(account_id: str, r: Any) -> str:

@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from jinja2 import ChainableUndefined, Environment, PackageLoader, select_autoescape
 
+from vantage.checks.schemas import CHECK_TYPES
 from vantage.ui import charts
 from vantage.ui.auth import Viewer
 
@@ -74,7 +75,7 @@ def environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters.update(ms=_ms, pct=_pct, when=_when, duration=_duration, change=_change)
-    env.globals.update(charts=charts, query=_query, tojson_pretty=_pretty)
+    env.globals.update(charts=charts, query=_query, tojson_pretty=_pretty, check_types=CHECK_TYPES)
     return env
 
 

@@ -139,9 +139,14 @@ def site(tmp_path_factory: pytest.TempPathFactory, http_target: HttpTarget) -> I
         account_id, key, writer, reader = _in_thread(_seed_people(url))
         site = Site(origin, account_id, key, writer, reader)
         with site.api() as api:
+            group = api.post(
+                "/v1/check-groups", json={"name": "Storefront", "activated": True}
+            ).json()["id"]
             ok = api.post(
                 "/v1/checks/api",
-                json=payloads.api_check(f"{http_target.base_url}/ok", name="Shop API"),
+                json=payloads.api_check(
+                    f"{http_target.base_url}/ok", name="Shop API", tags=["shop"], groupId=group
+                ),
             ).json()["id"]
             bad = api.post(
                 "/v1/checks/api",

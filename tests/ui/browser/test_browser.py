@@ -24,7 +24,9 @@ def pages_of(site: Site) -> dict[str, str]:
     a = f"/accounts/{site.account_id}"
     return {
         "dashboard": a,
+        "dashboard-grouped": f"{a}?tag=shop&sort=name&group=1",
         "check": f"{a}/checks/{site.links['ok']}?range=24h",
+        "check-3h": f"{a}/checks/{site.links['ok']}?range=3h",
         "results": f"{a}/checks/{site.links['ok']}/results",
         "session": site.links["session"],
         "result": site.links["result"],
@@ -109,6 +111,63 @@ def test_every_page_fits_shows_errors_first_and_stays_on_its_origin(
     foreign = [url for url in requests if not url.startswith((site.origin + "/", "data:"))]
     assert foreign == []
     assert csp_reports == []
+    context.close()
+
+
+def test_the_dashboards_filters_and_sorting_work_without_javascript(
+    browser: Browser, site: Site
+) -> None:
+    context = new_context(browser, java_script_enabled=False)
+    page = log_in(context, site, site.reader)
+    home = f"{site.origin}/accounts/{site.account_id}"
+    page.goto(home)
+    page.get_by_label("Search by name or URL").fill("pay")
+    page.get_by_role("button", name="Filter", exact=True).click()
+    page.wait_for_url("**q=pay**")
+    assert page.locator("table.checks tbody tr").count() == 1
+    expect(page.locator("table.checks tbody")).to_contain_text("Payments API")
+    page.goto(home)
+    page.get_by_role("link", name="Name", exact=True).click()
+    page.wait_for_url("**sort=name**")
+    names = page.locator("table.checks tbody td:nth-child(2) > a").all_inner_texts()
+    assert names == sorted(names, key=str.lower)
+    page.get_by_label("By group").check()
+    page.get_by_role("button", name="Filter", exact=True).click()
+    page.wait_for_url("**group=1**")
+    expect(page.locator("details.group summary").first).to_contain_text("Storefront")
+    context.close()
+
+
+def test_a_collapsed_group_stays_collapsed_on_the_next_visit(browser: Browser, site: Site) -> None:
+    context = new_context(browser)
+    page = log_in(context, site, site.reader)
+    grouped = f"{site.origin}/accounts/{site.account_id}?group=1"
+    page.goto(grouped)
+    group = page.locator("details.group", has_text="Storefront")
+    group.locator("summary").click()
+    expect(group).not_to_have_attribute("open", "")
+    page.goto(grouped)
+    expect(page.locator("details.group", has_text="Storefront")).not_to_have_attribute("open", "")
+    # a filter shows every group's matches, collapsed or not
+    page.goto(grouped + "&tag=shop")
+    expect(page.locator("details.group", has_text="Storefront")).to_have_attribute("open", "")
+    context.close()
+
+
+def test_the_overviews_custom_range_and_shift_links_work_without_javascript(
+    browser: Browser, site: Site
+) -> None:
+    context = new_context(browser, java_script_enabled=False)
+    page = log_in(context, site, site.reader)
+    page.goto(f"{site.origin}/accounts/{site.account_id}/checks/{site.links['ok']}?range=1h")
+    page.get_by_role("link", name="Earlier").click()
+    page.wait_for_url("**from=**")
+    expect(page.get_by_role("link", name="Later")).to_be_visible()
+    page.get_by_label("From (UTC)").fill("2026-01-01T00:00")
+    page.get_by_label("To (UTC)").fill("2026-01-03T00:00")
+    page.get_by_role("button", name="Show", exact=True).click()
+    page.wait_for_url("**to=2026-01-03**")
+    expect(page.locator("svg.chart").first.locator("a")).to_have_count(48)
     context.close()
 
 

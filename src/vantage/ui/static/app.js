@@ -13,6 +13,32 @@ document.addEventListener("keydown", (event) => {
   }
 });
 
+// Dashboard: a collapsed group stays collapsed on the next visit (the <details> elements collapse
+// without this script too), except while a filter is on: then every group shows its matches.
+const filtered = document.querySelector("form.filters[data-filtered]") !== null;
+const COLLAPSED = "vantage.collapsedGroups";
+function collapsedGroups() {
+  try {
+    return new Set(JSON.parse(localStorage.getItem(COLLAPSED) || "[]"));
+  } catch (_error) {
+    return new Set();
+  }
+}
+for (const group of document.querySelectorAll("details.group[data-group]")) {
+  const key = group.getAttribute("data-group");
+  if (!filtered && collapsedGroups().has(key)) group.open = false;
+  group.addEventListener("toggle", () => {
+    const set = collapsedGroups();
+    if (group.open) set.delete(key);
+    else set.add(key);
+    try {
+      localStorage.setItem(COLLAPSED, JSON.stringify([...set]));
+    } catch (_error) {
+      // storage refused (private mode): collapsing still works for this page
+    }
+  });
+}
+
 function follow(root) {
   const url = root.getAttribute("data-poll");
   if (!url) return;
