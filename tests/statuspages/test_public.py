@@ -140,7 +140,57 @@ def test_the_page_is_served_at_its_custom_domain(server: Server, api: httpx2.Cli
     assert checks.status_code == 401
 
 
-def test_a_private_or_unknown_page_is_not_found(server: Server, api: httpx2.Client) -> None:
-    _published(api, isPrivate=True)
-    assert httpx2.get(f"{server.url}/status/acme").status_code == 404
+def test_an_unknown_page_is_not_found(server: Server, api: httpx2.Client) -> None:
     assert httpx2.get(f"{server.url}/status/nobody").status_code == 404
+
+
+def test_a_private_page_asks_for_its_viewer_key(server: Server, api: httpx2.Client) -> None:
+    published = _published(api, isPrivate=True, customDomain="status.acme.example")
+    [key] = published["page"]["keys"]
+    raw = key["rawKey"]
+    assert key["maskedKey"] != raw and key["maskedKey"].startswith(raw[:4])
+    listed = api.get("/v1/status-pages").json()["entries"][0]
+    assert listed["keys"][0]["maskedKey"] == key["maskedKey"]
+    # the answer sent back unchanged (as Terraform does) keeps the key
+    page_id = published["page"]["id"]
+    again = api.put(f"/v1/status-pages/{page_id}", json=_body_of(published["page"]))
+    assert again.json()["keys"] == [key]
+
+    for path in ("/status/acme", "/status/acme/index.json", "/status/acme/feed.atom"):
+        locked = httpx2.get(f"{server.url}{path}")
+        assert locked.status_code == 401 and "Payments API" not in locked.text, path
+    wrong = httpx2.post(f"{server.url}/status/acme/login", data={"key": "guess"})
+    assert wrong.status_code == 401 and "not this page" in wrong.text
+    right = httpx2.post(f"{server.url}/status/acme/login", data={"key": raw})
+    assert right.status_code == 303 and right.headers["location"] == "/status/acme"
+    cookie = right.headers["set-cookie"]
+    assert raw not in cookie and "HttpOnly" in cookie and "Path=/status/acme" in cookie
+    sent = {"Cookie": cookie.split(";")[0]}
+    opened = httpx2.get(f"{server.url}/status/acme", headers=sent)
+    assert opened.status_code == 200 and "Payments API" in opened.text
+    assert opened.headers["cache-control"] == "private, no-cache"
+    assert httpx2.get(f"{server.url}/status/acme/index.json", headers=sent).status_code == 200
+    # at its custom domain too, with the key
+    domain = {"Host": "status.acme.example"}
+    assert httpx2.get(f"{server.url}/", headers=domain).status_code == 401
+    typed = httpx2.post(f"{server.url}/login", data={"key": raw}, headers=domain)
+    assert typed.status_code == 303 and "Path=/" in typed.headers["set-cookie"]
+    # a private page takes no subscribers
+    answer = httpx2.post(f"{server.url}/status/acme/subscribe", data={"email": "a@example.com"})
+    assert answer.status_code == 404
+
+    public = api.put(
+        f"/v1/status-pages/{page_id}", json=_body_of(published["page"]) | {"isPrivate": False}
+    )
+    assert public.json()["keys"] == []
+    assert httpx2.get(f"{server.url}/status/acme").status_code == 200
+
+
+def _body_of(answer: dict[str, Any]) -> dict[str, Any]:
+    """The page's answer as a client sends it back: cards name their services by id."""
+    cards = [
+        {"name": c["name"], "services": [{"id": s["id"]} for s in c["services"]]}
+        for c in answer["cards"]
+    ]
+    fields = ("name", "url", "customDomain", "description", "isPrivate")
+    return {k: answer[k] for k in fields} | {"cards": cards}

@@ -21,6 +21,8 @@ from vantage.dashboards import css
 from vantage.db.tables import dashboards
 from vantage.errors import Conflict, NotFound
 from vantage.runtime import Runtime, get_runtime
+from vantage.statuspages import viewer_keys
+from vantage.statuspages.public_cache import forget_pages
 from vantage.statuspages.schemas import Hostname, Slug, parse
 from vantage.timeutil import iso, utcnow
 
@@ -90,20 +92,29 @@ class DashboardAnswer(BaseModel):
     created_at: str
 
 
-def _wire(row: Any) -> dict[str, Any]:
+def _wire(row: Any, runtime: Runtime) -> dict[str, Any]:
+    config = {k: v for k, v in row.config.items() if k != "viewerKeys"}
     return {
-        **row.config,
+        **config,
         "customUrl": row.custom_url,
         "customDomain": row.custom_domain,
-        "keys": [],
+        "keys": viewer_keys.wire(row.config.get("viewerKeys"), runtime.sealer.open),
         "id": row.id,
         "dashboardId": row.dashboard_id,
         "created_at": iso(row.created_at),
     }
 
 
-def _values(body: DashboardBody) -> dict[str, Any]:
+def _values(body: DashboardBody, runtime: Runtime, held: Any = None) -> dict[str, Any]:
     config = body.model_dump(mode="json", exclude=READ_ONLY | {"customUrl", "customDomain"})
+    # The viewer key is the server's to make (`keys` in a body is read-only): kept across
+    # updates while the dashboard stays private, so re-applying a Terraform plan keeps it.
+    config["viewerKeys"] = viewer_keys.kept(
+        held.config.get("viewerKeys") if held is not None else None,
+        body.isPrivate,
+        utcnow(),
+        runtime.sealer.seal,
+    )
     return {"custom_url": body.customUrl, "custom_domain": body.customDomain, "config": config}
 
 
@@ -157,7 +168,8 @@ async def list_dashboards(
         ).all()
     items = rows[(page - 1) * limit : page * limit]
     return JSONResponse(
-        [_wire(r) for r in items], headers=page_headers(request, page, limit, len(items), len(rows))
+        [_wire(r, runtime) for r in items],
+        headers=page_headers(request, page, limit, len(items), len(rows)),
     )
 
 
@@ -181,13 +193,14 @@ async def create_dashboard(
                     dashboard_id=dashboard_id,
                     account_id=account.id,
                     created_at=utcnow(),
-                    **_values(body),
+                    **_values(body, runtime),
                 )
             )
         except sa.exc.IntegrityError:
             raise Conflict("The dashboard's customUrl or customDomain is taken.") from None
         row = await _get(conn, account.id, dashboard_id)
-    return JSONResponse(_wire(row), status_code=201)
+    forget_pages()
+    return JSONResponse(_wire(row, runtime), status_code=201)
 
 
 @router.get(
@@ -202,7 +215,7 @@ async def get_dashboard(
         row = await _get(conn, account.id, dashboard_id)
     if row is None:
         raise NotFound(NOT_FOUND)
-    return JSONResponse(_wire(row))
+    return JSONResponse(_wire(row, runtime))
 
 
 @router.put(
@@ -227,12 +240,13 @@ async def update_dashboard(
             await conn.execute(
                 dashboards.update()
                 .where(dashboards.c.id == row.id)
-                .values(updated_at=utcnow(), **_values(body))
+                .values(updated_at=utcnow(), **_values(body, runtime, row))
             )
         except sa.exc.IntegrityError:
             raise Conflict("The dashboard's customUrl or customDomain is taken.") from None
         row = await _get(conn, account.id, dashboard_id)
-    return JSONResponse(_wire(row))
+    forget_pages()
+    return JSONResponse(_wire(row, runtime))
 
 
 @router.delete(
@@ -252,4 +266,5 @@ async def delete_dashboard(
         )
     if not result.rowcount:
         raise NotFound(NOT_FOUND)
+    forget_pages()
     return Response(status_code=204)

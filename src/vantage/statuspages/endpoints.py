@@ -21,7 +21,7 @@ from vantage.api.openapi import no_content, request_body
 from vantage.errors import BadRequest, Conflict, NotFound
 from vantage.runtime import Runtime, get_runtime
 from vantage.statuspages import repository as repo
-from vantage.statuspages import wire
+from vantage.statuspages import viewer_keys, wire
 from vantage.statuspages.public_cache import forget_pages
 from vantage.statuspages.schemas import ServiceBody, StatusPageBody, parse
 from vantage.timeutil import iso, utcnow
@@ -170,7 +170,19 @@ def _cards(body: StatusPageBody, known: dict[str, Any], before: list[Any]) -> li
     return cards
 
 
-def _config(body: StatusPageBody) -> dict[str, Any]:
+def _config(body: StatusPageBody, runtime: Runtime, held: Any = None) -> dict[str, Any]:
+    config = _fields(body)
+    # the viewer key is the server's to make, kept while the page stays private
+    config["viewerKeys"] = viewer_keys.kept(
+        held.config.get("viewerKeys") if held is not None else None,
+        body.isPrivate,
+        utcnow(),
+        runtime.sealer.seal,
+    )
+    return config
+
+
+def _fields(body: StatusPageBody) -> dict[str, Any]:
     return body.model_dump(
         mode="json",
         include={
@@ -192,9 +204,10 @@ def _service_ids(body: StatusPageBody) -> set[str]:
     return {ref.id for card in body.cards for ref in card.services}
 
 
-async def _page_answer(conn: Any, account_id: str, row: Any, *, listed: bool = False) -> Any:
+async def _page_answer(conn: Any, runtime: Runtime, account_id: str, row: Any) -> Any:
     ids = {sid for card in row.cards for sid in card.get("services", [])}
-    return wire.page(row, await repo.services_by_id(conn, account_id, ids), listed=listed)
+    known = await repo.services_by_id(conn, account_id, ids)
+    return wire.page(row, known, runtime.sealer.open)
 
 
 async def _claim(conn: Any, body: StatusPageBody, except_id: str | None) -> None:
@@ -221,7 +234,11 @@ async def list_pages(
         ids = {sid for row in rows for card in row.cards for sid in card.get("services", [])}
         known = await repo.services_by_id(conn, account.id, ids)
     return JSONResponse(
-        paginated([wire.page(row, known, listed=True) for row in rows], limit, nextId)
+        paginated(
+            [wire.page(row, known, runtime.sealer.open, listed=True) for row in rows],
+            limit,
+            nextId,
+        )
     )
 
 
@@ -248,14 +265,16 @@ async def create_page(
                     "account_id": account.id,
                     "url": body.url,
                     "custom_domain": body.customDomain,
-                    "config": _config(body),
+                    "config": _config(body, runtime),
                     "cards": _cards(body, known, []),
                     "created_at": utcnow(),
                 },
             )
         except sa.exc.IntegrityError:
             raise Conflict("The status page url or custom domain is taken.") from None
-        answer = await _page_answer(conn, account.id, await repo.page(conn, account.id, page_id))
+        answer = await _page_answer(
+            conn, runtime, account.id, await repo.page(conn, account.id, page_id)
+        )
     return JSONResponse(answer, status_code=201)
 
 
@@ -271,7 +290,7 @@ async def get_page(
         row = await repo.page(conn, account.id, status_page_id)
         if row is None:
             raise NotFound(NO_PAGE)
-        answer = await _page_answer(conn, account.id, row)
+        answer = await _page_answer(conn, runtime, account.id, row)
     return JSONResponse(answer)
 
 
@@ -299,7 +318,7 @@ async def update_page(
                 {
                     "url": body.url,
                     "custom_domain": body.customDomain,
-                    "config": _config(body),
+                    "config": _config(body, runtime, row),
                     "cards": _cards(body, known, list(row.cards)),
                     "updated_at": utcnow(),
                 },
@@ -307,7 +326,7 @@ async def update_page(
         except sa.exc.IntegrityError:
             raise Conflict("The status page url or custom domain is taken.") from None
         answer = await _page_answer(
-            conn, account.id, await repo.page(conn, account.id, status_page_id)
+            conn, runtime, account.id, await repo.page(conn, account.id, status_page_id)
         )
     forget_pages()
     return JSONResponse(answer)
