@@ -65,16 +65,55 @@ def _pct(value: float | None) -> str:
     return "no data" if value is None else f"{value:.2f} %".replace(".00 %", " %")
 
 
+# A service's 90 days change only at their newest end while results come in: the days and their
+# bars are kept per (today, counts, incident days), so a refresh draws again only the services
+# whose figures moved. Bounded; each entry holds its list, so its id() is never reused meanwhile.
+_HISTORIES: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+_BARS: dict[int, tuple[list[dict[str, Any]], Markup]] = {}
+MAX_HISTORIES = 10_000
+
+
 def _bars(days: list[dict[str, Any]]) -> Markup:
     """A service's 90 bars in one string: through Jinja, escaping each attribute of 4,500 bars
     (50 services) was most of a render. Nothing here is the account's text: dates, figures."""
-    return Markup(  # noqa: S704 - dates, figures and class names only, no text of the account
+    held = _BARS.get(id(days))
+    if held is not None and held[0] is days:
+        return held[1]
+    markup = Markup(  # noqa: S704 - dates, figures and class names only, no text of the account
         "".join(
             f'<span class="bar l-{d["level"]}" title="{d["date"]}: {_pct(d["uptime"])}'
             f'{", incident" if d["incidents"] else ""}"></span>'
             for d in days
         )
     )
+    if len(_BARS) >= MAX_HISTORIES:
+        _BARS.clear()
+    _BARS[id(days)] = (days, markup)
+    return markup
+
+
+def _history(
+    counts: dict[date, tuple[int, int]], incident_days: dict[date, int], today: date
+) -> list[dict[str, Any]]:
+    """A service's 90 days as the page and its JSON twin show them (kept, see `_HISTORIES`)."""
+    key = (today, tuple(sorted(counts.items())), tuple(sorted(incident_days.items())))
+    days = _HISTORIES.get(key)
+    if days is None:
+        days = [
+            {
+                "date": d.day.isoformat(),
+                "runs": d.runs,
+                "failed": d.failed,
+                "incidents": d.incidents,
+                "uptime": d.uptime,
+                "level": d.level,
+            }
+            for d in health.bars(counts, incident_days, today)
+        ]
+        if len(_HISTORIES) >= MAX_HISTORIES:
+            _HISTORIES.clear()
+        _HISTORIES[key] = days
+    return days
 
 
 @cache
@@ -175,8 +214,6 @@ def compose(loaded: Loaded) -> dict[str, Any]:
         # one row per check and day: the locations are summed in SQL
         per_check.setdefault(check_id, {})[bucket_start.date()] = (int(finals), int(failed))
 
-    # the 90 dates as text once, not once per service
-    labels = [(today - timedelta(days=back)).isoformat() for back in range(health.DAYS - 1, -1, -1)]
     cards = []
     states = []
     for card in page.cards:
@@ -201,24 +238,16 @@ def compose(loaded: Loaded) -> dict[str, Any]:
                     while day <= end:
                         incident_days[day] = incident_days.get(day, 0) + 1
                         day += timedelta(days=1)
-            bars = health.bars(counts, incident_days, today)
+            days = _history(counts, incident_days, today)
+            runs = sum(d["runs"] for d in days)
+            failed = sum(d["failed"] for d in days)
             services.append(
                 {
                     "name": service.name,
                     "status": state,
                     "statusText": health.LABELS[state],
-                    "uptime": health.uptime(bars),
-                    "days": [
-                        {
-                            "date": label,
-                            "runs": d.runs,
-                            "failed": d.failed,
-                            "incidents": d.incidents,
-                            "uptime": d.uptime,
-                            "level": d.level,
-                        }
-                        for label, d in zip(labels, bars, strict=True)
-                    ],
+                    "uptime": None if runs == 0 else 100.0 * (runs - failed) / runs,
+                    "days": days,
                 }
             )
         cards.append({"name": card["name"], "services": services})
