@@ -39,6 +39,7 @@ from vantage.config import LOCAL_LOCATION, Settings
 from vantage.dashboards.badge_endpoints import router as badges_router
 from vantage.dashboards.endpoints import router as dashboards_router
 from vantage.dashboards.incidents import router as dashboard_incidents_router
+from vantage.dashboards.public import router as public_dashboards_router
 from vantage.db.engine import Database
 from vantage.db.migrate import upgrade
 from vantage.errors import Unauthorized, VantageError, error_body
@@ -249,6 +250,7 @@ def create_app(settings: Settings, *, background: bool = True) -> FastAPI:
         agent_api_router,
         ui_router,
         public_status_router,
+        public_dashboards_router,
     ):
         app.include_router(router)
     # The MQTT result channel (`checkly test`/`trigger`): a Starlette route, outside FastAPI's

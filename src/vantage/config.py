@@ -135,6 +135,19 @@ class Settings(BaseSettings):
         description="Routes with a limit of their own: 'METHOD /path=N' items as /openapi.json "
         "names the paths, comma-separated; N=0 means no limit.",
     )
+    # The public status pages' subscribe form mails an unproven address: bounded per hour.
+    subscribe_limit_per_address: int = Field(
+        default=5,
+        ge=0,
+        description="Subscribes one client address may send to status pages per hour (429 "
+        "past it); 0: no limit.",
+    )
+    subscribe_limit_per_page: int = Field(
+        default=100,
+        ge=0,
+        description="Subscribes one status page accepts per hour, from all addresses (429 past "
+        "it); 0: no limit.",
+    )
     # Slow clients (uvicorn has no timeout for a request that arrives slowly).
     header_timeout_seconds: float = Field(
         default=10.0,

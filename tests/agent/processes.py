@@ -95,6 +95,9 @@ class Server:
                 return
             except httpx2.HTTPError:
                 time.sleep(0.1)
+        # the fixture's teardown does not run when its setup fails: end the process here
+        self.process.kill()
+        self.process.wait()
         raise AssertionError(f"server did not start:\n{self.log.read_text()}")
 
     def kill(self) -> None:

@@ -140,7 +140,5 @@ def test_the_page_is_served_at_its_custom_domain(server: Server, api: httpx2.Cli
     assert checks.status_code == 401
 
 
-def test_a_private_or_unknown_page_is_not_found(server: Server, api: httpx2.Client) -> None:
-    _published(api, isPrivate=True)
-    assert httpx2.get(f"{server.url}/status/acme").status_code == 404
+def test_an_unknown_page_is_not_found(server: Server, api: httpx2.Client) -> None:
     assert httpx2.get(f"{server.url}/status/nobody").status_code == 404

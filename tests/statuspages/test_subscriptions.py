@@ -8,9 +8,12 @@ import re
 from email.message import EmailMessage
 from urllib.parse import urlsplit
 
+import httpx2
+
 from tests.alerting.test_email import Mailbox
 from tests.statuspages.test_api import page, service
-from tests.support.harness import Persona
+from tests.support.harness import BASE, Harness, Persona, settings_for
+from vantage.app import create_app
 
 PUBLIC = "https://status.vantage.example"
 
@@ -142,3 +145,36 @@ async def test_a_form_without_an_address_is_a_400_and_sends_nothing(alice: Perso
     )
     answer = await alice.client.post("/status/shop/subscribe", data={"email": "not an address"})
     assert answer.status_code == 400
+
+
+async def test_the_subscribe_form_is_limited_per_address_and_per_page(database_url: str) -> None:
+    settings = settings_for(database_url, subscribe_limit_per_address=2, subscribe_limit_per_page=3)
+    app = create_app(settings, background=False)
+
+    def reader(address: str) -> httpx2.AsyncClient:
+        transport = httpx2.ASGITransport(app=app, client=(address, 40000))
+        return httpx2.AsyncClient(transport=transport, base_url=BASE)
+
+    async with app.router.lifespan_context(app), reader("192.0.2.1") as one:
+        alice = await Harness(app.state.runtime, one).persona("alice")
+        checkout = await service(alice, "Checkout")
+        cards = [{"name": "Shop", "services": [{"id": checkout["id"]}]}]
+        shop = await page(alice, {"name": "Shop", "url": "shop", "cards": cards})
+
+        async def subscribe(client: httpx2.AsyncClient, n: int) -> int:
+            form = {"email": f"r{n}@example.com"}
+            answer = await client.post("/status/shop/subscribe", data=form)
+            if answer.status_code == 429:
+                assert 0 < int(answer.headers["retry-after"]) <= 3600
+            return answer.status_code
+
+        assert [await subscribe(one, n) for n in (1, 2, 3)] == [200, 200, 429]
+        async with reader("192.0.2.2") as two:
+            # another reader still may, until the page has had its 3 of the hour
+            assert [await subscribe(two, n) for n in (4, 5)] == [200, 429]
+        subscribed = await alice.get(f"/v1/status-pages/{shop['id']}/subscriptions")
+        assert sorted(s["address"] for s in subscribed.json()) == [
+            "r1@example.com",
+            "r2@example.com",
+            "r4@example.com",
+        ]

@@ -21,6 +21,8 @@ from vantage.dashboards.service import DashboardBody
 from vantage.db.tables import dashboards
 from vantage.errors import NotFound
 from vantage.runtime import Runtime, get_runtime
+from vantage.statuspages import viewer_keys
+from vantage.statuspages.public_cache import forget_pages
 from vantage.timeutil import iso
 
 router = APIRouter(tags=["Dashboards"], responses=errors(401))
@@ -33,12 +35,13 @@ class DashboardAnswer(BaseModel):
     created_at: str
 
 
-def _wire(row: Any) -> dict[str, Any]:
+def _wire(row: Any, runtime: Runtime) -> dict[str, Any]:
+    config = {k: v for k, v in row.config.items() if k != "viewerKeys"}
     return {
-        **row.config,
+        **config,
         "customUrl": row.custom_url,
         "customDomain": row.custom_domain,
-        "keys": [],
+        "keys": viewer_keys.wire(row.config.get("viewerKeys"), runtime.sealer.open),
         "id": row.id,
         "dashboardId": row.dashboard_id,
         "created_at": iso(row.created_at),
@@ -70,7 +73,8 @@ async def list_dashboards(
         ).all()
     items = rows[(page - 1) * limit : page * limit]
     return JSONResponse(
-        [_wire(r) for r in items], headers=page_headers(request, page, limit, len(items), len(rows))
+        [_wire(r, runtime) for r in items],
+        headers=page_headers(request, page, limit, len(items), len(rows)),
     )
 
 
@@ -86,8 +90,9 @@ async def create_dashboard(
 ) -> JSONResponse:
     payload = await json_body(request)
     async with runtime.db.write() as conn:
-        row = await service.create(conn, account.id, payload)
-    return JSONResponse(_wire(row), status_code=201)
+        row = await service.create(conn, account.id, payload, seal=runtime.sealer.seal)
+    forget_pages()
+    return JSONResponse(_wire(row, runtime), status_code=201)
 
 
 @router.get(
@@ -102,7 +107,7 @@ async def get_dashboard(
         row = await service.get(conn, account.id, dashboard_id)
     if row is None:
         raise NotFound(service.NOT_FOUND)
-    return JSONResponse(_wire(row))
+    return JSONResponse(_wire(row, runtime))
 
 
 @router.put(
@@ -119,8 +124,11 @@ async def update_dashboard(
 ) -> JSONResponse:
     payload = await json_body(request)
     async with runtime.db.write() as conn:
-        row = await service.update(conn, account.id, dashboard_id, payload)
-    return JSONResponse(_wire(row))
+        row = await service.update(
+            conn, account.id, dashboard_id, payload, seal=runtime.sealer.seal
+        )
+    forget_pages()
+    return JSONResponse(_wire(row, runtime))
 
 
 @router.delete(
@@ -134,4 +142,5 @@ async def delete_dashboard(
 ) -> Response:
     async with runtime.db.write() as conn:
         await service.delete(conn, account.id, dashboard_id)
+    forget_pages()
     return Response(status_code=204)

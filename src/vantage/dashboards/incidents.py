@@ -21,6 +21,7 @@ from vantage.db.tables import dashboards
 from vantage.errors import NotFound
 from vantage.runtime import Runtime, get_runtime
 from vantage.statuspages.endpoints import _answer
+from vantage.statuspages.public_cache import forget_pages
 from vantage.statuspages.schemas import parse
 from vantage.timeutil import iso, utcnow
 
@@ -136,6 +137,7 @@ async def create_incident(
             )
         )
         row = await _get(conn, account.id, incident_id)
+    forget_pages()  # the dashboard's public page shows its incidents
     return JSONResponse(_wire(row))
 
 
@@ -170,6 +172,7 @@ async def update_incident(
             .values(config=_config(body), updated_at=utcnow())
         )
         row = await _get(conn, account.id, incident_id)
+    forget_pages()  # the dashboard's public page shows its incidents
     return JSONResponse(_wire(row, with_updates=False))
 
 
@@ -185,6 +188,7 @@ async def delete_incident(
     async with runtime.db.write() as conn:
         await _get(conn, account.id, incident_id)
         await conn.execute(incidents.delete().where(incidents.c.id == incident_id))
+    forget_pages()  # the dashboard's public page shows its incidents
     return Response(status_code=204)
 
 
@@ -208,6 +212,7 @@ async def create_update(
             .where(incidents.c.id == incident_id)
             .values(updates=[*row.updates, update], updated_at=now)
         )
+    forget_pages()  # the dashboard's public page shows its incidents
     return JSONResponse({**update, "incidentId": incident_id}, status_code=201)
 
 
@@ -252,6 +257,7 @@ async def edit_update(
 ) -> JSONResponse:
     body = parse(UpdateEdit, await json_body(request))
     changed = await _change_update(runtime, account.id, incident_id, update_id, body.description)
+    forget_pages()  # the dashboard's public page shows its incidents
     return JSONResponse(changed)
 
 
@@ -265,4 +271,5 @@ async def delete_update(
     incident_id: str, update_id: str, account: CurrentAccount, runtime: RuntimeDep
 ) -> Response:
     await _change_update(runtime, account.id, incident_id, update_id, None)
+    forget_pages()  # the dashboard's public page shows its incidents
     return Response(status_code=204)

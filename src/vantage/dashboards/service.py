@@ -5,6 +5,7 @@ address a dashboard publicly, so each belongs to one dashboard of any account (a
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 import sqlalchemy as sa
@@ -14,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from vantage.dashboards import css
 from vantage.db.tables import dashboards
 from vantage.errors import Conflict, NotFound
+from vantage.statuspages import viewer_keys
 from vantage.statuspages.schemas import Hostname, Slug, parse
 from vantage.timeutil import utcnow
 
@@ -76,8 +78,16 @@ class DashboardBody(BaseModel):
 READ_ONLY = {"id", "dashboardId", "created_at", "updated_at", "keys", "projectBindings"}
 
 
-def values_of(body: DashboardBody) -> dict[str, Any]:
+def values_of(body: DashboardBody, seal: Callable[[str], str], held: Any = None) -> dict[str, Any]:
     config = body.model_dump(mode="json", exclude=READ_ONLY | {"customUrl", "customDomain"})
+    # The viewer key is the server's to make (`keys` in a body is read-only): kept across
+    # updates while the dashboard stays private, so re-applying a Terraform plan keeps it.
+    config["viewerKeys"] = viewer_keys.kept(
+        held.config.get("viewerKeys") if held is not None else None,
+        body.isPrivate,
+        utcnow(),
+        seal,
+    )
     return {"custom_url": body.customUrl, "custom_domain": body.customDomain, "config": config}
 
 
@@ -106,7 +116,9 @@ async def get(conn: Any, account_id: str, dashboard_id: str) -> Any:
     ).first()
 
 
-async def create(conn: AsyncConnection, account_id: str, payload: Any) -> Any:
+async def create(
+    conn: AsyncConnection, account_id: str, payload: Any, *, seal: Callable[[str], str]
+) -> Any:
     """A new dashboard from a create body (400 naming a bad field, 409 for a taken address)."""
     body = parse(DashboardBody, payload)
     dashboard_id = secrets.token_hex(4)
@@ -117,7 +129,7 @@ async def create(conn: AsyncConnection, account_id: str, payload: Any) -> Any:
                 dashboard_id=dashboard_id,
                 account_id=account_id,
                 created_at=utcnow(),
-                **values_of(body),
+                **values_of(body, seal),
             )
         )
     except sa.exc.IntegrityError:
@@ -125,7 +137,14 @@ async def create(conn: AsyncConnection, account_id: str, payload: Any) -> Any:
     return await get(conn, account_id, dashboard_id)
 
 
-async def update(conn: AsyncConnection, account_id: str, dashboard_id: str, payload: Any) -> Any:
+async def update(
+    conn: AsyncConnection,
+    account_id: str,
+    dashboard_id: str,
+    payload: Any,
+    *,
+    seal: Callable[[str], str],
+) -> Any:
     """The dashboard made what the body says, whole (a field left out takes its default)."""
     body = parse(DashboardBody, payload)
     row = await get(conn, account_id, dashboard_id)
@@ -136,7 +155,7 @@ async def update(conn: AsyncConnection, account_id: str, dashboard_id: str, payl
         await conn.execute(
             dashboards.update()
             .where(dashboards.c.id == row.id)
-            .values(updated_at=utcnow(), **values_of(body))
+            .values(updated_at=utcnow(), **values_of(body, seal, row))
         )
     except sa.exc.IntegrityError:
         raise Conflict(TAKEN) from None

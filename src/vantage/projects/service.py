@@ -593,9 +593,9 @@ async def _create(
     if kind == "status-page-service":
         return await status_pages.create_service(conn, account_id, payload)
     if kind == "status-page":
-        return await status_pages.create_page(conn, account_id, _page_body(payload))
+        return await status_pages.create_page(conn, account_id, _page_body(payload), seal=ctx.seal)
     if kind == "dashboard":
-        row = await dashboards.create(conn, account_id, _defined(payload))
+        row = await dashboards.create(conn, account_id, _defined(payload), seal=ctx.seal)
         return str(row.dashboard_id)
     raise BadRequest(f"Vantage does not deploy {kind} constructs", keys=["resources"])
 
@@ -635,10 +635,12 @@ async def _update(
         await status_pages.update_service(conn, account_id, physical_id, payload)
         return physical_id
     if kind == "status-page":
-        await status_pages.update_page(conn, account_id, physical_id, _page_body(payload))
+        await status_pages.update_page(
+            conn, account_id, physical_id, _page_body(payload), seal=ctx.seal
+        )
         return physical_id
     if kind == "dashboard":
-        await dashboards.update(conn, account_id, physical_id, _defined(payload))
+        await dashboards.update(conn, account_id, physical_id, _defined(payload), seal=ctx.seal)
         return physical_id
     raise BadRequest(f"Vantage does not deploy {kind} constructs", keys=["resources"])
 

@@ -62,5 +62,33 @@ async def of_checks(
     ).all()
 
 
+async def daily_counts(
+    conn: AsyncConnection, check_ids: Sequence[str], start: datetime, end: datetime
+) -> Sequence[Any]:
+    """Per check and day starting in [start, end): (check_id, bucket_start, finals, failed),
+    summed over the locations. The public status page needs only these two counters: summing in
+    SQL returns a third of the rows and 4 of their ~40 columns, which was most of a render."""
+    if not check_ids:
+        return []
+    rr = result_rollups
+    return (
+        await conn.execute(
+            sa.select(
+                rr.c.check_id,
+                rr.c.bucket_start,
+                sa.func.sum(rr.c.finals).label("finals"),
+                sa.func.sum(rr.c.failed).label("failed"),
+            )
+            .where(
+                rr.c.check_id.in_(check_ids),
+                rr.c.bucket_seconds == 86400,
+                rr.c.bucket_start >= start,
+                rr.c.bucket_start < end,
+            )
+            .group_by(rr.c.check_id, rr.c.bucket_start)
+        )
+    ).all()
+
+
 async def delete_of_check(conn: AsyncConnection, check_id: str) -> None:
     await conn.execute(result_rollups.delete().where(result_rollups.c.check_id == check_id))

@@ -135,9 +135,10 @@ async def delete_service(service_id: str, account: CurrentAccount, runtime: Runt
 # pages
 
 
-async def _page_answer(conn: Any, account_id: str, row: Any, *, listed: bool = False) -> Any:
+async def _page_answer(conn: Any, runtime: Runtime, account_id: str, row: Any) -> Any:
     ids = {sid for card in row.cards for sid in card.get("services", [])}
-    return wire.page(row, await repo.services_by_id(conn, account_id, ids), listed=listed)
+    known = await repo.services_by_id(conn, account_id, ids)
+    return wire.page(row, known, runtime.sealer.open)
 
 
 @router.get(
@@ -156,7 +157,11 @@ async def list_pages(
         ids = {sid for row in rows for card in row.cards for sid in card.get("services", [])}
         known = await repo.services_by_id(conn, account.id, ids)
     return JSONResponse(
-        paginated([wire.page(row, known, listed=True) for row in rows], limit, nextId)
+        paginated(
+            [wire.page(row, known, runtime.sealer.open, listed=True) for row in rows],
+            limit,
+            nextId,
+        )
     )
 
 
@@ -172,8 +177,10 @@ async def create_page(
 ) -> JSONResponse:
     payload = await json_body(request)
     async with runtime.db.write() as conn:
-        page_id = await writing.create_page(conn, account.id, payload)
-        answer = await _page_answer(conn, account.id, await repo.page(conn, account.id, page_id))
+        page_id = await writing.create_page(conn, account.id, payload, seal=runtime.sealer.seal)
+        answer = await _page_answer(
+            conn, runtime, account.id, await repo.page(conn, account.id, page_id)
+        )
     return JSONResponse(answer, status_code=201)
 
 
@@ -189,7 +196,7 @@ async def get_page(
         row = await repo.page(conn, account.id, status_page_id)
         if row is None:
             raise NotFound(NO_PAGE)
-        answer = await _page_answer(conn, account.id, row)
+        answer = await _page_answer(conn, runtime, account.id, row)
     return JSONResponse(answer)
 
 
@@ -204,9 +211,11 @@ async def update_page(
 ) -> JSONResponse:
     payload = await json_body(request)
     async with runtime.db.write() as conn:
-        await writing.update_page(conn, account.id, status_page_id, payload)
+        await writing.update_page(
+            conn, account.id, status_page_id, payload, seal=runtime.sealer.seal
+        )
         answer = await _page_answer(
-            conn, account.id, await repo.page(conn, account.id, status_page_id)
+            conn, runtime, account.id, await repo.page(conn, account.id, status_page_id)
         )
     return JSONResponse(answer)
 

@@ -4,20 +4,22 @@
 Each page has an HTML view, a JSON twin (`index.json`), an Atom feed of its incident updates
 (`feed.atom`) and its stylesheet with the page's theme colours (`style.css`). They show the
 page's own texts, its services' names, states and 90 days of daily uptime, and the incidents on
-its services: no ids of services or checks, no account, nothing else. A private page, or one
-that does not exist, is a 404 alike.
+its services: no ids of services or checks, no account, nothing else. A private page asks for
+its viewer key (`viewer_keys`) and takes no subscribers; one that does not exist is a 404.
 
 Rendered answers are kept a few seconds per process (`public_cache`) and carry an `ETag` and
-`Cache-Control`, so many readers cost one render, and a revalidation a 304 without a body.
+`Cache-Control`, so many readers cost one render, and a revalidation a 304 without a body. A
+refresh whose reads are what the last render read (`fingerprint`) serves that render again.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import hmac
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from pathlib import Path
@@ -27,7 +29,7 @@ from xml.sax.saxutils import escape
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Request, Response
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -36,11 +38,12 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from vantage.db.tables import checks
 from vantage.rollups import repository as rollups
 from vantage.runtime import Runtime, get_runtime
-from vantage.statuspages import health, subscriptions
+from vantage.statuspages import health, subscribe_limits, subscriptions, viewer_keys
 from vantage.statuspages import repository as repo
-from vantage.statuspages.public_cache import Rendered, cached
+from vantage.statuspages.public_cache import Rendered, cached, previous
 from vantage.statuspages.schemas import SubscriptionItem
 from vantage.timeutil import iso, utcnow
+from vantage.ui.security import is_secure
 
 router = APIRouter(include_in_schema=False)
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
@@ -62,16 +65,55 @@ def _pct(value: float | None) -> str:
     return "no data" if value is None else f"{value:.2f} %".replace(".00 %", " %")
 
 
+# A service's 90 days change only at their newest end while results come in: the days and their
+# bars are kept per (today, counts, incident days), so a refresh draws again only the services
+# whose figures moved. Bounded; each entry holds its list, so its id() is never reused meanwhile.
+_HISTORIES: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+_BARS: dict[int, tuple[list[dict[str, Any]], Markup]] = {}
+MAX_HISTORIES = 10_000
+
+
 def _bars(days: list[dict[str, Any]]) -> Markup:
     """A service's 90 bars in one string: through Jinja, escaping each attribute of 4,500 bars
     (50 services) was most of a render. Nothing here is the account's text: dates, figures."""
-    return Markup(  # noqa: S704 - dates, figures and class names only, no text of the account
+    held = _BARS.get(id(days))
+    if held is not None and held[0] is days:
+        return held[1]
+    markup = Markup(  # noqa: S704 - dates, figures and class names only, no text of the account
         "".join(
             f'<span class="bar l-{d["level"]}" title="{d["date"]}: {_pct(d["uptime"])}'
             f'{", incident" if d["incidents"] else ""}"></span>'
             for d in days
         )
     )
+    if len(_BARS) >= MAX_HISTORIES:
+        _BARS.clear()
+    _BARS[id(days)] = (days, markup)
+    return markup
+
+
+def _history(
+    counts: dict[date, tuple[int, int]], incident_days: dict[date, int], today: date
+) -> list[dict[str, Any]]:
+    """A service's 90 days as the page and its JSON twin show them (kept, see `_HISTORIES`)."""
+    key = (today, tuple(sorted(counts.items())), tuple(sorted(incident_days.items())))
+    days = _HISTORIES.get(key)
+    if days is None:
+        days = [
+            {
+                "date": d.day.isoformat(),
+                "runs": d.runs,
+                "failed": d.failed,
+                "incidents": d.incidents,
+                "uptime": d.uptime,
+                "level": d.level,
+            }
+            for d in health.bars(counts, incident_days, today)
+        ]
+        if len(_HISTORIES) >= MAX_HISTORIES:
+            _HISTORIES.clear()
+        _HISTORIES[key] = days
+    return days
 
 
 @cache
@@ -128,7 +170,7 @@ async def load(conn: AsyncConnection, page: Any, now: datetime) -> Loaded:
     feeds = health.feeding(await _feeding_checks(conn, page.account_id), set(known))
     check_ids = sorted({c for cs in feeds.values() for c in cs})
     start = datetime(first.year, first.month, first.day, tzinfo=UTC)
-    days = list(await rollups.of_checks(conn, check_ids, DAY, start, now + timedelta(days=1)))
+    days = list(await rollups.daily_counts(conn, check_ids, start, now + timedelta(days=1)))
     incidents = [
         i
         for i in await repo.incidents_of(conn, page.account_id, since=start)
@@ -138,17 +180,39 @@ async def load(conn: AsyncConnection, page: Any, now: datetime) -> Loaded:
     return Loaded(page, now, known, feeds, days, incidents, updates)
 
 
+def fingerprint(loaded: Loaded, kind: str, base: str) -> str:
+    """Everything a render reads, as one digest: when the database says what it said at the last
+    render, that render is served again, unchanged, ETag and all. `repr` of the rows is exact
+    (ids, texts, counts, timestamps) and costs a few ms, a fraction of a render. Today's date is
+    in it because the bars end today and an open incident lasts until now."""
+    page = loaded.page
+    parts = (
+        kind,
+        base,
+        loaded.now.date(),
+        page.id,
+        json.dumps(page.config, sort_keys=True),
+        page.cards,
+        sorted((sid, s.name) for sid, s in loaded.known.items()),
+        sorted(loaded.feeds.items()),
+        # the rows are tuples of ids, a timestamp and counts: hashing them is exact enough (64
+        # bits, per process like the cache) and a tenth of the cost of their repr
+        hash(tuple(loaded.days)),
+        loaded.incidents,
+        sorted(loaded.updates.items()),
+    )
+    return hashlib.blake2b(repr(parts).encode(), digest_size=16).hexdigest()
+
+
 def compose(loaded: Loaded) -> dict[str, Any]:
     """The page's snapshot (CPU only: it runs in a worker thread)."""
     page, now, known, feeds = loaded.page, loaded.now, loaded.known, loaded.feeds
     incidents, updates = loaded.incidents, loaded.updates
     today = now.date()
     per_check: dict[str, dict[date, tuple[int, int]]] = {}
-    for row in loaded.days:
-        day = row.bucket_start.date()
-        held = per_check.setdefault(row.check_id, {})
-        runs, failed = held.get(day, (0, 0))
-        held[day] = (runs + row.finals, failed + row.failed)
+    for check_id, bucket_start, finals, failed in loaded.days:
+        # one row per check and day: the locations are summed in SQL
+        per_check.setdefault(check_id, {})[bucket_start.date()] = (int(finals), int(failed))
 
     cards = []
     states = []
@@ -174,24 +238,16 @@ def compose(loaded: Loaded) -> dict[str, Any]:
                     while day <= end:
                         incident_days[day] = incident_days.get(day, 0) + 1
                         day += timedelta(days=1)
-            bars = health.bars(counts, incident_days, today)
+            days = _history(counts, incident_days, today)
+            runs = sum(d["runs"] for d in days)
+            failed = sum(d["failed"] for d in days)
             services.append(
                 {
                     "name": service.name,
                     "status": state,
                     "statusText": health.LABELS[state],
-                    "uptime": health.uptime(bars),
-                    "days": [
-                        {
-                            "date": d.day.isoformat(),
-                            "runs": d.runs,
-                            "failed": d.failed,
-                            "incidents": d.incidents,
-                            "uptime": d.uptime,
-                            "level": d.level,
-                        }
-                        for d in bars
-                    ],
+                    "uptime": None if runs == 0 else 100.0 * (runs - failed) / runs,
+                    "days": days,
                 }
             )
         cards.append({"name": card["name"], "services": services})
@@ -235,9 +291,9 @@ def _etag(body: bytes) -> str:
     return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
 
 
-def _rendered(body: str, media_type: str) -> Rendered:
+def _rendered(body: str, media_type: str, source: str = "") -> Rendered:
     raw = body.encode()
-    return Rendered(raw, media_type, _etag(raw))
+    return Rendered(raw, media_type, _etag(raw), source)
 
 
 def atom(data: dict[str, Any], base: str) -> str:
@@ -317,45 +373,75 @@ async def _page(runtime: Runtime, url: str) -> Any:
     return page
 
 
+def _viewers(runtime: Runtime, page: Any) -> tuple[str, tuple[str, ...]] | None:
+    """A private page's cookie and the values that admit a reader; None for a private page
+    without a key (nobody may read it), ("", ()) for a public one."""
+    if not page.config.get("isPrivate"):
+        return "", ()
+    stored = page.config.get("viewerKeys")
+    if not stored:
+        return None
+    opened = [runtime.sealer.open(k["sealedKey"]) for k in stored]
+    proofs = tuple(viewer_keys.proof(raw, page.id) for raw in opened)
+    return viewer_keys.cookie_name(page.id), proofs
+
+
 async def _render(runtime: Runtime, url: str, kind: str, base: str) -> Rendered | None:
+    key = (url, kind + "|" + base)
+
     async def render() -> Rendered | None:
         async with runtime.db.read() as conn:
             page = await repo.public_page(conn, url=url)
-            if page is None or page.config.get("isPrivate"):
+            if page is None:
                 return None
             if kind == "css":
                 return _rendered(theme_css(page), "text/css; charset=utf-8")
+            viewers = _viewers(runtime, page)
+            if viewers is None:
+                return None
             loaded = await load(conn, page, utcnow())
+        source = fingerprint(loaded, kind, base)
+        held = previous(key)
+        if held is not None and held.source == source:
+            return held
         # Composing and rendering are CPU only, and the largest page takes a while: in a thread,
         # so the readers served from the cache meanwhile are not held up behind it.
         feed_url = runtime.settings.base_url + f"/status/{url}"
-        return await asyncio.to_thread(_finish, loaded, kind, base, feed_url)
+        rendered = await asyncio.to_thread(_finish, loaded, kind, base, feed_url, source)
+        return replace(rendered, cookie=viewers[0], proofs=viewers[1])
 
-    return await cached((url, kind + "|" + base), render)
+    return await cached(key, render)
 
 
-def _finish(loaded: Loaded, kind: str, base: str, feed_url: str) -> Rendered:
+def _finish(loaded: Loaded, kind: str, base: str, feed_url: str, source: str) -> Rendered:
     data = compose(loaded)
     if kind == "json":
         text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-        return _rendered(text, "application/json")
+        return _rendered(text, "application/json", source)
     if kind == "atom":
-        return _rendered(atom(data, feed_url), "application/atom+xml")
+        return _rendered(atom(data, feed_url), "application/atom+xml", source)
     html = environment().get_template("status.html").render(page=data, base=base)
-    return _rendered(html, "text/html; charset=utf-8")
+    return _rendered(html, "text/html; charset=utf-8", source)
 
 
-def _answer(request: Request, rendered: Rendered | None) -> Response:
+def _answer(request: Request, rendered: Rendered | None, url: str = "") -> Response:
     if rendered is None:
         return HTMLResponse(
             environment().get_template("missing.html").render(),
             status_code=404,
             headers={**SECURITY, "Cache-Control": f"public, max-age={MAX_AGE}"},
         )
+    cache_control = f"public, max-age={MAX_AGE}"
+    if rendered.proofs:
+        # a private page: for the readers who typed its key, and kept by no shared cache
+        cookie = request.cookies.get(rendered.cookie, "")
+        if not any(hmac.compare_digest(cookie, proof) for proof in rendered.proofs):
+            return _key_form(request, url)
+        cache_control = "private, no-cache"
     headers = {
         **SECURITY,
         "ETag": rendered.etag,
-        "Cache-Control": f"public, max-age={MAX_AGE}",
+        "Cache-Control": cache_control,
         "Vary": "Host",
     }
     matches = [t.strip() for t in request.headers.get("if-none-match", "").split(",")]
@@ -366,22 +452,55 @@ def _answer(request: Request, rendered: Rendered | None) -> Response:
 
 @router.get("/status/{url}")
 async def status_page(url: str, request: Request, runtime: RuntimeDep) -> Response:
-    return _answer(request, await _render(runtime, url, "html", _base(request, url)))
+    return _answer(request, await _render(runtime, url, "html", _base(request, url)), url)
 
 
 @router.get("/status/{url}/index.json")
 async def status_json(url: str, request: Request, runtime: RuntimeDep) -> Response:
-    return _answer(request, await _render(runtime, url, "json", ""))
+    return _answer(request, await _render(runtime, url, "json", ""), url)
 
 
 @router.get("/status/{url}/feed.atom")
 async def status_feed(url: str, request: Request, runtime: RuntimeDep) -> Response:
-    return _answer(request, await _render(runtime, url, "atom", ""))
+    return _answer(request, await _render(runtime, url, "atom", ""), url)
 
 
 @router.get("/status/{url}/style.css")
 async def status_style(url: str, request: Request, runtime: RuntimeDep) -> Response:
     return _answer(request, await _render(runtime, url, "css", ""))
+
+
+# private pages: the viewer key, typed once
+
+
+def _key_form(request: Request, url: str, wrong: bool = False) -> Response:
+    html = environment().get_template("key.html").render(base=_base(request, url), wrong=wrong)
+    return HTMLResponse(html, status_code=401, headers={**SECURITY, "Cache-Control": "no-store"})
+
+
+@router.post("/status/{url}/login")
+async def login(url: str, request: Request, runtime: RuntimeDep) -> Response:
+    async with runtime.db.read() as conn:
+        page = await repo.public_page(conn, url=url)
+    if page is None or not page.config.get("isPrivate"):
+        return _answer(request, None)
+    typed = (await _form(request)).get("key", "").strip()
+    raw = viewer_keys.matching(page.config.get("viewerKeys"), typed, runtime.sealer.open)
+    if raw is None:
+        await asyncio.sleep(0.5)  # a guess costs the guesser, not the server
+        return _key_form(request, url, wrong=True)
+    base = _base(request, url)
+    response = RedirectResponse(base or "/", status_code=303)
+    response.set_cookie(
+        viewer_keys.cookie_name(page.id),
+        viewer_keys.proof(raw, page.id),
+        max_age=viewer_keys.COOKIE_MAX_AGE,
+        httponly=True,
+        secure=is_secure(request, runtime.settings.base_url),
+        samesite="lax",
+        path=base or "/",
+    )
+    return response
 
 
 # subscriptions (double opt-in; one-click unsubscribe)
@@ -414,6 +533,21 @@ async def subscribe(url: str, request: Request, runtime: RuntimeDep) -> Response
         SubscriptionItem(type="EMAIL", config=address)
     except ValueError:
         return _message(request, url, "Not an email address", "Go back and check the address.", 400)
+    settings = runtime.settings
+    wait = await subscribe_limits.refused(
+        runtime.limiter.counters,
+        page.id,
+        request.client.host if request.client else "unknown",
+        time.time(),
+        per_address=settings.subscribe_limit_per_address,
+        per_page=settings.subscribe_limit_per_page,
+    )
+    if wait is not None:
+        answer = _message(
+            request, url, "Too many subscriptions", "Try again in an hour.", status=429
+        )
+        answer.headers["Retry-After"] = str(wait)
+        return answer
     async with runtime.db.write() as conn:
         await subscriptions.subscribe(conn, page, address, verified=False, now=utcnow())
     # The same answer whether or not the address was already subscribed: the page does not say
@@ -474,11 +608,12 @@ async def unsubscribe(url: str, request: Request, runtime: RuntimeDep) -> Respon
 
 
 class CustomDomains:
-    """Serves a page at its `customDomain`: a request whose Host is not the server's own is looked
-    up (cached, found or not, for a few seconds) and, when a page has that domain, its path is
-    served from under `/status/{url}`. Only the public page's paths; never the API or the UI."""
+    """Serves a status page or a dashboard at its `customDomain`: a request whose Host is not the
+    server's own is looked up (cached, found or not, for a few seconds) and, when a page has that
+    domain, its path is served from under `/status/{url}` (or `/dashboards/{slug}`). Only the
+    public page's paths; never the API or the UI."""
 
-    PATHS = ("/", "/index.json", "/feed.atom", "/style.css", "/subscribe")
+    PATHS = ("/", "/index.json", "/feed.atom", "/style.css", "/subscribe", "/login")
 
     def __init__(self, app: ASGIApp, runtime_of: Any, own_host: str) -> None:
         self.app = app
@@ -492,13 +627,17 @@ class CustomDomains:
             if path in self.PATHS or path.startswith("/subscriptions/"):
                 host = self._host(scope)
                 if host and host != self.own_host:
-                    url = await self._page_url(scope, host)
-                    if url is not None:
+                    prefix = await self._prefix(scope, host)
+                    if prefix is not None:
                         suffix = "" if path == "/" else path
                         scope = dict(scope)
-                        scope["path"] = f"/status/{url}{suffix}"
+                        scope["path"] = f"{prefix}{suffix}"
                         scope["raw_path"] = scope["path"].encode()
-                        scope["state"] = {**scope.get("state", {}), "status_base": ""}
+                        scope["state"] = {
+                            **scope.get("state", {}),
+                            "status_base": "",
+                            "public_base": "",
+                        }
         await self.app(scope, receive, send)
 
     @staticmethod
@@ -509,19 +648,27 @@ class CustomDomains:
                 return text.rsplit(":", 1)[0].strip().lower().rstrip(".")
         return ""
 
-    async def _page_url(self, scope: Scope, host: str) -> str | None:
+    async def _prefix(self, scope: Scope, host: str) -> str | None:
         now = time.monotonic()
         held = self.known.get(host)
         if held is not None and held[0] > now:
             return held[1]
+        # imported here: dashboards build on this module (its headers, its cache)
+        from vantage.dashboards.public import find_by_domain
+
         runtime: Runtime = self.runtime_of(scope)
+        prefix = None
         async with runtime.db.read() as conn:
             page = await repo.public_page(conn, domain=host)
-        url = None if page is None or page.config.get("isPrivate") else str(page.url)
+            if page is not None:
+                prefix = f"/status/{page.url}"  # a private one asks for its key there
+            else:
+                slug = await find_by_domain(conn, host)
+                prefix = None if slug is None else f"/dashboards/{slug}"
         if len(self.known) > 10_000:
             self.known.clear()
-        self.known[host] = (now + MAX_AGE, url)
-        return url
+        self.known[host] = (now + MAX_AGE, prefix)
+        return prefix
 
 
 def own_host(base_url: str) -> str:

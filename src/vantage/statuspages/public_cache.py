@@ -20,14 +20,27 @@ class Rendered:
     body: bytes
     media_type: str
     etag: str
+    # The digest of what it was rendered from (`public.fingerprint`); "" for none.
+    source: str = ""
+    # A private page's: the cookie that admits a reader, and the values it may have (one per
+    # viewer key, `viewer_keys.proof`). Kept with the render, so checking a reader costs no query.
+    cookie: str = ""
+    proofs: tuple[str, ...] = ()
 
 
 _entries: dict[tuple[str, str], tuple[float, Rendered | None]] = {}
 _inflight: dict[tuple[str, str], asyncio.Task[Rendered | None]] = {}
+# The last render of each key, kept past its TTL and past `forget_pages`: a refresh whose
+# database reads digest to its `source` serves it again instead of rendering the same bytes.
+_last: dict[tuple[str, str], Rendered] = {}
 
 
 def forget_pages() -> None:
     _entries.clear()
+
+
+def previous(key: tuple[str, str]) -> Rendered | None:
+    return _last.get(key)
 
 
 async def cached(
@@ -57,7 +70,12 @@ async def _refresh(
         rendered = await render()
         if len(_entries) >= MAX_ENTRIES:
             _entries.clear()
+            _last.clear()
         _entries[key] = (time.monotonic() + TTL_SECONDS, rendered)
+        if rendered is None:
+            _last.pop(key, None)
+        else:
+            _last[key] = rendered
         return rendered
     finally:
         _inflight.pop(key, None)

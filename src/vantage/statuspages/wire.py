@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from vantage.statuspages import viewer_keys
 from vantage.timeutil import iso
 
 
@@ -29,8 +30,18 @@ def _card(card: Mapping[str, Any], known: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def page(row: Any, known: Mapping[str, Any], *, listed: bool = False) -> dict[str, Any]:
-    """`listed`: as an entry of the list, which also says the account and the timestamps."""
+def page(
+    row: Any,
+    known: Mapping[str, Any],
+    open_key: Callable[[str], str],
+    *,
+    listed: bool = False,
+) -> dict[str, Any]:
+    """`listed`: as an entry of the list, which also says the account and the timestamps.
+
+    `keys` are a private page's viewer keys: Checkly's document lists them masked only, but
+    Vantage has no other place to show the key to the page's owner, so `rawKey` is there too,
+    as in a dashboard's."""
     config = row.config
     out: dict[str, Any] = {
         "name": config["name"],
@@ -47,6 +58,7 @@ def page(row: Any, known: Mapping[str, Any], *, listed: bool = False) -> dict[st
         "version": config.get("version"),
         "id": row.id,
         "isPrivate": bool(config.get("isPrivate", False)),
+        "keys": viewer_keys.wire(config.get("viewerKeys"), open_key),
     }
     if listed:
         out["accountId"] = row.account_id

@@ -6,6 +6,7 @@ service). Every change forgets the cached public pages."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
@@ -13,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from vantage.errors import BadRequest, Conflict, NotFound
 from vantage.statuspages import repository as repo
+from vantage.statuspages import viewer_keys
 from vantage.statuspages.public_cache import forget_pages
 from vantage.statuspages.schemas import ServiceBody, StatusPageBody, parse
 from vantage.timeutil import iso, utcnow
@@ -47,7 +49,9 @@ async def delete_service(conn: AsyncConnection, account_id: str, service_id: str
     forget_pages()
 
 
-async def create_page(conn: AsyncConnection, account_id: str, payload: Any) -> str:
+async def create_page(
+    conn: AsyncConnection, account_id: str, payload: Any, *, seal: Callable[[str], str]
+) -> str:
     body = parse(StatusPageBody, payload)
     page_id = str(uuid.uuid4())
     known = await repo.services_by_id(conn, account_id, _service_ids(body))
@@ -60,7 +64,7 @@ async def create_page(conn: AsyncConnection, account_id: str, payload: Any) -> s
                 "account_id": account_id,
                 "url": body.url,
                 "custom_domain": body.customDomain,
-                "config": _config(body),
+                "config": _config(body, seal),
                 "cards": _cards(body, known, []),
                 "created_at": utcnow(),
             },
@@ -70,7 +74,14 @@ async def create_page(conn: AsyncConnection, account_id: str, payload: Any) -> s
     return page_id
 
 
-async def update_page(conn: AsyncConnection, account_id: str, page_id: str, payload: Any) -> None:
+async def update_page(
+    conn: AsyncConnection,
+    account_id: str,
+    page_id: str,
+    payload: Any,
+    *,
+    seal: Callable[[str], str],
+) -> None:
     """The page made what the body says, whole; its cards keep their ids when sent back."""
     body = parse(StatusPageBody, payload)
     row = await repo.page(conn, account_id, page_id)
@@ -86,7 +97,7 @@ async def update_page(conn: AsyncConnection, account_id: str, page_id: str, payl
             {
                 "url": body.url,
                 "custom_domain": body.customDomain,
-                "config": _config(body),
+                "config": _config(body, seal, row),
                 "cards": _cards(body, known, list(row.cards)),
                 "updated_at": utcnow(),
             },
@@ -124,7 +135,19 @@ def _cards(body: StatusPageBody, known: dict[str, Any], before: list[Any]) -> li
     return cards
 
 
-def _config(body: StatusPageBody) -> dict[str, Any]:
+def _config(body: StatusPageBody, seal: Callable[[str], str], held: Any = None) -> dict[str, Any]:
+    config = _fields(body)
+    # The viewer key is the server's to make, kept while the page stays private.
+    config["viewerKeys"] = viewer_keys.kept(
+        held.config.get("viewerKeys") if held is not None else None,
+        body.isPrivate,
+        utcnow(),
+        seal,
+    )
+    return config
+
+
+def _fields(body: StatusPageBody) -> dict[str, Any]:
     return body.model_dump(
         mode="json",
         include={
