@@ -11,14 +11,15 @@ SLUG_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?$"
 DEFAULT_ICON = "location"
 
 
-# What `_proxy_url` accepts, stated in /openapi.json: http://, optional user:password@, a host name
-# or IPv4 address, an optional port of 1 to 65535.
+# What `_proxy_url` accepts, stated in /openapi.json: http:// or https:// (TLS to the proxy
+# itself, as in Checkly's example), optional user:password@, a host name or IPv4 address, an
+# optional port of 1 to 65535.
 PROXY_URL_PATTERN = (
-    r"^http://(?:[^\s/?#@]+@)?[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?"
+    r"^https?://(?:[^\s/?#@]+@)?[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?"
     r"(?::(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]))?/?$"
 )
 # No colon in it: a validation message's "field: text" names the field.
-PROXY_URL_RULE = "must be the URL of an HTTP proxy with a host, user and password optional"
+PROXY_URL_RULE = "must be the http or https URL of a proxy with a host, user and password optional"
 
 
 def _proxy_url(value: str | None) -> str | None:
@@ -29,8 +30,7 @@ def _proxy_url(value: str | None) -> str | None:
         parts.port  # noqa: B018 - raises for a port that is not a number
     except ValueError:
         raise ValueError(PROXY_URL_RULE) from None
-    if parts.scheme != "http" or not parts.hostname:
-        # A TLS connection to the proxy itself is not supported by the probe yet.
+    if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError(PROXY_URL_RULE)
     return value
 
