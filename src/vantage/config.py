@@ -94,8 +94,8 @@ class Settings(BaseSettings):
         "in addition to the defaults.",
     )
     # Encrypts secret values at rest (secret environment variables, client-certificate keys and
-    # passphrases, private locations' proxy URLs): any string; a SHA-256 of it is the AES-256-GCM key. Unset, they are stored as
-    # sent and the server says so at start (vantage.sealing).
+    # passphrases, private locations' proxy URLs): any string; a SHA-256 of it is the AES-256-GCM
+    # key. Unset, they are stored as sent and the server says so at start (vantage.sealing).
     secrets_key: str | None = Field(
         default=None, description="Key that encrypts secret values at rest (any string)."
     )
