@@ -241,8 +241,9 @@ locations = sa.Table(
     # The latest heartbeat of any of its agents.
     sa.Column("last_seen_at", UtcDateTime(), nullable=True),
     # Checkly's `proxyUrl`: the forward proxy its API and URL checks' HTTP requests go through.
-    # Sealed (vantage.sealing), since it may carry a user and password: hence text, not 2048.
-    sa.Column("proxy_url", sa.Text(), nullable=True),
+    # Sealed (vantage.sealing), since it may carry a user and password; the API caps the URL so
+    # that sealed it fits (vantage.locations.schemas.MAX_PROXY_URL_BYTES).
+    sa.Column("proxy_url", sa.String(2048), nullable=True),
     sa.Index("ix_locations_account", "account_id"),
 )
 

@@ -1,14 +1,11 @@
-"""private locations' queue samples, sealed proxy URLs
+"""private locations' queue samples
 
 Revision ID: 0021
 Revises: 0015
 Create Date: 2026-11-27 14:00:00.000000
 
-`/v1/private-locations/{id}/metrics` serves a time series: the queue of every location is sampled
-periodically into `location_queue_samples`. A location's `proxyUrl` is now stored sealed (it may
-carry a user and password), which no longer fits 2048 characters; values stored before stay as
-they are and are read as they are (vantage.sealing opens an unprefixed value to itself) until the
-location is next written.
+`/v1/private-locations/{id}/metrics` serves a time series: the queue of every private location is
+sampled periodically into `location_queue_samples`.
 """
 
 from __future__ import annotations
@@ -43,23 +40,9 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("location_queue_samples", schema=None) as batch_op:
         batch_op.create_index("ix_location_queue_samples_sampled_at", ["sampled_at"], unique=False)
-    with op.batch_alter_table("locations", schema=None) as batch_op:
-        batch_op.alter_column(
-            "proxy_url",
-            existing_type=sa.String(length=2048),
-            type_=sa.Text(),
-            existing_nullable=True,
-        )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("locations", schema=None) as batch_op:
-        batch_op.alter_column(
-            "proxy_url",
-            existing_type=sa.Text(),
-            type_=sa.String(length=2048),
-            existing_nullable=True,
-        )
     with op.batch_alter_table("location_queue_samples", schema=None) as batch_op:
         batch_op.drop_index("ix_location_queue_samples_sampled_at")
     op.drop_table("location_queue_samples")
