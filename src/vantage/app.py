@@ -49,6 +49,7 @@ from vantage.heartbeats.endpoints import router as heartbeats_router
 from vantage.heartbeats.watcher import HeartbeatWatcher
 from vantage.locations import service as locations
 from vantage.locations.endpoints import router as locations_router
+from vantage.locations.sampling import Sampler
 from vantage.metrics import token_matches
 from vantage.mqtt.endpoint import PATH as MQTT_PATH
 from vantage.mqtt.endpoint import mqtt_endpoint
@@ -110,6 +111,7 @@ def _background(runtime: Runtime) -> dict[str, Callable[[], Coroutine[Any, Any, 
         "reaper": Reaper(runtime).run_forever,
         "heartbeats": HeartbeatWatcher(runtime).run_forever,
         "retention": Pruner(runtime).run_forever,
+        "location-samples": Sampler(runtime).run_forever,
     }
     if settings.scheduler:
         loops["scheduler"] = Scheduler(runtime).run_forever

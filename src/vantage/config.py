@@ -101,8 +101,8 @@ class Settings(BaseSettings):
         "in addition to the defaults.",
     )
     # Encrypts secret values at rest (secret environment variables, client-certificate keys and
-    # passphrases): any string; a SHA-256 of it is the AES-256-GCM key. Unset, they are stored as
-    # sent and the server says so at start (vantage.sealing).
+    # passphrases, private locations' proxy URLs): any string; a SHA-256 of it is the AES-256-GCM
+    # key. Unset, they are stored as sent and the server says so at start (vantage.sealing).
     secrets_key: str | None = Field(
         default=None, description="Key that encrypts secret values at rest (any string)."
     )
@@ -215,6 +215,13 @@ class Settings(BaseSettings):
     )
     retention_interval_seconds: float = Field(
         default=300.0, gt=0, description="How often old results are pruned."
+    )
+    # Private locations' queue history (`/v1/private-locations/{id}/metrics`): one sample per
+    # location this often, kept for Checkly's 15-day metrics window (vantage.locations.sampling).
+    location_sample_seconds: float = Field(
+        default=60.0,
+        ge=1.0,
+        description="How often each private location's queue is sampled for its metrics.",
     )
     # Small, so that on SQLite the single writer lock is never held for long: result intake waits
     # at most one batch.

@@ -9,12 +9,17 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+from collections.abc import Callable
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 SEALED = "v1:"
 PLAIN = "plain:"
+
+
+Seal = Callable[[str], str]
+Open = Callable[[str], str]
 
 
 def is_sealed(stored: str) -> bool:

@@ -176,7 +176,8 @@ async def test_a_proxy_url_is_kept_and_reaches_the_locations_http_jobs(alice: Pe
     assert created["proxyUrl"] == proxy
     path = f"/v1/private-locations/{created['id']}"
     assert (await alice.get(path)).json()["proxyUrl"] == proxy
-    for bad in ("https://10.0.0.1:3128", "socks5://10.0.0.1:1080", "http://", "not a url"):
+    too_long = f"http://probe:{'p' * 1500}@10.0.0.1:3128"  # sealed, it would not fit its column
+    for bad in ("socks5://10.0.0.1:1080", "http://", "https://", "not a url", too_long):
         response = await alice.put(path, json={"name": "Office", "proxyUrl": bad})
         assert response.status_code == 400, bad
         assert response.json()["validation"]["keys"] == ["proxyUrl"], bad
@@ -195,6 +196,12 @@ async def test_a_proxy_url_is_kept_and_reaches_the_locations_http_jobs(alice: Pe
     )
     [job] = leased.json()["jobs"]
     assert job["config"]["locationProxyUrl"] == proxy
+
+    # an HTTPS proxy (TLS to the proxy itself), as in Checkly's example
+    tls_proxy = "https://user:password@164.92.149.127:3128"
+    response = await alice.put(path, json={"name": "Office", "proxyUrl": tls_proxy})
+    assert response.status_code == 200 and response.json()["proxyUrl"] == tls_proxy
+    response = await alice.put(path, json={"name": "Office", "proxyUrl": proxy})
 
     # a PUT without it removes it (Checkly's update body is the whole location)
     cleared = await alice.put(path, json={"name": "Office"})

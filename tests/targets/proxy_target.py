@@ -1,10 +1,12 @@
 """A real forward proxy on loopback: CONNECT tunnels for HTTPS and absolute-form requests for
 plain HTTP, each recorded (method, target, Proxy-Authorization), so a test can see a probe went
-through it. `required_auth` makes it answer 407 to anyone without that Proxy-Authorization."""
+through it. `required_auth` makes it answer 407 to anyone without that Proxy-Authorization; `tls`
+makes it an HTTPS proxy (TLS to the proxy itself, then the same protocol inside)."""
 
 from __future__ import annotations
 
 import socket
+import ssl
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -42,7 +44,13 @@ def _pipe(a: socket.socket, b: socket.socket) -> None:
                 s.shutdown(socket.SHUT_RDWR)
 
 
-def _serve(conn: socket.socket, proxy: ProxyTarget) -> None:
+def _serve(conn: socket.socket, proxy: ProxyTarget, tls: ssl.SSLContext | None) -> None:
+    if tls is not None:
+        try:
+            conn = tls.wrap_socket(conn, server_side=True)
+        except (OSError, ssl.SSLError):
+            conn.close()  # a client that does not trust the proxy ends the handshake
+            return
     with conn:
         head, rest = _read_head(conn)
         if not head:
@@ -78,9 +86,12 @@ def _serve(conn: socket.socket, proxy: ProxyTarget) -> None:
 
 
 @contextmanager
-def proxy_target(required_auth: str | None = None) -> Iterator[ProxyTarget]:
+def proxy_target(
+    required_auth: str | None = None, tls: ssl.SSLContext | None = None
+) -> Iterator[ProxyTarget]:
     listener = socket.create_server(("127.0.0.1", 0))
-    proxy = ProxyTarget(f"http://127.0.0.1:{listener.getsockname()[1]}", required_auth)
+    scheme = "https" if tls is not None else "http"
+    proxy = ProxyTarget(f"{scheme}://127.0.0.1:{listener.getsockname()[1]}", required_auth)
     stop = threading.Event()
 
     def accept() -> None:
@@ -89,7 +100,7 @@ def proxy_target(required_auth: str | None = None) -> Iterator[ProxyTarget]:
                 conn, _ = listener.accept()
             except OSError:
                 return
-            threading.Thread(target=_serve, args=(conn, proxy), daemon=True).start()
+            threading.Thread(target=_serve, args=(conn, proxy, tls), daemon=True).start()
 
     thread = threading.Thread(target=accept, daemon=True)
     thread.start()

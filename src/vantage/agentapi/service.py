@@ -8,6 +8,7 @@ embedded one follow the same rules: a result is accepted only while its lease is
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import secrets
 from collections.abc import Awaitable, Callable
@@ -40,8 +41,10 @@ from vantage.locations.service import agent_counts
 from vantage.probes.masking import mask_result, sensitive_names
 from vantage.probes.result import ProbeResult
 from vantage.probes.serialize import from_json
+from vantage.queue import secrets as job_secrets
 from vantage.queue import service as queue
 from vantage.runtime import Runtime
+from vantage.sealing import Open
 from vantage.timeutil import iso, utcnow
 
 log = structlog.get_logger(__name__)
@@ -141,6 +144,7 @@ async def lease(
                 metrics=runtime.metrics,
             )
         if claimed:
+            claimed = _opened(claimed, runtime.sealer.open)
             if await gone():
                 # The agent went away while we waited: do not strand its jobs until expiry.
                 await _release_jobs(runtime, location, [(j.id, owner) for j in claimed])
@@ -151,6 +155,16 @@ async def lease(
         if remaining <= 0:
             return LeaseGrant(lease_seconds=lease_seconds)
         await bell.wait(ticket, min(remaining, await _until_claimable(runtime, location)))
+
+
+def _opened(claimed: list[queue.Job], open_: Open) -> list[queue.Job]:
+    """The jobs as their agent gets them: the secrets sealed in their stored config opened."""
+    return [
+        dataclasses.replace(job, config_json=job_secrets.opened_json(job.config_json, open_))
+        if job_secrets.has_secrets(job.config_json)
+        else job
+        for job in claimed
+    ]
 
 
 async def _until_claimable(runtime: Runtime, location: LocationRef) -> float:

@@ -13,15 +13,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from vantage.db.tables import client_certificates
 from vantage.probes.http.client_certs import JOB_KEY, host_matches
-from vantage.sealing import Sealer
 
 HTTP_TYPES = ("API", "URL")
 
 
 async def of_accounts(
-    conn: AsyncConnection, account_ids: Collection[str], sealer: Sealer
+    conn: AsyncConnection, account_ids: Collection[str]
 ) -> dict[str, list[dict[str, Any]]]:
-    """Each account's certificates that have a key, opened."""
+    """Each account's certificates that have a key, key and passphrase sealed."""
     if not account_ids:
         return {}
     table = client_certificates
@@ -38,8 +37,8 @@ async def of_accounts(
                 "host": row.host,
                 "cert": row.cert,
                 "ca": row.ca,
-                "key": sealer.open(row.sealed_key),
-                "passphrase": sealer.open(row.sealed_passphrase) if row.sealed_passphrase else None,
+                "key": row.sealed_key,
+                "passphrase": row.sealed_passphrase or None,
             }
         )
     return out

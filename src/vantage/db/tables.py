@@ -267,8 +267,28 @@ locations = sa.Table(
     # The latest heartbeat of any of its agents.
     sa.Column("last_seen_at", UtcDateTime(), nullable=True),
     # Checkly's `proxyUrl`: the forward proxy its API and URL checks' HTTP requests go through.
+    # Sealed (vantage.sealing), since it may carry a user and password; the API caps the URL so
+    # that sealed it fits (vantage.locations.schemas.MAX_PROXY_URL_BYTES).
     sa.Column("proxy_url", sa.String(2048), nullable=True),
     sa.Index("ix_locations_account", "account_id"),
+)
+
+# A location's queue, sampled every `location_sample_seconds` (vantage.locations.sampling): what
+# `/v1/private-locations/{id}/metrics` serves. Kept for Checkly's metrics window (15 days).
+location_queue_samples = sa.Table(
+    "location_queue_samples",
+    metadata,
+    sa.Column(
+        "location_id",
+        Id,
+        sa.ForeignKey("locations.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("sampled_at", UtcDateTime(), primary_key=True),
+    # Runs due and not leased, and how long the oldest of them has waited (ms).
+    sa.Column("queue_size", sa.Integer(), nullable=False),
+    sa.Column("oldest_wait_ms", sa.Integer(), nullable=False),
+    sa.Index("ix_location_queue_samples_sampled_at", "sampled_at"),
 )
 
 # Keys that let an agent work for one location, on the agent API only; stored as SHA-256 hashes.

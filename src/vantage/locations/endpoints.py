@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -14,7 +14,7 @@ from vantage.accounts.auth import CurrentAccount
 from vantage.api.common import errors, json_body
 from vantage.api.openapi import answer, no_content, request_body
 from vantage.errors import BadRequest
-from vantage.locations import service
+from vantage.locations import sampling, service
 from vantage.locations.ref import LocationRef
 from vantage.locations.responses import NewAgentKey, PrivateLocation, RunLocation
 from vantage.locations.schemas import PrivateLocationCreate, PrivateLocationUpdate
@@ -53,7 +53,7 @@ async def list_locations(account: CurrentAccount, runtime: RuntimeDep) -> JSONRe
 )
 async def list_private_locations(account: CurrentAccount, runtime: RuntimeDep) -> JSONResponse:
     async with runtime.db.read() as conn:
-        found = await service.list_private(conn, account.id)
+        found = await service.list_private(conn, account.id, runtime.sealer.open)
         return JSONResponse(await _with_health(conn, account.id, found))
 
 
@@ -73,7 +73,9 @@ async def create_private_location(
     payload = await json_body(request)
     reserved = service.reserved_slugs(runtime.settings.default_location)
     async with runtime.db.write() as conn:
-        body = await service.create_private(conn, account.id, payload, reserved=reserved)
+        body = await service.create_private(
+            conn, account.id, payload, reserved=reserved, seal=runtime.sealer.seal
+        )
         [body] = await _with_health(conn, account.id, [body])
     return JSONResponse(body, status_code=201)
 
@@ -87,7 +89,7 @@ async def get_private_location(
     location_id: str, account: CurrentAccount, runtime: RuntimeDep
 ) -> JSONResponse:
     async with runtime.db.read() as conn:
-        body = await service.get_private(conn, account.id, location_id)
+        body = await service.get_private(conn, account.id, location_id, runtime.sealer.open)
         [body] = await _with_health(conn, account.id, [body])
     return JSONResponse(body)
 
@@ -103,7 +105,9 @@ async def update_private_location(
 ) -> JSONResponse:
     payload = await json_body(request)
     async with runtime.db.write() as conn:
-        body = await service.update_private(conn, account.id, location_id, payload)
+        body = await service.update_private(
+            conn, account.id, location_id, payload, seal=runtime.sealer.seal
+        )
         [body] = await _with_health(conn, account.id, [body])
     return JSONResponse(body)
 
@@ -151,8 +155,6 @@ async def delete_private_location_key(
     return Response(status_code=204)
 
 
-# Checkly's metrics window reaches back at most 15 days.
-METRICS_DAYS = 15
 LAST_SECOND = 253402300799  # 9999-12-31T23:59:59Z
 Moment = Annotated[int, Query(ge=0, le=LAST_SECOND)]
 
@@ -165,7 +167,8 @@ class LocationMetrics(BaseModel):
 
 @router.get(
     "/v1/private-locations/{location_id}/metrics",
-    summary="A private location's queue: its size and how long its oldest due run has waited",
+    summary="A private location's queue over time: its size and how long its oldest due run "
+    "has waited",
     responses={
         **errors(400, 404),
         **answer(200, "The metrics", "PrivateLocationMetrics", LocationMetrics),
@@ -178,25 +181,29 @@ async def private_location_metrics(
     from_: Annotated[int, Query(alias="from", ge=0, le=LAST_SECOND)],
     to: Moment,
 ) -> JSONResponse:
-    """Vantage keeps no history of a queue: the answer has one sample, taken now, when now is in
-    `from`..`to` (UNIX seconds), and none otherwise. `queueSize` counts the runs that are due and
-    not leased; `oldestScheduledCheckRun` is how long the oldest of them has waited, in ms."""
+    """The samples taken from `from` to `to` (UNIX seconds; vantage.locations.sampling takes one
+    per location every `location_sample_seconds`), oldest first, and, when `to` is not past, one
+    more taken now. `queueSize` counts the runs that are due and not leased;
+    `oldestScheduledCheckRun` is how long the oldest of them has waited, in ms."""
     now = utcnow()
     since, until = datetime.fromtimestamp(from_, UTC), datetime.fromtimestamp(to, UTC)
-    if since > until or since < now - timedelta(days=METRICS_DAYS):
+    if since > until or since < now - sampling.window():
         raise BadRequest(
-            f'"from" must be before "to" and less than {METRICS_DAYS} days ago',
+            f'"from" must be before "to" and less than {sampling.WINDOW_DAYS} days ago',
             keys=["from"],
             source="query",
         )
     async with runtime.db.read() as conn:
         location = await service.get_location(conn, account.id, location_id)
-        queue = (await service.health(conn, [location.ref], now))[location.slug]["queue"]
-    sample = since <= now <= until
+        taken = await sampling.series(conn, location.id, since, until)
+        if since <= now <= until:
+            queue = (await service.queues(conn, [location.ref], now))[location.slug]
+            taken.append(sampling.Sample(now, queue["waiting"], round(queue["lagSeconds"] * 1000)))
+            taken.sort(key=lambda sample: sample.at)
     return JSONResponse(
         {
-            "timestamps": [iso(now)] if sample else [],
-            "queueSize": [queue["waiting"]] if sample else [],
-            "oldestScheduledCheckRun": [round(queue["lagSeconds"] * 1000)] if sample else [],
+            "timestamps": [iso(sample.at) for sample in taken],
+            "queueSize": [sample.queue_size for sample in taken],
+            "oldestScheduledCheckRun": [sample.oldest_wait_ms for sample in taken],
         }
     )

@@ -11,14 +11,17 @@ SLUG_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?$"
 DEFAULT_ICON = "location"
 
 
-# What `_proxy_url` accepts, stated in /openapi.json: http://, optional user:password@, a host name
-# or IPv4 address, an optional port of 1 to 65535.
+# What `_proxy_url` accepts, stated in /openapi.json: http:// or https:// (TLS to the proxy
+# itself, as in Checkly's example), optional user:password@, a host name or IPv4 address, an
+# optional port of 1 to 65535.
 PROXY_URL_PATTERN = (
-    r"^http://(?:[^\s/?#@]+@)?[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?"
+    r"^https?://(?:[^\s/?#@]+@)?[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?"
     r"(?::(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]))?/?$"
 )
+# Stored sealed (vantage.sealing) in a 2048-character column: sealed, 1500 bytes take 2043.
+MAX_PROXY_URL_BYTES = 1500
 # No colon in it: a validation message's "field: text" names the field.
-PROXY_URL_RULE = "must be the URL of an HTTP proxy with a host, user and password optional"
+PROXY_URL_RULE = "must be the http or https URL of a proxy with a host, user and password optional"
 
 
 def _proxy_url(value: str | None) -> str | None:
@@ -29,15 +32,18 @@ def _proxy_url(value: str | None) -> str | None:
         parts.port  # noqa: B018 - raises for a port that is not a number
     except ValueError:
         raise ValueError(PROXY_URL_RULE) from None
-    if parts.scheme != "http" or not parts.hostname:
-        # A TLS connection to the proxy itself is not supported by the probe yet.
+    if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError(PROXY_URL_RULE)
+    if len(value.encode()) > MAX_PROXY_URL_BYTES:
+        raise ValueError(f"must be at most {MAX_PROXY_URL_BYTES} bytes long")
     return value
 
 
 class _ProxyField(BaseModel):
     # The forward proxy of the location's API and URL checks' requests (Checkly's `proxyUrl`).
-    proxyUrl: str | None = Field(default=None, max_length=2048, pattern=PROXY_URL_PATTERN)
+    proxyUrl: str | None = Field(
+        default=None, max_length=MAX_PROXY_URL_BYTES, pattern=PROXY_URL_PATTERN
+    )
 
     @field_validator("proxyUrl")
     @classmethod

@@ -46,6 +46,7 @@ from vantage.locations.schemas import (
     PrivateLocationCreate,
     PrivateLocationUpdate,
 )
+from vantage.sealing import Open, Seal
 from vantage.sessions.withdrawal import cancel_sessions, withdraw_jobs
 from vantage.timeutil import iso, utcnow
 from vantage.validation import bad_request
@@ -67,6 +68,7 @@ class Location:
     created_at: datetime
     updated_at: datetime | None
     last_seen_at: datetime | None
+    # The `proxyUrl` as stored: sealed (vantage.sealing), since it may carry a user and password.
     proxy_url: str | None = None
 
     @property
@@ -190,7 +192,8 @@ async def refs(conn: AsyncConnection) -> dict[str, LocationRef]:
 
 
 async def proxies(conn: AsyncConnection) -> dict[str, str]:
-    """The `proxyUrl` of every location that has one, by slug."""
+    """The `proxyUrl` of every location that has one, by slug, sealed as stored: a job carries it
+    so and it is opened only when the job is handed to its agent (vantage.sessions.sealed)."""
     rows = await conn.execute(
         sa.select(locations.c.slug, locations.c.proxy_url).where(locations.c.proxy_url.is_not(None))
     )
@@ -267,7 +270,9 @@ def _parse(model: type[M], payload: Any) -> M:
         raise bad_request(exc) from None
 
 
-async def _wire(conn: AsyncConnection, found: list[Location]) -> list[dict[str, Any]]:
+async def _wire(conn: AsyncConnection, found: list[Location], open_: Open) -> list[dict[str, Any]]:
+    """`open_` opens a stored `proxyUrl`: its owner reads it back as sent (Terraform compares it
+    with its state), as Checkly returns it."""
     slugs = [loc.slug for loc in found]
     key_lists = await keys.keys_of(conn, slugs)
     counts = await agent_counts(conn, slugs)
@@ -278,7 +283,7 @@ async def _wire(conn: AsyncConnection, found: list[Location]) -> list[dict[str, 
             "slugName": loc.slug,
             "icon": loc.icon or DEFAULT_ICON,
             "keys": key_lists[loc.slug],
-            "proxyUrl": loc.proxy_url,
+            "proxyUrl": open_(loc.proxy_url) if loc.proxy_url else None,
             "lastSeen": iso(loc.last_seen_at),
             "agentCount": counts.get(loc.slug, 0),
             "created_at": iso(loc.created_at),
@@ -288,7 +293,7 @@ async def _wire(conn: AsyncConnection, found: list[Location]) -> list[dict[str, 
     ]
 
 
-async def list_private(conn: AsyncConnection, account_id: str) -> list[dict[str, Any]]:
+async def list_private(conn: AsyncConnection, account_id: str, open_: Open) -> list[dict[str, Any]]:
     rows = (
         await conn.execute(
             sa.select(locations)
@@ -296,7 +301,7 @@ async def list_private(conn: AsyncConnection, account_id: str) -> list[dict[str,
             .order_by(locations.c.created_at, locations.c.slug)
         )
     ).all()
-    return await _wire(conn, [_location(row) for row in rows])
+    return await _wire(conn, [_location(row) for row in rows], open_)
 
 
 async def get_location(conn: AsyncConnection, account_id: str, location_id: str) -> Location:
@@ -316,9 +321,20 @@ async def get_location(conn: AsyncConnection, account_id: str, location_id: str)
     return _location(row)
 
 
-async def get_private(conn: AsyncConnection, account_id: str, location_id: str) -> dict[str, Any]:
-    [wire] = await _wire(conn, [await get_location(conn, account_id, location_id)])
+async def get_private(
+    conn: AsyncConnection, account_id: str, location_id: str, open_: Open
+) -> dict[str, Any]:
+    [wire] = await _wire(conn, [await get_location(conn, account_id, location_id)], open_)
     return wire
+
+
+def _as_sent(proxy_url: str | None) -> Open:
+    """The `proxyUrl` just written, shown as sent rather than opened again."""
+    return lambda _stored: proxy_url or ""
+
+
+def _sealed(proxy_url: str | None, seal: Seal) -> str | None:
+    return seal(proxy_url) if proxy_url else None
 
 
 def not_available(slug: str) -> str:
@@ -339,9 +355,10 @@ async def _check_available(
 
 
 async def create_private(
-    conn: AsyncConnection, account_id: str, payload: Any, *, reserved: frozenset[str]
+    conn: AsyncConnection, account_id: str, payload: Any, *, reserved: frozenset[str], seal: Seal
 ) -> dict[str, Any]:
-    """`reserved`: slugs no account may take (vantage.locations.service.reserved_slugs)."""
+    """`reserved`: slugs no account may take (vantage.locations.service.reserved_slugs); `seal`
+    seals the `proxyUrl` at rest."""
     body = _parse(PrivateLocationCreate, payload)
     await _check_available(conn, account_id, body.slugName, reserved)
     try:
@@ -351,19 +368,19 @@ async def create_private(
             body.name,
             account_id=account_id,
             icon=body.icon,
-            proxy_url=body.proxyUrl,
+            proxy_url=_sealed(body.proxyUrl, seal),
         )
     except sa.exc.IntegrityError:
         # Taken by a concurrent request between the check and the insert (PostgreSQL).
         raise Conflict(not_available(body.slugName)) from None
-    [wire] = await _wire(conn, [location])
+    [wire] = await _wire(conn, [location], _as_sent(body.proxyUrl))
     # The first key is shown in full this once, as Checkly does.
     wire["keys"] = [key.wire()]
     return wire
 
 
 async def update_private(
-    conn: AsyncConnection, account_id: str, location_id: str, payload: Any
+    conn: AsyncConnection, account_id: str, location_id: str, payload: Any, *, seal: Seal
 ) -> dict[str, Any]:
     location = await get_location(conn, account_id, location_id)
     body = _parse(PrivateLocationUpdate, payload)
@@ -378,11 +395,11 @@ async def update_private(
         .values(
             name=body.name,
             icon=body.icon or location.icon,
-            proxy_url=body.proxyUrl,
+            proxy_url=_sealed(body.proxyUrl, seal),
             updated_at=utcnow(),
         )
     )
-    return await get_private(conn, account_id, location_id)
+    return await get_private(conn, account_id, location_id, _as_sent(body.proxyUrl))
 
 
 async def _users(conn: AsyncConnection, account_id: str, slug: str) -> list[str]:
@@ -467,6 +484,21 @@ async def health(
                 "alive": row.last_seen_at >= alive_since,
             }
         )
+    for slug, queue in (await queues(conn, found, now)).items():
+        out[slug]["queue"] = queue
+    return out
+
+
+async def queues(
+    conn: AsyncConnection, found: list[LocationRef], now: datetime
+) -> dict[str, dict[str, Any]]:
+    """Per location slug: runs `waiting` (due, not leased), `running` (leased) and `lagSeconds`,
+    how long the oldest waiting run has been due. One query."""
+    out: dict[str, dict[str, Any]] = {
+        ref.slug: {"waiting": 0, "running": 0, "lagSeconds": 0.0} for ref in found
+    }
+    if not found:
+        return out
     slug_of = {ref.id: ref.slug for ref in found}
     queued = await conn.execute(
         sa.select(jobs.c.location_id, jobs.c.state, sa.func.count(), sa.func.min(jobs.c.run_at))
@@ -477,7 +509,7 @@ async def health(
         .group_by(jobs.c.location_id, jobs.c.state)
     )
     for location_id, state, count, oldest in queued:
-        queue = out[slug_of[location_id]]["queue"]
+        queue = out[slug_of[location_id]]
         if state == "QUEUED":
             queue["waiting"] = count
             queue["lagSeconds"] = round(max(0.0, (now - oldest).total_seconds()), 3)

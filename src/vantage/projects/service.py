@@ -587,7 +587,7 @@ async def _create(
         return int((await windows.create(conn, account_id, payload))["id"])
     if kind == "private-location":
         created = await locations.create_private(
-            conn, account_id, _location_body(payload), reserved=ctx.reserved
+            conn, account_id, _location_body(payload), reserved=ctx.reserved, seal=ctx.seal
         )
         return str(created["id"])
     if kind == "status-page-service":
@@ -629,7 +629,9 @@ async def _update(
         await windows.update(conn, account_id, int(physical_id), payload)
         return int(physical_id)
     if kind == "private-location":
-        await locations.update_private(conn, account_id, physical_id, _location_body(payload))
+        await locations.update_private(
+            conn, account_id, physical_id, _location_body(payload), seal=ctx.seal
+        )
         return physical_id
     if kind == "status-page-service":
         await status_pages.update_service(conn, account_id, physical_id, payload)

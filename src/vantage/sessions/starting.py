@@ -4,7 +4,8 @@
 1. the checks' groups, in one query, unless the caller already has them;
 2. every location by slug, in one query (a job is bound to its location's id);
 3. the accounts' environment variables, in one query (secret ones opened for the run, as are
-   the check's and its group's), and the client certificates of the API and URL checks' accounts;
+   the check's and its group's), and the client certificates of the API and URL checks' accounts
+   (their keys left sealed, as the locations' proxy URLs are, until a job is leased);
 4. per check: skipped when its group is deactivated; else its effective config (the group's
    settings applied) and its plan (vantage.sessions.planning, pure). A check whose plan cannot be
    made is logged and skipped, so one bad row cannot stop the others from starting. Each job's
@@ -140,7 +141,7 @@ class RunInputs:
         return cls(
             sealer,
             await account_variables(conn, accounts, sealer),
-            await certificates.of_accounts(conn, http_accounts, sealer),
+            await certificates.of_accounts(conn, http_accounts),
             await locations_service.proxies(conn),
         )
 
@@ -167,7 +168,8 @@ class RunInputs:
         account_id: str,
         variables: Mapping[str, Variable],
     ) -> None:
-        """The job's config rendered for its location, with its certificates and proxy."""
+        """The job's config rendered for its location, with its certificates and proxy (their
+        secrets sealed: vantage.queue.secrets opens them for the job's agent)."""
         job["config"] = certificates.attach(
             check_type,
             render_check(check_type, job["config"], variables, job["location"]),

@@ -62,8 +62,10 @@ class HttpRequestSpec:
     ssl_context: ssl.SSLContext | None = None
     # Mutual TLS: presented to the hosts they match only (client_certs.py)
     client_certificates: Sequence[ClientCertificate] = ()
-    # An http:// forward proxy (a private location's `proxyUrl`): HTTPS goes through a CONNECT
-    # tunnel, plain HTTP as an absolute-form request to it
+    # A forward proxy (a private location's `proxyUrl`): HTTPS goes through a CONNECT tunnel,
+    # plain HTTP as an absolute-form request to it. An https:// proxy is spoken to over TLS,
+    # verified with `ssl_context` (else the system's roots) whatever `skip_ssl` says: that is
+    # the check's word on its target, not on the operator's proxy
     proxy_url: str | None = None
     max_body_bytes: int = MAX_BODY_BYTES
     drain_limit_bytes: int = DRAIN_LIMIT_BYTES
@@ -149,10 +151,13 @@ def _client_context(spec: HttpRequestSpec, target: _Target) -> ssl.SSLContext:
 
 
 def _proxy(url: str) -> tuple[_Target, str | None]:
-    """The proxy to dial, and its Proxy-Authorization value (from the URL's user:password)."""
-    dial = parse_target(url)
-    if dial.tls:
-        raise errors.InvalidRequest("Invalid proxy URL: only http:// proxies are supported")
+    """The proxy to dial (an https:// one is spoken to over TLS), and its Proxy-Authorization
+    value (from the URL's user:password)."""
+    try:
+        dial = parse_target(url)
+    except errors.InvalidRequest:
+        # Not the URL itself: it may carry the proxy's password
+        raise errors.InvalidRequest("Invalid proxy URL") from None
     parts = urlsplit(url)
     if parts.username is None and parts.password is None:
         return dial, None
@@ -475,6 +480,9 @@ class RawHttpProbe:
             await conn.connect(addr)
             timings.connect = _perf()
             timings.tcp_rtt = conn.handshake_rtt()
+            if dial is not target and dial.tls:
+                # Still "connect" to the check (Node's phases know of no proxy)
+                await conn.start_tls(spec.ssl_context or default_tls_context(), dial.host)
             if dial is not target and target.tls:
                 await _tunnel(conn, target, proxy_auth)
             if target.tls:

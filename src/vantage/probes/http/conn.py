@@ -53,6 +53,7 @@ class Conn:
         "_fd",
         "_incoming",
         "_loop",
+        "_outer",
         "_outgoing",
         "_raw_kernel_ts",
         "_tls",
@@ -68,6 +69,8 @@ class Conn:
         self._tls: ssl.SSLObject | None = None
         self._incoming: ssl.MemoryBIO | None = None
         self._outgoing: ssl.MemoryBIO | None = None
+        # The TLS session with an HTTPS proxy, under the target's (TLS in TLS): None without one
+        self._outer: Conn | None = None
         self._raw_kernel_ts: float | None = None
         self.last_kernel_ts: float | None = None
         self.last_user_ts = 0.0
@@ -168,6 +171,13 @@ class Conn:
     # -- TLS ------------------------------------------------------------------------------------
 
     async def start_tls(self, context: ssl.SSLContext, server_hostname: str) -> None:
+        """TLS over the connection; on one that already speaks TLS (to an HTTPS proxy, whose
+        CONNECT tunnel now leads to the target) the new session runs inside the first."""
+        if self._tls is not None:
+            outer = Conn(self._loop, self.sock)
+            outer._tls, outer._incoming, outer._outgoing = self._tls, self._incoming, self._outgoing
+            self._outer = outer
+            self._tls = self._incoming = self._outgoing = None
         incoming = ssl.MemoryBIO()
         outgoing = ssl.MemoryBIO()
         tls = context.wrap_bio(
@@ -182,7 +192,7 @@ class Conn:
                 break
             except ssl.SSLWantReadError:
                 await self._flush_tls(outgoing)
-                data = await self._recv_raw()
+                data = await self._recv_below()
                 if data:
                     incoming.write(data)
                 else:
@@ -194,7 +204,23 @@ class Conn:
 
     async def _flush_tls(self, outgoing: ssl.MemoryBIO) -> None:
         if outgoing.pending:
-            await self._send_raw(outgoing.read())
+            await self._send_below(outgoing.read())
+
+    async def _recv_below(self, wait: bool = False) -> bytes:
+        """What lies under this TLS session: the socket, or the proxy's TLS session."""
+        outer = self._outer
+        if outer is None:
+            return await self._recv_raw(wait)
+        data = await outer.read(wait)
+        self._raw_kernel_ts = outer._raw_kernel_ts
+        return data
+
+    async def _send_below(self, data: bytes | memoryview) -> None:
+        outer = self._outer
+        if outer is None:
+            await self._send_raw(data)
+        else:
+            await outer.send(bytes(data))
 
     # -- plaintext API --------------------------------------------------------------------------
 
@@ -227,7 +253,7 @@ class Conn:
             try:
                 data = tls.read(_RECV_SIZE)
             except ssl.SSLWantReadError:
-                raw = await self._recv_raw(wait)
+                raw = await self._recv_below(wait)
                 wait = False
                 if raw:
                     incoming.write(raw)

@@ -130,6 +130,13 @@ def build_spec(
     for value in check.get(MASKED_VALUES) or ():
         secrets.add(str(value))
         secrets.add(quote(str(value), safe=URI_SAFE))
+    proxy_url = str(check.get(PROXY_KEY) or "") or None
+    if proxy_url is not None:
+        # The proxy's password goes to the proxy only; should anything echo it, it is masked.
+        _, proxy_auth = _split_url_credentials(proxy_url)
+        if proxy_auth is not None and proxy_auth[1]:
+            secrets.add(proxy_auth[1])
+            secrets.add(basic_auth_value(*proxy_auth).split(" ", 1)[1])
     ip_family: IpFamily = "IPv6" if request.get("ipFamily") == "IPv6" else "IPv4"
     return HttpRequestSpec(
         url=url,
@@ -144,7 +151,7 @@ def build_spec(
         skip_ssl=bool(request.get("skipSSL")),
         ssl_context=ssl_context,
         client_certificates=client_certs.from_job(check.get(client_certs.JOB_KEY)),
-        proxy_url=str(check.get(PROXY_KEY) or "") or None,
+        proxy_url=proxy_url,
         policy=policy,
     )
 
