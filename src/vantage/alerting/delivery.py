@@ -23,10 +23,10 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx2
 import structlog
 
 from vantage.alerting import evaluation, outbox, retry, states
+from vantage.alerting.http import HttpClient
 from vantage.alerting.providers import email, opsgenie, pagerduty, slack, webhook
 from vantage.alerting.providers.base import Notification, Outcome
 from vantage.alerting.template import TemplateError
@@ -60,7 +60,7 @@ class Deliverer:
             sender=settings.smtp_from,
             timeout=settings.alert_send_timeout_seconds,
         )
-        self._client: httpx2.AsyncClient | None = None
+        self._client: HttpClient | None = None
         self.policy = TargetPolicy.parse(settings.alert_deny)
         self._channel_slots: dict[int, asyncio.Semaphore] = {}
         self._inflight: set[asyncio.Task[None]] = set()
@@ -68,17 +68,13 @@ class Deliverer:
         self._timers_at = 0.0
 
     @property
-    def client(self) -> httpx2.AsyncClient:
+    def client(self) -> HttpClient:
         if self._client is None:
-            # Alerts go where the channel says, never through the environment's proxies.
-            self._client = httpx2.AsyncClient(
+            # Alerts go where the channel says: never through the environment's proxies, never
+            # redirected (vantage.alerting.http).
+            self._client = HttpClient(
                 timeout=self.settings.alert_send_timeout_seconds,
-                follow_redirects=False,
-                trust_env=False,
-                limits=httpx2.Limits(
-                    max_connections=self.settings.alert_concurrency,
-                    max_keepalive_connections=self.settings.alert_concurrency,
-                ),
+                max_idle=self.settings.alert_concurrency,
             )
         return self._client
 
