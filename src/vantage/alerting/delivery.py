@@ -66,6 +66,7 @@ class Deliverer:
         self._inflight: set[asyncio.Task[None]] = set()
         self._sending = 0
         self._timers_at = 0.0
+        self._undeliverable_warned: set[str] = set()
 
     @property
     def client(self) -> HttpClient:
@@ -252,6 +253,15 @@ class Deliverer:
             return await opsgenie.send(self.client, notification, link, base)
         if kind == "EMAIL":
             return await email.send(self.smtp, notification, link)
+        if kind not in self._undeliverable_warned:
+            # Once per type and process: each notification's FAILURE already says it in the log.
+            self._undeliverable_warned.add(kind)
+            log.warning(
+                "alert channel type is stored but not delivered",
+                channel_type=kind,
+                hint="SLACK_APP, SMS and CALL need Checkly's own integrations; use a WEBHOOK "
+                "channel to an SMS or voice gateway instead (docs/alerting.md)",
+            )
         return Outcome("FAILURE", f"Vantage cannot deliver to {kind} channels")
 
     def _outcome(self, row: Any, outcome: Outcome, now: datetime) -> dict[str, Any]:
