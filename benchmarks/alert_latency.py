@@ -6,6 +6,9 @@ alert channel and "loud" ones subscribed to a webhook. Triggers all quiet checks
 all loud ones, and prints:
 - per set, the time from the trigger until every session has ended (result intake), so the cost
   of alerting on intake shows as the difference;
+- per set, the server's CPU seconds (utime + stime, every thread) from the trigger until its
+  sessions ended and, for the loud set, every notification arrived: on a shared machine the
+  comparable figure, since wall times stretch with the load;
 - for the loud set, the latency from each notification's row being written (in the transaction
   that stored the result) to the receiver getting it: p50, p99, max.
 Goal (issue 12): p99 <= 1 s with 1,000 checks failing at once, intake time unchanged.
@@ -18,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import statistics
 import tempfile
 import threading
@@ -102,6 +106,12 @@ async def create_checks(
     await asyncio.gather(*(one(i) for i in range(count)))
 
 
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of a whole process (every thread), from /proc/PID/stat."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 async def run_set(http: httpx2.AsyncClient, db: Database, tag: str, count: int) -> float:
     """Trigger every check of `tag`; seconds until all their sessions ended."""
     start = time.time()
@@ -140,11 +150,15 @@ async def measure(vantage: Any, target_url: str, receiver: Receiver, checks: int
         hook.raise_for_status()
         await create_checks(http, target_url, checks, "quiet", [])
         await create_checks(http, target_url, checks, "loud", [hook.json()["id"]])
+        cpu = cpu_seconds(vantage.pid)
         quiet = await run_set(http, db, "quiet", checks)
+        quiet_cpu = cpu_seconds(vantage.pid) - cpu
+        cpu = cpu_seconds(vantage.pid)
         loud = await run_set(http, db, "loud", checks)
         deadline = time.time() + 120
         while len(receiver.arrivals) < checks and time.time() < deadline:
             await asyncio.sleep(0.05)
+        loud_cpu = cpu_seconds(vantage.pid) - cpu
     async with db.read() as conn:
         rows = (
             await conn.execute(
@@ -160,6 +174,10 @@ async def measure(vantage: Any, target_url: str, receiver: Receiver, checks: int
     print(f"checks per set: {checks}")
     print(f"intake, trigger to last session ended: quiet {quiet:.2f} s, loud {loud:.2f} s")
     print(
+        f"server CPU: quiet {quiet_cpu:.2f} s (intake), loud {loud_cpu:.2f} s (intake and "
+        f"delivery); alerting {loud_cpu - quiet_cpu:.2f} s"
+    )
+    print(
         f"notifications: {len(rows)} queued, {len(receiver.arrivals)} received, "
         f"{receiver.duplicates} duplicates"
     )
@@ -168,7 +186,18 @@ async def measure(vantage: Any, target_url: str, receiver: Receiver, checks: int
             f"stored -> received ms: p50 {statistics.median(latencies):.0f}  "
             f"p99 {percentile(latencies, 99):.0f}  max {max(latencies):.0f}"
         )
-    print(json.dumps({"quiet_s": quiet, "loud_s": loud, "p99_ms": percentile(latencies, 99)}))
+    print(
+        json.dumps(
+            {
+                "quiet_s": quiet,
+                "loud_s": loud,
+                "quiet_cpu_s": quiet_cpu,
+                "loud_cpu_s": loud_cpu,
+                "p50_ms": statistics.median(latencies) if latencies else None,
+                "p99_ms": percentile(latencies, 99),
+            }
+        )
+    )
 
 
 def main() -> None:

@@ -238,7 +238,9 @@ class Settings(BaseSettings):
         description="How often the delivery worker looks for due notifications when nothing "
         "wakes it (a session ending wakes it at once).",
     )
-    alert_batch: int = Field(default=50, ge=1, description="Most notifications one claim takes.")
+    # As many as one intake batch of the embedded agent can raise: one claim (a write
+    # transaction) per batch instead of four.
+    alert_batch: int = Field(default=200, ge=1, description="Most notifications one claim takes.")
     alert_ssl_interval_seconds: float = Field(
         default=3600.0,
         gt=0,

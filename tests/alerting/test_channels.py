@@ -30,6 +30,10 @@ CONFIGS: dict[str, dict[str, Any]] = {
     },
     "PAGERDUTY": {"serviceKey": PD_KEY, "account": "acme", "serviceName": "API"},
     "OPSGENIE": {"name": "og", "apiKey": "og-key-0123456789", "region": "EU", "priority": "P2"},
+    # Stored and served as Checkly's, not delivered (docs/alerting.md).
+    "SLACK_APP": {"slackChannels": ["#ops", "#alerts"]},
+    "SMS": {"number": "+31612345678", "name": "on call"},
+    "CALL": {"number": "+4915112345678", "name": "duty phone"},
 }
 
 

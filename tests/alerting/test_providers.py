@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from tests.alerting.flow import channel, check, point_at, run, settled
 from tests.alerting.receiver import Receiver, Reply
 from tests.support.harness import Harness, Persona
@@ -112,4 +114,33 @@ async def test_slack_gets_a_coloured_message_and_its_errors_are_logged(
     assert [(r.status, r.result) for r in rows] == [
         ("FAILURE", "404 channel_not_found"),
         ("SUCCESS", "200 ok"),
+    ]
+
+
+async def test_sms_and_call_channels_are_logged_as_not_delivered_and_warned_of_once(
+    vantage: Harness,
+    alice: Persona,
+    http_target: HttpTarget,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    await notify_sms_and_call(vantage, alice, http_target)
+    captured = capsys.readouterr()
+    lines = (captured.out + captured.err).splitlines()
+    warnings = [line for line in lines if "stored but not delivered" in line]
+    assert len(warnings) == 2  # one per type, not one per notification
+
+
+async def notify_sms_and_call(vantage: Harness, alice: Persona, http_target: HttpTarget) -> None:
+    sms = await channel(alice, "SMS", {"number": "+31612345678", "name": "on call"})
+    call = await channel(alice, "CALL", {"number": "+31612345678", "name": "on call"})
+    check_id = await check(alice, http_target, [sms, call])
+    await run(alice, check_id)  # a failure
+    await point_at(alice, check_id, http_target, "/ok")
+    await run(alice, check_id)  # its recovery
+    rows = await settled(vantage, 4)
+    assert sorted((r.channel_type, r.status, r.result) for r in rows) == [
+        ("CALL", "FAILURE", "Vantage cannot deliver to CALL channels"),
+        ("CALL", "FAILURE", "Vantage cannot deliver to CALL channels"),
+        ("SMS", "FAILURE", "Vantage cannot deliver to SMS channels"),
+        ("SMS", "FAILURE", "Vantage cannot deliver to SMS channels"),
     ]

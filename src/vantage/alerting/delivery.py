@@ -23,10 +23,10 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx2
 import structlog
 
 from vantage.alerting import evaluation, outbox, retry, states
+from vantage.alerting.http import HttpClient
 from vantage.alerting.providers import email, opsgenie, pagerduty, slack, webhook
 from vantage.alerting.providers.base import Notification, Outcome
 from vantage.alerting.template import TemplateError
@@ -60,25 +60,22 @@ class Deliverer:
             sender=settings.smtp_from,
             timeout=settings.alert_send_timeout_seconds,
         )
-        self._client: httpx2.AsyncClient | None = None
+        self._client: HttpClient | None = None
         self.policy = TargetPolicy.parse(settings.alert_deny)
         self._channel_slots: dict[int, asyncio.Semaphore] = {}
         self._inflight: set[asyncio.Task[None]] = set()
         self._sending = 0
         self._timers_at = 0.0
+        self._undeliverable_warned: set[str] = set()
 
     @property
-    def client(self) -> httpx2.AsyncClient:
+    def client(self) -> HttpClient:
         if self._client is None:
-            # Alerts go where the channel says, never through the environment's proxies.
-            self._client = httpx2.AsyncClient(
+            # Alerts go where the channel says: never through the environment's proxies, never
+            # redirected (vantage.alerting.http).
+            self._client = HttpClient(
                 timeout=self.settings.alert_send_timeout_seconds,
-                follow_redirects=False,
-                trust_env=False,
-                limits=httpx2.Limits(
-                    max_connections=self.settings.alert_concurrency,
-                    max_keepalive_connections=self.settings.alert_concurrency,
-                ),
+                max_idle=self.settings.alert_concurrency,
             )
         return self._client
 
@@ -256,6 +253,15 @@ class Deliverer:
             return await opsgenie.send(self.client, notification, link, base)
         if kind == "EMAIL":
             return await email.send(self.smtp, notification, link)
+        if kind not in self._undeliverable_warned:
+            # Once per type and process: each notification's FAILURE already says it in the log.
+            self._undeliverable_warned.add(kind)
+            log.warning(
+                "alert channel type is stored but not delivered",
+                channel_type=kind,
+                hint="SLACK_APP, SMS and CALL need Checkly's own integrations; use a WEBHOOK "
+                "channel to an SMS or voice gateway instead (docs/alerting.md)",
+            )
         return Outcome("FAILURE", f"Vantage cannot deliver to {kind} channels")
 
     def _outcome(self, row: Any, outcome: Outcome, now: datetime) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-import httpx2
+from vantage.alerting.http import Response
 
 Verdict = Literal["SUCCESS", "RETRY", "FAILURE"]
 # How much of a receiver's answer the notification log keeps.
@@ -59,7 +59,7 @@ def retry_after_seconds(value: str | None, now: datetime | None = None) -> float
     return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
-def from_response(response: httpx2.Response) -> Outcome:
+def from_response(response: Response) -> Outcome:
     """2xx: delivered. 408, 425, 429 and 5xx: try again (honouring Retry-After). Any other
     answer will not change by resending: failed."""
     status = response.status_code

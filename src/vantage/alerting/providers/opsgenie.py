@@ -6,8 +6,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-import httpx2
-
+from vantage.alerting.http import HttpClient, HttpError
 from vantage.alerting.providers.base import Notification, Outcome, from_network_error, from_response
 
 
@@ -39,12 +38,12 @@ def request(notification: Notification, result_link: str) -> tuple[str, dict[str
 
 
 async def send(
-    client: httpx2.AsyncClient, notification: Notification, result_link: str, base_url: str
+    client: HttpClient, notification: Notification, result_link: str, base_url: str
 ) -> Outcome:
     path, body = request(notification, result_link)
     headers = {"Authorization": f"GenieKey {notification.config.get('apiKey', '')}"}
     try:
         response = await client.post(f"{base_url.rstrip('/')}{path}", json=body, headers=headers)
-    except httpx2.HTTPError as exc:
+    except HttpError as exc:
         return from_network_error(exc)
     return from_response(response)

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx2
-
+from vantage.alerting.http import HttpClient, HttpError
 from vantage.alerting.providers.base import Notification, Outcome, from_network_error, from_response
 
 SEVERITY = {"failure": "critical", "degraded": "warning"}
@@ -48,12 +47,12 @@ def payload(notification: Notification, result_link: str) -> dict[str, Any]:
 
 
 async def send(
-    client: httpx2.AsyncClient, notification: Notification, result_link: str, base_url: str
+    client: HttpClient, notification: Notification, result_link: str, base_url: str
 ) -> Outcome:
     try:
         response = await client.post(
             f"{base_url.rstrip('/')}/v2/enqueue", json=payload(notification, result_link)
         )
-    except httpx2.HTTPError as exc:
+    except HttpError as exc:
         return from_network_error(exc)
     return from_response(response)

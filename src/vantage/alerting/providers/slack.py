@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx2
-
+from vantage.alerting.http import HttpClient, HttpError
 from vantage.alerting.providers.base import Notification, Outcome, from_network_error, from_response
 
 COLOURS = {"failure": "#d0021b", "degraded": "#f5a623", "recovery": "#2eb67d"}
@@ -56,11 +55,11 @@ def payload(notification: Notification, result_link: str) -> dict[str, Any]:
     return body
 
 
-async def send(client: httpx2.AsyncClient, notification: Notification, result_link: str) -> Outcome:
+async def send(client: HttpClient, notification: Notification, result_link: str) -> Outcome:
     try:
         response = await client.post(
             str(notification.config["url"]), json=payload(notification, result_link)
         )
-    except httpx2.HTTPError as exc:
+    except HttpError as exc:
         return from_network_error(exc)
     return from_response(response)

@@ -20,8 +20,7 @@ import time
 from typing import Any
 from urllib.parse import quote
 
-import httpx2
-
+from vantage.alerting.http import HttpClient, HttpError, InvalidRequest
 from vantage.alerting.providers import presets
 from vantage.alerting.providers.base import (
     Notification,
@@ -100,7 +99,7 @@ def _is_json(body: bytes) -> bool:
 
 
 async def send(
-    client: httpx2.AsyncClient,
+    client: HttpClient,
     notification: Notification,
     result_link: str,
     built: Request | None = None,
@@ -121,6 +120,8 @@ async def send(
             params=tuple(query),
             content=None if method in ("GET", "HEAD") else body,
         )
-    except httpx2.HTTPError as exc:
+    except InvalidRequest as exc:  # as the template made it: resending will not help
+        return Outcome("FAILURE", f"invalid request: {exc}")
+    except HttpError as exc:
         return from_network_error(exc)
     return from_response(response)
