@@ -66,6 +66,7 @@ async def on_sessions_ended(conn: AsyncConnection, ended: Mapping[str, str], now
         return 0
     check_ids = sorted({s.check_id for s in sessions})
     states = await states_repo.lock(conn, [(s.check_id, s.account_id) for s in sessions], now)
+    locked = dict(states)
     windows = await maintenance.active_windows(conn, {s.account_id for s in sessions}, now)
 
     raised: list[tuple[Any, Alert]] = []
@@ -89,7 +90,10 @@ async def on_sessions_ended(conn: AsyncConnection, ended: Mapping[str, str], now
         state, alerts = evaluate(states[session.check_id], run, settings, now, silenced=silenced)
         states[session.check_id] = state
         raised.extend((session, alert) for alert in alerts)
-    await states_repo.save(conn, {cid: states[cid] for cid in check_ids}, now)
+    # Only the states a run changed: a passing run of a passing check changes nothing.
+    await states_repo.save(
+        conn, {cid: states[cid] for cid in check_ids if states[cid] != locked[cid]}, now
+    )
     if not raised:
         return 0
     # A check's `triggerIncident`: its failure opens an incident on a status page service, its
