@@ -36,14 +36,19 @@ def wait_for_port(port: int, timeout: float = 20.0) -> None:
 
 @contextmanager
 def process(
-    args: list[str], *, port: int, log: Path, env: dict[str, str] | None = None
+    args: list[str],
+    *,
+    port: int,
+    log: Path,
+    env: dict[str, str] | None = None,
+    timeout: float | None = None,
 ) -> Iterator[subprocess.Popen[bytes]]:
     with log.open("wb") as out:
         proc = subprocess.Popen(
             args, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})}
         )
         try:
-            wait_for_port(port)
+            wait_for_port(port, *([] if timeout is None else [timeout]))
             yield proc
         finally:
             proc.send_signal(signal.SIGTERM)
