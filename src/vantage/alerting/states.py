@@ -15,7 +15,7 @@ from vantage.db.dialect import claim_subquery, insert_for
 from vantage.db.prepared import Prepared
 from vantage.db.tables import check_alert_states as table
 
-_FIELDS = (
+FIELDS = (
     "status",
     "notified",
     "consecutive_failed",
@@ -30,11 +30,11 @@ _FIELDS = (
 
 
 def _row(state: AlertState) -> dict[str, Any]:
-    return {name: getattr(state, name) for name in _FIELDS}
+    return {name: getattr(state, name) for name in FIELDS}
 
 
 def state_of(row: Any) -> AlertState:
-    return AlertState(**{name: getattr(row, name) for name in _FIELDS})
+    return AlertState(**{name: getattr(row, name) for name in FIELDS})
 
 
 async def lock(
@@ -77,7 +77,7 @@ async def save(conn: AsyncConnection, states: Mapping[str, AlertState], now: dat
 _SAVE = Prepared(
     table.update()
     .where(table.c.check_id == sa.bindparam("b_check_id"))
-    .values({name: sa.bindparam(f"b_{name}") for name in (*_FIELDS, "updated_at")})
+    .values({name: sa.bindparam(f"b_{name}") for name in (*FIELDS, "updated_at")})
 )
 _CREATES: dict[str, Prepared] = {}
 
