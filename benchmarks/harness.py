@@ -24,7 +24,7 @@ def free_port() -> int:
         return port
 
 
-def wait_for_port(port: int, timeout: float = 20.0) -> None:
+def wait_for_port(port: int, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         with socket.socket() as sock:
@@ -36,19 +36,14 @@ def wait_for_port(port: int, timeout: float = 20.0) -> None:
 
 @contextmanager
 def process(
-    args: list[str],
-    *,
-    port: int,
-    log: Path,
-    env: dict[str, str] | None = None,
-    timeout: float | None = None,
+    args: list[str], *, port: int, log: Path, env: dict[str, str] | None = None
 ) -> Iterator[subprocess.Popen[bytes]]:
     with log.open("wb") as out:
         proc = subprocess.Popen(
             args, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})}
         )
         try:
-            wait_for_port(port, *([] if timeout is None else [timeout]))
+            wait_for_port(port)
             yield proc
         finally:
             proc.send_signal(signal.SIGTERM)

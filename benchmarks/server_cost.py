@@ -138,7 +138,6 @@ def run(args: argparse.Namespace, workdir: Path) -> None:
                 [sys.executable, "-m", "benchmarks.hold_target", "--port", str(target_port)],
                 port=target_port,
                 log=workdir / "target.log",
-                timeout=120,
             )
         )
         server = stack.enter_context(
@@ -159,7 +158,6 @@ def run(args: argparse.Namespace, workdir: Path) -> None:
                 ],
                 port=server_port,
                 log=workdir / "server.log",
-                timeout=120,  # a server starts slowly on a machine shared with other work
             )
         )
         server_url = f"http://127.0.0.1:{server_port}"
