@@ -102,8 +102,13 @@ class Signals:
         # signals to the others.
         self.broadcast: Callable[[str, str], None] | None = None
 
-    def session_finished(self, session_id: str, *, remote: bool = False) -> None:
-        self.alerts_queued.set()
+    def session_finished(
+        self, session_id: str, *, remote: bool = False, alerts: bool = True
+    ) -> None:
+        """`alerts`: its run may have queued notifications (False when the intake that ended it
+        queued none, so a batch of passing runs does not send the delivery worker to look)."""
+        if alerts:
+            self.alerts_queued.set()
         for event in self._session_waiters.pop(session_id, []):
             event.set()
         if self.broadcast is not None and not remote:
@@ -127,7 +132,7 @@ class Signals:
     def result_stored(self, completion: Completion) -> None:
         """Wake who waits on what a stored result changed: its session, or its retry's location."""
         if completion.session_ended and completion.session_id:
-            self.session_finished(completion.session_id)
+            self.session_finished(completion.session_id, alerts=completion.alerts_queued)
         if completion.retry_location:
             self.work_queued(completion.retry_location)
         if completion.test_session_id and completion.outcome == "accepted" and completion.result_id:

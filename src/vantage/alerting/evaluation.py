@@ -29,6 +29,7 @@ from vantage.alerting.policy import (
     ACCOUNT_DEFAULTS,
     Alert,
     AlertSettings,
+    AlertState,
     ChannelFilter,
     due_timers,
     effective_settings,
@@ -41,6 +42,7 @@ from vantage.db.tables import (
     accounts,
     alert_channel_subscriptions,
     alert_channels,
+    check_alert_states,
     check_alerts,
     check_groups,
     check_results,
@@ -61,11 +63,16 @@ async def on_sessions_ended(conn: AsyncConnection, ended: Mapping[str, str], now
     wanted = [sid for sid, status in ended.items() if status not in NOT_RUNS]
     if not wanted:
         return 0
+    quiet = await _quiet(conn, wanted, ended)
+    wanted = [sid for sid in wanted if sid not in quiet]
+    if not wanted:
+        return 0
     sessions = await _sessions(conn, wanted)
     if not sessions:
         return 0
     check_ids = sorted({s.check_id for s in sessions})
     states = await states_repo.lock(conn, [(s.check_id, s.account_id) for s in sessions], now)
+    locked = dict(states)
     windows = await maintenance.active_windows(conn, {s.account_id for s in sessions}, now)
 
     raised: list[tuple[Any, Alert]] = []
@@ -89,7 +96,10 @@ async def on_sessions_ended(conn: AsyncConnection, ended: Mapping[str, str], now
         state, alerts = evaluate(states[session.check_id], run, settings, now, silenced=silenced)
         states[session.check_id] = state
         raised.extend((session, alert) for alert in alerts)
-    await states_repo.save(conn, {cid: states[cid] for cid in check_ids}, now)
+    # Only the states a run changed: a passing run of a passing check changes nothing.
+    await states_repo.save(
+        conn, {cid: states[cid] for cid in check_ids if states[cid] != locked[cid]}, now
+    )
     if not raised:
         return 0
     # A check's `triggerIncident`: its failure opens an incident on a status page service, its
@@ -122,6 +132,48 @@ async def on_timers_due(conn: AsyncConnection, now: datetime, limit: int = 500) 
         raised.extend((subject, alert) for alert in alerts)
     await states_repo.save(conn, changed, now)
     return await _queue(conn, raised, now) if raised else 0
+
+
+async def _quiet(
+    conn: AsyncConnection, session_ids: Sequence[str], ended: Mapping[str, str]
+) -> set[str]:
+    """The sessions whose run cannot change anything: every session of its check in this batch
+    PASSED, and the check's alert state is at rest (nothing announced, no failure or degradation
+    counted, no timer; or no state yet). A PASSED session is a PASSING run whatever the settings
+    (no location failed, and a parallel threshold is at least 10%), and a PASSING run leaves such
+    a state as it is and raises nothing (`policy.evaluate`). So the common case, a passing run of
+    a passing check, costs one read instead of the check's configuration, the state's lock and
+    the maintenance windows."""
+    if not any(ended[sid] == "PASSED" for sid in session_ids):
+        return set()
+    rows = (await conn.execute(_QUIET, {"b_ids": list(session_ids)})).all()
+    sessions_of: dict[str, list[str]] = defaultdict(list)
+    at_rest: dict[str, bool] = {}
+    for row in rows:
+        sessions_of[row.check_id].append(row.id)
+        if row.state_check_id is None:
+            at_rest[row.check_id] = True
+        else:
+            state = states_repo.state_of(row)
+            at_rest[row.check_id] = state == AlertState(episode=state.episode)
+    return {
+        sid
+        for check_id, sids in sessions_of.items()
+        if at_rest[check_id] and all(ended[sid] == "PASSED" for sid in sids)
+        for sid in sids
+    }
+
+
+_QUIET = (
+    sa.select(
+        check_sessions.c.id,
+        check_sessions.c.check_id,
+        check_alert_states.c.check_id.label("state_check_id"),
+        *(check_alert_states.c[name] for name in states_repo.FIELDS),
+    )
+    .outerjoin(check_alert_states, check_alert_states.c.check_id == check_sessions.c.check_id)
+    .where(check_sessions.c.id.in_(sa.bindparam("b_ids", expanding=True)))
+)
 
 
 def missing(session: Any) -> int:

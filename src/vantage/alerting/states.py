@@ -12,9 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from vantage.alerting.policy import AlertState
 from vantage.db.dialect import claim_subquery, insert_for
+from vantage.db.prepared import Prepared
 from vantage.db.tables import check_alert_states as table
 
-_FIELDS = (
+FIELDS = (
     "status",
     "notified",
     "consecutive_failed",
@@ -29,11 +30,11 @@ _FIELDS = (
 
 
 def _row(state: AlertState) -> dict[str, Any]:
-    return {name: getattr(state, name) for name in _FIELDS}
+    return {name: getattr(state, name) for name in FIELDS}
 
 
 def state_of(row: Any) -> AlertState:
-    return AlertState(**{name: getattr(row, name) for name in _FIELDS})
+    return AlertState(**{name: getattr(row, name) for name in FIELDS})
 
 
 async def lock(
@@ -44,8 +45,8 @@ async def lock(
     circle)."""
     owners = dict(sorted(checks))
     fresh = _row(AlertState())
-    await conn.execute(
-        insert_for(conn, table).on_conflict_do_nothing(index_elements=["check_id"]),
+    await _create(conn).execute(
+        conn,
         [{"check_id": c, "account_id": a, **fresh, "updated_at": now} for c, a in owners.items()],
     )
     rows = await conn.execute(
@@ -58,12 +59,8 @@ async def lock(
 
 
 async def save(conn: AsyncConnection, states: Mapping[str, AlertState], now: datetime) -> None:
-    if not states:
-        return
-    await conn.execute(
-        table.update()
-        .where(table.c.check_id == sa.bindparam("b_check_id"))
-        .values({name: sa.bindparam(f"b_{name}") for name in (*_FIELDS, "updated_at")}),
+    await _SAVE.execute(
+        conn,
         [
             {
                 "b_check_id": check_id,
@@ -73,6 +70,24 @@ async def save(conn: AsyncConnection, states: Mapping[str, AlertState], now: dat
             for check_id, state in states.items()
         ],
     )
+
+
+# Built once (per dialect where it differs) and `Prepared`: every batch of results that ends
+# sessions runs them, one row per check.
+_SAVE = Prepared(
+    table.update()
+    .where(table.c.check_id == sa.bindparam("b_check_id"))
+    .values({name: sa.bindparam(f"b_{name}") for name in (*FIELDS, "updated_at")})
+)
+_CREATES: dict[str, Prepared] = {}
+
+
+def _create(conn: AsyncConnection) -> Prepared:
+    prepared = _CREATES.get(conn.dialect.name)
+    if prepared is None:
+        stmt = insert_for(conn, table).on_conflict_do_nothing(index_elements=["check_id"])
+        prepared = _CREATES[conn.dialect.name] = Prepared(stmt)
+    return prepared
 
 
 def _timer_due(now: datetime) -> sa.ColumnElement[bool]:

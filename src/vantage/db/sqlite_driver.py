@@ -15,6 +15,10 @@ on, so nothing it runs then can wait for another connection, and the writes of a
 SQLite microseconds each, less than one trip's two wake-ups. What can wait or run long still goes
 to the thread: `BEGIN` (it waits for another process's write lock, up to `busy_timeout`), `PRAGMA`
 (an incremental vacuum), the commit (a WAL checkpoint) and the rollback.
+
+A read connection runs its deferred `BEGIN` and its rollback on the event loop's thread too:
+neither takes a lock nor waits, and every read transaction (an agent's key, on each of its calls)
+made those two trips for nothing.
 """
 
 from __future__ import annotations
@@ -29,6 +33,9 @@ import aiosqlite
 _Outcome = tuple[Any, list[Any], int, int | None]
 # Statements an inline connection still runs on its thread: they can wait or run long.
 _ON_THREAD = ("BEGIN", "begin", "PRAGMA", "pragma")
+# What a read connection runs on the event loop's thread: a deferred BEGIN takes no lock, so it
+# cannot wait (the first read takes the snapshot, on the thread).
+_DEFERRED_BEGIN = "BEGIN"
 
 
 class Cursor:
@@ -51,7 +58,7 @@ class Cursor:
 
     async def execute(self, sql: str, parameters: Sequence[Any] = ()) -> Cursor:
         connection = self._connection
-        if connection.inline and not sql.startswith(_ON_THREAD):
+        if (connection.inline and not sql.startswith(_ON_THREAD)) or sql == _DEFERRED_BEGIN:
             outcome = _execute(connection._conn, sql, parameters)
         else:
             outcome = await connection.run(_execute, sql, parameters)
@@ -109,17 +116,40 @@ class Connection(aiosqlite.Connection):
     def cursor(self) -> Cursor:  # type: ignore[override]
         return Cursor(self)
 
+    # Calls handed to the thread and not finished there (a cancelled caller stops waiting for
+    # its statement, the thread does not stop running it): set.add and discard are atomic.
+    _pending: set[object]
+
+    async def rollback(self) -> None:
+        if self.inline or self._pending:
+            # A writer's rollback may undo writes; and nothing runs inline while the thread
+            # still works on this connection.
+            await super().rollback()
+        else:
+            # A read transaction (the pool rolls every connection back when it is returned): it
+            # ends at once, so the two wake-ups of a trip would cost more than the rollback.
+            self._conn.rollback()
+
     async def run(self, function: Any, *args: Any) -> Any:
         """`function(the sqlite3 connection, *args)` on the connection's thread."""
-        return await self._execute(function, self._conn, *args)  # type: ignore[no-untyped-call]
+        token = object()
+        pending = self._pending
+        pending.add(token)
+
+        def call(conn: sqlite3.Connection, *rest: Any) -> Any:
+            try:
+                return function(conn, *rest)
+            finally:
+                pending.discard(token)
+
+        return await self._execute(call, self._conn, *args)  # type: ignore[no-untyped-call]
 
 
 def connect(database: str | Path, *, inline: bool = False, **kwargs: Any) -> Connection:
     """What `aiosqlite.connect` does, with this module's cursor (SQLAlchemy's `async_creator`).
     `inline`: statements run on the caller's thread but for those that can wait (module doc)."""
-    if inline:
-        # Opened on the connection's thread, used from the event loop's too, never at once.
-        kwargs["check_same_thread"] = False
+    # Opened on the connection's thread, used from the event loop's too, never at once.
+    kwargs["check_same_thread"] = False
 
     def connector() -> sqlite3.Connection:
         connection: sqlite3.Connection = sqlite3.connect(str(database), **kwargs)
@@ -127,6 +157,7 @@ def connect(database: str | Path, *, inline: bool = False, **kwargs: Any) -> Con
 
     proxy = Connection(connector, iter_chunk_size=64)
     proxy.inline = inline
+    proxy._pending = set()
     # As SQLAlchemy does for aiosqlite's own connections: a forgotten connection must not keep
     # the interpreter from exiting.
     proxy._thread.daemon = True

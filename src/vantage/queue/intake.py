@@ -77,6 +77,8 @@ class Completion:
     retry_location: str | None = None
     # Set for the result of an ad-hoc run: the result channel publishes it (vantage.testsessions).
     test_session_id: str | None = None
+    # Its batch queued alert notifications (for the delivery worker's wake-up).
+    alerts_queued: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,10 +193,11 @@ async def take_in(
     touched = finals.keys() | retried  # 8
     ended = await sessions_repo.advance_status(conn, touched, retried - finals.keys(), now)
     # 9. alerting: each ended session is one run of its check; alerts go to the outbox, here.
-    await alerting.on_sessions_ended(
+    queued = await alerting.on_sessions_ended(
         conn, {sid: status for sid, status in ended.items() if sid not in ad_hoc}, now
     )
     for completion in intake.completions:
+        completion.alerts_queued = queued > 0
         if completion.session_id in ended and completion.outcome == "accepted":
             completion.session_ended = True
             completion.session_status = ended.pop(completion.session_id)

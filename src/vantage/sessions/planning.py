@@ -97,6 +97,8 @@ def plan_session(
         "started_at": now,
         "stopped_at": now if cancelled else None,
         "deadline_at": now + timedelta(seconds=budget + deadline_slack_seconds),
+        # Set by `checkly test`'s planning (vantage.testsessions); every row has every column.
+        "test_session_id": None,
     }
     job_config = {**check.config, "checkType": check.check_type, "name": check.name}
     jobs = [

@@ -10,6 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from vantage.db.prepared import Prepared
 from vantage.db.tables import check_results, check_sessions
 from vantage.queue import repository as jobs_repo
 from vantage.sessions.planning import SessionPlan
@@ -28,7 +29,7 @@ class Finals:
 async def insert_plans(conn: AsyncConnection, plans: Sequence[SessionPlan]) -> None:
     if not plans:
         return
-    await conn.execute(_INSERT, [plan.session for plan in plans])
+    await _INSERT.execute(conn, [plan.session for plan in plans])
     await jobs_repo.insert_many(conn, [job for plan in plans for job in plan.jobs])
 
 
@@ -78,7 +79,7 @@ async def time_out_overdue(conn: AsyncConnection, now: datetime) -> list[str]:
 
 # The intake's statements, built once: building and hashing a statement costs the server more
 # CPU than SQLite spends running it.
-_RECORD_FINALS = (
+_RECORD_FINALS = Prepared(
     check_sessions.update()
     .where(check_sessions.c.id == sa.bindparam("b_id"))
     .values(
@@ -98,20 +99,20 @@ _OPEN_COUNTERS = sa.select(
     check_sessions.c.id.in_(sa.bindparam("b_ids", expanding=True)),
     check_sessions.c.stopped_at.is_(None),
 )
-_ADVANCE = (
+_ADVANCE = Prepared(
     check_sessions.update()
     .where(check_sessions.c.id == sa.bindparam("b_id"), check_sessions.c.stopped_at.is_(None))
     .values(status=sa.bindparam("b_status"), stopped_at=sa.bindparam("b_stopped"))
 )
-_INSERT = check_sessions.insert()
+_INSERT = Prepared(check_sessions.insert())
 
 
 async def record_finals(conn: AsyncConnection, finals: Mapping[str, Finals]) -> None:
     """Add FINAL results to their sessions' counters, one statement for the batch (executemany)."""
     if not finals:
         return
-    await conn.execute(
-        _RECORD_FINALS,
+    await _RECORD_FINALS.execute(
+        conn,
         [
             {"b_id": sid, "b_finals": c.finals, "b_failed": c.failed, "b_degraded": c.degraded}
             for sid, c in finals.items()
@@ -146,5 +147,5 @@ async def advance_status(
             ended[row.id] = status
     if changes:
         # Compare-and-set on "not yet ended": a session the reaper timed out keeps TIMED_OUT.
-        await conn.execute(_ADVANCE, changes)
+        await _ADVANCE.execute(conn, changes)
     return ended

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from vantage.db.dialect import greatest, insert_for, least
+from vantage.db.prepared import Prepared
 from vantage.db.tables import check_statuses, checks
 
 _REPLACED = (
@@ -25,19 +26,18 @@ _REPLACED = (
 async def upsert(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
     """Write one status row per check, in one statement: the latest result's fields replace the
     old ones, the run-time extremes widen."""
-    if rows:
-        await conn.execute(_upsert(conn), list(rows))
+    await _upsert(conn).execute(conn, rows)
 
 
-_UPSERTS: dict[str, Any] = {}
+_UPSERTS: dict[str, Prepared] = {}
 
 
-def _upsert(conn: AsyncConnection) -> Any:
+def _upsert(conn: AsyncConnection) -> Prepared:
     # Built once per dialect: every intake runs it, and building costs more than running it.
-    stmt = _UPSERTS.get(conn.dialect.name)
-    if stmt is None:
+    prepared = _UPSERTS.get(conn.dialect.name)
+    if prepared is None:
         stmt = insert_for(conn, check_statuses)
-        stmt = _UPSERTS[conn.dialect.name] = stmt.on_conflict_do_update(
+        stmt = stmt.on_conflict_do_update(
             index_elements=["check_id"],
             set_={
                 **{name: stmt.excluded[name] for name in _REPLACED},
@@ -49,7 +49,8 @@ def _upsert(conn: AsyncConnection) -> Any:
                 ),
             },
         )
-    return stmt
+        prepared = _UPSERTS[conn.dialect.name] = Prepared(stmt)
+    return prepared
 
 
 def status_of_check(check_id: sa.ColumnElement[str]) -> sa.Label[str | None]:
