@@ -16,7 +16,6 @@ dashboard costs one render per refresh.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 from collections.abc import Sequence
 from datetime import timedelta
@@ -27,7 +26,7 @@ from urllib.parse import parse_qs
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Request, Response
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -37,11 +36,10 @@ from vantage.rollups import repository as rollups
 from vantage.rollups.digest import summarise
 from vantage.runtime import Runtime, get_runtime
 from vantage.statuses.state import status_of
-from vantage.statuspages import viewer_keys
+from vantage.statuspages import viewer_keys, viewer_login
 from vantage.statuspages.public import SECURITY
 from vantage.statuspages.public_cache import Rendered, cached
 from vantage.timeutil import iso, utcnow
-from vantage.ui.security import is_secure
 
 router = APIRouter(include_in_schema=False)
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
@@ -307,20 +305,12 @@ async def dashboard_login(slug: str, request: Request, runtime: RuntimeDep) -> R
         return _missing()
     body = await request.body()
     typed = parse_qs(body[:4096].decode("utf-8", "replace")).get("key", [""])[0].strip()
-    # opening the sealed keys is CPU only and short; a thread is not worth it
-    raw = viewer_keys.matching(board.config.get("viewerKeys"), typed, runtime.sealer.open)
-    if raw is None:
-        await asyncio.sleep(0.5)  # a guess costs the guesser, not the server
-        return _key_form(request, slug, wrong=True)
-    base = _base(request, slug)
-    response = RedirectResponse(base or "/", status_code=303)
-    response.set_cookie(
-        viewer_keys.cookie_name(board.dashboard_id),
-        viewer_keys.proof(raw, board.dashboard_id),
-        max_age=viewer_keys.COOKIE_MAX_AGE,
-        httponly=True,
-        secure=is_secure(request, runtime.settings.base_url),
-        samesite="lax",
-        path=base or "/",
+    return await viewer_login.sign_in(
+        request,
+        runtime,
+        keys=board.config.get("viewerKeys"),
+        typed=typed,
+        page_id=board.dashboard_id,
+        base=_base(request, slug),
+        wrong=lambda: _key_form(request, slug, wrong=True),
     )
-    return response

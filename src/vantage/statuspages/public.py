@@ -29,7 +29,7 @@ from xml.sax.saxutils import escape
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Request, Response
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -38,12 +38,11 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from vantage.db.tables import checks
 from vantage.rollups import repository as rollups
 from vantage.runtime import Runtime, get_runtime
-from vantage.statuspages import health, subscribe_limits, subscriptions, viewer_keys
+from vantage.statuspages import health, subscribe_limits, subscriptions, viewer_keys, viewer_login
 from vantage.statuspages import repository as repo
 from vantage.statuspages.public_cache import Rendered, cached, previous
 from vantage.statuspages.schemas import SubscriptionItem
 from vantage.timeutil import iso, utcnow
-from vantage.ui.security import is_secure
 
 router = APIRouter(include_in_schema=False)
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
@@ -485,22 +484,15 @@ async def login(url: str, request: Request, runtime: RuntimeDep) -> Response:
     if page is None or not page.config.get("isPrivate"):
         return _answer(request, None)
     typed = (await _form(request)).get("key", "").strip()
-    raw = viewer_keys.matching(page.config.get("viewerKeys"), typed, runtime.sealer.open)
-    if raw is None:
-        await asyncio.sleep(0.5)  # a guess costs the guesser, not the server
-        return _key_form(request, url, wrong=True)
-    base = _base(request, url)
-    response = RedirectResponse(base or "/", status_code=303)
-    response.set_cookie(
-        viewer_keys.cookie_name(page.id),
-        viewer_keys.proof(raw, page.id),
-        max_age=viewer_keys.COOKIE_MAX_AGE,
-        httponly=True,
-        secure=is_secure(request, runtime.settings.base_url),
-        samesite="lax",
-        path=base or "/",
+    return await viewer_login.sign_in(
+        request,
+        runtime,
+        keys=page.config.get("viewerKeys"),
+        typed=typed,
+        page_id=page.id,
+        base=_base(request, url),
+        wrong=lambda: _key_form(request, url, wrong=True),
     )
-    return response
 
 
 # subscriptions (double opt-in; one-click unsubscribe)
