@@ -117,12 +117,17 @@ phases.coverage.enabled = false
 include-operation-id = ["create_check_v1_checks_post", "update_check_v1_checks__check_id__put"]
 phases.coverage.enabled = false
 
-# `checkly test` / `trigger` bodies: the envelope is documented, but what it carries is the CLI's
-# construct synthesis checked as `POST /v1/checks` checks it, and a run location must exist here:
-# a body the envelope allows is mostly refused, rightly. The real CLI drives them
-# (tests/cli_compat/test_checkly_test.py); every other check still applies.
+# `checkly test` / `trigger` / `deploy` bodies: the envelope is documented, but what it carries is
+# the CLI's construct synthesis checked as each resource's own route checks it (a status page's
+# `payload: {{}}` lacks its name and url), and a run location must exist here: a body the envelope
+# allows is mostly refused, rightly. The real CLI drives them (tests/cli_compat/); every other
+# check still applies.
 [[operations]]
-include-operation-id = ["run_v1_test_sessions_run_post", "trigger_next_test_sessions_trigger_post"]
+include-operation-id = [
+    "run_v1_test_sessions_run_post",
+    "trigger_next_test_sessions_trigger_post",
+    "deploy_v1_projects_deploy_post",
+]
 checks.positive_data_acceptance.enabled = false
 
 # The coverage phase's walk of this body's schema trips CPython 3.11.7's "AST constructor

@@ -30,6 +30,11 @@ router = APIRouter(tags=["Check results"], responses=errors(401))
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 TYPES = get_args(AssetType)
 MAX_NAME_PATTERN = 200
+# The document names the values, so that a client (and schemathesis) knows them; `_types` refuses
+# another one with Checkly's message naming `type`.
+TypeFilter = Annotated[
+    list[str], Query(json_schema_extra={"items": {"type": "string", "enum": list(TYPES)}})
+]
 NO_TEST_SESSION_RESULT = "No such test session result."
 NO_ASSET = "No such asset."
 # The names extract.py gives: nothing else is looked up.
@@ -103,7 +108,7 @@ async def list_assets(
     check_result_id: str,
     account: CurrentAccount,
     runtime: RuntimeDep,
-    type: Annotated[list[str], Query()] = [],  # noqa: B006 (Checkly's name; FastAPI copies)
+    type: TypeFilter = [],  # noqa: B006 (Checkly's name; FastAPI copies)
     name: Annotated[str | None, Query(max_length=MAX_NAME_PATTERN)] = None,
 ) -> JSONResponse:
     types = _types(type)
@@ -126,7 +131,7 @@ async def list_test_session_assets(
     result_id: str,
     account: CurrentAccount,
     runtime: RuntimeDep,
-    type: Annotated[list[str], Query()] = [],  # noqa: B006 (Checkly's name; FastAPI copies)
+    type: TypeFilter = [],  # noqa: B006 (Checkly's name; FastAPI copies)
     name: Annotated[str | None, Query(max_length=MAX_NAME_PATTERN)] = None,
 ) -> JSONResponse:
     types = _types(type)
