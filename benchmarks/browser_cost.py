@@ -4,6 +4,8 @@ memory of the run's process tree, for a small loopback page, in two modes:
 - **isolated**: the agent's way (vantage.probes.browser): a subprocess tree per run, node +
   `@playwright/test` + a Chromium of its own, as the runner user, with the watchdog;
 - **python**: isolated, the same journey as a Python script (pyrunner.py);
+- **video**: isolated, recording the run's video (`VANTAGE_BROWSER_VIDEO=on`, Debian's ffmpeg):
+  what recording adds (`retain-on-failure` records every run too, and keeps a failed one's);
 - **warm**: the same subprocess per run, but connecting to one warm Chromium per agent
   (`WarmBrowser`, a new context per run, the browser also as the runner user). The per-run tree
   is then node alone; the browser's own growth over the run is printed beside it.
@@ -16,7 +18,7 @@ browser's CPU over the run (summed from /proc/<pid>/stat of its tree). Memory = 
 tree's summed RSS, sampled every 200 ms by the watchdog (RSS counts shared pages once per
 process: an upper bound). Needs root (scripts run as `nobody`) and `make browser`.
 
-    python -m benchmarks.browser_cost [--runs 5]
+    python -m benchmarks.browser_cost [--runs 5] [--modes isolated,warm,python,video]
 
 Goal (issue 13): warm <= 300 MiB and <= 1.5 CPU-s per run; isolated <= 3 CPU-s.
 """
@@ -94,10 +96,14 @@ async def measure(mode: str, runs: int, url: str, runtime: BrowserRuntime) -> li
             browser_before = _tree_cpu(browser_tree) if browser_tree else 0.0
             browser_rss_before = browser_tree.poll() if browser_tree else 0
             started = time.perf_counter()
-            options = warm.options() if warm is not None else ScriptOptions(runtime=runtime)
+            video = "on" if mode == "video" else "off"
+            options = (
+                warm.options() if warm is not None else ScriptOptions(runtime=runtime, video=video)
+            )
             result = await run_script_check(_check(url, python=mode == "python"), options)
             wall = time.perf_counter() - started
             assert not result.has_failures, result.detail.get("errors")
+            assert bool(result.detail["playwrightTestVideos"]) == (mode == "video")
             # The larger of what this process reaped and what the watchdog saw of the tree
             # while it ran (a process reaped by init, or the last 200 ms, escapes one of them).
             cpu = max(_children_cpu() - cpu_before, float(result.detail["cpuSeconds"]))

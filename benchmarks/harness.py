@@ -24,8 +24,9 @@ def free_port() -> int:
         return port
 
 
-def wait_for_port(port: int, timeout: float = 60.0) -> None:
-    # 60 s: on the shared 2-vCPU machine a server's start alone (imports, migrations) took 25 s.
+def wait_for_port(port: int, timeout: float = 180.0) -> None:
+    # 180 s: on the shared 2-vCPU machine a server's start alone (imports, migrations) took 25 s,
+    # and over 60 s at a load average of 20.
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         with socket.socket() as sock:
@@ -87,6 +88,12 @@ class Server:
         )
 
 
+# The embedded agent probes the loopback target, which its default policy denies.
+SERVER_ENV = {"VANTAGE_PROBE_DENY": "link-local,metadata"}
+# The figures are the server's, not its rate limiter's.
+NO_RATE_LIMIT = {"VANTAGE_RATE_LIMIT": "0", "VANTAGE_RATE_LIMIT_ROUTES": ""}
+
+
 @contextmanager
 def server(
     workdir: Path,
@@ -115,10 +122,7 @@ def server(
     ]
     if cpu is not None:
         args = ["taskset", "-c", str(cpu), *args]
-    # the embedded agent probes the loopback target, which its default policy denies
-    env = {"VANTAGE_PROBE_DENY": "link-local,metadata", **(env or {})}
-    # the figures are the server's, not its rate limiter's
-    env |= {"VANTAGE_RATE_LIMIT": "0", "VANTAGE_RATE_LIMIT_ROUTES": ""}
+    env = {**SERVER_ENV, **(env or {})} | NO_RATE_LIMIT
     with process(args, port=port, log=workdir / "server.log", env=env) as proc:
         yield Server(
             f"http://127.0.0.1:{port}",

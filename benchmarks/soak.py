@@ -42,6 +42,8 @@ from pathlib import Path
 import httpx2
 
 from benchmarks.harness import (
+    NO_RATE_LIMIT,
+    SERVER_ENV,
     Server,
     create_api_checks,
     free_port,
@@ -190,7 +192,10 @@ def restarted(setup: Server, workdir: Path) -> Iterator[Server]:
     port = free_port()
     args = [sys.executable, "-m", "vantage", "server", "--port", str(port)]
     args += ["--database-url", setup.database_url, "--log-format", "json"]
-    with process(args, port=port, log=workdir / "server.log") as proc:
+    # The same environment as the first start: without it the loopback target is denied (every
+    # run fails without probing) and the results list is rate limited.
+    env = SERVER_ENV | NO_RATE_LIMIT
+    with process(args, port=port, log=workdir / "server.log", env=env) as proc:
         yield replace(setup, url=f"http://127.0.0.1:{port}", pid=proc.pid)
 
 

@@ -11,7 +11,19 @@ With `--churn`, a writer adds a run to today's roll-up of one of the page's chec
 as intake does, so each refresh of the page (every 10 s) finds new figures and renders again;
 without it nothing changes and a refresh only reads and digests (`public.fingerprint`).
 
-    python -m benchmarks.status_page [--readers 500] [--reads 20000] [--churn]
+Then result intake, alone and under the readers (`--intake N` results per phase; 0 skips it):
+`--intake-checks` API checks of a location `bench` are triggered and a stand-in agent
+(`server_cost.FakeAgent`: lease, hand in a copy of one real probe's result) stores a result for
+each job. It prints results per second and server CPU per 1,000 results for each phase; in the
+second, the readers (a separate process, so they do not share the agent's interpreter) read the
+page the whole time.
+
+The read-only phase's figures are printed as soon as it ends, before intake starts, so a run cut
+short still reports them; intake alone and under readers are printed side by side at the end.
+The default run is short (3,000 reads, 500 results per intake phase: a few minutes on an idle
+machine); `--full` is the issue's size (20,000 reads, 2,000 results per phase from 250 checks).
+
+    python -m benchmarks.status_page [--full] [--readers 500] [--reads N] [--churn] [--intake N]
 """
 
 from __future__ import annotations
@@ -20,6 +32,7 @@ import argparse
 import asyncio
 import json
 import os
+import sys
 import tempfile
 import threading
 import time
@@ -126,7 +139,8 @@ def seed(app: Server) -> None:
     engine.dispose()
 
 
-async def read(base: str, readers: int, reads: int) -> tuple[list[float], int]:
+async def read(base: str, readers: int, reads: int, stop: Any = None) -> tuple[list[float], int]:
+    """`reads` reads in all by `readers` readers; with `stop` (an Event), until it is set."""
     latencies: list[float] = []
     dropped = [0]
     size = 0
@@ -136,7 +150,7 @@ async def read(base: str, readers: int, reads: int) -> tuple[list[float], int]:
 
         async def reader() -> None:
             nonlocal remaining, size
-            while remaining > 0:
+            while remaining > 0 if stop is None else not stop.is_set():
                 remaining -= 1
                 start = time.perf_counter()
                 try:
@@ -189,14 +203,144 @@ def server_times(log: Path) -> list[float]:
     return out
 
 
+def _read_until(base: str, readers: int, stop: Any, reads: Any) -> None:
+    latencies, _ = asyncio.run(read(base, readers, 0, stop))
+    reads.value = len(latencies)
+
+
+async def _intake_phase(
+    api: httpx2.AsyncClient,
+    agents: list[Any],
+    checks_count: int,
+    results: int,
+    pid: int,
+    readers_pid: int | None = None,
+) -> tuple[float, float, str]:
+    """(results per second, server CPU seconds per 1,000 results, how busy each process was:
+    CPU seconds per second of the phase, 1.0 being one core) over `results` results."""
+    from benchmarks.server_cost import _work
+
+    pids = {"server": pid} | ({"readers": readers_pid} if readers_pid else {})
+    before = {name: _cpu_seconds(p) for name, p in pids.items()}
+    agents_before, started, stored = time.process_time(), time.monotonic(), 0
+    for _ in range(max(1, round(results / checks_count))):
+        (await api.post("/v2/check-sessions/trigger", json={})).raise_for_status()
+        stored += await _work(agents, time.monotonic() + 600)
+    elapsed = time.monotonic() - started
+    used = {name: _cpu_seconds(p) - before[name] for name, p in pids.items()}
+    used["agents"] = time.process_time() - agents_before
+    busy = ", ".join(f"{name} {cpu / elapsed:.2f}" for name, cpu in used.items())
+    return stored / elapsed, used["server"] / stored * 1000, busy
+
+
+def intake(app: Server, workdir: Path, args: argparse.Namespace) -> None:
+    """Result intake's throughput without, then with, the page's readers."""
+    import multiprocessing
+
+    from benchmarks.harness import free_port, process
+    from benchmarks.probe_cost import LOCATION, _create_checks, vantage_json
+    from benchmarks.server_cost import FakeAgent, _template
+
+    location = vantage_json(
+        "locations", "create", LOCATION, "--name", "Bench", "--database-url", app.database_url
+    )
+    port = free_port()
+    hold = [sys.executable, "-m", "benchmarks.hold_target", "--port", str(port)]
+    with process(hold, port=port, log=workdir / "target.log"):
+        target = f"http://127.0.0.1:{port}"
+        asyncio.run(_create_checks(app.url, app.headers, target, args.intake_checks))
+
+        async def measure(readers: bool) -> tuple[float, float, int, str]:
+            async with httpx2.AsyncClient(base_url=app.url, headers=app.headers, timeout=60) as api:
+                listed = (await api.get("/v1/checks", params={"limit": 100})).json()
+                probes = [c for c in listed if str(c.get("name", "")).startswith("probe cost")]
+                if not probes:
+                    raise RuntimeError(f"no probe check among {str(listed)[:300]}")
+                config = probes[0]
+                template = await _template(config)
+                agents = [FakeAgent(app.url, location["agentKey"], template, 25) for _ in range(2)]
+                await _intake_phase(api, agents, args.intake_checks, args.intake_checks, app.pid)
+                stop, reads = multiprocessing.Event(), multiprocessing.Value("i", 0)
+                reader = multiprocessing.Process(
+                    target=_read_until, args=(app.url, args.readers, stop, reads)
+                )
+                if readers:
+                    reader.start()
+                    await asyncio.sleep(5)  # the readers connected and reading
+                try:
+                    rate, cpu, busy = await _intake_phase(
+                        api,
+                        agents,
+                        args.intake_checks,
+                        args.intake,
+                        app.pid,
+                        reader.pid if readers else None,
+                    )
+                finally:
+                    stop.set()
+                    if readers:
+                        reader.join()
+                for agent in agents:
+                    await agent.http.aclose()
+                return rate, cpu, reads.value, busy
+
+        figures = []
+        for readers in (False, True):
+            rate, cpu, reads, busy = asyncio.run(measure(readers))
+            with_ = f"with {args.readers} readers ({reads} reads)" if readers else "alone"
+            print(
+                f"intake {with_}: {rate:.1f} results/s,"
+                f" server CPU {cpu:.2f} s per 1000 results; cores busy: {busy}"
+                f" (load {os.getloadavg()[0]:.1f})",
+                flush=True,
+            )
+            figures.append(rate)
+    alone, under = figures
+    print(
+        f"intake results/s: alone {alone:.1f}, with {args.readers} readers {under:.1f};"
+        f" ratio {under / alone:.2f}",
+        flush=True,
+    )
+
+
+def _logged_reads(log: Path, count: int, timeout: float = 60.0) -> list[float]:
+    """The first `count` logged reads of the page (the server writes each line once it has
+    answered; the client has its answers by now, so they come within moments)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        times = server_times(log)
+        if len(times) >= count or time.monotonic() > deadline:
+            return times[:count]
+        time.sleep(0.2)
+
+
+def _load() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f} {five:.2f} {fifteen:.2f}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--full", action="store_true", help="the issue's size (see the doc)")
     parser.add_argument("--readers", type=int, default=500)
-    parser.add_argument("--reads", type=int, default=20_000)
+    parser.add_argument("--reads", type=int, help="reads in the read-only phase (3000; full 20000)")
     parser.add_argument("--churn", action="store_true", help="new figures every second")
+    parser.add_argument(
+        "--intake", type=int, help="results per intake phase (500; full 2000; 0 skips intake)"
+    )
+    parser.add_argument(
+        "--intake-checks", type=int, help="checks triggered at once (100; full 250)"
+    )
     args = parser.parse_args()
+    if args.reads is None:
+        args.reads = 20_000 if args.full else 3_000
+    if args.intake is None:
+        args.intake = 2_000 if args.full else 500
+    if args.intake_checks is None:
+        args.intake_checks = 250 if args.full else 100
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
+        log = workdir / "server.log"
         env = {
             "VANTAGE_SCHEDULER": "false",
             "VANTAGE_LOCAL_AGENT": "false",
@@ -213,6 +357,11 @@ def main() -> None:
             writer = threading.Thread(target=churn, args=(app.database_url, stop))
             if args.churn:
                 writer.start()
+            print(
+                f"page: {SERVICES} services in {CARDS} cards, 90 days x 3 locations, 20 incidents;"
+                f" churn: {'a new run every second' if args.churn else 'none'}",
+                flush=True,
+            )
             cpu_before = _cpu_seconds(app.pid)
             started = time.monotonic()
             latencies, size = asyncio.run(read(app.url, args.readers, args.reads))
@@ -221,20 +370,27 @@ def main() -> None:
             stop.set()
             if args.churn:
                 writer.join()
-        # the log is complete once the server has stopped: the first read was the uncached one
-        cold, *times = server_times(workdir / "server.log")
-        load = os.getloadavg()
-        print(f"page: {SERVICES} services in {CARDS} cards, 90 days x 3 locations, 20 incidents")
-        print(f"churn: {'a new run every second' if args.churn else 'none'}; {elapsed:.0f} s")
-        print(f"first (uncached) render: {cold:.1f} ms server time; HTML {size / 1024:.0f} KB")
-        print(
-            f"{args.reads} reads by {args.readers} readers:"
-            f" server p50 {percentile(times, 50):.1f} ms,"
-            f" p99 {percentile(times, 99):.1f} ms, max {max(times):.1f} ms;"
-            f" client p99 {percentile(latencies, 99):.1f} ms"
-        )
-        print(f"server CPU {cpu:.2f} s = {cpu / args.reads * 1000:.3f} s per 1000 reads")
-        print(f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+            # the first logged read was the uncached one
+            cold, *times = _logged_reads(log, args.reads + 1)
+            print(f"first (uncached) render: {cold:.1f} ms server time; HTML {size / 1024:.0f} KB")
+            print(
+                f"read only, {args.reads} reads by {args.readers} readers in {elapsed:.0f} s"
+                f" ({args.reads / elapsed:.0f} requests/s): server p50"
+                f" {percentile(times, 50):.1f} ms, p99 {percentile(times, 99):.1f} ms,"
+                f" max {max(times):.1f} ms; client p99 {percentile(latencies, 99):.1f} ms"
+            )
+            print(f"server CPU {cpu:.2f} s = {cpu / args.reads * 1000:.3f} s per 1000 reads")
+            print(_load(), flush=True)
+            if args.intake:
+                intake(app, workdir, args)
+        # the log is complete once the server has stopped
+        under_intake = server_times(log)[args.reads + 1 :]
+        if under_intake:
+            print(
+                f"{len(under_intake)} reads during intake: server p50"
+                f" {percentile(under_intake, 50):.1f} ms, p99 {percentile(under_intake, 99):.1f} ms"
+            )
+        print(_load())
 
 
 if __name__ == "__main__":

@@ -31,6 +31,7 @@ from pathlib import Path
 import httpx2
 
 from vantage.app import create_app
+from vantage.checks import severity
 from vantage.config import Settings
 from vantage.db.engine import Database
 from vantage.db.migrate import upgrade
@@ -223,8 +224,10 @@ async def seed(
                     "account_id": account,
                     "check_type": "API",
                     "name": f"check {i:05d}",
+                    "name_key": f"check {i:05d}",
                     "activated": i % 50 != 0,
-                    "tags": [],
+                    # A few tags each, so the tag dropdown reads real JSON.
+                    "tags": [f"team-{i % 20}", f"env-{i % 3}"],
                     "group_id": None,
                     "config": {"locations": list(LOCATIONS), "request": {"method": "GET"}},
                     "interval_seconds": 60,
@@ -255,6 +258,8 @@ async def seed(
                 for i, cid in enumerate(check_ids)
             ],
         )
+        # As the intake and the checks service leave it after these writes.
+        await severity.refresh(conn, check_ids)
     session_id = str(uuid.uuid4())
     result_ids = [str(uuid.uuid4()) for _ in LOCATIONS]
     async with db.write() as conn:
@@ -325,6 +330,7 @@ async def seed(
     c = f"{a}/checks/{check_ids[0]}"
     return {
         "dashboard": a,
+        "dashboard p95": f"{a}?sort=p95",
         "overview 30d": f"{c}?range=30d",
         "result": f"{c}/check-sessions/{session_id}/results/{result_ids[0]}",
         "results list": f"{c}/results",

@@ -9,8 +9,11 @@
 # it; PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD keeps npm from fetching a browser. Set PYTHON to the
 # interpreter whose `playwright` the agent uses (default: <repo>/.venv/bin/python).
 #
+# And Debian's ffmpeg, with which Playwright records the videos of browser runs.
+#
 # Idempotent: does nothing for what is already installed. Chromium needs apt-get and root (CI runs
-# as root on Debian); elsewhere the script says what to install and exits non-zero.
+# as root on Debian), and so does ffmpeg; elsewhere the script says what to install and exits
+# non-zero.
 # Override the axe-core version with AXE_CORE_VERSION.
 set -euo pipefail
 
@@ -18,18 +21,28 @@ AXE_CORE_VERSION="${AXE_CORE_VERSION:-4.14.1}"
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 prefix="${repo_root}/.ui-tools"
 
-if ! command -v chromium >/dev/null 2>&1; then
+# Debian's package of a command, installed when it is missing and we may (root, apt-get).
+ensure_debian() {
+  local command_name=$1 package=$2
+  command -v "${command_name}" >/dev/null 2>&1 && return 0
   if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
-    echo "chromium not found: installing Debian's chromium with apt-get" >&2
+    echo "${command_name} not found: installing Debian's ${package} with apt-get" >&2
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${package}" >/dev/null
   else
-    echo "install-browser.sh: chromium was not found on PATH." >&2
-    echo "Install it first, e.g. on Debian:  sudo apt-get install -y chromium" >&2
+    echo "install-browser.sh: ${command_name} was not found on PATH." >&2
+    echo "Install it first, e.g. on Debian:  sudo apt-get install -y --no-install-recommends ${package}" >&2
     exit 1
   fi
-fi
+}
+
+ensure_debian chromium chromium
 echo "Chromium: $(command -v chromium) ($(chromium --version 2>/dev/null || echo unknown version))"
+
+# Debian's ffmpeg records BROWSER runs' videos (VANTAGE_BROWSER_VIDEO): Playwright's own ffmpeg is
+# a download, so each run that records gets this one linked where Playwright looks for it.
+ensure_debian ffmpeg ffmpeg
+echo "ffmpeg:    $(command -v ffmpeg)"
 
 axe="${prefix}/node_modules/axe-core/axe.min.js"
 have="$(sed -n 's/^[[:space:]]*"version":[[:space:]]*"\([^"]*\)".*/\1/p' \

@@ -10,6 +10,7 @@ import pytest
 from tests.support.databases import DIALECTS, database_url_for, drop_own_database
 from tests.support.harness import Harness, Persona, running_vantage, settings_for
 from tests.targets.http_target import HttpTarget, start_target
+from vantage.statuspages.public_cache import forget_pages
 
 
 @pytest.fixture(autouse=True)
@@ -22,6 +23,13 @@ def clean_environ(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         ):
             monkeypatch.delenv(name, raising=False)
     yield
+
+
+@pytest.fixture(autouse=True)
+def fresh_public_pages() -> None:
+    """The rendered public pages are kept per process, as one server keeps them; a test's
+    server must not answer from the pages of the test before it (another database)."""
+    forget_pages()
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -34,6 +34,16 @@ ENDPOINTS = {
     "/v1/test-sessions/{test_session_id}/completion": {"get"},
     "/v1/test-sessions/{test_session_id}/cancel": {"post"},
     "/next/test-sessions/trigger": {"post"},
+    "/v1/test-sessions/trigger": {"post"},
+    "/v1/accounts": {"get"},
+    "/v1/accounts/{account_id}": {"get"},
+    "/v1/checks/heartbeats/{check_id}/events/{event_id}": {"get"},
+    "/v2/checks": {"get"},
+    "/v2/checks/{check_id}": {"get"},
+    "/v3/checks": {"get"},
+    "/v3/checks/{check_id}": {"get"},
+    "/v1/reporting": {"get"},
+    "/v1/test-session-error-groups/projects/{project_id}": {"get"},
 }
 
 # Operations that read or write one object by id, and those that take input to validate.
@@ -52,6 +62,10 @@ VALIDATED = {
     ("/v2/check-results/{check_id}", "get"),
     ("/v1/test-sessions/run", "post"),
     ("/next/test-sessions/trigger", "post"),
+    ("/v1/test-sessions/trigger", "post"),
+    ("/v2/checks", "get"),
+    ("/v3/checks", "get"),
+    ("/v1/reporting", "get"),
 }
 
 
@@ -185,6 +199,9 @@ async def test_every_success_declares_what_it_returns(schema: dict[str, Any]) ->
                 # An asset's own bytes: a screenshot, a trace archive or a video.
                 kinds = {"image/png", "application/zip", "video/webm"}
                 assert set(response["content"]) == kinds, (path, method)
+            elif path.endswith(".txt"):
+                assert list(response["content"]) == ["text/plain"], (path, method)
+                assert response["content"]["text/plain"]["schema"], (path, method)
             elif path == "/v1/projects/{logical_id}/deployments/{deployment_id}/events":
                 # Server-Sent Events: frames of JSON, not one JSON document.
                 assert response["content"]["text/event-stream"]["schema"], (path, method)

@@ -47,6 +47,7 @@ ATTACKS = {
 }
 
 
+@pytest.mark.serial
 @pytest.mark.parametrize("attack", list(ATTACKS))
 async def test_another_account_answers_within_100_ms_while_a_huge_invalid_body_is_sent(
     alice: Persona, charlie: Persona, attack: str

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from tests.support import go_sdk
 from tests.support.checks import api_check
 from tests.support.databases import fresh_postgres, sqlite_url
-from tests.support.harness import running_vantage, settings_for
+from tests.support.harness import Harness, running_vantage, settings_for
 from tests.targets.http_target import HttpTarget
 from vantage.db.engine import Database
-from vantage.wakeups import Signals
+from vantage.wakeups import Alarm, Signals
 
 
 @pytest.fixture
@@ -139,3 +141,145 @@ async def test_relayed_messages_past_one_notifications_cap_all_reach_the_other_r
             await arrived.wait()
 
     assert got == sent
+
+
+async def test_alerts_raised_on_one_replica_wake_every_replicas_delivery_worker(
+    postgres_url: str,
+) -> None:
+    # No delivery worker, which would clear the event it waits on.
+    settings = settings_for(postgres_url, local_agent=False, alert_delivery=False)
+    async with running_vantage(settings) as a, running_vantage(settings) as b:
+        here, there = a.runtime.signals.alerts_queued, b.runtime.signals.alerts_queued
+        # B's LISTEN connection comes up in the background: raise until B hears one.
+        async with asyncio.timeout(30):
+            while not there.is_set():
+                here.clear()
+                a.runtime.signals.alerts_raised()
+                assert here.is_set()
+                await asyncio.sleep(0.2)
+
+
+async def test_an_alarm_wakes_its_sleeper_for_a_sooner_deadline_only() -> None:
+    alarm = Alarm()
+    now = datetime.now(UTC)
+    alarm.arm()
+    sleeping = asyncio.create_task(alarm.sleep(now + timedelta(hours=1), 7200, now))
+    await asyncio.sleep(0)
+    alarm.ring(now + timedelta(hours=2))  # later than its wake-up: nothing to do sooner
+    await asyncio.sleep(0.1)
+    assert not sleeping.done()
+    alarm.ring(now + timedelta(minutes=1))
+    async with asyncio.timeout(10):
+        await sleeping
+    # Rung between arm() and sleep() (the loop was reading): its sleep ends at once.
+    alarm.arm()
+    alarm.ring(now + timedelta(hours=2))
+    async with asyncio.timeout(10):
+        await alarm.sleep(None, 7200, now)
+
+
+async def _listening(a: Harness, b: Harness) -> None:
+    """Wait until B hears A's notifications (B's LISTEN connection comes up in the background)."""
+    there = b.runtime.signals.alerts_queued
+    async with asyncio.timeout(30):
+        while not there.is_set():
+            a.runtime.signals.alerts_raised()
+            await asyncio.sleep(0.2)
+
+
+async def test_a_session_started_on_one_replica_wakes_every_replicas_reaper(
+    postgres_url: str, http_target: HttpTarget
+) -> None:
+    # No loops on either side: only the notification touches B's alarm.
+    settings = settings_for(postgres_url, local_agent=False, alert_delivery=False)
+    async with (
+        running_vantage(settings, background=False) as a,
+        running_vantage(settings, background=False) as b,
+    ):
+        await _listening(a, b)
+        alarm = b.runtime.signals.session_deadlines
+        alarm.arm()
+        # B's reaper is asleep for the next 10 minutes; A starts a session due within a minute.
+        sleeping = asyncio.create_task(alarm.sleep(None, 600, datetime.now(UTC)))
+        alice = await a.persona("alice")
+        created = await alice.post("/v1/checks/api", json=api_check(f"{http_target.base_url}/ok"))
+        started = await alice.post(
+            "/v1/check-sessions/trigger", json={"target": {"checkId": [created.json()["id"]]}}
+        )
+        assert started.status_code == 201, started.text
+        async with asyncio.timeout(10):
+            await sleeping
+
+
+async def test_a_ping_on_one_replica_wakes_every_replicas_heartbeat_watcher(
+    postgres_url: str,
+) -> None:
+    settings = settings_for(postgres_url, local_agent=False, alert_delivery=False)
+    async with (
+        running_vantage(settings, background=False) as a,
+        running_vantage(settings, background=False) as b,
+    ):
+        await _listening(a, b)
+        alice = await a.persona("alice")
+        created = await alice.post("/v1/checks/heartbeat", json=go_sdk.heartbeat_monitor())
+        assert created.status_code == 201, created.text
+        alarm = b.runtime.signals.heartbeat_deadlines
+        alarm.arm()
+        # B's watcher is asleep for the next 10 minutes; the ping sets a deadline in 90 s.
+        sleeping = asyncio.create_task(alarm.sleep(None, 600, datetime.now(UTC)))
+        path = created.json()["heartbeat"]["pingUrl"].removeprefix("http://vantage.test")
+        assert (await alice.client.get(path)).status_code == 200
+        async with asyncio.timeout(10):
+            await sleeping
+
+
+async def test_a_check_created_or_a_group_edited_on_one_replica_wakes_every_replicas_scheduler(
+    postgres_url: str, http_target: HttpTarget
+) -> None:
+    # A runs no scheduler (an API-only replica): only the notification reaches B's.
+    settings = settings_for(postgres_url, local_agent=False, alert_delivery=False)
+    async with (
+        running_vantage(settings, background=False) as a,
+        running_vantage(settings, background=False) as b,
+    ):
+        await _listening(a, b)
+        alice = await a.persona("alice")
+        alarm = b.runtime.signals.schedule
+        alarm.arm()
+        # B's scheduler sleeps for the next 10 minutes, until its soonest due check.
+        sleeping = asyncio.create_task(alarm.sleep(None, 600, datetime.now(UTC)))
+        created = await alice.post("/v1/checks/api", json=api_check(f"{http_target.base_url}/ok"))
+        assert created.status_code == 201, created.text
+        async with asyncio.timeout(10):
+            assert await sleeping
+
+        group = await alice.post("/v1/check-groups", json={"name": "Shop", "locations": ["local"]})
+        assert group.status_code == 201, group.text
+        alarm.arm()
+        sleeping = asyncio.create_task(alarm.sleep(None, 600, datetime.now(UTC)))
+        edited = await alice.put(
+            f"/v1/check-groups/{group.json()['id']}", json={"activated": False}
+        )
+        assert edited.status_code == 200, edited.text
+        async with asyncio.timeout(10):
+            assert await sleeping
+
+
+async def test_mail_queued_on_one_replica_wakes_every_replicas_mailer(postgres_url: str) -> None:
+    settings = settings_for(postgres_url, local_agent=False, alert_delivery=False)
+    async with (
+        running_vantage(settings, background=False) as a,
+        running_vantage(settings, background=False) as b,
+    ):
+        await _listening(a, b)
+        alice = await a.persona("alice")
+        page = await alice.post(
+            "/v1/status-pages", json={"name": "Shop", "url": "shop", "cards": []}
+        )
+        assert page.status_code == 201, page.text
+        there = b.runtime.signals.mail_queued
+        there.clear()
+        answer = await alice.client.post("/status/shop/subscribe", data={"email": "r@example.com"})
+        assert answer.status_code == 200, answer.text
+        async with asyncio.timeout(10):
+            await there.wait()

@@ -36,6 +36,7 @@ from vantage.bundles.endpoints import router as bundles_router
 from vantage.certificates.endpoints import router as certificates_router
 from vantage.checks.endpoints import router as checks_router
 from vantage.config import LOCAL_LOCATION, Settings
+from vantage.dashboards.badge_cache import BADGES
 from vantage.dashboards.badge_endpoints import router as badges_router
 from vantage.dashboards.endpoints import router as dashboards_router
 from vantage.dashboards.incidents import router as dashboard_incidents_router
@@ -54,16 +55,21 @@ from vantage.metrics import token_matches
 from vantage.mqtt.endpoint import PATH as MQTT_PATH
 from vantage.mqtt.endpoint import mqtt_endpoint
 from vantage.projects.endpoints import router as projects_router
+from vantage.resealing import reseal_stored
 from vantage.results.endpoints import router as results_router
 from vantage.retention.pruner import Pruner
 from vantage.runtime import Runtime
 from vantage.runtimes.endpoints import router as runtimes_router
 from vantage.scheduling.scheduler import Reaper, Scheduler
+from vantage.sealing import Sealer
 from vantage.sessions.cancelling import router as cancel_router
 from vantage.sessions.endpoints import router as sessions_router
 from vantage.snippets.endpoints import router as snippets_router
+from vantage.staticips.endpoints import router as static_ips_router
 from vantage.statuses.endpoints import router as statuses_router
+from vantage.statuspages import mail, public_cache
 from vantage.statuspages.endpoints import router as status_pages_router
+from vantage.statuspages.front import PublicFront
 from vantage.statuspages.incidents import router as incidents_router
 from vantage.statuspages.mail import Mailer
 from vantage.statuspages.public import CustomDomains, own_host
@@ -102,6 +108,9 @@ async def start_runtime(settings: Settings) -> Runtime:
                     account_id=taken_from,
                     revoked="its agent keys",
                 )
+        sealed = await reseal_stored(conn, Sealer(settings.secrets_key))
+    if sealed:
+        log.info("stored secrets sealed", **sealed)
     return Runtime(settings=settings, db=db)
 
 
@@ -119,7 +128,9 @@ def _background(runtime: Runtime) -> dict[str, Callable[[], Coroutine[Any, Any, 
         deliverer = Deliverer(settings, runtime.db, wake=runtime.signals.alerts_queued)
         loops["alert-delivery"] = deliverer.run_forever
         loops["ssl-expiry"] = SslWatcher(runtime).run_forever
-        loops["status-page-mail"] = Mailer(settings, runtime.db).run_forever
+        loops["status-page-mail"] = Mailer(
+            settings, runtime.db, wake=runtime.signals.mail_queued
+        ).run_forever
     return loops
 
 
@@ -154,6 +165,9 @@ def create_app(settings: Settings, *, background: bool = True) -> FastAPI:
         tasks: list[asyncio.Task[None]] = []
         agent: tuple[Agent, asyncio.Task[int]] | None = None
         ResultChannel(runtime).install()
+        forget_on_replicas = public_cache.install(runtime.signals)
+        forget_badges_on_replicas = BADGES.install(runtime.signals)
+        stop_mail_wakeups = mail.install(runtime.signals)
         bus = runtime.db.wakeup_bus(runtime.signals)
         await bus.start()
         if bus.shared:
@@ -205,6 +219,9 @@ def create_app(settings: Settings, *, background: bool = True) -> FastAPI:
                 await _stop_agent(*agent)
             runtime.hub.close_all()
             await bus.stop()
+            forget_on_replicas()
+            forget_badges_on_replicas()
+            stop_mail_wakeups()
             await runtime.db.dispose()
             log.info("vantage stopped")
 
@@ -223,6 +240,7 @@ def create_app(settings: Settings, *, background: bool = True) -> FastAPI:
         accounts_router,
         checks_router,
         runtimes_router,
+        static_ips_router,
         analytics_router,
         triggers_router,
         certificates_router,
@@ -269,6 +287,9 @@ def create_app(settings: Settings, *, background: bool = True) -> FastAPI:
         timeout=settings.body_timeout_seconds,
     )
     app.add_middleware(UiHeaders)  # the web UI's CSP and friends, on UI paths only
+    # inside CustomDomains, which maps a page's own domain to its path; a cached public page is
+    # answered here without the framework (routing, dependencies, the middleware below)
+    app.add_middleware(PublicFront)
     # outside UiHeaders: a status page's custom domain is served from `/status/{url}`, not the UI
     app.add_middleware(
         CustomDomains,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import inspect
 import json
 import os
@@ -83,6 +84,7 @@ def server(ctx: typer.Context, **options: Any) -> None:
     """
     import uvicorn
 
+    from vantage.api.keep_alive import KEEP_ALIVE_SECONDS, keep_alive_hint
     from vantage.api.slow_clients import http_protocol
     from vantage.app import create_app
     from vantage.db.engine import DatabaseUrlError, check_database_url
@@ -114,8 +116,8 @@ def server(ctx: typer.Context, **options: Any) -> None:
         loop="uvloop",
         http=http_protocol(settings.header_timeout_seconds),
         log_config=None,
-        # The checkly CLI keeps connections alive and waits for them on exit: close idle ones soon.
-        timeout_keep_alive=2,
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
+        headers=[keep_alive_hint()],
     )
     _server_class()(config, application).run()
 
@@ -132,6 +134,13 @@ def _server_class() -> type[Any]:
         def __init__(self, config: uvicorn.Config, app: FastAPI) -> None:
             super().__init__(config)
             self.app = app
+
+        async def startup(self, sockets: list[Any] | None = None) -> None:
+            await super().startup(sockets)
+            # What exists once the app has started (modules, routes, compiled statements) lives
+            # as long as the process: out of the collector's sight, a collection walks only what
+            # requests create (it took ~5% of the server's CPU under load).
+            gc.freeze()
 
         def handle_exit(self, sig: int, frame: Any) -> None:
             if self.should_exit:

@@ -50,10 +50,11 @@ class Settings(BaseSettings):
     )
     local_agent_browser_concurrency: int = Field(
         default=0,
-        ge=0,
+        ge=-1,
         le=256,
         description="Browser and multi-step runs the embedded agent runs at once; 0: one per "
-        "core and per 1.5 GiB of memory.",
+        "core and per 1.5 GiB of memory (none without Chromium); -1: none, so it is leased no "
+        "browser check.",
     )
     scheduler: bool = Field(
         default=True, description="Start scheduled runs (off: only triggered runs start)."
@@ -165,12 +166,23 @@ class Settings(BaseSettings):
         default=500, ge=1, description="Most due checks one scheduler pass starts."
     )
     scheduler_tick_seconds: float = Field(
-        default=1.0,
+        default=30.0,
         gt=0,
-        description="Longest the scheduler sleeps between passes (an edited check wakes it).",
+        description="Longest the scheduler sleeps: it wakes when the soonest activated check is "
+        "due and when a check or group is created or edited (on any replica); this bounds a lost "
+        "wake-up from another replica.",
     )
     reaper_interval_seconds: float = Field(
-        default=1.0, gt=0, description="How often overdue sessions are ended as TIMED_OUT."
+        default=30.0,
+        gt=0,
+        description="Longest the reaper sleeps: it wakes at the earliest open session's deadline "
+        "(to end it TIMED_OUT) and when a session starts with an earlier one.",
+    )
+    heartbeat_poll_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="Longest the heartbeat watcher sleeps: it wakes at the earliest heartbeat "
+        "deadline and when a ping, a new or an edited check sets an earlier one.",
     )
     recheck_seconds: float = Field(
         default=2.0,
@@ -199,6 +211,14 @@ class Settings(BaseSettings):
         "location takes its leases over at once instead of waiting for them to expire. Keep it "
         "above the agents' heartbeat interval.",
     )
+    agent_key_cache_seconds: float = Field(
+        default=2.0,
+        ge=0,
+        le=60,
+        description="How long a replica trusts an agent key it has read without reading it again. "
+        "A key revoked on this replica is refused at once; revoked on another replica or with the "
+        "CLI, within this many seconds. 0 reads the key on every agent call.",
+    )
     lease_poll_seconds: float = Field(
         default=2.0,
         gt=0,
@@ -216,6 +236,20 @@ class Settings(BaseSettings):
     retention_interval_seconds: float = Field(
         default=300.0, gt=0, description="How often old results are pruned."
     )
+    # Tracked deploys (`/v1/projects/deploy`) and code bundles only grow; the retention pass keeps
+    # the newest of each (vantage.projects.repository.prune_deployments, vantage.bundles.service).
+    project_deployments_kept: int = Field(
+        default=20,
+        ge=1,
+        description="Ended deployments (deploy and destroy) kept per project; older ones are "
+        "pruned.",
+    )
+    code_bundles_kept: int = Field(
+        default=50,
+        ge=1,
+        description="Code bundles kept per account, the most recently uploaded; older ones are "
+        "pruned.",
+    )
     # Private locations' queue history (`/v1/private-locations/{id}/metrics`): one sample per
     # location this often, kept for Checkly's 15-day metrics window (vantage.locations.sampling).
     location_sample_seconds: float = Field(
@@ -226,17 +260,24 @@ class Settings(BaseSettings):
     # Small, so that on SQLite the single writer lock is never held for long: result intake waits
     # at most one batch.
     retention_batch: int = Field(
-        default=100, ge=1, description="Results (or sessions) one pruning transaction deletes."
+        default=100, ge=1, description="Results (or sessions) one pruning statement deletes."
+    )
+    retention_transaction_seconds: float = Field(
+        default=0.05,
+        ge=0,
+        description="How long one pruning transaction goes on deleting batches before it lets "
+        "result intake write; 0 means one batch per transaction.",
     )
     # Alerting (docs/alerting.md): the notification outbox's delivery worker and its providers.
     alert_delivery: bool = Field(
         default=True, description="Deliver alert notifications from this replica."
     )
     alert_poll_seconds: float = Field(
-        default=0.5,
+        default=5.0,
         gt=0,
-        description="How often the delivery worker looks for due notifications when nothing "
-        "wakes it (a session ending wakes it at once).",
+        description="Longest the delivery worker sleeps: it wakes when alerts are raised (on any "
+        "replica) and when a retry, reminder or escalation falls due; this bounds what no "
+        "wake-up announces (another replica's notification whose wake-up was lost).",
     )
     # As many as one intake batch of the embedded agent can raise: one claim (a write
     # transaction) per batch instead of four.
@@ -392,10 +433,11 @@ class AgentSettings(BaseSettings):
     concurrency: int = Field(default=32, ge=1, le=10_000, description="Checks run at once.")
     browser_concurrency: int = Field(
         default=0,
-        ge=0,
+        ge=-1,
         le=256,
         description="Browser and multi-step runs at once, out of the concurrency; 0: one per "
-        "core and per 1.5 GiB of memory.",
+        "core and per 1.5 GiB of memory (none without Chromium); -1: none, so the agent is "
+        "leased no browser check.",
     )
     outbox: str | None = Field(
         default=None,

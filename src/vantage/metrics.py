@@ -66,6 +66,12 @@ class Metrics:
         self.sessions_started = Counter(
             "vantage_check_sessions_started", "Check sessions started", ["run_source"], registry=r
         )
+        self.slots_skipped = Counter(
+            "vantage_scheduler_slots_skipped",
+            "Scheduled slots not run because the check's previous scheduled run was still "
+            "waiting for an agent",
+            registry=r,
+        )
         self.schedule_lag = Gauge(
             "vantage_schedule_lag_seconds",
             "How late the scheduler started the last due check",

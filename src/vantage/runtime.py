@@ -12,6 +12,7 @@ from vantage.config import Settings
 from vantage.db.engine import Database
 from vantage.limits.counters import counters_for
 from vantage.limits.service import RateLimiter
+from vantage.locations.keys import AgentKeyCache
 from vantage.metrics import Metrics
 from vantage.mqtt.broker import Hub
 from vantage.projects.tracking import Deployments
@@ -33,8 +34,11 @@ class Runtime:
     # notification from another replica was lost; None when this process sees every change.
     recheck_seconds: float | None = None
     limiter: RateLimiter = field(init=False)
+    # What the agent keys presented lately open (`vantage.locations.keys.AgentKeyCache`).
+    agent_keys: AgentKeyCache = field(init=False)
 
     def __post_init__(self) -> None:
+        self.agent_keys = AgentKeyCache(self.settings.agent_key_cache_seconds)
         self.limiter = RateLimiter(self.settings.limits(), counters_for(self.db))
         self.hub.max_per_account = self.settings.mqtt_max_connections_per_account
 

@@ -1,8 +1,8 @@
 """Secret values at rest (secret variables, client-certificate keys): sealed with AES-256-GCM under
 the operator's `secrets_key`, so a database dump does not give them away. A sealed value reads
-`v1:<base64 nonce+ciphertext>`; without a key a value is kept as `plain:<value>`, and sealed on its
-next write once a key is set. Opening a `v1:` value without the key (or with another one) fails
-loudly: a secret is never silently replaced."""
+`v1:<base64 nonce+ciphertext>`; without a key a value is kept as `plain:<value>`, and sealed at the
+next start with a key (vantage.resealing). Opening a `v1:` value without the key (or with another
+one) fails loudly: a secret is never silently replaced."""
 
 from __future__ import annotations
 

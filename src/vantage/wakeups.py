@@ -23,6 +23,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 import asyncpg
@@ -41,6 +42,63 @@ AD_HOC_RESULT = "adhoc-result"
 # The relayed kind that carries the id of a session the reaper timed out (an ad-hoc run's
 # subscriber is then told, instead of waiting for the CLI's own timeout).
 SESSION_TIMED_OUT = "session-timed-out"
+# The relayed kind that says alert notifications were queued outside a session's end (a missed
+# heartbeat, a recovering ping, a certificate about to expire): every replica's delivery worker
+# looks at once instead of at its fallback poll.
+ALERTS_RAISED = "alerts-raised"
+# The relayed kinds that carry a deadline just set (ISO 8601; empty: unknown, so wake anyway): a
+# session started, a heartbeat pinged, created or edited. Every replica's reaper or heartbeat
+# watcher, asleep until its earliest deadline, wakes if this one comes sooner.
+SESSION_DEADLINE = "session-deadline"
+HEARTBEAT_DEADLINE = "heartbeat-deadline"
+# The relayed kind that says checks or groups were created or edited (a deadline, or empty: any):
+# every replica's scheduler, asleep until its earliest due check, reads its next one again. Without
+# it a check created on a replica that runs no scheduler would wait for the fallback poll.
+SCHEDULE_CHANGED = "schedule-changed"
+# The relayed kind that says status-page mail was queued (`statuspages.mail.queue`): every
+# replica's mailer looks at once instead of at its fallback poll.
+MAIL_QUEUED = "status-page-mail"
+
+
+class Alarm:
+    """Lets a loop sleep until the earliest deadline it read from the database, and wakes it when
+    a deadline set meanwhile comes sooner.
+
+    The loop calls `arm()` before it reads, then `sleep()`: a deadline rung between the two (the
+    loop is not asleep yet, so it cannot tell whether the deadline is sooner) ends the sleep at
+    once, and the loop reads again. Asleep, it is woken only by a deadline before its wake-up.
+    """
+
+    def __init__(self) -> None:
+        self._event = asyncio.Event()
+        # When the sleeping loop wakes anyway; None while it is not asleep.
+        self._until: datetime | None = None
+
+    def arm(self) -> None:
+        self._event.clear()
+
+    def ring(self, deadline: datetime | None) -> None:
+        """A deadline was set (None: one that may be anything)."""
+        if self._until is None or deadline is None or deadline < self._until:
+            self._event.set()
+
+    async def sleep(self, until: datetime | None, longest: float, now: datetime) -> bool:
+        """Sleep until `until`, at most `longest` seconds from `now`, or until rung sooner.
+        True when rung (what the loop read before may have changed), False when the time came."""
+        wait = longest if until is None else min(longest, (until - now).total_seconds())
+        wait = max(wait, 0.0)
+        self._until = now + timedelta(seconds=wait)
+        try:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(wait):
+                    await self._event.wait()
+        finally:
+            self._until = None
+        return self._event.is_set()
+
+
+def _deadline(ident: str) -> datetime | None:
+    return datetime.fromisoformat(ident) if ident else None
 
 
 class WorkBell:
@@ -88,7 +146,6 @@ class Signals:
         self._bells: dict[str, WorkBell] = {}
         # (location, agent id) -> monotonic time until which the agent counts as gone.
         self._retired: dict[tuple[str, str], float] = {}
-        self.schedule_changed = asyncio.Event()
         # Set at the server's first SIGTERM/SIGINT: every agent long-poll answers at once, with no
         # job, and new ones lease nothing (the agent then reconnects, to another replica).
         self.stopping = False
@@ -97,7 +154,21 @@ class Signals:
         self.alerts_queued = asyncio.Event()
         # Other slices' messages by kind (the MQTT result channel's publications): called here,
         # and on every other replica through the bus.
-        self.listeners: dict[str, Callable[[str], None]] = {}
+        # Set when status-page mail was queued (here or on another replica): the mailer sends it
+        # without waiting for its fallback poll.
+        self.mail_queued = asyncio.Event()
+        # The reaper's, the heartbeat watcher's and the scheduler's sleeps until their earliest
+        # deadline (the scheduler's: its soonest due check).
+        self.session_deadlines = Alarm()
+        self.heartbeat_deadlines = Alarm()
+        self.schedule = Alarm()
+        self.listeners: dict[str, Callable[[str], None]] = {
+            ALERTS_RAISED: lambda _ident: self.alerts_queued.set(),
+            MAIL_QUEUED: lambda _ident: self.mail_queued.set(),
+            SCHEDULE_CHANGED: lambda ident: self.schedule.ring(_deadline(ident)),
+            SESSION_DEADLINE: lambda ident: self.session_deadlines.ring(_deadline(ident)),
+            HEARTBEAT_DEADLINE: lambda ident: self.heartbeat_deadlines.ring(_deadline(ident)),
+        }
         # Set by PgEventBus when replicas share a PostgreSQL: forwards what this replica
         # signals to the others.
         self.broadcast: Callable[[str, str], None] | None = None
@@ -137,6 +208,37 @@ class Signals:
             self.work_queued(completion.retry_location)
         if completion.test_session_id and completion.outcome == "accepted" and completion.result_id:
             self.relay(AD_HOC_RESULT, completion.result_id)
+
+    def alerts_raised(self) -> None:
+        """Notifications were queued (not by a session's end, which says so itself): wake the
+        delivery worker here and on every other replica."""
+        self.relay(ALERTS_RAISED, "")
+
+    def sessions_started(self, deadline: datetime) -> None:
+        """Sessions started, the earliest of them due at `deadline`: wake the reapers (this
+        replica's and the others') that sleep past it."""
+        self.relay(SESSION_DEADLINE, deadline.isoformat())
+
+    def heartbeat_deadline(self, deadline: datetime | None) -> None:
+        """A heartbeat's deadline was set (None: some heartbeat checks changed, deadlines
+        unknown): wake the heartbeat watchers that sleep past it."""
+        self.relay(HEARTBEAT_DEADLINE, deadline.isoformat() if deadline is not None else "")
+
+    def checks_changed(self) -> None:
+        """Checks were created or edited (committed): every replica's scheduler looks at its next
+        run, and the heartbeat watchers at their next deadline (a heartbeat check's may have
+        moved)."""
+        self.groups_changed()
+        self.heartbeat_deadline(None)
+
+    def groups_changed(self) -> None:
+        """Check groups were edited (committed): what runs, and when, may have changed; every
+        replica's scheduler reads its next due check again."""
+        self.relay(SCHEDULE_CHANGED, "")
+
+    def mail_queued_now(self) -> None:
+        """Status-page mail was queued (committed): wake the mailers here and on every replica."""
+        self.relay(MAIL_QUEUED, "")
 
     def relay(self, kind: str, ident: str, *, remote: bool = False) -> None:
         """Hand `ident` to this process's listener for `kind`, and (unless it came from there) to

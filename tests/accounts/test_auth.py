@@ -195,3 +195,16 @@ async def test_a_trigger_without_target_starts_only_the_callers_checks(
     response = await charlie.post("/v1/check-sessions/trigger", json={})
     assert response.status_code == 404
     assert response.json()["message"] == "No matching checks were found."
+
+
+async def test_bad_credentials_are_a_401_even_with_a_query_no_database_takes(
+    alice: Persona,
+) -> None:
+    bad = {"Authorization": "Bearer vtg_" + "x" * 43}
+
+    refused = await alice.client.get("/v1/checks", params={"search": "\x00"}, headers=bad)
+    good = await alice.get("/v1/checks", params={"search": "\x00"})
+
+    assert refused.status_code == 401
+    assert good.status_code == 400
+    assert good.json()["validation"]["keys"] == ["search"]

@@ -8,6 +8,7 @@ import time
 from datetime import timedelta
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 
 from tests.agentapi.conftest import Agent, item, new_agent, start_session
@@ -191,12 +192,15 @@ async def test_an_extended_lease_outlives_its_first_expiry_and_a_lost_one_says_s
     assert response.json()["leases"][0]["status"] == "lost"
 
 
+# Held to a wall-clock bound: runs alone, after the parallel part.
+@pytest.mark.serial
 async def test_an_idle_long_poll_returns_empty_when_its_wait_ends(berlin: Agent) -> None:
     started = time.monotonic()
     assert await berlin.lease(waitSeconds=0.3) == []
     assert 0.25 <= time.monotonic() - started < 3
 
 
+@pytest.mark.serial
 async def test_a_waiting_long_poll_wakes_within_100_ms_of_a_trigger(
     berlin: Agent, alice: Persona, http_target: HttpTarget
 ) -> None:
@@ -217,6 +221,8 @@ async def test_a_waiting_long_poll_wakes_within_100_ms_of_a_trigger(
     assert job["checkType"] == "API"
 
 
+# Held to a wall-clock bound: runs alone, after the parallel part.
+@pytest.mark.serial
 async def test_every_waiting_agent_of_a_location_is_woken_for_new_work(
     vantage: Harness, berlin: Agent, alice: Persona, http_target: HttpTarget
 ) -> None:

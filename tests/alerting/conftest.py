@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 import pytest
 
 from tests.alerting.receiver import Receiver, receiving
 from tests.support.harness import Harness, Persona, running_vantage, settings_for
+from vantage.config import Settings
 
 
 @pytest.fixture
@@ -14,10 +16,9 @@ def receiver() -> Iterator[Receiver]:
         yield r
 
 
-@pytest.fixture
-async def vantage(database_url: str, receiver: Receiver) -> AsyncIterator[Harness]:
+def alerting_settings(database_url: str, receiver: Receiver, **overrides: Any) -> Settings:
     """Vantage delivering alerts promptly, its providers' URLs on the test's receiver."""
-    settings = settings_for(
+    return settings_for(
         database_url,
         alert_deny="",
         alert_poll_seconds=0.02,
@@ -25,8 +26,14 @@ async def vantage(database_url: str, receiver: Receiver) -> AsyncIterator[Harnes
         pagerduty_url=receiver.url + "/pagerduty",
         opsgenie_url=receiver.url + "/opsgenie",
         opsgenie_eu_url=receiver.url + "/opsgenie-eu",
+        **overrides,
     )
-    async with running_vantage(settings) as harness:
+
+
+@pytest.fixture
+async def vantage(database_url: str, receiver: Receiver) -> AsyncIterator[Harness]:
+    """Vantage delivering alerts promptly, its providers' URLs on the test's receiver."""
+    async with running_vantage(alerting_settings(database_url, receiver)) as harness:
         yield harness
 
 

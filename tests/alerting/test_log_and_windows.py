@@ -125,6 +125,7 @@ async def test_another_accounts_window_is_a_404(alice: Persona, vantage: Harness
     ("changes", "key"),
     [
         ({"endsAt": "2020-01-01T00:00:00Z"}, "endsAt"),
+        ({"endsAt": "9999-12-31T23:00:00-05:00"}, "endsAt"),
         ({"timezone": "Mars/Olympus"}, "timezone"),
         ({"startsAt": "yesterday"}, "startsAt"),
         ({"repeatInterval": 2}, "repeatUnit"),

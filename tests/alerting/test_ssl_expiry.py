@@ -16,7 +16,15 @@ from tests.alerting.test_timers_and_sources import deliver
 from tests.support.checks import api_check
 from tests.support.harness import Harness, Persona
 from tests.targets.http_target import HttpTarget
-from vantage.alerting.ssl_expiry import Listener, SslWatcher, days_left, domain_of, due
+from vantage.alerting.ssl_expiry import (
+    Listener,
+    Seen,
+    SslWatcher,
+    days_left,
+    domain_of,
+    due,
+    target_of,
+)
 
 T0 = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 
@@ -40,6 +48,45 @@ def test_the_certificate_is_the_ssl_check_domains_else_the_https_urls(
     config: dict[str, object], expected: tuple[str, int] | None
 ) -> None:
     assert domain_of(config) == expected
+
+
+RUN_SAW = Seen("internal.example.test", 8443, T0 + timedelta(days=3), T0)
+
+
+@pytest.mark.parametrize(
+    ("config", "expected"),
+    [
+        # a URL made of variables: where the runs found the certificate
+        ({"request": {"url": "https://{{HOST}}/"}}, ("internal.example.test", 8443)),
+        ({"request": {"url": "{{BASE_URL}}/health"}}, ("internal.example.test", 8443)),
+        # a host of its own: that one, whatever the runs saw
+        ({"request": {"url": "https://api.example.test/"}}, ("api.example.test", 443)),
+        ({"sslCheckDomain": "{{HOST}}", "request": {"url": "https://{{HOST}}/"}}, None),
+        ({"request": {"url": "http://api.example.test/"}}, None),
+    ],
+)
+def test_a_url_made_of_variables_has_its_certificate_where_the_runs_found_it(
+    config: dict[str, object], expected: tuple[str, int] | None
+) -> None:
+    assert target_of(config, RUN_SAW) == expected
+    assert target_of({"request": {"url": "https://{{HOST}}/"}}, None) is None
+
+
+def test_a_runs_certificate_counts_only_for_the_host_and_port_wanted() -> None:
+    assert RUN_SAW.serves(("Internal.Example.Test", 8443))
+    assert not RUN_SAW.serves(("internal.example.test", 443))
+    assert not RUN_SAW.serves(("other.example.test", 8443))
+    assert Seen("xn--bcher-kva.example", 443, T0, T0).serves(("bücher.example", 443))
+
+
+def test_a_stored_certificate_that_cannot_be_read_is_none() -> None:
+    assert Seen.of(None) is None
+    assert Seen.of({"host": "h", "port": 443}) is None
+    assert Seen.of({"host": "h", "port": 443, "notAfter": "x", "seenAt": "y"}) is None
+    stored = {"host": "h", "port": 443, "notAfter": "2027-01-01T00:00:00+00:00"}
+    assert Seen.of({**stored, "seenAt": "2026-11-27T12:00:00+00:00"}) == Seen(
+        "h", 443, datetime(2027, 1, 1, tzinfo=UTC), T0
+    )
 
 
 def test_days_left_are_whole_days_and_negative_once_expired() -> None:

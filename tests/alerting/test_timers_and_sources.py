@@ -8,7 +8,7 @@ import asyncio
 from datetime import datetime, timedelta
 
 from tests.alerting.flow import channel, check, outbox, run, settled
-from tests.alerting.receiver import Receiver
+from tests.alerting.receiver import Receiver, Reply
 from tests.groups.test_runs import trigger
 from tests.heartbeats.test_heartbeats import deadline_of, ping
 from tests.support import go_sdk
@@ -143,3 +143,41 @@ async def test_the_worker_delivers_when_a_session_ends_not_at_its_next_poll(
         await run(alice, check_id)
         [got] = await receiver.wait_for(1)
         assert got.json()["ALERT_TYPE"] == "ALERT_FAILURE"
+
+
+async def test_the_worker_retries_when_the_retry_falls_due_not_at_its_next_poll(
+    database_url: str, receiver: Receiver, http_target: HttpTarget
+) -> None:
+    # An hour between polls: the worker must sleep until the retry's own time, then send it.
+    settings = settings_for(
+        database_url, alert_deny="", alert_poll_seconds=3600, alert_retry_base_seconds=0.2
+    )
+    receiver.script = [Reply(status=503)]
+    async with running_vantage(settings) as harness:
+        alice = await harness.persona("alice")
+        hook = await channel(alice, "WEBHOOK", {"url": receiver.url + "/retry"})
+        check_id = await check(alice, http_target, [hook])
+        await run(alice, check_id)
+        first, second = await receiver.wait_for(2)
+        assert first.body == second.body
+        [row] = await settled(harness, 1)
+        assert (row.status, row.attempts) == ("SUCCESS", 2)
+
+
+async def test_a_recovering_ping_wakes_the_worker(database_url: str, receiver: Receiver) -> None:
+    # An hour between polls: only the ping's wake-up can deliver its recovery in this test.
+    settings = settings_for(database_url, alert_deny="", alert_poll_seconds=3600)
+    async with running_vantage(settings) as harness:
+        alice = await harness.persona("alice")
+        hook = await channel(alice, "WEBHOOK", {"url": receiver.url + "/hb"})
+        body = {
+            **go_sdk.heartbeat_monitor(),
+            "alertChannelSubscriptions": [{"alertChannelId": hook, "activated": True}],
+        }
+        heartbeat = (await alice.post("/v1/checks/heartbeat", json=body)).json()
+        due = await deadline_of(harness, heartbeat["id"])
+        assert await HeartbeatWatcher(harness.runtime).run_once(due) == [heartbeat["id"]]
+        await deliver(harness, due)  # the failure is due at the watcher's clock
+        assert await ping(alice, heartbeat) == 200
+        bodies = [r.json()["ALERT_TYPE"] for r in await receiver.wait_for(2)]
+        assert bodies == ["ALERT_FAILURE", "ALERT_RECOVERY"]

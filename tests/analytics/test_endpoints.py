@@ -82,3 +82,62 @@ async def test_the_checks_list_filters_by_status_and_url(
     assert await ids(apiCheckUrlFilterPattern="/FAIL") == [bad]
     bad_status = await alice.get("/v1/checks", params={"status": "broken"})
     assert bad_status.status_code == 400
+
+
+async def test_the_report_gives_each_checks_figures_filtered_by_tag_and_state(
+    alice: Persona, charlie: Persona, http_target: HttpTarget
+) -> None:
+    ok = await create(alice, api_check(f"{http_target.base_url}/ok", name="ok", tags=["prod"]))
+    bad = await create(alice, api_check(f"{http_target.base_url}/fail", name="bad", tags=["prod"]))
+    off = await create(
+        alice, api_check(f"{http_target.base_url}/ok", name="off", tags=["dev"], activated=False)
+    )
+    await run(alice, ok)
+    await run(alice, bad)
+
+    everything = await alice.get("/v1/reporting")
+    prod = await alice.get(
+        "/v1/reporting", params={"filterByTags": "prod", "quickRange": "last7Days"}
+    )
+    inactive = await alice.get("/v1/reporting", params={"deactivated": "true"})
+    daily = await alice.get("/v1/reporting", params={"granularity": "day", "filterByTags": "prod"})
+
+    assert everything.status_code == 200, everything.text
+    by_id = {e["checkId"]: e for e in everything.json()}
+    assert set(by_id) == {ok, bad, off}
+    assert by_id[ok]["aggregate"]["successRatio"] == 100
+    assert by_id[bad]["aggregate"]["successRatio"] == 0
+    assert by_id[ok]["aggregate"]["p95"] >= by_id[ok]["aggregate"]["avg"] > 0
+    # A check that did not run in the window has no aggregate.
+    assert by_id[off] == {
+        "name": "off",
+        "checkId": off,
+        "checkType": "API",
+        "deactivated": True,
+        "tags": ["dev"],
+    }
+    assert [e["checkId"] for e in prod.json()] == [ok, bad]
+    assert [e["checkId"] for e in inactive.json()] == [off]
+    ratios = {}
+    for entry in daily.json():
+        assert "aggregate" not in entry
+        # The one run falls in one day's bucket; the empty day before it (if any) is left out.
+        [bucket] = entry["aggregates"]
+        assert bucket["from"] < bucket["to"]
+        ratios[entry["checkId"]] = bucket["successRatio"]
+    assert ratios == {ok: 100, bad: 0}
+    assert (await charlie.get("/v1/reporting")).json() == []
+
+
+async def test_a_bad_report_query_is_a_400_naming_the_parameter(alice: Persona) -> None:
+    cases = {
+        "quickRange": {"quickRange": "last24Hours"},
+        "granularity": {"granularity": "hour"},
+        "timezone": {"granularity": "day", "timezone": "+05:00"},
+        "from": {"from": "2000", "to": "1000"},
+        "deactivated": {"deactivated": "maybe"},
+    }
+    for key, params in cases.items():
+        response = await alice.get("/v1/reporting", params=params)
+        assert response.status_code == 400, (key, response.text)
+        assert response.json()["validation"]["keys"] == [key], response.text

@@ -66,8 +66,11 @@ async def test_the_result_links_to_its_assets_which_the_manifest_lists_and_serve
     path = f"/v1/check-results/{check_id}/{result_id}/assets"
     result = (await alice.get(f"/v1/check-results/{check_id}/{result_id}")).json()
     detail = result["browserCheckResult"]
-    assert detail["jobAssets"] == [f"{path}/screenshot-1.png"]
-    assert detail["playwrightTestTraces"] == [f"{path}/trace-1.zip"]
+    # Absolute, as Checkly's links and the manifest's are.
+    assert detail["jobAssets"] == [f"{BASE}{path}/screenshot-1.png"]
+    assert detail["playwrightTestTraces"] == [f"{BASE}{path}/trace-1.zip"]
+    [listed] = (await alice.get(f"/v1/check-results/{check_id}")).json()
+    assert listed["browserCheckResult"]["jobAssets"] == detail["jobAssets"]
 
     manifest = (await alice.get(path)).json()
     assert manifest["truncated"] is False
@@ -83,7 +86,7 @@ async def test_the_result_links_to_its_assets_which_the_manifest_lists_and_serve
     }
     assert trace["type"] == "trace" and trace["name"] == "trace-1.zip"
 
-    downloaded = await alice.get(f"{path}/screenshot-1.png")
+    downloaded = await alice.get(detail["jobAssets"][0])
     assert downloaded.status_code == 200
     assert downloaded.content == PNG
     assert downloaded.headers["content-type"] == "image/png"

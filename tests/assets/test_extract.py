@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import base64
 
-from vantage.assets.extract import extract
+from vantage.assets.extract import absolute, extract
 
 PNG = b"\x89PNG\r\n\x1a\nfake"
 ZIP = b"PK\x03\x04fake"
@@ -59,3 +59,21 @@ def test_results_of_other_checks_are_untouched() -> None:
     plain: dict[str, list[str]] = {"errors": [], "jobAssets": []}
     out, assets = extract("browserCheckResult", plain, check_id="c", result_id="r")
     assert out is plain and assets == []
+
+
+def test_a_results_stored_links_are_read_as_absolute_urls_and_nothing_else_changes() -> None:
+    detail = {
+        "errors": ["see /v1/check-results/c/r/assets/screenshot-1.png"],
+        "jobAssets": ["/v1/check-results/c/r/assets/screenshot-1.png"],
+        "playwrightTestTraces": ["https://elsewhere.example/trace.zip"],
+        "playwrightTestVideos": [],
+    }
+    out = absolute("browserCheckResult", detail, "https://vantage.example")
+    assert out["jobAssets"] == [
+        "https://vantage.example/v1/check-results/c/r/assets/screenshot-1.png"
+    ]
+    assert out["playwrightTestTraces"] == ["https://elsewhere.example/trace.zip"]
+    assert out["errors"] == detail["errors"]
+    assert detail["jobAssets"][0].startswith("/v1/")  # the stored detail is not changed
+    api = {"jobAssets": ["/v1/check-results/c/r/assets/x.png"]}
+    assert absolute("apiCheckResult", api, "https://vantage.example") is api

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -12,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.support.checks import api_check
-from tests.support.harness import Harness, Persona
+from tests.support.harness import Harness, Persona, running_vantage, settings_for
 from tests.targets.http_target import HttpTarget
 from vantage.checks.scheduling import (
     first_run_at,
@@ -21,7 +22,9 @@ from vantage.checks.scheduling import (
     spread_offset,
 )
 from vantage.db.engine import Database
-from vantage.db.tables import check_sessions, checks
+from vantage.db.tables import check_sessions, checks, heartbeat_events
+from vantage.locations import service as locations_service
+from vantage.queue import service as queue
 from vantage.runtime import Runtime
 from vantage.scheduling.scheduler import Scheduler
 
@@ -94,6 +97,34 @@ def test_the_first_run_is_within_one_interval_of_creation() -> None:
 
 
 # The Scheduler against the database
+
+
+@pytest.fixture
+async def quiet(database_url: str) -> AsyncIterator[Harness]:
+    """No embedded agent: queued jobs stay queued until the test leases them."""
+    async with running_vantage(settings_for(database_url), background=False) as harness:
+        yield harness
+
+
+async def lease_local(vantage: Harness, now: datetime, location: str = "local") -> int:
+    """Lease every due job of `location`, as an agent's long-poll would."""
+    async with vantage.runtime.db.write() as conn:
+        place = (await locations_service.refs(conn))[location]
+        leased = await queue.claim(
+            conn, location=place, owner="agent-1/0", limit=100, now=now, lease_seconds=60
+        )
+    return len(leased)
+
+
+async def skipped_on_metrics(vantage: Harness) -> float:
+    response = await vantage.client.get("/metrics")
+    assert response.status_code == 200, response.text
+    [line] = [
+        line
+        for line in response.text.splitlines()
+        if line.startswith("vantage_scheduler_slots_skipped_total ")
+    ]
+    return float(line.split()[1])
 
 
 async def create(persona: Persona, payload: dict[str, Any]) -> str:
@@ -211,6 +242,33 @@ async def test_two_schedulers_at_the_same_instant_start_one_session_between_them
         assert len(await sessions_of(vantage, check_id)) == 1, check_id
 
 
+# PostgreSQL only: SQLite has one writer, so a result's transaction never overlaps the
+# scheduler's.
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_a_due_check_is_claimed_while_a_result_of_it_is_being_written(
+    vantage: Harness, alice: Persona, http_target: HttpTarget
+) -> None:
+    # A result's transaction inserts rows that reference the check (its alert state, its alerts;
+    # here a ping, which does the same). On PostgreSQL each holds a KEY SHARE lock on the check's
+    # row until it commits: a claim FOR UPDATE SKIP LOCKED skipped the check, which missed its slot.
+    check_id = await create(alice, api_check(f"{http_target.base_url}/ok", name="Busy"))
+    due = await next_run(vantage, check_id)
+    assert due is not None
+    other_db = Database(vantage.runtime.settings.database_url)
+    try:
+        async with other_db.write() as conn:
+            await conn.execute(
+                heartbeat_events.insert().values(
+                    id=str(uuid.uuid4()), check_id=check_id, method="GET", received_at=due
+                )
+            )
+            started = await asyncio.wait_for(Scheduler(vantage.runtime).run_once(due), 10)
+    finally:
+        await other_db.dispose()
+    assert started == 1
+    assert len(await sessions_of(vantage, check_id)) == 1
+
+
 async def test_a_deactivated_check_never_runs(
     vantage: Harness, alice: Persona, http_target: HttpTarget
 ) -> None:
@@ -239,8 +297,10 @@ async def test_a_reactivated_check_is_scheduled_again(
 
 
 async def test_frequency_zero_with_offset_ten_runs_every_ten_seconds(
-    vantage: Harness, alice: Persona, http_target: HttpTarget
+    quiet: Harness, http_target: HttpTarget
 ) -> None:
+    vantage = quiet
+    alice = await vantage.persona("alice")
     check_id = await create(
         alice, api_check(f"{http_target.base_url}/ok", frequency=0, frequencyOffset=10)
     )
@@ -248,11 +308,134 @@ async def test_frequency_zero_with_offset_ten_runs_every_ten_seconds(
     assert due is not None
     scheduler = Scheduler(vantage.runtime)
     started = 0
-    # one minute in two-second steps
+    # one minute in two-second steps, each run taken by an agent before the next slot
     for step in range(0, 60, 2):
-        started += await scheduler.run_once(due + timedelta(seconds=step))
+        now = due + timedelta(seconds=step)
+        started += await scheduler.run_once(now)
+        await lease_local(vantage, now)
     assert started == 6
     assert await next_run(vantage, check_id) == due + timedelta(seconds=60)
     sessions = await sessions_of(vantage, check_id)
     assert len(sessions) == 6
     assert {s.run_source for s in sessions} == {"SCHEDULER"}
+
+
+# Overload: a scheduled run that cannot start in time is skipped, not queued behind the last one.
+
+
+async def a_check_every_ten_seconds(
+    harness: Harness, http_target: HttpTarget
+) -> tuple[Persona, str, datetime]:
+    """Alice's check due every ten seconds, with its first due time."""
+    alice = await harness.persona("alice")
+    check_id = await create(
+        alice, api_check(f"{http_target.base_url}/ok", frequency=0, frequencyOffset=10)
+    )
+    due = await next_run(harness, check_id)
+    assert due is not None
+    return alice, check_id, due
+
+
+async def test_a_slot_is_skipped_while_the_previous_scheduled_run_waits_for_an_agent(
+    quiet: Harness, http_target: HttpTarget
+) -> None:
+    alice, check_id, due = await a_check_every_ten_seconds(quiet, http_target)
+    scheduler = Scheduler(quiet.runtime)
+    assert await scheduler.run_once(due) == 1
+    assert await skipped_on_metrics(quiet) == 0
+
+    # No agent took the first run: its next slot starts nothing, passes, and is counted.
+    assert await scheduler.run_once(due + timedelta(seconds=10)) == 0
+    assert len(await sessions_of(quiet, check_id)) == 1
+    assert await next_run(quiet, check_id) == due + timedelta(seconds=20)
+    assert await skipped_on_metrics(quiet) == 1
+
+    # Once an agent leased it, the following slot starts as usual.
+    assert await lease_local(quiet, due + timedelta(seconds=15)) == 1
+    assert await scheduler.run_once(due + timedelta(seconds=20)) == 1
+    assert len(await sessions_of(quiet, check_id)) == 2
+    assert await skipped_on_metrics(quiet) == 1
+
+
+async def test_one_pass_skips_only_the_checks_whose_run_waits(
+    quiet: Harness, http_target: HttpTarget
+) -> None:
+    alice = await quiet.persona("alice")
+    url = f"{http_target.base_url}/ok"
+    lab = await alice.post("/v1/private-locations", json={"name": "Lab", "slugName": "alice-lab"})
+    assert lab.status_code == 201, lab.text
+    every_ten = {"frequency": 0, "frequencyOffset": 10}
+    waiting = await create(alice, api_check(url, name="waiting", **every_ten))
+    taken = await create(
+        alice,
+        api_check(url, name="taken", locations=[], privateLocations=["alice-lab"], **every_ten),
+    )
+    first = await next_run(quiet, waiting)
+    second = await next_run(quiet, taken)
+    assert first is not None and second is not None
+    scheduler = Scheduler(quiet.runtime)
+    assert await scheduler.run_once(max(first, second)) == 2
+    # The lab's agent takes the run of `taken`; nobody takes the other.
+    later = max(first, second) + timedelta(seconds=10)
+    assert await lease_local(quiet, later, "alice-lab") == 1
+    assert await scheduler.run_once(later) == 1
+    assert len(await sessions_of(quiet, waiting)) == 1
+    assert len(await sessions_of(quiet, taken)) == 2
+    assert await skipped_on_metrics(quiet) == 1
+
+
+async def test_a_run_past_its_deadline_does_not_hold_back_the_schedule(
+    quiet: Harness, http_target: HttpTarget
+) -> None:
+    # Its job can no longer be leased (the reaper ends it): the check's next slot runs.
+    alice, check_id, due = await a_check_every_ten_seconds(quiet, http_target)
+    scheduler = Scheduler(quiet.runtime)
+    assert await scheduler.run_once(due) == 1
+    [session] = await sessions_of(quiet, check_id)
+    assert await scheduler.run_once(session.deadline_at + timedelta(seconds=1)) == 1
+
+
+async def test_triggered_runs_neither_wait_for_nor_hold_back_scheduled_ones(
+    quiet: Harness, http_target: HttpTarget
+) -> None:
+    alice, check_id, due = await a_check_every_ten_seconds(quiet, http_target)
+
+    async def trigger() -> None:
+        response = await alice.post(
+            "/v1/check-sessions/trigger", json={"target": {"checkId": [check_id]}}
+        )
+        assert response.status_code == 201, response.text
+
+    # A triggered run still queued does not make the scheduler skip the slot...
+    await trigger()
+    scheduler = Scheduler(quiet.runtime)
+    assert await scheduler.run_once(due) == 1
+    # ...and a trigger always starts, even while the scheduled run waits for an agent.
+    await trigger()
+    sources = [s.run_source for s in await sessions_of(quiet, check_id)]
+    assert sorted(sources) == ["SCHEDULER", "TRIGGER_API", "TRIGGER_API"]
+    assert await skipped_on_metrics(quiet) == 0
+
+
+async def test_a_sleeping_scheduler_starts_a_check_created_meanwhile_in_its_first_slot(
+    database_url: str, http_target: HttpTarget
+) -> None:
+    # Nothing to schedule, and a fallback poll of an hour: only the creation can wake it.
+    settings = settings_for(database_url, local_agent=False, scheduler_tick_seconds=3600)
+    async with running_vantage(settings, background=False) as vantage:
+        scheduler = Scheduler(vantage.runtime)
+        loop = asyncio.create_task(scheduler.run_forever())
+        try:
+            alice = await vantage.persona("alice")
+            # Due within ten seconds of its creation.
+            check_id = await create(
+                alice, api_check(f"{http_target.base_url}/ok", frequency=0, frequencyOffset=10)
+            )
+            async with asyncio.timeout(60):
+                while not await sessions_of(vantage, check_id):
+                    await asyncio.sleep(0.1)
+        finally:
+            loop.cancel()
+            await asyncio.gather(loop, return_exceptions=True)
+        [session] = await sessions_of(vantage, check_id)
+        assert session.run_source == "SCHEDULER"

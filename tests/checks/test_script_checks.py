@@ -74,6 +74,15 @@ async def test_a_browser_check_without_a_script_is_a_400_naming_script(alice: Pe
     assert "script" in response.json()["message"]
 
 
+async def test_a_null_script_in_an_update_keeps_the_browser_checks_script(alice: Persona) -> None:
+    # Checkly's BrowserCheckUpdate declares `script` nullable; a check cannot be left without one.
+    check = (await alice.post("/v1/checks/browser", json=browser_check())).json()
+    updated = await alice.put(f"/v1/checks/{check['id']}", json={"script": None, "frequency": 5})
+    assert updated.status_code == 200, updated.text
+    assert updated.json()["script"] == SPEC % "Shop"
+    assert updated.json()["frequency"] == 5
+
+
 async def test_a_browser_check_has_no_seconds_frequency(alice: Persona) -> None:
     response = await alice.post(
         "/v1/checks/browser", json=browser_check(frequency=0, frequencyOffset=10)

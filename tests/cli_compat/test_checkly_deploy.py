@@ -378,3 +378,34 @@ def test_status_pages_their_services_and_dashboards_deploy_and_destroy(project: 
     assert project.api.get("/v1/status-pages").json()["entries"] == []
     assert project.api.get("/v1/status-pages/services").json()["entries"] == []
     assert project.api.get("/v1/dashboards").json() == []
+
+
+STATUS_V3 = """\
+import {{ StatusPageV3, StatusPageV3Component }} from 'checkly/constructs'
+
+const page = new StatusPageV3('shop-status-v3', {{ name: 'Shop status', url: '{slug}-v3' }})
+
+new StatusPageV3Component('shop-web-component', {{
+  statusPage: page,
+  name: 'Web shop',
+  displayOrder: 1,
+}})
+"""
+
+
+@pytest.mark.timeout(300)
+def test_a_status_page_v3_is_refused_in_one_line_and_nothing_is_deployed(
+    project: Project,
+) -> None:
+    status = project.directory / "__checks__" / "status.check.ts"
+    status.write_text(STATUS_V3.format(slug=project.logical_id))
+
+    refused = project.run("deploy", "--force")
+
+    assert refused.exit_code == 1, refused.describe()
+    assert (
+        "StatusPageV3 pages, their components and automation rules are not deployed by Vantage"
+        in (refused.flat_output)
+    ), refused.describe()
+    assert project.checks() == {}
+    assert project.api.get("/v1/status-pages").json()["entries"] == []

@@ -200,3 +200,49 @@ async def test_a_private_dashboard_asks_for_its_viewer_key(alice: Persona) -> No
     )
     assert public.json()["keys"] == []
     assert (await _public(alice, "/dashboards/acme")).status_code == 200
+
+
+async def test_each_check_lists_its_last_runs_opened_by_expand_checks(
+    alice: Persona, http_target: HttpTarget
+) -> None:
+    check = await _check(alice, "Checkout API", f"{http_target.base_url}/status/200", ["api"])
+    await run(alice, check)
+    board = await _dashboard(alice, tags=["api"])
+    html = (await _public(alice, "/dashboards/acme")).text
+    # Checkly's default: the checks collapsed, their runs one click away, no links
+    assert "<details><summary>Last runs</summary>" in html
+    assert html.count('<li class="run st-passing">') == 1 and "/runs/" not in html
+
+    await alice.put(f"/v1/dashboards/{board['dashboardId']}", json=board | {"expandChecks": True})
+    html = (await _public(alice, "/dashboards/acme")).text
+    assert "<details open><summary>Last runs</summary>" in html
+
+
+async def test_check_run_links_open_a_run_of_a_shown_check_and_nothing_else(
+    alice: Persona, charlie: Persona, http_target: HttpTarget
+) -> None:
+    ok = f"{http_target.base_url}/status/200"
+    shown = await _check(alice, "Checkout API", ok, ["api"])
+    hidden = await _check(alice, "Internal job", ok, ["internal"])
+    theirs = await _check(charlie, "Charlie's", ok, ["api"])
+    for persona, check in ((alice, shown), (alice, hidden), (charlie, theirs)):
+        await run(persona, check)
+    board = await _dashboard(alice, tags=["api"], showCheckRunLinks=True)
+    html = (await _public(alice, "/dashboards/acme")).text
+    [link] = re.findall(r'href="(/dashboards/acme/runs/[^"]+)"', html)
+    page = await _public(alice, link)
+    assert page.status_code == 200 and "Checkout API" in page.text and "Passing" in page.text
+    # the run's page says what the dashboard says, not what the run sent or got
+    assert http_target.base_url not in page.text
+    assert page.headers["cache-control"] == "public, max-age=10"
+
+    hidden_run = (await alice.get(f"/v1/check-results/{hidden}")).json()[0]["id"]
+    their_run = (await charlie.get(f"/v1/check-results/{theirs}")).json()[0]["id"]
+    for other in (hidden_run, their_run, "not-a-run", "x" * 300):
+        answer = await _public(alice, f"/dashboards/acme/runs/{other}")
+        assert answer.status_code == 404 and "Checkout" not in answer.text, other
+    # with the links off, no run pages either
+    await alice.put(
+        f"/v1/dashboards/{board['dashboardId']}", json=board | {"showCheckRunLinks": False}
+    )
+    assert (await _public(alice, link)).status_code == 404

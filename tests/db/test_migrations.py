@@ -14,11 +14,12 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 from tests.support.databases import DIALECTS, scratch_postgres, sqlite_url
+from vantage.checks.severity import STATES
 from vantage.db.compare import include_name, include_object_for
 from vantage.db.engine import Database
 from vantage.db.migrate import current_revision, upgrade
 from vantage.db.partitions import DAYS_AHEAD, DEFAULT, before_partition, day_partition
-from vantage.db.tables import accounts, check_results, check_sessions, jobs, metadata
+from vantage.db.tables import accounts, check_results, check_sessions, checks, jobs, metadata
 from vantage.db.types import UtcDateTime
 from vantage.results.repository import ids_by_job
 from vantage.retention.partitioning import partition_names
@@ -289,3 +290,71 @@ async def test_0016_keeps_a_jobs_result_findable_by_its_job(empty_database: Data
         await conn.execute(check_results.insert(), [result_at(0, utcnow())])
     async with empty_database.read() as conn:
         assert await ids_by_job(conn, ["j0", "j9"]) == {"j0": "r0"}
+
+
+# Tables as revision 0019 had them: checks without their dashboard severity and name key.
+CHECKS_0019 = sa.table(
+    "checks",
+    *(sa.column(name) for name in ("id", "account_id", "check_type", "name", "activated")),
+    *(sa.column(name) for name in ("group_id", "interval_seconds")),
+    sa.column("tags", sa.JSON()),
+    sa.column("config", sa.JSON()),
+    sa.column("created_at", UtcDateTime()),
+)
+STATUSES_0019 = sa.table(
+    "check_statuses",
+    *(sa.column(name) for name in ("check_id", "account_id", "has_failures", "has_errors")),
+    sa.column("is_degraded"),
+    sa.column("created_at", UtcDateTime()),
+)
+
+
+async def test_0021_backfills_each_checks_severity_from_its_status_and_its_name_key(
+    empty_database: Database,
+) -> None:
+    await upgrade(empty_database, "0020")
+    now = utcnow()
+    async with empty_database.write() as conn:
+        await conn.execute(accounts.insert().values(id="a", name="ops", created_at=now))
+        cases = {
+            # id: activated, status flags (failures, errors, degraded) or None for no row
+            "failing": (True, (False, True, False)),
+            "degraded": (True, (False, False, True)),
+            "pending": (True, None),
+            "passing": (True, (False, False, False)),
+            "paused": (False, (True, False, False)),
+        }
+        for check_id, (activated, flags) in cases.items():
+            await conn.execute(
+                CHECKS_0019.insert().values(
+                    id=check_id,
+                    account_id="a",
+                    check_type="API",
+                    name=f"Straße {check_id.upper()}",
+                    activated=activated,
+                    group_id=None,
+                    interval_seconds=60,
+                    tags=[],
+                    config={},
+                    created_at=now,
+                )
+            )
+            if flags is not None:
+                failures, errors, degraded = flags
+                await conn.execute(
+                    STATUSES_0019.insert().values(
+                        check_id=check_id,
+                        account_id="a",
+                        has_failures=failures,
+                        has_errors=errors,
+                        is_degraded=degraded,
+                        created_at=now,
+                    )
+                )
+    await upgrade(empty_database)
+    async with empty_database.read() as conn:
+        rows = (
+            await conn.execute(sa.select(checks.c.id, checks.c.severity, checks.c.name_key))
+        ).all()
+    assert {row.id: STATES[row.severity] for row in rows} == {state: state for state in cases}
+    assert {row.name_key for row in rows} == {f"strasse {state}" for state in cases}

@@ -28,6 +28,7 @@ ASK_EVERY_SECONDS = 0.15
 ANSWER_SECONDS = 0.1
 
 
+@pytest.mark.serial
 async def test_another_account_is_answered_within_100_ms_while_a_catastrophic_regex_runs(
     cluster: Cluster, http_target: HttpTarget
 ) -> None:

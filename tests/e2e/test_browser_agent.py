@@ -1,7 +1,7 @@
 """A BROWSER check end to end: a real `vantage agent` (a remote agent) leases it from a real
-`vantage server`, runs the script on Debian's Chromium, and the screenshot and trace it took reach
-the stored result as assets, listed and downloaded through Checkly's asset manifest by the
-account, and by no other account."""
+`vantage server`, runs the script on Debian's Chromium, and the screenshot, trace and video
+(recorded through Debian's ffmpeg) it took reach the stored result as assets, listed and
+downloaded through Checkly's asset manifest by the account, and by no other account."""
 
 from __future__ import annotations
 
@@ -32,14 +32,18 @@ test('shop', async ({ page }) => {
 """
 # A browser run on this shared machine can take tens of seconds under load.
 RUN_WAIT_SECONDS = 180
+# Every WebM (a Matroska file) starts with the EBML header's id.
+EBML_MAGIC = b"\x1a\x45\xdf\xa3"
 
 
-async def test_a_remote_agents_browser_run_brings_its_screenshot_and_trace_as_assets(
+async def test_a_remote_agents_browser_run_brings_its_screenshot_trace_and_video_as_assets(
     cluster: Cluster,
     shop: str,  # noqa: F811
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("VANTAGE_BROWSER_RUNTIME", str(REPO / ".browser-runtime"))
+    # the agent keeps the video of a failed run, as Checkly does for a scheduled one
+    monkeypatch.setenv("VANTAGE_BROWSER_VIDEO", "retain-on-failure")
     server = cluster.server()
     api = cluster.api(server)
     cluster.agent(server.url, "shop-floor").agent_id()
@@ -66,8 +70,10 @@ async def test_a_remote_agents_browser_run_brings_its_screenshot_and_trace_as_as
     failed = [s["title"] for s in detail["steps"] if s["status"] == "failed" and s["depth"] == 0]
     assert failed == ["buy"]
     assets_path = f"/v1/check-results/{check_id}/{result_id}/assets"
-    assert detail["jobAssets"] == [f"{assets_path}/screenshot-1.png"]
-    assert detail["playwrightTestTraces"] == [f"{assets_path}/trace-1.zip"]
+    # absolute, as the manifest's links are
+    assert detail["jobAssets"] == [f"{server.url}{assets_path}/screenshot-1.png"]
+    assert detail["playwrightTestTraces"] == [f"{server.url}{assets_path}/trace-1.zip"]
+    assert detail["playwrightTestVideos"] == [f"{server.url}{assets_path}/video-1.webm"]
 
     listed = await api.client.get(assets_path)
     assert listed.status_code == 200, listed.text
@@ -75,8 +81,9 @@ async def test_a_remote_agents_browser_run_brings_its_screenshot_and_trace_as_as
     assert [(a["type"], a["name"], a["contentType"]) for a in manifest["assets"]] == [
         ("screenshot", "screenshot-1.png", "image/png"),
         ("trace", "trace-1.zip", "application/zip"),
+        ("video", "video-1.webm", "video/webm"),
     ]
-    assert manifest["assets"][0]["url"] == server.url + detail["jobAssets"][0]
+    assert manifest["assets"][0]["url"] == detail["jobAssets"][0]
     assert manifest["assets"][0]["source"]["checkName"] == "shop"
     only_traces = await api.client.get(assets_path, params={"type": "trace"})
     assert [a["name"] for a in only_traces.json()["assets"]] == ["trace-1.zip"]
@@ -89,6 +96,10 @@ async def test_a_remote_agents_browser_run_brings_its_screenshot_and_trace_as_as
     # Playwright Test's trace: the test's own events and the browser context's.
     names = zipfile.ZipFile(io.BytesIO(trace.content)).namelist()
     assert "test.trace" in names and any(n.endswith("-trace.trace") for n in names), names
+    video = await api.client.get(detail["playwrightTestVideos"][0])
+    assert video.status_code == 200
+    assert video.headers["content-type"] == "video/webm"
+    assert len(video.content) > len(EBML_MAGIC) and video.content.startswith(EBML_MAGIC)
 
     stranger = vantage_cli("accounts", "create", "other", "--database-url", cluster.database_url)
     async with httpx2.AsyncClient(

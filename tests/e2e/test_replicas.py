@@ -19,7 +19,8 @@ pytestmark = pytest.mark.e2e
 
 INTERVAL = 10  # seconds: frequency 0, frequencyOffset 10
 WATCH_SECONDS = 25.0
-# How late a scheduler pass may start a due session (it sleeps at most 1 s between passes).
+# How late a scheduler pass may start a due session (it sleeps until the soonest due check, and
+# a check created on either replica wakes both schedulers).
 MAX_LAG = timedelta(seconds=2)
 
 

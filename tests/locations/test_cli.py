@@ -153,10 +153,14 @@ async def heartbeat(client: Any, slug: str, key: str) -> int:
     return status
 
 
-async def test_keys_of_a_location_are_listed_masked_and_a_revoked_one_is_refused_at_once(
+async def test_keys_of_a_location_are_listed_masked_and_a_revoked_one_is_refused_soon(
     database_url: str,
 ) -> None:
     async with running_vantage(settings_for(database_url), background=False) as server:
+        # The CLI is another process: the server trusts a key it has read for
+        # agent_key_cache_seconds (tests/locations/test_agent_key_cache.py), on the test's clock.
+        clock = [1000.0]
+        server.runtime.agent_keys.clock = lambda: clock[0]
         created = vantage(
             "locations", "create", "edge", "--name", "Edge", "--json",
             "--database-url", database_url,
@@ -180,6 +184,7 @@ async def test_keys_of_a_location_are_listed_masked_and_a_revoked_one_is_refused
             "locations", "keys", "revoke", "edge", keys[0]["id"], "--database-url", database_url
         )
         assert done.returncode == 0, done.stderr
+        clock[0] += server.runtime.settings.agent_key_cache_seconds
         assert await heartbeat(server.client, "edge", first) == 401
         assert await heartbeat(server.client, "edge", second) == 200
         listed = vantage("locations", "keys", "list", "edge", "--database-url", database_url)

@@ -97,11 +97,28 @@ def test_references_resolve_to_the_ids_of_the_objects() -> None:
         resolve_refs({"groupId": {"ref": "nope"}}, {})
 
 
+@pytest.mark.parametrize(
+    ("kind", "payload"),
+    [
+        ("status-page", {"name": "Shop", "url": "shop", "version": 3}),
+        ("status-page-component", {"statusPageId": {"ref": "page"}, "type": "SERVICE"}),
+        ("status-page-automation-rule", {"statusPageId": {"ref": "page"}, "tags": ["web"]}),
+    ],
+)
+def test_a_status_page_v3_or_its_parts_are_refused_saying_what_deploys_instead(
+    kind: str, payload: dict[str, object]
+) -> None:
+    with pytest.raises(BadRequest) as refused:
+        parse_resources([{"type": kind, "logicalId": "v3", "member": True, "payload": payload}])
+    assert refused.value.keys == ["resources[0].type"]
+    assert "use StatusPage with StatusPageService" in refused.value.message
+
+
 def test_the_body_names_the_first_bad_resource() -> None:
     with pytest.raises(BadRequest) as unknown:
-        parse_resources([{"type": "status-page-component", "logicalId": "d", "payload": {}}])
+        parse_resources([{"type": "teleporter", "logicalId": "d", "payload": {}}])
     assert unknown.value.keys == ["resources[0].type"]
-    assert "Vantage does not deploy 'status-page-component' constructs" in unknown.value.message
+    assert "Vantage does not deploy 'teleporter' constructs" in unknown.value.message
     twice = {"type": "check", "logicalId": "c", "payload": {}}
     reference = {"type": "check-group", "logicalId": "g", "member": False, "physicalId": 7}
     assert parse_resources([twice, reference]).references == {"g": 7}

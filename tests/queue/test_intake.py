@@ -252,6 +252,18 @@ async def test_a_failing_result_after_a_passing_one_is_a_transition_and_a_repeat
     assert repeat == []
 
 
+async def test_a_checks_transition_starts_from_its_own_status_not_another_checks(
+    queue: Queue,
+) -> None:
+    failing = await queue.job_of(await queue.start_session("c1"))
+    await queue.submit((failing.id, OWNER, result(failed=True)))
+    first = await queue.job_of(await queue.start_session("c2"))
+    intake = await queue.submit((first.id, OWNER, result()))
+    assert intake.transitions == [
+        StatusTransition("c2", queue.account_id, LOCATION, None, "passing")
+    ]
+
+
 async def test_transitions_within_one_batch_follow_its_results_in_order(queue: Queue) -> None:
     submitted = []
     for failed, degraded in ((False, False), (False, True), (False, True), (True, False)):

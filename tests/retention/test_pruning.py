@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tests.support.checks import api_check
 from tests.support.databases import scratch_postgres
@@ -29,7 +30,7 @@ from vantage.db.tables import (
     locations,
 )
 from vantage.retention.partitioning import partition_names
-from vantage.retention.pruner import RETENTION_LOCK, Pruner
+from vantage.retention.pruner import RETENTION_LOCK, Prune, Pruner
 from vantage.retention.repository import prune_results
 from vantage.runtime import Runtime
 from vantage.timeutil import utcnow
@@ -417,3 +418,42 @@ async def test_with_retention_off_the_next_days_partitions_are_still_created() -
             assert any(name.startswith("check_results_before") for name in names)
         finally:
             await runtime.db.dispose()
+
+
+def batches(full: int, rest: int) -> tuple[list[AsyncConnection], Prune]:
+    """A prune that deletes a full batch `full` times, then `rest` rows, noting the transaction
+    (its connection) of each call."""
+    seen: list[AsyncConnection] = []
+
+    async def prune(conn: AsyncConnection, limit: int) -> int:
+        seen.append(conn)
+        return limit if len(seen) <= full else rest
+
+    return seen, prune
+
+
+async def test_one_transaction_deletes_batches_until_its_time_is_up(database_url: str) -> None:
+    """Each transaction first waits for the writer behind result intake: a pass that took one
+    batch per wait fell behind a busy server. With time to spare, one transaction takes them all."""
+    runtime = runtime_for(database_url, retention_batch=7, retention_transaction_seconds=60)
+    seen, prune = batches(full=4, rest=3)
+    try:
+        total = await Pruner(runtime)._drain(prune)
+
+        assert total == 4 * 7 + 3
+        assert len(seen) == 5
+        assert len({id(conn) for conn in seen}) == 1
+    finally:
+        await runtime.db.dispose()
+
+
+async def test_with_no_time_each_transaction_deletes_one_batch(database_url: str) -> None:
+    runtime = runtime_for(database_url, retention_batch=7, retention_transaction_seconds=0)
+    seen, prune = batches(full=4, rest=3)
+    try:
+        total = await Pruner(runtime)._drain(prune)
+
+        assert total == 4 * 7 + 3
+        assert len({id(conn) for conn in seen}) == 5
+    finally:
+        await runtime.db.dispose()

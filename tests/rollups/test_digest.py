@@ -111,3 +111,14 @@ def test_timing_phases_of_http_results_are_counted_and_summed_per_bucket() -> No
 def test_a_summary_without_timed_results_has_no_phases() -> None:
     rows = [SimpleNamespace(**r) for r in rows_of([result()])]
     assert summarise(rows).phases is None
+
+
+def test_a_final_run_in_maintenance_is_counted_apart_and_in_no_figure() -> None:
+    batch = [result(), result(has_failures=True, response_time=9000.0, in_maintenance=True)]
+
+    (day,) = (row for row in rows_of(batch) if row["bucket_seconds"] == 86400)
+
+    assert (day["finals"], day["passed"], day["failed"], day["maintenance"]) == (1, 1, 0, 1)
+    assert day["rt_sum"] == 42.0
+    assert sum(day[name] for name in BINS) == 1
+    assert summarise([SimpleNamespace(**day)]).availability == 100.0

@@ -10,6 +10,8 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
 
+import pytest
+
 from tests.support.checks import api_check
 from tests.support.harness import Persona
 
@@ -55,6 +57,8 @@ def stamp(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
+# Held to a wall-clock bound (the backoff's gap): runs alone, after the parallel part.
+@pytest.mark.serial
 async def test_two_failed_tries_are_attempts_and_the_passing_third_is_final(
     alice: Persona,
 ) -> None:
@@ -86,6 +90,8 @@ async def test_two_failed_tries_are_attempts_and_the_passing_third_is_final(
     assert attempts["length"] == 2
 
 
+# Held to a wall-clock bound (the backoff's gap): runs alone, after the parallel part.
+@pytest.mark.serial
 async def test_a_linear_strategy_waits_longer_each_time(alice: Persona) -> None:
     strategy = {"type": "LINEAR", "baseBackoffSeconds": 1, "maxRetries": 2}
     async with flaky_target(failures=5) as url:

@@ -65,3 +65,43 @@ async def test_a_private_page_asks_for_its_viewer_key(alice: Persona) -> None:
     )
     assert public.json()["keys"] == []
     assert (await reader.get("/status/acme")).status_code == 200
+
+
+async def test_a_cached_page_made_private_or_deleted_is_not_served_again(alice: Persona) -> None:
+    payments = await service(alice, "Payments API")
+    cards = [{"name": "Core", "services": [{"id": payments["id"]}]}]
+    created = await page(alice, {"name": "Acme", "url": "acme", "cards": cards})
+    reader = alice.client
+    for path in ("/status/acme", "/status/acme/index.json", "/status/acme/feed.atom"):
+        # the second read is answered from the cache, before the framework
+        for _ in range(2):
+            assert (await reader.get(path)).status_code == 200, path
+
+    await alice.put(
+        f"/v1/status-pages/{created['id']}", json=_body_of(created) | {"isPrivate": True}
+    )
+    for path in ("/status/acme", "/status/acme/index.json", "/status/acme/feed.atom"):
+        locked = await reader.get(path)
+        assert locked.status_code == 401 and "Payments API" not in locked.text, path
+
+    await alice.put(f"/v1/status-pages/{created['id']}", json=_body_of(created))
+    assert (await reader.get("/status/acme")).status_code == 200
+    assert (await alice.delete(f"/v1/status-pages/{created['id']}")).status_code == 204
+    for path in ("/status/acme", "/status/acme/index.json", "/status/acme/feed.atom"):
+        assert (await reader.get(path)).status_code == 404, path
+
+
+async def test_a_page_created_at_a_url_just_read_as_missing_is_served_at_once(
+    alice: Persona,
+) -> None:
+    """The "no such page" answer is cached like a page; creating the page must forget it."""
+    payments = await service(alice, "Payments API")
+    cards = [{"name": "Core", "services": [{"id": payments["id"]}]}]
+    reader = alice.client
+    for _ in range(2):
+        assert (await reader.get("/status/fresh")).status_code == 404
+
+    await page(alice, {"name": "Fresh", "url": "fresh", "cards": cards})
+
+    opened = await reader.get("/status/fresh")
+    assert opened.status_code == 200 and "Payments API" in opened.text

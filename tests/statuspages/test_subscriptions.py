@@ -12,7 +12,7 @@ import httpx2
 
 from tests.alerting.test_email import Mailbox
 from tests.statuspages.test_api import page, service
-from tests.support.harness import BASE, Harness, Persona, settings_for
+from tests.support.harness import BASE, Harness, Persona, running_vantage, settings_for
 from vantage.app import create_app
 
 PUBLIC = "https://status.vantage.example"
@@ -178,3 +178,28 @@ async def test_the_subscribe_form_is_limited_per_address_and_per_page(database_u
             "r2@example.com",
             "r4@example.com",
         ]
+
+
+async def test_a_confirmation_is_sent_at_once_not_at_the_mailers_fallback_poll(
+    database_url: str, mailbox: Mailbox
+) -> None:
+    settings = settings_for(
+        database_url,
+        # The mailer's fallback poll: a minute, so within mail()'s 20 s only the queued mail's
+        # wake-up can have sent it.
+        alert_poll_seconds=60,
+        alert_retry_base_seconds=0.05,
+        alert_deny="",
+        smtp_host="127.0.0.1",
+        smtp_port=mailbox.port,  # type: ignore[attr-defined]
+        smtp_security="none",
+        smtp_from="status@vantage.example",
+        public_url=PUBLIC,
+    )
+    async with running_vantage(settings) as vantage:
+        alice = await vantage.persona("alice")
+        await page(alice, {"name": "Shop", "url": "shop", "cards": []})
+        answer = await alice.client.post("/status/shop/subscribe", data={"email": "r@example.com"})
+        assert answer.status_code == 200, answer.text
+        [confirmation] = await mail(mailbox, 1)
+        assert confirmation["To"] == "r@example.com"

@@ -58,6 +58,8 @@ SEMANTIC_RULES = re.compile(
             r'"from" must be before "to"',
             r"must not be before startsAt",
             r"is required with repeatInterval",
+            # A date-time whose offset takes it past the year 9999 (or before 1) in UTC.
+            r"must be a moment between the years 1 and 9999 in UTC",
             # The zones the server's tz database knows.
             r"must be an IANA time zone",
             # How many subscriptions a check or group already has.

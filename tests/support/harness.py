@@ -44,6 +44,9 @@ class Persona:
     async def put(self, path: str, **kwargs: Any) -> httpx2.Response:
         return await self.request("PUT", path, **kwargs)
 
+    async def patch(self, path: str, **kwargs: Any) -> httpx2.Response:
+        return await self.request("PATCH", path, **kwargs)
+
     async def delete(self, path: str, **kwargs: Any) -> httpx2.Response:
         return await self.request("DELETE", path, **kwargs)
 

@@ -1,9 +1,11 @@
 """A check's status row written directly, as the intake leaves it after a FINAL result: lists that
-filter by status need checks in each state without running them."""
+filter by status need checks in each state without running them. The check's dashboard severity
+is refreshed as the intake does."""
 
 from __future__ import annotations
 
 from tests.support.harness import Harness
+from vantage.checks import severity
 from vantage.db.tables import check_statuses
 from vantage.timeutil import utcnow
 
@@ -22,3 +24,4 @@ async def set_status(vantage: Harness, account_id: str, check_id: str, **flags: 
                 created_at=now,
             )
         )
+        await severity.refresh(conn, [check_id])

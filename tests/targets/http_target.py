@@ -297,6 +297,8 @@ class HttpTarget:
         self.port = 0
         # every request read, on any listener: lets a test prove a probe never reached the target
         self.seen: list[Request] = []
+        # connections accepted, on any listener: lets a test count who connected, request or not
+        self.accepted = 0
 
     def client_context(self) -> ssl.SSLContext:
         """A client SSLContext that trusts the test CA (and nothing else)."""
@@ -330,6 +332,13 @@ class HttpTarget:
             self.ipv6_url = None
         return self
 
+    def listen_tls(self, leaf: trustme.LeafCert, host: str = "127.0.0.1") -> str:
+        """One more HTTPS listener, serving `leaf` (one of `self.ca`'s: a certificate expiring
+        soon, say); its base URL."""
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        leaf.configure_cert(ctx)
+        return f"https://{host}:{self._listen(host, 0, ctx)}"
+
     def _listen(
         self, host: str, port: int, tls: ssl.SSLContext | None, family: int = socket.AF_INET
     ) -> int:
@@ -348,6 +357,7 @@ class HttpTarget:
                 conn, _ = listener.accept()
             except OSError:
                 return
+            self.accepted += 1
             threading.Thread(target=self._serve, args=(conn, tls), daemon=True).start()
 
     def _serve(self, conn: socket.socket, tls: ssl.SSLContext | None) -> None:

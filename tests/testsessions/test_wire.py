@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from vantage.testsessions.wire import failing_steps, script_logs
+import json
+
+from vantage.testsessions.wire import failing_steps, script_logs, stream_logs_message
 
 STEPS = [
     {"test": "refund", "title": "open the shop", "depth": 0, "status": "passed", "error": None},
@@ -46,3 +48,29 @@ def test_a_run_without_steps_logs_its_errors() -> None:
     logs = script_logs({"endTime": 5, "errors": ["Check timed out after 240 s"]})
 
     assert logs == [{"time": 5, "level": "ERROR", "msg": "Check timed out after 240 s"}]
+
+
+def test_streamed_logs_are_the_runs_output_lines_with_their_times() -> None:
+    detail = {
+        "endTime": 2_000,
+        "jobLog": [
+            {"time": 1_500, "level": "INFO", "msg": "looking for the basket"},
+            {"level": "INFO", "msg": "no time of its own"},
+            "not a line",
+        ],
+    }
+
+    message = stream_logs_message(detail)
+
+    assert message is not None
+    assert json.loads(message) == {
+        "logs": [
+            {"timestamp": 1_500, "message": "looking for the basket"},
+            {"timestamp": 2_000, "message": "no time of its own"},
+        ]
+    }
+
+
+def test_a_run_that_printed_nothing_streams_nothing() -> None:
+    assert stream_logs_message({"jobLog": None}) is None
+    assert stream_logs_message(None) is None

@@ -3,6 +3,7 @@ all as query-string links and GET forms (so they work with JavaScript off)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from tests.groups.test_endpoints import create_group
@@ -11,6 +12,10 @@ from tests.support.harness import Harness, Persona
 from tests.support.sessions import create
 from tests.support.statuses import set_status
 from tests.support.ui import logged_in
+from tests.ui.test_dashboard import outcome
+from vantage.rollups import repository as rollups_repo
+from vantage.rollups.digest import rows_of
+from vantage.timeutil import utcnow
 from vantage.ui.dashboard import View
 
 URL = "https://shop.example.test/health"
@@ -132,8 +137,72 @@ def test_unknown_view_parameters_fall_back_to_the_defaults() -> None:
         "state": None,
         "type": None,
         "tag": None,
+        "groupId": None,
         "q": "",
         "sort": "name",
         "dir": "desc",
         "group": None,
     }
+
+
+async def test_availability_and_p95_sort_by_the_last_24_hours_with_checks_without_runs_last(
+    vantage: Harness, alice: Persona
+) -> None:
+    flaky = await create(alice, payloads.api_check(URL, name="flaky"))
+    slow = await create(alice, payloads.api_check(URL, name="slow"))
+    await create(alice, payloads.api_check(URL, name="idle"))
+    now = utcnow()
+    history = [
+        outcome(flaky, alice.account_id, now, response_time=100.0),
+        outcome(flaky, alice.account_id, now, response_time=100.0, has_failures=True),
+        outcome(slow, alice.account_id, now - timedelta(hours=3), response_time=900.0),
+        # outside the 24 hours: never counted
+        outcome(slow, alice.account_id, now - timedelta(days=3), has_failures=True),
+    ]
+    async with vantage.runtime.db.write() as conn:
+        await rollups_repo.add(conn, rows_of(history))
+    client = await logged_in(vantage, alice, role="read-only")
+    home = f"/accounts/{alice.account_id}"
+
+    async def order(**params: str) -> list[str]:
+        return names((await client.get(home + ".json", params=params)).json())
+
+    assert await order(sort="availability") == ["flaky", "slow", "idle"]
+    assert await order(sort="availability", dir="desc") == ["slow", "flaky", "idle"]
+    assert await order(sort="p95") == ["flaky", "slow", "idle"]
+    assert await order(sort="p95", dir="desc") == ["slow", "flaky", "idle"]
+    assert await order(sort="p95", q="l") == ["flaky", "slow", "idle"]
+    assert await order(sort="p95", q="slow") == ["slow"]
+    ranked = (await client.get(home + ".json", params={"sort": "availability"})).json()
+    assert [c["availability24h"] for c in ranked["checks"]] == [50.0, 100.0, None]
+
+    html = (await client.get(home, params={"sort": "p95"})).text
+    assert 'href="?sort=p95&amp;dir=desc"' in html
+    assert '<option value="availability">Availability, 24 h</option>' in html
+
+
+async def test_the_group_and_tag_dropdowns_list_the_accounts_choices_and_filter(
+    vantage: Harness, alice: Persona, charlie: Persona
+) -> None:
+    web = await create_group(alice, name="Web")
+    await create_group(alice, name="API")
+    await create(alice, payloads.api_check(URL, name="home", groupId=web["id"], tags=["web"]))
+    await create(alice, payloads.api_check(URL, name="loose", tags=["Shop", "eu"]))
+    await create(charlie, payloads.api_check(URL, name="theirs", tags=["secret"]))
+    client = await logged_in(vantage, alice, role="read-only")
+    home = f"/accounts/{alice.account_id}"
+
+    data = (await client.get(home + ".json")).json()
+    assert data["options"]["tags"] == ["eu", "Shop", "web"]
+    assert [g["name"] for g in data["options"]["groups"]] == ["API", "Web"]
+    in_web = (await client.get(home + ".json", params={"groupId": str(web["id"])})).json()
+    assert names(in_web) == ["home"] and in_web["total"] == 1
+
+    html = (await client.get(home, params={"groupId": str(web["id"]), "tag": "web"})).text
+    assert '<select id="groupId" name="groupId">' in html
+    assert f'<option value="{web["id"]}" selected>Web</option>' in html
+    assert '<option value="web" selected>web</option>' in html
+    assert "secret" not in html
+    # a tag in the address that no check has still shows as chosen
+    unknown = (await client.get(home, params={"tag": "gone"})).text
+    assert '<option value="gone" selected>gone</option>' in unknown

@@ -5,7 +5,7 @@ header may be left out; when sent, it must name the key's account."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader, HTTPBearer
@@ -38,19 +38,40 @@ async def _authenticated_account(
     _key: Annotated[object, Security(API_KEY)],
     _account: Annotated[object, Security(ACCOUNT_HEADER)],
 ) -> Account:
+    return await authenticate(request, runtime, bearer_key(request))
+
+
+def bearer_key(request: Request) -> str:
+    """The request's API key; Unauthorized without one."""
     header = request.headers.get("authorization", "")
     scheme, _, key = header.partition(" ")
     if scheme.lower() != "bearer" or not key.strip():
         raise Unauthorized("Missing authentication: send Authorization: Bearer <api key>.")
+    return key.strip()
+
+
+async def authenticate(request: Request, runtime: Runtime, key: str) -> Account:
+    """The account of `key` (the request's `bearer_key`), which the request's
+    `X-Checkly-Account`, when sent, must name; the request counted by the rate limiter."""
     account_id = request.headers.get("x-checkly-account", "").strip()
     async with runtime.db.read() as conn:
-        account = await account_for_key(conn, key.strip())
+        account = await account_for_key(conn, key)
     # One message for an unknown key and for a key of another account: neither says which exists.
     if account is None or (account_id and account.id != account_id):
         raise Unauthorized("Bad Token")
     # Counted once the key is known to be good: unknown keys would only fill the counters.
-    await runtime.limiter.check(hash_key(key.strip()), _route(request))
+    await runtime.limiter.check(hash_key(key), _route(request))
+    # A query value no database can take (vantage.api.common.storable_query), now that the
+    # credentials are known good.
+    problem = getattr(request.state, "query_problem", None)
+    if problem is not None:
+        raise problem
     return account
+
+
+def authenticates(dependant: Any) -> bool:
+    """Whether `_authenticated_account` is among a route's dependencies, at any depth."""
+    return any(d.call is _authenticated_account or authenticates(d) for d in dependant.dependencies)
 
 
 def _route(request: Request) -> str:

@@ -1,6 +1,6 @@
 """The account lookups Checkly's CLI makes before every command (`/next/accounts/{id}`) and for
-`whoami` (`/next/users/me`), and Checkly's `GET /v1/accounts/me` with the account's alert
-settings."""
+`whoami` (`/next/users/me`), and Checkly's `GET /v1/accounts/me`, `/v1/accounts` and
+`/v1/accounts/{id}` with the account's alert settings."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from vantage.runtime import Runtime, get_runtime
 from vantage.runtimes.catalog import RUNTIME_ID
 
 router = APIRouter(tags=["Accounts"], responses=errors(401))
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
 @router.get(
@@ -44,19 +45,45 @@ def _account(account_id: str, name: str) -> dict[str, Any]:
     }
 
 
+async def _with_settings(runtime: Runtime, account_id: str, name: str) -> dict[str, Any]:
+    async with runtime.db.read() as conn:
+        alert_settings = await account_settings.read(conn, account_id)
+    return {**_account(account_id, name), "settings": {}, "alertSettings": alert_settings}
+
+
 @router.get(
     "/v1/accounts/me",
     summary="The account of the API key, with its alert settings",
     responses=answer(200, "The account", "AccountSettings", AccountSettingsAnswer),
 )
-async def get_my_account(
-    account: CurrentAccount, runtime: Annotated[Runtime, Depends(get_runtime)]
+async def get_my_account(account: CurrentAccount, runtime: RuntimeDep) -> JSONResponse:
+    return JSONResponse(await _with_settings(runtime, account.id, account.name))
+
+
+@router.get(
+    "/v1/accounts",
+    summary="The accounts of the API key (a key belongs to one account)",
+    responses=answer(200, "The accounts", "AccountSettingsList", list[AccountSettingsAnswer]),
+)
+async def list_accounts(account: CurrentAccount, runtime: RuntimeDep) -> JSONResponse:
+    return JSONResponse([await _with_settings(runtime, account.id, account.name)])
+
+
+@router.get(
+    "/v1/accounts/{account_id}",
+    summary="An account of the API key, by id",
+    responses={
+        **errors(404),
+        **answer(200, "The account", "AccountSettings", AccountSettingsAnswer),
+    },
+)
+async def get_account_by_id(
+    account_id: str, account: CurrentAccount, runtime: RuntimeDep
 ) -> JSONResponse:
-    async with runtime.db.read() as conn:
-        alert_settings = await account_settings.read(conn, account.id)
-    return JSONResponse(
-        {**_account(account.id, account.name), "settings": {}, "alertSettings": alert_settings}
-    )
+    # Any other account, existing or not, is a 404: a key sees its own account only.
+    if account_id != account.id:
+        raise NotFound("No such account.")
+    return JSONResponse(await _with_settings(runtime, account.id, account.name))
 
 
 @router.get(

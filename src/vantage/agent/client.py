@@ -133,11 +133,20 @@ class AgentClient:
                 f"({response.headers.get('content-type', 'no content type')})"
             ) from None
 
-    async def lease(self, count: int, wait_seconds: float, lease_seconds: float) -> list[LeasedJob]:
+    async def lease(
+        self, count: int, wait_seconds: float, lease_seconds: float, *, browsers: int | None = None
+    ) -> list[LeasedJob]:
         path = "/lease"
+        asked: dict[str, Any] = {
+            "max": count,
+            "waitSeconds": wait_seconds,
+            "leaseSeconds": lease_seconds,
+        }
+        if browsers is not None:
+            asked["browserCapacity"] = browsers
         body = await self._post(
             path,
-            {"max": count, "waitSeconds": wait_seconds, "leaseSeconds": lease_seconds},
+            asked,
             timeout=wait_seconds + 15.0,
         )
         return [

@@ -139,8 +139,11 @@ class ControlPlane(Protocol):
     @property
     def location(self) -> str: ...
 
-    async def lease(self, count: int, wait_seconds: float, lease_seconds: float) -> list[LeasedJob]:
-        """Up to `count` jobs, waiting up to `wait_seconds` for the first (none when it ends)."""
+    async def lease(
+        self, count: int, wait_seconds: float, lease_seconds: float, *, browsers: int | None = None
+    ) -> list[LeasedJob]:
+        """Up to `count` jobs, waiting up to `wait_seconds` for the first (none when it ends);
+        with `browsers` 0 (the agent's browser capacity), none that needs a browser."""
         ...
 
     async def extend(self, leases: Sequence[Held], lease_seconds: float) -> dict[str, bool]:

@@ -75,14 +75,20 @@ class LocalControlPlane:
             self._ref = found.ref
         return self._ref
 
-    async def lease(self, count: int, wait_seconds: float, lease_seconds: float) -> list[LeasedJob]:
+    async def lease(
+        self, count: int, wait_seconds: float, lease_seconds: float, *, browsers: int | None = None
+    ) -> list[LeasedJob]:
         if self.runtime.signals.stopping:
             # A stopping server answers every lease at once and empty: in-process, with nothing
             # awaited, a loop asking again would never yield. Unreachable makes it back off.
             raise Unreachable("the server is stopping")
         # Built, not validated: the values are the server's own settings, not an agent's input.
         body = LeaseBody.model_construct(
-            agentId=self.agent_id, max=count, waitSeconds=wait_seconds, leaseSeconds=lease_seconds
+            agentId=self.agent_id,
+            max=count,
+            waitSeconds=wait_seconds,
+            leaseSeconds=lease_seconds,
+            browserCapacity=browsers,
         )
         with _database():
             grant = await service.lease(

@@ -5,7 +5,9 @@ The embedded agent of `vantage server` (in-process), `vantage agent` (HTTP) and 
 Four tasks share the work:
 - the leaser asks for as many jobs as there are free run slots (a semaphore bounds the runs in
   flight) and starts a run for each; script runs (BROWSER, MULTI_STEP) also wait for one of the
-  agent's browser slots (`browser_concurrency`), so they never hold up protocol checks;
+  agent's browser slots (`browser_concurrency`), so they never hold up protocol checks; the
+  agent tells the server its browser capacity with each lease, and with none (no Chromium or
+  @playwright/test here, or turned off) it is leased no job that needs a browser;
 - the runs execute probes and queue their results;
 - the deliverer hands results over in batches; what cannot be delivered (`Unreachable`) goes to
   the outbox (vantage.agent.outbox), which is drained, in order, before anything newer and before
@@ -40,7 +42,7 @@ from vantage.agent.control import (
     Unreachable,
 )
 from vantage.agent.outbox import OutboxStore
-from vantage.probes.browser.probe import browser_pool_size
+from vantage.probes.browser.probe import BrowserRuntime, RuntimeMissing, browser_pool_size
 from vantage.probes.masking import sensitive_names
 from vantage.probes.result import ProbeResult
 from vantage.probes.runner import run_check
@@ -63,7 +65,7 @@ Runner = Callable[[LeasedJob], Awaitable[ProbeResult]]
 class AgentOptions:
     concurrency: int = 32
     # Script runs (BROWSER, MULTI_STEP) at once, out of `concurrency`; 0: one per core and per
-    # 1.5 GiB of memory (vantage.probes.browser.browser_pool_size).
+    # 1.5 GiB of memory (vantage.probes.browser.browser_pool_size); -1: none (`browser_capacity`).
     browser_concurrency: int = 0
     wait_seconds: float = 20.0
     lease_seconds: float = 30.0
@@ -79,6 +81,18 @@ class AgentOptions:
     # Log each lease and delivery at info (a remote agent's own events) or at debug (the embedded
     # agent's: the server logs the requests and sessions that matter to its operator).
     log_batches: bool = True
+
+
+def browser_capacity(setting: int) -> tuple[int, str | None]:
+    """The browser runs this agent can hold, and why it holds none: turned off (-1), or Chromium
+    or @playwright/test missing here, when a run could only fail."""
+    if setting < 0:
+        return 0, "turned off (browser concurrency -1)"
+    try:
+        BrowserRuntime.discover()
+    except RuntimeMissing as exc:
+        return 0, str(exc)
+    return setting or browser_pool_size(), None
 
 
 @dataclass(slots=True)
@@ -104,8 +118,10 @@ class Agent:
         self._note = self.log.info if options.log_batches else self.log.debug
         self._runner = runner or self._probe
         self._slots = asyncio.Semaphore(options.concurrency)
-        self.browser_capacity = options.browser_concurrency or browser_pool_size()
-        self._browsers = asyncio.Semaphore(self.browser_capacity)
+        self.browser_capacity, self._no_browser = browser_capacity(options.browser_concurrency)
+        # At least one slot: a server that predates `browserCapacity` may still lease a browser
+        # job to an agent without a browser, whose run then ends at once with the reason.
+        self._browsers = asyncio.Semaphore(max(1, self.browser_capacity))
         self._sensitive = sensitive_names(options.sensitive_names)
         self._runs: dict[str, _Run] = {}
         self._done: asyncio.Queue[Delivery | None] = asyncio.Queue()
@@ -131,6 +147,7 @@ class Agent:
             "agent started",
             concurrency=self.options.concurrency,
             browser_concurrency=self.browser_capacity,
+            no_browser=self._no_browser,
             probe_deny=self.options.policy.describe(),
             outbox=str(getattr(self.outbox, "directory", "memory")),
             outbox_pending=len(self.outbox),
@@ -169,11 +186,14 @@ class Agent:
 
     async def _take_slots(self) -> int:
         """Free run slots to lease for: at least one. When only a few are free, wait a moment
-        for more, so a busy agent makes one lease call for many jobs instead of one per job."""
+        for more, so a busy agent makes one lease call for many jobs instead of one per job.
+        It waits for every slot (up to a batch), not half: each lease call costs the server a
+        request and a write transaction whatever its size, and runs of a few milliseconds free
+        the other half within the moment."""
         await self._slots.acquire()
         taken = 1
         most = self.options.batch
-        want = min(most, max(1, self.options.concurrency // 2))
+        want = min(most, self.options.concurrency)
         deadline = time.monotonic() + GATHER_SECONDS
         while taken < most:
             if not self._slots.locked():
@@ -200,7 +220,12 @@ class Agent:
             started = time.monotonic()
             jobs: list[LeasedJob] = []
             try:
-                jobs = await self.control.lease(slots, options.wait_seconds, options.lease_seconds)
+                jobs = await self.control.lease(
+                    slots,
+                    options.wait_seconds,
+                    options.lease_seconds,
+                    browsers=self.browser_capacity,
+                )
                 self._backoff = self._min_backoff
             except Unreachable as exc:
                 self.log.warning("lease failed, server unreachable", error=str(exc))

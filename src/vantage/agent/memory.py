@@ -18,6 +18,7 @@ from typing import Any
 
 from vantage.agent.control import Delivery, Held, LeasedJob, Rejected, Status, Unreachable
 from vantage.probes.result import ProbeResult
+from vantage.queue.service import BROWSER_TYPES
 
 
 @dataclass(slots=True)
@@ -47,6 +48,8 @@ class InMemoryControlPlane:
     # Every submit's statuses, in order.
     answers: list[list[Status]] = field(default_factory=list)
     released: list[str] = field(default_factory=list)
+    # The browser capacity the agent stated in its last lease call.
+    browser_capacity: int | None = None
     _ids: itertools.count[int] = field(default_factory=itertools.count)
     _work: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -70,13 +73,21 @@ class InMemoryControlPlane:
         if self.error is not None:
             raise self.error
 
-    def _free(self, now: float) -> list[MemoryJob]:
-        return [j for j in self.jobs.values() if j.owner is None or j.expires <= now]
+    def _free(self, now: float, browsers: bool = True) -> list[MemoryJob]:
+        return [
+            j
+            for j in self.jobs.values()
+            if (j.owner is None or j.expires <= now)
+            and (browsers or j.check_type not in BROWSER_TYPES)
+        ]
 
-    async def lease(self, count: int, wait_seconds: float, lease_seconds: float) -> list[LeasedJob]:
+    async def lease(
+        self, count: int, wait_seconds: float, lease_seconds: float, *, browsers: int | None = None
+    ) -> list[LeasedJob]:
         self._call("lease")
+        self.browser_capacity = browsers
         deadline = time.monotonic() + wait_seconds
-        while not self._free(time.monotonic()):
+        while not self._free(time.monotonic(), browsers != 0):
             self._work.clear()
             left = deadline - time.monotonic()
             if left <= 0:
@@ -89,7 +100,7 @@ class InMemoryControlPlane:
         now = time.monotonic()
         token = f"{self.agent_id}/{next(self._ids)}"
         out = []
-        for job in self._free(now)[:count]:
+        for job in self._free(now, browsers != 0)[:count]:
             job.owner, job.expires = token, now + lease_seconds
             job.leases += 1
             out.append(

@@ -4,6 +4,7 @@ with results it cannot deliver kept in the on-disk outbox. Runs until SIGTERM or
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import os
 import re
@@ -55,6 +56,8 @@ async def run_agent(settings: AgentSettings, *, agent_id: str | None = None) -> 
         agent_id=agent_id or new_agent_id(),
     )
     agent = Agent(client, outbox, options_of(settings))
+    # Everything built so far lives as long as the agent: keep it out of every collection.
+    gc.freeze()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, agent.stop, sig.name)

@@ -13,7 +13,6 @@ from fastapi import Depends, Request, Security
 from fastapi.security import HTTPBearer
 
 from vantage.errors import Unauthorized
-from vantage.locations.keys import location_for_key
 from vantage.locations.ref import LocationRef
 from vantage.runtime import Runtime, get_runtime
 
@@ -46,8 +45,7 @@ async def _authenticated_agent(
     scheme, _, key = header.partition(" ")
     if scheme.lower() != "bearer" or not key.strip():
         raise Unauthorized("Missing authentication: send Authorization: Bearer <agent key>.")
-    async with runtime.db.read() as conn:
-        location = await location_for_key(conn, key.strip())
+    location = await runtime.agent_keys.location_for_key(runtime.db.read, key.strip())
     if location is None:
         raise Unauthorized("Bad agent key")
     return AgentIdentity(location=location)

@@ -34,6 +34,9 @@ class LeaseBody(_Body):
     max: int = Field(default=1, ge=1, le=MAX_BATCH)
     waitSeconds: float = Field(default=0.0, ge=0.0, le=MAX_WAIT_SECONDS)
     leaseSeconds: float | None = Field(default=None, ge=5.0, le=MAX_LEASE_SECONDS)
+    # Browser runs the agent can hold at once: with 0 it is leased no BROWSER, MULTI_STEP or
+    # PLAYWRIGHT job. Agents that predate the field send none and are leased every kind.
+    browserCapacity: int | None = Field(default=None, ge=0)
 
 
 class HeldLease(_Body):

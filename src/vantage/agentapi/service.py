@@ -115,6 +115,7 @@ async def lease(
     # Each lease call gets its own owner token: a result is fenced by the exact lease that
     # produced it, even when the same agent leases the job again later.
     owner = owner_prefix(body.agentId) + secrets.token_hex(8)
+    browsers = body.browserCapacity != 0
     bell = runtime.signals.bell(location.slug)
 
     async def gone() -> bool:
@@ -142,6 +143,7 @@ async def lease(
                 lease_seconds=lease_seconds,
                 dead_before=now - timedelta(seconds=runtime.settings.agent_dead_seconds),
                 metrics=runtime.metrics,
+                browsers=browsers,
             )
         if claimed:
             claimed = _opened(claimed, runtime.sealer.open)
@@ -154,7 +156,7 @@ async def lease(
         remaining = give_up - loop.time()
         if remaining <= 0:
             return LeaseGrant(lease_seconds=lease_seconds)
-        await bell.wait(ticket, min(remaining, await _until_claimable(runtime, location)))
+        await bell.wait(ticket, min(remaining, await _until_claimable(runtime, location, browsers)))
 
 
 def _opened(claimed: list[queue.Job], open_: Open) -> list[queue.Job]:
@@ -167,12 +169,12 @@ def _opened(claimed: list[queue.Job], open_: Open) -> list[queue.Job]:
     ]
 
 
-async def _until_claimable(runtime: Runtime, location: LocationRef) -> float:
-    """Seconds until a job of the location becomes claimable without a signal: a retry's backoff
-    ends or a lease expires. Capped by the fallback poll."""
+async def _until_claimable(runtime: Runtime, location: LocationRef, browsers: bool) -> float:
+    """Seconds until a job of the location that the agent may take becomes claimable without a
+    signal: a retry's backoff ends or a lease expires. Capped by the fallback poll."""
     async with runtime.db.read() as conn:
-        due = await queue.next_due(conn, location)
-        expiry = await queue.next_lease_expiry(conn, location)
+        due = await queue.next_due(conn, location, browsers=browsers)
+        expiry = await queue.next_lease_expiry(conn, location, browsers=browsers)
     now = utcnow()
     wait = runtime.settings.lease_poll_seconds
     for moment in (due, expiry):

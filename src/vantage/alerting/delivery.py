@@ -3,12 +3,17 @@
 A pass queues due reminders and time-based escalations, claims due notifications
 (`outbox.claim`: a lease, a fencing token, `FOR UPDATE SKIP LOCKED` on PostgreSQL) and hands them
 to a delivery task, which sends them concurrently (each within the send timeout, at most
-`alert_channel_concurrency` at once per channel) and records each outcome under the token it
-claimed with. The loop does not wait for a batch to be delivered before claiming the next: up to
-`alert_concurrency` sends are in flight. It wakes when a session ends on this replica or, through
-PostgreSQL's notifications, on another (`wake`), when a delivery finishes (an earlier
-notification of the same channel and check may have been holding a later one back), and at worst
-every `alert_poll_seconds` (retries and reminders fall due on their own). A replica that dies
+`alert_channel_concurrency` at once per channel). The outcomes are recorded, each under the token
+it was claimed with, by the worker's next pass, in the transaction of its claim: on SQLite every
+write waits for the intake's, and a batch costs one write, not two. The loop does not wait for a
+batch to be delivered before claiming the next: up to `alert_concurrency` sends are in flight.
+Between passes it sleeps, without polling, until the first of: a session ends or another source
+raises alerts on this replica or, through PostgreSQL's notifications, on another (`wake`); a
+batch's sends end (their outcomes are to be written; an earlier notification of the same channel
+and check may have been holding a later one back); the next retry, lease end, reminder or
+escalation falls due (read once per sleep); `alert_poll_seconds` passes, the fallback for what no
+wake-up announces (a lost notification from another replica, a notification held back by another
+replica's send of an earlier one). A replica that dies
 mid-send leaves its claims to the others once their lease runs out: the one case where a receiver
 may get a notification twice, with the same idempotency key (`webhook-id`, PagerDuty's
 `dedup_key`, Opsgenie's `alias`, the email's `Message-ID`). A slow or dead provider holds only
@@ -36,6 +41,10 @@ from vantage.probes.target_policy import TargetPolicy
 from vantage.timeutil import utcnow
 
 log = structlog.get_logger("vantage.alerting")
+
+# Reminders and time-based escalations are looked for at most this often: every session that ends
+# wakes the worker, and one read per wake-up would be wasted when they come by the hundred.
+TIMERS_EVERY_SECONDS = 0.5
 
 
 class Deliverer:
@@ -65,6 +74,11 @@ class Deliverer:
         self._channel_slots: dict[int, asyncio.Semaphore] = {}
         self._inflight: set[asyncio.Task[None]] = set()
         self._sending = 0
+        # Outcomes of ended sends, written with the next claim (`_pass`) in one transaction.
+        self._outcomes: list[dict[str, Any]] = []
+        # Set when a batch's sends end: its outcomes are to be written (the task may end while the
+        # worker reads its next due time, before it waits on the task).
+        self._sent = asyncio.Event()
         self._timers_at = 0.0
         self._undeliverable_warned: set[str] = set()
 
@@ -88,48 +102,86 @@ class Deliverer:
         try:
             while True:
                 self.wake.clear()
+                self._sent.clear()
+                now = utcnow()
                 try:
-                    claimed = await self._pass()
+                    claimed = await self._pass(now)
                 except Exception:
                     log.exception("alert delivery pass failed")
+                    # Not at once again: outcomes left to write would make the next pass now.
+                    await asyncio.sleep(min(1.0, self.settings.alert_poll_seconds))
                     claimed = 0
                 if claimed >= self.settings.alert_batch and self._room() > 0:
                     continue  # a full claim: more may be due at once
-                await self._idle()
+                await self._idle(now)
         finally:
             for task in list(self._inflight):
                 task.cancel()  # their leases run out; another replica (or the next start) resends
             await asyncio.gather(*self._inflight, return_exceptions=True)
+            try:
+                await self._record()  # what was sent is not sent again by another replica
+            except Exception:
+                log.exception("alert delivery could not record its last outcomes")
             await self.close()
 
     def _room(self) -> int:
         return self.settings.alert_concurrency - self._sending
 
-    async def _idle(self) -> None:
-        """Until a session ends, a delivery finishes, or the poll interval passes."""
+    async def _idle(self, passed_at: datetime) -> None:
+        """Until a wake-up, a delivery finishing, or the next thing due after the pass that
+        began at `passed_at`; at most `alert_poll_seconds`."""
+        if self.wake.is_set() or self._outcomes:
+            # woken during the pass: what woke it may not have been claimed; or sends ended
+            # during it, whose outcomes are to be written (and may let later ones go)
+            return
+        try:
+            delay = await self.due_in(passed_at)
+        except Exception:
+            log.exception("alert delivery could not read its next due time")
+            delay = self.settings.alert_poll_seconds
         woken = asyncio.ensure_future(self.wake.wait())
+        sent = asyncio.ensure_future(self._sent.wait())
         try:
             await asyncio.wait(
-                {woken, *self._inflight},
-                timeout=self.settings.alert_poll_seconds,
-                return_when=asyncio.FIRST_COMPLETED,
+                {woken, sent, *self._inflight}, timeout=delay, return_when=asyncio.FIRST_COMPLETED
             )
         finally:
             woken.cancel()
+            sent.cancel()
+
+    async def due_in(self, passed_at: datetime) -> float:
+        """Seconds until a notification or timer falls due that the pass at `passed_at` could not
+        have seen due, at most `alert_poll_seconds`. What was due then was claimed, or is held
+        back by a send in flight (whose end wakes the worker, or the fallback poll does)."""
+        async with self.db.read() as conn:
+            notification = await outbox.next_due_after(conn, passed_at)
+            timer = await states.next_timer_at(conn)
+        now = utcnow()
+        delays = [self.settings.alert_poll_seconds]
+        if notification is not None:
+            delays.append((notification - now).total_seconds())
+        if timer is not None:
+            # A timer due already waits for the next look at timers (TIMERS_EVERY_SECONDS).
+            not_before = self._timers_at - asyncio.get_running_loop().time()
+            delays.append(max((timer - now).total_seconds(), not_before))
+        return max(0.0, min(delays))
 
     async def _pass(self, now: datetime | None = None) -> int:
-        """Timers (at most once per poll interval), then one claim handed to a delivery task."""
+        """Timers (at most every TIMERS_EVERY_SECONDS), then the outcomes of ended sends and one
+        claim, in one transaction, the claim handed to a delivery task."""
         clock = asyncio.get_running_loop().time()
         if clock >= self._timers_at:
-            self._timers_at = clock + self.settings.alert_poll_seconds
+            self._timers_at = clock + min(TIMERS_EVERY_SECONDS, self.settings.alert_poll_seconds)
             await self.queue_timers(now)
         room = min(self._room(), self.settings.alert_batch)
         if room <= 0:
+            # Sends in flight: their end wakes the worker to claim what these let go.
+            await self._record()
             return 0
-        claimed = await self.claim(room, now)
+        claimed = await self.claim(room, now, record=True)
         if claimed:
             self._sending += len(claimed)
-            task = asyncio.create_task(self.deliver(claimed))
+            task = asyncio.create_task(self.deliver(claimed, record=False))
             self._inflight.add(task)
             task.add_done_callback(self._inflight.discard)
         return len(claimed)
@@ -153,28 +205,60 @@ class Deliverer:
             async with self.db.write() as conn:
                 await evaluation.on_timers_due(conn, now)
 
-    async def claim(self, limit: int, now: datetime | None = None) -> list[Any]:
+    async def claim(
+        self, limit: int, now: datetime | None = None, *, record: bool = False
+    ) -> list[Any]:
+        """Claim up to `limit` due notifications; with `record`, the outcomes of ended sends are
+        written in the same transaction, before the claim (so a notification they held back
+        is claimable in it, and one due at `now` again is claimed: `due_in` takes what was due
+        at a pass as claimed or held back). On SQLite every write waits for the intake's
+        transactions: one write per batch instead of two halves those waits in a
+        notification's latency."""
         now = now or utcnow()
-        async with self.db.read() as conn:
-            if not await outbox.any_due(conn, now):
-                return []
+        outcomes, self._outcomes = (self._outcomes, []) if record else ([], self._outcomes)
+        if not outcomes:
+            async with self.db.read() as conn:
+                if not await outbox.any_due(conn, now):
+                    return []
         lease_until = now + timedelta(seconds=self.settings.alert_lease_seconds)
-        async with self.db.write() as conn:
-            return await outbox.claim(conn, self.owner, now, lease_until, limit)
+        try:
+            async with self.db.write() as conn:
+                await outbox.finish_many(conn, outcomes)
+                return await outbox.claim(conn, self.owner, now, lease_until, limit)
+        except BaseException:
+            self._outcomes[:0] = outcomes  # not written: the next pass tries again
+            raise
 
-    async def deliver(self, claimed: list[Any]) -> None:
+    async def _record(self) -> None:
+        """Write the outcomes of ended sends that no claim took along."""
+        outcomes, self._outcomes = self._outcomes, []
+        if not outcomes:
+            return
+        try:
+            async with self.db.write() as conn:
+                await outbox.finish_many(conn, outcomes)
+        except BaseException:
+            self._outcomes[:0] = outcomes
+            raise
+
+    async def deliver(self, claimed: list[Any], *, record: bool = True) -> None:
         """Send what was claimed, concurrently within each channel's bound; record the
-        outcomes in one write."""
+        outcomes in one write, or (not `record`) leave them to the worker's next pass, which
+        this task's end wakes: the next claim then does not wait for a write of its own."""
         try:
             outcomes = await asyncio.gather(*(self._bounded(row) for row in claimed))
-            finished = utcnow()
-            results = [
-                self._outcome(row, o, finished) for row, o in zip(claimed, outcomes, strict=True)
-            ]
-            async with self.db.write() as conn:
-                await outbox.finish_many(conn, results)
         finally:
             self._sending -= len(claimed)
+        finished = utcnow()
+        results = [
+            self._outcome(row, o, finished) for row, o in zip(claimed, outcomes, strict=True)
+        ]
+        if record:
+            async with self.db.write() as conn:
+                await outbox.finish_many(conn, results)
+        else:
+            self._outcomes.extend(results)
+            self._sent.set()
 
     async def _bounded(self, row: Any) -> Outcome:
         channel = int(row.alert_channel_id)

@@ -3,17 +3,20 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from vantage.accounts.auth import CurrentAccount
-from vantage.alerting import events, log, service, windows
+from vantage.alerting import events, log, maintenances, service, windows
+from vantage.alerting.maintenances import MaintenanceEdit, UpdateCreate, UpdateEdit
 from vantage.alerting.responses import (
     AlertChannelAnswer,
     AlertNotificationAnswer,
     CheckAlertAnswer,
+    MaintenanceAnswer,
+    MaintenanceUpdateAnswer,
     MaintenanceWindowAnswer,
     SubscriptionAnswer,
 )
@@ -262,6 +265,159 @@ async def update_window(
 async def delete_window(window_id: int, account: CurrentAccount, runtime: RuntimeDep) -> Response:
     async with runtime.db.write() as conn:
         await windows.delete(conn, account.id, window_id)
+    return Response(status_code=204)
+
+
+MaintenanceLimit = Annotated[int, Query(ge=1, le=50)]
+
+ONE_MAINTENANCE = answer(200, "The maintenance", "MaintenanceAnswer", MaintenanceAnswer)
+MAINTENANCE = "/v1/maintenance-windows/{window_id}/maintenances/{maintenance_id}"
+
+
+@router.get(
+    "/v1/maintenance-windows/{window_id}/maintenances",
+    tags=["Maintenance windows"],
+    summary="List the occurrences of a maintenance window",
+    responses={
+        **errors(400, 404),
+        **answer(200, "A page of maintenances", "MaintenanceList", list[MaintenanceAnswer]),
+    },
+)
+async def list_maintenances(
+    window_id: int,
+    request: Request,
+    account: CurrentAccount,
+    runtime: RuntimeDep,
+    limit: MaintenanceLimit = 10,
+    page: Page = 1,
+) -> JSONResponse:
+    async with runtime.db.read() as conn:
+        items, total = await maintenances.list_page(
+            conn, account.id, window_id, utcnow(), limit=limit, page=page
+        )
+    return JSONResponse(items, headers=page_headers(request, page, limit, len(items), total))
+
+
+@router.get(
+    MAINTENANCE,
+    tags=["Maintenance windows"],
+    summary="Retrieve an occurrence of a maintenance window",
+    responses={**errors(404), **ONE_MAINTENANCE},
+)
+async def get_maintenance(
+    window_id: int, maintenance_id: str, account: CurrentAccount, runtime: RuntimeDep
+) -> JSONResponse:
+    async with runtime.db.read() as conn:
+        return JSONResponse(
+            await maintenances.get(conn, account.id, window_id, maintenance_id, utcnow())
+        )
+
+
+@router.delete(
+    MAINTENANCE,
+    tags=["Maintenance windows"],
+    status_code=204,
+    summary="Delete one occurrence of a maintenance window (the others stay)",
+    responses={**errors(404), **no_content("Deleted")},
+)
+async def delete_maintenance(
+    window_id: int, maintenance_id: str, account: CurrentAccount, runtime: RuntimeDep
+) -> Response:
+    async with runtime.db.write() as conn:
+        await maintenances.delete(conn, account.id, window_id, maintenance_id, utcnow())
+    return Response(status_code=204)
+
+
+@router.patch(
+    MAINTENANCE,
+    tags=["Maintenance windows"],
+    summary="Move one occurrence of a maintenance window (its startsAt and endsAt)",
+    responses={**errors(400, 404), **ONE_MAINTENANCE},
+    openapi_extra=request_body("MaintenanceEdit", MaintenanceEdit),
+)
+async def move_maintenance(
+    window_id: int,
+    maintenance_id: str,
+    request: Request,
+    account: CurrentAccount,
+    runtime: RuntimeDep,
+) -> JSONResponse:
+    payload = await json_body(request)
+    async with runtime.db.write() as conn:
+        moved = await maintenances.move(
+            conn, account.id, window_id, maintenance_id, payload, utcnow()
+        )
+    return JSONResponse(moved)
+
+
+def _one_update(status: int, description: str) -> dict[int | str, Any]:
+    return answer(status, description, "MaintenanceUpdateAnswer", MaintenanceUpdateAnswer)
+
+
+@router.post(
+    MAINTENANCE + "/updates",
+    tags=["Maintenance windows"],
+    status_code=201,
+    summary="Post a status update on an occurrence of a maintenance window",
+    responses={**errors(400, 404), **_one_update(201, "The update posted")},
+    openapi_extra=request_body("MaintenanceUpdateCreate", UpdateCreate),
+)
+async def create_maintenance_update(
+    window_id: int,
+    maintenance_id: str,
+    request: Request,
+    account: CurrentAccount,
+    runtime: RuntimeDep,
+) -> JSONResponse:
+    payload = await json_body(request)
+    async with runtime.db.write() as conn:
+        update = await maintenances.add_update(
+            conn, account.id, window_id, maintenance_id, payload, utcnow()
+        )
+    return JSONResponse(update, status_code=201)
+
+
+@router.put(
+    MAINTENANCE + "/updates/{update_id}",
+    tags=["Maintenance windows"],
+    summary="Edit a status update of an occurrence of a maintenance window",
+    responses={**errors(400, 404), **_one_update(200, "The update")},
+    openapi_extra=request_body("MaintenanceUpdateEdit", UpdateEdit),
+)
+async def edit_maintenance_update(
+    window_id: int,
+    maintenance_id: str,
+    update_id: str,
+    request: Request,
+    account: CurrentAccount,
+    runtime: RuntimeDep,
+) -> JSONResponse:
+    payload = await json_body(request)
+    async with runtime.db.write() as conn:
+        edited = await maintenances.edit_update(
+            conn, account.id, window_id, maintenance_id, update_id, payload, utcnow()
+        )
+    return JSONResponse(edited)
+
+
+@router.delete(
+    MAINTENANCE + "/updates/{update_id}",
+    tags=["Maintenance windows"],
+    status_code=204,
+    summary="Delete a status update of an occurrence of a maintenance window",
+    responses={**errors(404), **no_content("Deleted")},
+)
+async def delete_maintenance_update(
+    window_id: int,
+    maintenance_id: str,
+    update_id: str,
+    account: CurrentAccount,
+    runtime: RuntimeDep,
+) -> Response:
+    async with runtime.db.write() as conn:
+        await maintenances.delete_update(
+            conn, account.id, window_id, maintenance_id, update_id, utcnow()
+        )
     return Response(status_code=204)
 
 

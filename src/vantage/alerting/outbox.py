@@ -43,6 +43,24 @@ async def any_due(conn: AsyncConnection, now: datetime) -> bool:
     return found is not None
 
 
+async def next_due_after(conn: AsyncConnection, now: datetime) -> datetime | None:
+    """When a notification next falls due after `now` (a retry's next attempt, the end of a
+    lease whose replica may die), in one read of `ix_alert_notifications_due`: what the
+    delivery worker may sleep until."""
+    pending = (
+        sa.select(sa.func.min(table.c.next_attempt_at))
+        .where(table.c.status == "PENDING", table.c.next_attempt_at > now)
+        .scalar_subquery()
+    )
+    leased = (
+        sa.select(sa.func.min(table.c.lease_until))
+        .where(table.c.status == "IN_PROGRESS", table.c.lease_until > now)
+        .scalar_subquery()
+    )
+    row = (await conn.execute(sa.select(pending, leased))).one()
+    return min((at for at in row if at is not None), default=None)
+
+
 async def claim(
     conn: AsyncConnection, owner: str, now: datetime, lease_until: datetime, limit: int
 ) -> list[Any]:

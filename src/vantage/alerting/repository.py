@@ -213,20 +213,44 @@ async def targets_of_channel(conn: AsyncConnection, channel_id: int) -> tuple[se
     return {r.check_id for r in rows if r.check_id}, {int(r.group_id) for r in rows if r.group_id}
 
 
+# A change of subscriptions rewrites its targets' JSON (`rewrite_target_configs`), so it takes
+# their rows first, before any subscription row: deleting a check takes the check's row, then
+# its subscriptions'. In the other order each waited on the other's row (a deadlock on
+# PostgreSQL). FOR NO KEY UPDATE: only the JSON changes, never the key; SQLite ignores the lock.
+
+
 async def check_exists(conn: AsyncConnection, account_id: str, check_id: str) -> bool:
+    """Whether the account has this check; its row stays locked for this transaction."""
     found = await conn.scalar(
-        sa.select(checks.c.id).where(checks.c.id == check_id, checks.c.account_id == account_id)
+        sa.select(checks.c.id)
+        .where(checks.c.id == check_id, checks.c.account_id == account_id)
+        .with_for_update(key_share=True)
     )
     return found is not None
 
 
 async def group_exists(conn: AsyncConnection, account_id: str, group_id: int) -> bool:
+    """Whether the account has this group; its row stays locked for this transaction."""
     found = await conn.scalar(
-        sa.select(check_groups.c.id).where(
-            check_groups.c.id == group_id, check_groups.c.account_id == account_id
-        )
+        sa.select(check_groups.c.id)
+        .where(check_groups.c.id == group_id, check_groups.c.account_id == account_id)
+        .with_for_update(key_share=True)
     )
     return found is not None
+
+
+async def lock_targets(
+    conn: AsyncConnection, check_ids: Collection[str], group_ids: Collection[int]
+) -> None:
+    """Lock these checks' and groups' rows, in id order, so two writers never cross."""
+    for table, ids in ((checks, sorted(check_ids)), (check_groups, sorted(group_ids))):
+        if ids:
+            await conn.execute(
+                sa.select(table.c.id)
+                .where(table.c.id.in_(ids))
+                .order_by(table.c.id)
+                .with_for_update(key_share=True)
+            )
 
 
 async def rewrite_target_configs(

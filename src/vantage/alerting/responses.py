@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel
 
@@ -45,6 +45,36 @@ class MaintenanceWindowAnswer(MaintenanceWindow):
     id: int
     created_at: datetime
     updated_at: datetime | None
+
+
+class MaintenanceUpdateAnswer(BaseModel):
+    """A status update on an occurrence (Checkly's `Model62`)."""
+
+    id: str
+    maintenanceWindowId: int
+    maintenanceId: str
+    status: str
+    description: str
+    notifySubscribers: bool
+    created_at: datetime
+    previousStatus: str | None
+    previousStartsAt: datetime | None
+    previousEndsAt: datetime | None
+    dateAdjustments: dict[str, datetime] | None
+
+
+class MaintenanceAnswer(BaseModel):
+    """An occurrence of a maintenance window (Checkly's `MaintenanceWindowMaintenance`)."""
+
+    id: str
+    maintenanceWindowId: int
+    startsAt: datetime
+    endsAt: datetime
+    status: Literal["SCHEDULED", "IN_PROGRESS", "COMPLETED"]
+    created_at: datetime
+    updated_at: datetime
+    # Newest first.
+    updates: list[MaintenanceUpdateAnswer]
 
 
 class CheckAlertAnswer(BaseModel):

@@ -125,6 +125,7 @@ async def _set_channel_subscriptions(
 ) -> None:
     """The channel's subscriptions become `listed` (a create or update body's `subscriptions`)."""
     old_checks, old_groups = await repository.targets_of_channel(conn, channel_id)
+    await repository.lock_targets(conn, old_checks, old_groups)
     await repository.delete_of_channel(conn, channel_id)
     checks: set[str] = set()
     groups: set[int] = set()
@@ -199,6 +200,7 @@ async def delete(conn: AsyncConnection, account_id: str, channel_id: int) -> Non
     if await repository.get(conn, account_id, channel_id) is None:
         raise NotFound(CHANNEL_NOT_FOUND)
     checks, groups = await repository.targets_of_channel(conn, channel_id)
+    await repository.lock_targets(conn, checks, groups)
     await repository.delete(conn, account_id, channel_id)
     await repository.rewrite_target_configs(conn, checks, groups)
 

@@ -7,10 +7,16 @@ certificate (a renewed certificate alerts again when its turn comes), as Checkly
 `The SSL certificate for <domain> will expire in <n> days`, variables `SSL_CHECK_DOMAIN` and
 `SSL_DAYS_REMAINING`. Muted checks and maintenance windows silence it as any alert.
 
-The certificate is read from the server (as Checkly reads it from its own), without verifying it:
-an expired or self-signed certificate still has a date. Its host is checked against
-`VANTAGE_ALERT_DENY` first, as webhook URLs are. One replica at a time decides per check: the
-check's alert state row is locked while the notifications are written.
+The certificate comes from the check's runs when they saw it: an HTTPS run's agent (embedded or
+remote) sends the certificate its TLS handshake was served, and the intake keeps the latest on the
+check's status row (`check_statuses.certificate`). So a host that only a private location's agent
+reaches still alerts. That one is used when it is the host and port wanted and a run saw it within
+`FRESH` (a day); otherwise the server reads the certificate itself (as Checkly reads it from its
+own), without verifying it (an expired or self-signed certificate still has a date), its host
+checked against `VANTAGE_ALERT_DENY` first, as webhook URLs are; when that read fails, a run's older
+sighting still counts. A request URL made of variables (`https://{{HOST}}/`) has its certificate
+where its runs found it. One replica at a time decides per check: the check's alert state row is
+locked while the notifications are written.
 """
 
 from __future__ import annotations
@@ -39,6 +45,7 @@ from vantage.db.tables import (
     alert_notifications,
     check_alerts,
     check_groups,
+    check_statuses,
     checks,
 )
 from vantage.probes.target_policy import TargetPolicy
@@ -67,6 +74,63 @@ def domain_of(config: Mapping[str, Any]) -> tuple[str, int] | None:
     if not host or "{" in host:
         return None  # a URL made of variables: nothing to read until a run fills it in
     return host, port
+
+
+# How long a certificate a run saw is taken as the one served without asking the host again: a
+# check's runs are at most a day apart (Checkly's longest frequency).
+FRESH = timedelta(days=1)
+
+
+@dataclass(frozen=True, slots=True)
+class Seen:
+    """The certificate a run of the check was served (its status row's `certificate`)."""
+
+    host: str
+    port: int
+    not_after: datetime
+    seen_at: datetime
+
+    @classmethod
+    def of(cls, stored: Any) -> Seen | None:
+        if not isinstance(stored, Mapping):
+            return None
+        try:
+            return cls(
+                str(stored["host"]),
+                int(stored["port"]),
+                _timestamp(stored["notAfter"]),
+                _timestamp(stored["seenAt"]),
+            )
+        except (KeyError, TypeError, ValueError):
+            return None  # written by a later version, or damaged: ask the host instead
+
+    def serves(self, target: tuple[str, int]) -> bool:
+        return self.port == target[1] and _host_key(self.host) == _host_key(target[0])
+
+
+def _timestamp(value: Any) -> datetime:
+    parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    if parsed.tzinfo is None:
+        raise ValueError("no UTC offset")
+    return parsed
+
+
+def _host_key(host: str) -> str:
+    # The probe connects to the IDNA form of the URL's host; the check may spell it in Unicode.
+    try:
+        return host.lower().encode("idna").decode("ascii")
+    except UnicodeError:
+        return host.lower()
+
+
+def target_of(config: Mapping[str, Any], seen: Seen | None) -> tuple[str, int] | None:
+    """Where the check's certificate is: `domain_of`, or, for a request URL made of variables
+    (and no `sslCheckDomain`), where its runs found it."""
+    target = domain_of(config)
+    if target is not None or seen is None or str(config.get("sslCheckDomain") or "").strip():
+        return target
+    url = str((config.get("request") or {}).get("url") or "")
+    return (seen.host, seen.port) if "{{" in url else None
 
 
 def days_left(not_after: datetime, now: datetime) -> int:
@@ -155,6 +219,7 @@ async def _subjects(conn: AsyncConnection) -> tuple[list[Any], dict[str, list[Li
                 checks.c.group_id,
                 check_groups.c.name.label("group_name"),
                 check_groups.c.config.label("group_config"),
+                check_statuses.c.certificate,
             )
             .select_from(checks)
             .outerjoin(
@@ -164,6 +229,7 @@ async def _subjects(conn: AsyncConnection) -> tuple[list[Any], dict[str, list[Li
                     check_groups.c.account_id == checks.c.account_id,
                 ),
             )
+            .outerjoin(check_statuses, check_statuses.c.check_id == checks.c.id)
             .where(checks.c.id.in_(ids))
         )
     ).all()
@@ -266,8 +332,17 @@ class SslWatcher:
         now = now or utcnow()
         async with self.runtime.db.read() as conn:
             subjects, listeners = await _subjects(conn)
-        domains = {s.id: domain_of(s.config) for s in subjects}
-        targets = sorted({d for d in domains.values() if d is not None})
+        seen = {s.id: Seen.of(s.certificate) for s in subjects}
+        domains = {s.id: target_of(s.config, seen[s.id]) for s in subjects}
+        # What runs saw of the very certificate wanted (host and port).
+        sighted = {
+            i: v
+            for i, v in seen.items()
+            if v is not None and (target := domains[i]) is not None and v.serves(target)
+        }
+        # Seen lately: taken as it is. Else the server reads the host itself.
+        from_runs = {i: v.not_after for i, v in sighted.items() if now - v.seen_at <= FRESH}
+        targets = sorted({d for i, d in domains.items() if d is not None and i not in from_runs})
         gate = asyncio.Semaphore(10)
 
         async def read(target: tuple[str, int]) -> datetime | None:
@@ -278,8 +353,13 @@ class SslWatcher:
         found: list[tuple[Any, tuple[str, int], datetime]] = []
         for subject in subjects:
             target = domains[subject.id]
-            expiry = expiries.get(target) if target is not None else None
-            if target is not None and expiry is not None:
+            if target is None:
+                continue
+            expiry = from_runs.get(subject.id) or expiries.get(target)
+            if expiry is None and subject.id in sighted:
+                # The server cannot read it (a private host): the runs' last word still counts.
+                expiry = sighted[subject.id].not_after
+            if expiry is not None:
                 found.append((subject, target, expiry))
         if not found:
             return 0
@@ -308,7 +388,7 @@ class SslWatcher:
                 await conn.execute(check_alerts.insert(), events)
             await outbox.insert_many(conn, rows)
         if rows:
-            self.runtime.signals.alerts_queued.set()
+            self.runtime.signals.alerts_raised()
         return len(rows)
 
     async def run_forever(self) -> None:

@@ -101,6 +101,14 @@ async def any_timer_due(conn: AsyncConnection, now: datetime) -> bool:
     return found is not None
 
 
+async def next_timer_at(conn: AsyncConnection) -> datetime | None:
+    """The soonest reminder or time-based escalation, due or not (one read of each index)."""
+    reminder = sa.select(sa.func.min(table.c.next_reminder_at)).scalar_subquery()
+    escalation = sa.select(sa.func.min(table.c.escalate_at)).scalar_subquery()
+    row = (await conn.execute(sa.select(reminder, escalation))).one()
+    return min((at for at in row if at is not None), default=None)
+
+
 async def claim_due_timers(conn: AsyncConnection, now: datetime, limit: int) -> list[Any]:
     """States with a reminder or an escalation due, locked for this transaction; another replica
     skips them."""

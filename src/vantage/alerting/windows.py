@@ -8,14 +8,17 @@ UTC midnight as a moment, as Checkly answers them."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from vantage.alerting import maintenance
+from vantage.db.tables import maintenance_occurrences as occurrences
 from vantage.db.tables import maintenance_windows as table
 from vantage.errors import BadRequest, NotFound
 from vantage.timeutil import iso, utcnow
@@ -29,6 +32,18 @@ Tag = Annotated[str, Field(min_length=1, max_length=200)]
 
 def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def utc_moment(value: datetime) -> datetime:
+    """A sent moment in UTC (one without a zone is UTC, as Checkly reads it). A moment whose UTC
+    time falls outside years 1-9999 (`9999-12-31T23:00:00-05:00`) cannot be stored or answered:
+    a 400 naming the field, not a 500."""
+    try:
+        return _aware(value).astimezone(UTC)
+    except OverflowError:
+        raise PydanticCustomError(
+            "moment_range", "must be a moment between the years 1 and 9999 in UTC"
+        ) from None
 
 
 class MaintenanceWindow(BaseModel):
@@ -52,8 +67,7 @@ class MaintenanceWindow(BaseModel):
     @field_validator("startsAt", "endsAt")
     @classmethod
     def _utc(cls, value: datetime) -> datetime:
-        # A moment without a zone is UTC, as Checkly reads it.
-        return _aware(value)
+        return utc_moment(value)
 
     @field_validator("repeatEndsAt")
     @classmethod
@@ -126,6 +140,11 @@ def wire(row: Any) -> dict[str, Any]:
     }
 
 
+async def row_of(conn: AsyncConnection, account_id: str, window_id: int) -> Any:
+    """The account's window (404 for another account's or none)."""
+    return await _row(conn, account_id, window_id)
+
+
 async def _row(conn: AsyncConnection, account_id: str, window_id: int) -> Any:
     if not 1 <= window_id <= MAX_ID:
         raise NotFound(WINDOW_NOT_FOUND)
@@ -167,13 +186,37 @@ async def list_page(
 async def update(
     conn: AsyncConnection, account_id: str, window_id: int, payload: Any
 ) -> dict[str, Any]:
-    """A PUT replaces the window (its body is a whole window, as on create)."""
+    """A PUT replaces the window (its body is a whole window, as on create). What was done to
+    occurrences its new schedule still has stays; the rest goes with them."""
     await _row(conn, account_id, window_id)
     config = validate(payload)
     await conn.execute(
         table.update().where(table.c.id == window_id).values(config=config, updated_at=utcnow())
     )
+    await _forget_unscheduled(conn, window_id, config)
     return wire(await _row(conn, account_id, window_id))
+
+
+async def _forget_unscheduled(conn: AsyncConnection, window_id: int, config: Any) -> None:
+    """After a window's schedule changed: drop what was done to occurrences it no longer has
+    (their ids are gone with them, and a moved one must not silence any more)."""
+    rows = (
+        await conn.execute(
+            sa.select(occurrences.c.id, occurrences.c.scheduled_start).where(
+                occurrences.c.window_id == window_id
+            )
+        )
+    ).all()
+    if not rows:
+        return
+    latest = max(row.scheduled_start for row in rows)
+    kept = {
+        maintenance.occurrence_id(window_id, start)
+        for start, _ in maintenance.occurrences(config, latest + timedelta(milliseconds=1))
+    }
+    gone = [row.id for row in rows if row.id not in kept]
+    if gone:
+        await conn.execute(occurrences.delete().where(occurrences.c.id.in_(gone)))
 
 
 async def delete(conn: AsyncConnection, account_id: str, window_id: int) -> None:

@@ -1,6 +1,7 @@
 """`/v1/analytics`: what `checkly checks stats` (`POST /v1/analytics/checks`) and `checks get`
-(`GET /v1/analytics/{type}/{id}`) show. Figures come from the checks' FINAL results in the window
-(`stats.py`); metrics Vantage does not measure are left out."""
+(`GET /v1/analytics/{type}/{id}`) show, and `GET /v1/reporting` (every check, `reporting.py`).
+Figures come from the checks' FINAL results in the window (`stats.py`); metrics Vantage does not
+measure are left out."""
 
 from __future__ import annotations
 
@@ -12,15 +13,15 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
 from vantage.accounts.auth import CurrentAccount
-from vantage.analytics import repository
+from vantage.analytics import reporting, repository
 from vantage.analytics.ranges import QuickRange, window
-from vantage.analytics.responses import BatchItem, BatchRequest, CheckAnalytics
+from vantage.analytics.responses import BatchItem, BatchRequest, CheckAnalytics, ReportEntry
 from vantage.analytics.stats import AGGREGATIONS, figures
 from vantage.api.common import errors, json_body
 from vantage.api.openapi import answer, request_body
 from vantage.checks import repository as checks_repository
 from vantage.checks import service as checks_service
-from vantage.errors import NotFound
+from vantage.errors import BadRequest, NotFound
 from vantage.runtime import Runtime, get_runtime
 from vantage.timeutil import iso, utcnow
 from vantage.validation import bad_request
@@ -208,3 +209,50 @@ def _add_route(segment: str) -> None:
 
 for _segment in TYPE_PATHS:
     _add_route(_segment)
+
+
+@router.get(
+    "/v1/reporting",
+    summary="Success ratio and response times of every check over a window",
+    responses={
+        **errors(400),
+        **answer(200, "One entry per check", "ReportingList", list[ReportEntry]),
+    },
+)
+async def report(
+    request: Request,
+    account: CurrentAccount,
+    runtime: RuntimeDep,
+    quickRange: reporting.QuickRange = "last24Hrs",
+    from_: Annotated[float | None, Query(alias="from", ge=0, le=4_102_444_800)] = None,
+    to: Annotated[float | None, Query(ge=0, le=4_102_444_800)] = None,
+    filterByTags: Annotated[list[str], Query()] = [],  # noqa: B006 (FastAPI copies defaults)
+    deactivated: bool | None = None,
+    granularity: reporting.Granularity | None = None,
+    timezone: Annotated[
+        str | None, Query(max_length=100, json_schema_extra={"enum": sorted(reporting.ZONES)})
+    ] = None,
+) -> JSONResponse:
+    """`from`/`to` override the quick range's bounds; `filterByTags` keeps checks with any of
+    the tags (repeated or `filterByTags[]`); `deactivated` keeps only (de)activated checks."""
+    start, end = window("last24Hours" if quickRange == "last24Hrs" else quickRange, utcnow())
+    start = _bound(from_) or start
+    end = _bound(to) or end
+    if start >= end:
+        raise BadRequest('"from" must be before "to"', keys=["from"], source="query")
+    tz = reporting.zone(timezone)
+    tags = {*filterByTags, *request.query_params.getlist("filterByTags[]")}
+    async with runtime.db.read() as conn:
+        checks = [
+            row
+            for row in await checks_repository.list_all(conn, account.id)
+            if (deactivated is None or row.activated is not deactivated)
+            and (not tags or tags & set(row.tags or ()))
+        ]
+        runs = await repository.runs_of(conn, account.id, [c.id for c in checks], start, end)
+    return JSONResponse(
+        [
+            reporting.entry(check, runs.get(check.id, []), (start, end), granularity, tz)
+            for check in checks
+        ]
+    )

@@ -61,3 +61,32 @@ class CheckAnalytics(BaseModel):
     series: list[SeriesEntry]
     pagination: Pagination
     metadata: dict[str, MetricMetadata]
+
+
+class ReportAggregate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    successRatio: float
+    avg: float
+    p95: float
+    p99: float
+
+
+class ReportBucket(ReportAggregate):
+    from_: str = Field(alias="from")
+    to: str
+
+
+class ReportEntry(BaseModel):
+    """`GET /v1/reporting`: one check; `aggregate` absent when it did not run in the window,
+    `aggregates` instead with a `granularity`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    checkId: str
+    checkType: str
+    deactivated: bool
+    tags: list[str]
+    aggregate: ReportAggregate | None = None
+    aggregates: list[ReportBucket] | None = None

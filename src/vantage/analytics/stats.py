@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 # Metric families Vantage measures: every check's run time is `responseTime` (API, URL),
 # `total` (TCP, DNS) and `latencyAvg` (ICMP: the average round trip) in Checkly's names.
@@ -18,6 +19,8 @@ AGGREGATIONS = ("avg", "min", "max", "median", "p50", "p90", "p95", "p99", "sum"
 class Run:
     passed: bool
     response_time_ms: float
+    # When the result was taken: `/v1/reporting` puts it in its calendar bucket.
+    at: datetime | None = None
 
 
 def percentile(sorted_values: Sequence[float], p: float) -> float:

@@ -3,8 +3,10 @@
 An agent sends a script run's screenshots, traces and videos inline, as `data:` URLs in the
 fields Checkly keeps asset links in (`jobAssets`, `playwrightTestTraces`, `playwrightTestVideos`):
 the agent protocol then needs no second upload, and a result in the agent's outbox is whole.
-At intake each one becomes a stored asset, and the field holds the asset's URL instead, so a
-result read from the API is small and its links are what Checkly's are: URLs to download from.
+At intake each one becomes a stored asset, and the field holds the asset's path instead; a
+result read from the API gets them as absolute URLs (`absolute`), as Checkly's are and as the
+asset manifest's are, with the server's base URL of the moment, so a changed
+`VANTAGE_PUBLIC_URL` changes old results' links too.
 """
 
 from __future__ import annotations
@@ -41,9 +43,31 @@ class Asset:
     data: bytes
 
 
+ASSET_PREFIX = "/v1/check-results/"
+
+
 def asset_path(check_id: str, result_id: str, name: str) -> str:
     """Where an asset is downloaded from, relative to the server's base URL."""
-    return f"/v1/check-results/{check_id}/{result_id}/assets/{name}"
+    return f"{ASSET_PREFIX}{check_id}/{result_id}/assets/{name}"
+
+
+def absolute(detail_key: str | None, detail: Any, base_url: str) -> Any:
+    """`detail` with the asset paths of its link fields prefixed with `base_url` (pure); the
+    detail itself when it has none. Anything else in those fields is left as it is."""
+    if detail_key not in SCRIPT_DETAILS or not isinstance(detail, Mapping):
+        return detail
+    out: dict[str, Any] | None = None
+    for field in ASSET_FIELDS:
+        values = detail.get(field)
+        if not isinstance(values, list) or not values:
+            continue
+        if out is None:
+            out = dict(detail)
+        out[field] = [
+            base_url + value if isinstance(value, str) and value.startswith(ASSET_PREFIX) else value
+            for value in values
+        ]
+    return detail if out is None else out
 
 
 def decode(url: str) -> tuple[str, bytes] | None:

@@ -1,5 +1,9 @@
 """Storing and finding code bundles. The key is the SHA-256 of the content, so the same archive
-uploaded twice is stored once, and a key names exactly one content."""
+uploaded twice is stored once, and a key names exactly one content.
+
+Every `checkly test` uploads its project's bundle, so they accumulate; the retention pass keeps an
+account's most recently uploaded ones (`prune`). `created_at` is the last upload: a bundle
+uploaded again, unchanged, is as fresh as a new one."""
 
 from __future__ import annotations
 
@@ -27,7 +31,13 @@ async def store(conn: AsyncConnection, account_id: str, data: bytes) -> dict[str
         .select_from(code_bundles)
         .where(code_bundles.c.account_id == account_id, code_bundles.c.sha256 == digest)
     )
-    if not exists:
+    if exists:
+        await conn.execute(
+            code_bundles.update()
+            .where(code_bundles.c.account_id == account_id, code_bundles.c.sha256 == digest)
+            .values(created_at=utcnow())
+        )
+    else:
         await conn.execute(
             code_bundles.insert().values(
                 account_id=account_id,
@@ -71,3 +81,23 @@ async def content(conn: AsyncConnection, account_id: str, key: str) -> bytes:
     if data is None:
         raise NotFound(BUNDLE_NOT_FOUND)
     return bytes(data)
+
+
+async def prune(conn: AsyncConnection, keep: int, limit: int) -> int:
+    """Delete up to `limit` bundles beyond each account's `keep` most recently uploaded; return
+    how many went. A run uses its bundle right after uploading it, so only long-unused ones go."""
+    b = code_bundles.c
+    ranked = sa.select(
+        b.account_id,
+        b.sha256,
+        sa.func.row_number()
+        .over(partition_by=b.account_id, order_by=(b.created_at.desc(), b.sha256))
+        .label("newness"),
+    ).subquery()
+    doomed = (
+        sa.select(ranked.c.account_id, ranked.c.sha256).where(ranked.c.newness > keep).limit(limit)
+    )
+    deleted = await conn.execute(
+        code_bundles.delete().where(sa.tuple_(b.account_id, b.sha256).in_(doomed))
+    )
+    return deleted.rowcount

@@ -109,7 +109,9 @@ async def claim_due(conn: AsyncConnection, now: datetime, limit: int) -> Sequenc
         .order_by(checks.c.next_run_at)
         .limit(limit)
     )
-    rows: Sequence[Any] = (await conn.execute(claim_subquery(conn, query))).all()
+    # Only next_run_at changes: a result being written for the check (whose inserts reference
+    # its row) does not make the scheduler skip it.
+    rows: Sequence[Any] = (await conn.execute(claim_subquery(conn, query, key_kept=True))).all()
     return rows
 
 
@@ -134,12 +136,17 @@ async def next_due_at(conn: AsyncConnection) -> datetime | None:
 
 
 async def activated(
-    conn: AsyncConnection, account_id: str, check_ids: Collection[str] | None = None
+    conn: AsyncConnection,
+    account_id: str,
+    check_ids: Collection[str] | None = None,
+    *,
+    with_deactivated: bool = False,
 ) -> Sequence[Any]:
-    """An account's activated checks (only these ids, when given), in creation order."""
-    query = sa.select(*START_COLUMNS).where(
-        checks.c.account_id == account_id, checks.c.activated.is_(True)
-    )
+    """An account's activated checks (only these ids, when given), in creation order;
+    `with_deactivated`: its deactivated ones too."""
+    query = sa.select(*START_COLUMNS).where(checks.c.account_id == account_id)
+    if not with_deactivated:
+        query = query.where(checks.c.activated.is_(True))
     if check_ids is not None:
         query = query.where(checks.c.id.in_(list(check_ids)))
     return (await conn.execute(query.order_by(checks.c.created_at, checks.c.id))).all()

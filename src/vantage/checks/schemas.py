@@ -87,14 +87,17 @@ class Wire(BaseModel):
     IGNORED: ClassVar[frozenset[str]] = frozenset()
     # Fields where `null` is read as "not given" (computed once per class).
     NULL_MEANS_DEFAULT: ClassVar[frozenset[str]] = frozenset()
+    # Fields that can never be null: in a partial update, `null` there keeps the stored value.
+    NOT_NULLABLE: ClassVar[frozenset[str]] = frozenset()
 
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
         super().__pydantic_init_subclass__(**kwargs)
+        cls.NOT_NULLABLE = frozenset(
+            name for name, info in cls.model_fields.items() if not _allows_null(info.annotation)
+        )
         cls.NULL_MEANS_DEFAULT = frozenset(
-            name
-            for name, info in cls.model_fields.items()
-            if not info.is_required() and not _allows_null(info.annotation)
+            name for name in cls.NOT_NULLABLE if not cls.model_fields[name].is_required()
         )
 
     @model_validator(mode="before")

@@ -12,10 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from vantage.alerting import service as alerting
 from vantage.assets import repository as assets_repository
-from vantage.checks import repository
+from vantage.checks import repository, severity
 from vantage.checks.filtering import CheckFilter, conditions
 from vantage.checks.scheduling import first_run_at, interval_seconds
 from vantage.checks.schemas import CHECK_MODELS, Wire
+from vantage.dashboards.badge_cache import forget_shown
 from vantage.db.tables import check_sessions, jobs
 from vantage.errors import BadRequest, NotFound
 from vantage.groups import repository as groups_repository
@@ -166,7 +167,9 @@ async def create(
             "account_id": account_id,
             "check_type": check_type,
             "name": config["name"],
+            "name_key": severity.name_key(config["name"]),
             "activated": config["activated"],
+            "severity": severity.of_new_check(config["activated"]),
             "tags": config["tags"],
             "group_id": config.get("groupId"),
             "config": config,
@@ -175,6 +178,7 @@ async def create(
             **_schedule_values(check_id, config),
         },
     )
+    forget_shown(conn)  # a badge or dashboard asked for it before it existed
     if check_type == "HEARTBEAT":
         await heartbeats_service.register(conn, account_id, check_id, config, now)
     await alerting.store_target(conn, account_id, config, check_id=check_id)
@@ -197,14 +201,15 @@ def merge_partial(
     """Apply a partial PUT body (Checkly's update schemas have no required fields). The object
     under `nested` is merged key by key, so `{"request": {"url": ...}}` keeps the method. A `null`
     for a field of `model` that is not nullable leaves the stored value alone: Go clients send
-    `null` for a list they did not set, and Checkly then keeps the list."""
-    keep = model.NULL_MEANS_DEFAULT if model is not None else frozenset()
+    `null` for a list they did not set, and Checkly then keeps the list; Checkly's update
+    schemas even declare a browser check's `script` nullable, and a null there keeps the script."""
+    keep = model.NOT_NULLABLE if model is not None else frozenset()
     changes = {k: v for k, v in changes.items() if not (v is None and k in keep)}
     merged = {**current, **changes}
     old, new = current.get(nested), changes.get(nested)
     if isinstance(old, dict) and isinstance(new, dict):
         inner = _nested_model(model, nested)
-        inner_keep = inner.NULL_MEANS_DEFAULT if inner is not None else frozenset()
+        inner_keep = inner.NOT_NULLABLE if inner is not None else frozenset()
         merged[nested] = {
             **old,
             **{k: v for k, v in new.items() if not (v is None and k in inner_keep)},
@@ -252,6 +257,7 @@ async def update(
     now = utcnow()
     values: dict[str, Any] = {
         "name": config["name"],
+        "name_key": severity.name_key(config["name"]),
         "activated": config["activated"],
         "tags": config["tags"],
         "group_id": config.get("groupId"),
@@ -264,6 +270,9 @@ async def update(
     if schedule_changed:
         values.update(_schedule_values(check_id, config))
     await repository.update(conn, account_id, check_id, values)
+    forget_shown(conn)  # its name, tags and group show on badges and dashboards
+    if config["activated"] != current.config["activated"]:
+        await severity.refresh(conn, [check_id])
     if current.check_type == "HEARTBEAT":
         await heartbeats_service.register(conn, account_id, check_id, config, now)
     await alerting.store_target(conn, account_id, config, check_id=check_id)
@@ -275,6 +284,7 @@ async def delete(conn: AsyncConnection, account_id: str, check_id: str) -> list[
     way) and end its open sessions; return the sessions this ended."""
     if not await repository.delete(conn, account_id, check_id):
         raise NotFound(CHECK_NOT_FOUND)
+    forget_shown(conn)  # its badge is a 404 from now on, and dashboards drop it
     # Checkly's DELETE removes the check's results too.
     await results_repository.delete_of_check(conn, check_id)
     await assets_repository.delete_of_check(conn, check_id)

@@ -22,7 +22,6 @@ from vantage.db.tables import dashboards
 from vantage.errors import NotFound
 from vantage.runtime import Runtime, get_runtime
 from vantage.statuspages import viewer_keys
-from vantage.statuspages.public_cache import forget_pages
 from vantage.timeutil import iso
 
 router = APIRouter(tags=["Dashboards"], responses=errors(401))
@@ -91,7 +90,6 @@ async def create_dashboard(
     payload = await json_body(request)
     async with runtime.db.write() as conn:
         row = await service.create(conn, account.id, payload, seal=runtime.sealer.seal)
-    forget_pages()
     return JSONResponse(_wire(row, runtime), status_code=201)
 
 
@@ -127,7 +125,6 @@ async def update_dashboard(
         row = await service.update(
             conn, account.id, dashboard_id, payload, seal=runtime.sealer.seal
         )
-    forget_pages()
     return JSONResponse(_wire(row, runtime))
 
 
@@ -142,5 +139,4 @@ async def delete_dashboard(
 ) -> Response:
     async with runtime.db.write() as conn:
         await service.delete(conn, account.id, dashboard_id)
-    forget_pages()
     return Response(status_code=204)

@@ -16,8 +16,8 @@ dashboard costs one render per refresh.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import timedelta
 from functools import cache
 from pathlib import Path
@@ -30,15 +30,16 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from vantage.dashboards import view
+from vantage.api.conditional import strong_etag
+from vantage.dashboards import runs, view
 from vantage.db.tables import check_groups, check_statuses, checks, dashboard_incidents, dashboards
 from vantage.rollups import repository as rollups
 from vantage.rollups.digest import summarise
 from vantage.runtime import Runtime, get_runtime
 from vantage.statuses.state import status_of
 from vantage.statuspages import viewer_keys, viewer_login
-from vantage.statuspages.public import SECURITY
-from vantage.statuspages.public_cache import Rendered, cached
+from vantage.statuspages.front import SECURITY, answer
+from vantage.statuspages.public_cache import Rendered, cached, path_of, remember
 from vantage.timeutil import iso, utcnow
 
 router = APIRouter(include_in_schema=False)
@@ -204,6 +205,7 @@ async def _render(runtime: Runtime, board: Any, base: str, number: int) -> Rende
         entries = view.ordered(await _entries(conn, board), bool(board.config.get("sortByStatus")))
         page = view.paged(entries, board.config, number)
         figures = await _figures(conn, [e.check_id for e in page.entries])
+        recent = await runs.recent(conn, [e.check_id for e in page.entries])
         incidents = await _incidents(conn, board) if board.config.get("enableIncidents") else []
     overall = view.overall(entries)
     html = (
@@ -215,6 +217,7 @@ async def _render(runtime: Runtime, board: Any, base: str, number: int) -> Rende
             home=base or "/",
             page=page,
             figures=figures,
+            runs=recent,
             incidents=incidents,
             total=len(entries),
             overall=overall,
@@ -224,8 +227,7 @@ async def _render(runtime: Runtime, board: Any, base: str, number: int) -> Rende
         )
     )
     raw = html.encode()
-    etag = '"' + hashlib.sha256(raw).hexdigest()[:32] + '"'
-    return Rendered(raw, "text/html; charset=utf-8", etag)
+    return Rendered(raw, "text/html; charset=utf-8", strong_etag(raw))
 
 
 def _missing() -> Response:
@@ -250,14 +252,27 @@ def _key_form(request: Request, slug: str, wrong: bool = False) -> Response:
     return HTMLResponse(html, status_code=401, headers={**SECURITY, "Cache-Control": "no-store"})
 
 
-def _answer(request: Request, rendered: Rendered, private: bool) -> Response:
-    # A private dashboard's page is for the reader who typed the key: no shared cache keeps it.
-    cache_control = "private, no-cache" if private else f"public, max-age={MAX_AGE}"
-    headers = {**SECURITY, "ETag": rendered.etag, "Cache-Control": cache_control, "Vary": "Host"}
-    matches = [t.strip() for t in request.headers.get("if-none-match", "").split(",")]
-    if rendered.etag in matches or "*" in matches:
-        return Response(status_code=304, headers=headers)
-    return Response(rendered.body, media_type=rendered.media_type, headers=headers)
+def _answer(request: Request, rendered: Rendered) -> Response | None:
+    """None when the page is private and the reader's cookie proves none of its keys."""
+    headers = request.headers
+    reply = answer(rendered, headers.get("cookie", ""), headers.get("if-none-match", ""))
+    if reply is None:
+        return None
+    return Response(reply.body or None, status_code=reply.status, headers=reply.headers)
+
+
+def _viewers(runtime: Runtime, board: Any) -> dict[str, Any]:
+    """A private dashboard's render carries its cookie and the values that admit a reader, so
+    that `front.PublicFront` can admit one without reading the dashboard."""
+    if not board.config.get("isPrivate"):
+        return {}
+    keys = board.config.get("viewerKeys") or []
+    opened = [runtime.sealer.open(k["sealedKey"]) for k in keys]
+    return {
+        "private": True,
+        "cookie": viewer_keys.cookie_name(board.dashboard_id),
+        "proofs": tuple(viewer_keys.proof(raw, board.dashboard_id) for raw in opened),
+    }
 
 
 async def _board(runtime: Runtime, slug: str) -> Any:
@@ -277,13 +292,16 @@ async def dashboard_page(slug: str, request: Request, runtime: RuntimeDep) -> Re
     base = _base(request, slug)
 
     async def render() -> Rendered | None:
-        return await _render(runtime, board, base, number)
+        return replace(await _render(runtime, board, base, number), **_viewers(runtime, board))
 
     # keyed by the row's update time too: an edit shows at once on this replica's next read
     key = (f"dashboard:{board.dashboard_id}", f"{board.updated_at}|{base}|{number}")
     rendered = await cached(key, render)
     assert rendered is not None  # render never answers None
-    return _answer(request, rendered, bool(board.config.get("isPrivate")))
+    remember(path_of(request.scope), key)
+    reply = _answer(request, rendered)
+    # admitted above by the row as read now; the render's proofs are the same keys
+    return reply if reply is not None else _key_form(request, slug)
 
 
 @router.get("/dashboards/{slug}/style.css")
@@ -294,8 +312,35 @@ async def dashboard_style(slug: str, request: Request, runtime: RuntimeDep) -> R
     custom = board.config.get("customCSS") or ""
     body = STYLE + ("\n/* the dashboard's customCSS */\n" + custom + "\n" if custom else "")
     raw = body.encode()
-    etag = '"' + hashlib.sha256(raw).hexdigest()[:32] + '"'
-    return _answer(request, Rendered(raw, "text/css; charset=utf-8", etag), False)
+    reply = _answer(request, Rendered(raw, "text/css; charset=utf-8", strong_etag(raw)))
+    assert reply is not None  # a stylesheet is never private
+    return reply
+
+
+@router.get("/dashboards/{slug}/runs/{result_id}")
+async def dashboard_run(
+    slug: str, result_id: str, request: Request, runtime: RuntimeDep
+) -> Response:
+    """A run's page, linked from the dashboard when `showCheckRunLinks` is on: only a run of a
+    check the dashboard shows; anything else, as a dashboard that does not exist, is a 404."""
+    board = await _board(runtime, slug)
+    if board is None or not board.config.get("showCheckRunLinks"):
+        return _missing()
+    if not _admitted(request, runtime, board):
+        return _key_form(request, slug)
+    async with runtime.db.read() as conn:
+        shown = {e.check_id: e.name for e in await _entries(conn, board)}
+        run = await runs.one(conn, result_id, list(shown))
+    if run is None:
+        return _missing()
+    html = (
+        environment()
+        .get_template("run.html")
+        .render(base=_base(request, slug), name=shown[run["check_id"]], run=run, labels=view.LABELS)
+    )
+    private = bool(board.config.get("isPrivate"))
+    cache_control = "private, no-cache" if private else f"public, max-age={MAX_AGE}"
+    return HTMLResponse(html, headers={**SECURITY, "Cache-Control": cache_control})
 
 
 @router.post("/dashboards/{slug}/login")

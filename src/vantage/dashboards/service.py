@@ -16,6 +16,7 @@ from vantage.dashboards import css
 from vantage.db.tables import dashboards
 from vantage.errors import Conflict, NotFound
 from vantage.statuspages import viewer_keys
+from vantage.statuspages.public_cache import forget_pages
 from vantage.statuspages.schemas import Hostname, Slug, parse
 from vantage.timeutil import utcnow
 
@@ -134,6 +135,7 @@ async def create(
         )
     except sa.exc.IntegrityError:
         raise Conflict(TAKEN) from None
+    forget_pages(conn)  # a reader may have asked for its address before it existed
     return await get(conn, account_id, dashboard_id)
 
 
@@ -159,6 +161,7 @@ async def update(
         )
     except sa.exc.IntegrityError:
         raise Conflict(TAKEN) from None
+    forget_pages(conn)
     return await get(conn, account_id, dashboard_id)
 
 
@@ -170,3 +173,4 @@ async def delete(conn: AsyncConnection, account_id: str, dashboard_id: str) -> N
     )
     if not result.rowcount:
         raise NotFound(NOT_FOUND)
+    forget_pages(conn)

@@ -8,6 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.compiler import compiles
 
 
 def insert_for(conn: AsyncConnection, table: sa.Table) -> Any:
@@ -31,13 +32,19 @@ def upsert(
     )
 
 
-def claim_subquery(conn: AsyncConnection | str, select: sa.Select[Any]) -> sa.Select[Any]:
+def claim_subquery(
+    conn: AsyncConnection | str, select: sa.Select[Any], *, key_kept: bool = False
+) -> sa.Select[Any]:
     """Rows to claim: PostgreSQL skips rows another replica has locked; SQLite has one writer,
     so the single UPDATE ... WHERE id IN (SELECT ...) is already atomic. `conn`: a connection,
-    or the name of its dialect (for a statement built once per dialect)."""
+    or the name of its dialect (for a statement built once per dialect).
+
+    `key_kept`: the claimer changes no key of the row, so it takes FOR NO KEY UPDATE, which the
+    KEY SHARE lock of an insert referencing the row does not block: rows that other transactions
+    are merely pointing at are still claimed, not skipped."""
     name = conn if isinstance(conn, str) else conn.dialect.name
     if name == "postgresql":
-        return select.with_for_update(skip_locked=True)
+        return select.with_for_update(skip_locked=True, key_share=key_kept)
     return select
 
 
@@ -50,3 +57,30 @@ def greatest(conn: AsyncConnection, *values: Any) -> Any:
 def least(conn: AsyncConnection, *values: Any) -> Any:
     fn = sa.func.min if conn.dialect.name == "sqlite" else sa.func.least
     return fn(*values)
+
+
+class _Qualified(sa.sql.expression.ColumnElement[Any]):
+    """`qualified`'s wrapper: compiled as its element, with table names back on."""
+
+    inherit_cache = True
+
+    def __init__(self, element: sa.ColumnElement[Any]) -> None:
+        self.element = element
+        self.type = element.type
+
+    _traverse_internals = [("element", sa.sql.visitors.InternalTraversal.dp_clauseelement)]
+
+
+@compiles(_Qualified)
+def _compile_qualified(element: _Qualified, compiler: Any, **kw: Any) -> str:
+    kw.pop("include_table", None)
+    text: str = compiler.process(element.element, **kw)
+    return text
+
+
+def qualified(element: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
+    """`element` (a correlated subquery) for a RETURNING clause, its columns named with their
+    tables. SQLite's compiler drops every table name inside RETURNING, subqueries included, which
+    turns `check_statuses.check_id = jobs.check_id` into `check_id = check_id`: true for any row,
+    so the subquery answered with the first row of the table, not the row of the returned one."""
+    return _Qualified(element)

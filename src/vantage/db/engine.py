@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -75,6 +75,9 @@ def _sqlite_engine(url: sa.URL, *, begin: str, pool_size: int, inline: bool) -> 
         # Take transaction control from the driver so that BEGIN is ours to emit.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
+        # First: the pragmas below read the file, and without a busy timeout a second process
+        # (a `vantage` command beside the server) is refused at once while the server writes.
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         # Takes effect only in a file that has no table yet (a new database): pages that
         # retention frees are then given back to the file system by `reclaim_space`. An existing
         # file keeps its mode until a VACUUM (docs/retention.md).
@@ -83,7 +86,6 @@ def _sqlite_engine(url: sa.URL, *, begin: str, pool_size: int, inline: bool) -> 
         # Truncate the WAL back to this size after a checkpoint: a burst of deletes must not leave
         # a large -wal file behind for good.
         cursor.execute(f"PRAGMA journal_size_limit={SQLITE_WAL_LIMIT_BYTES}")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
@@ -173,13 +175,21 @@ class Database:
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
-        """A transaction that commits when the block ends and rolls back on an exception."""
+        """A transaction that commits when the block ends and rolls back on an exception. What
+        the block puts in `after_commit(conn)` runs once it has committed."""
+        hooks: list[Callable[[], None]] = []
         if self.is_sqlite:
-            async with self._write_lock, self.write_engine.begin() as conn:
+            async with (
+                self._write_lock,
+                self.write_engine.begin() as conn,
+                _hooked(conn, hooks),
+            ):
                 yield conn
         else:
-            async with self.write_engine.begin() as conn:
+            async with self.write_engine.begin() as conn, _hooked(conn, hooks):
                 yield conn
+        for hook in hooks:
+            hook()
 
     @asynccontextmanager
     async def exclusive(self, key: int) -> AsyncIterator[bool]:
@@ -245,3 +255,26 @@ class Database:
         await self.read_engine.dispose()
         if self.write_engine is not self.read_engine:
             await self.write_engine.dispose()
+
+
+# The hooks of each open write transaction, by its connection's identity. Not in `conn.info`:
+# after a cancellation mid-statement the connection is invalidated, and touching `info` then
+# raises instead of the CancelledError, so the transaction was never rolled back and its locks
+# were held until the process ended.
+_HOOKS: dict[int, list[Callable[[], None]]] = {}
+
+
+@asynccontextmanager
+async def _hooked(conn: AsyncConnection, hooks: list[Callable[[], None]]) -> AsyncIterator[None]:
+    key = id(conn)
+    _HOOKS[key] = hooks
+    try:
+        yield
+    finally:
+        _HOOKS.pop(key, None)
+
+
+def after_commit(conn: AsyncConnection) -> list[Callable[[], None]] | None:
+    """The calls to make once `conn`'s transaction from `Database.write` has committed; None on
+    another connection (a read, or a test's own)."""
+    return _HOOKS.get(id(conn))

@@ -69,10 +69,20 @@ class Prepared:
             return None
         sql, getter, converters = self._for(conn.dialect)
         tuples = []
+        # The last value converted per bind, and what it gave: a batch's rows share most of their
+        # timestamps (the intake's one `now`, a bucket's start), the very same object, so each is
+        # converted once per statement, not once per row. Bind processors are pure functions.
+        seen: dict[int, tuple[Any, Any]] = {}
         for row in rows:
             values = list(getter(row))
             for index, convert in converters:
-                values[index] = convert(values[index])
+                value = values[index]
+                last = seen.get(index)
+                if last is not None and last[0] is value:
+                    values[index] = last[1]
+                else:
+                    values[index] = converted = convert(value)
+                    seen[index] = (value, converted)
             tuples.append(tuple(values))
         if len(tuples) == 1:
             return await conn.exec_driver_sql(sql, tuples[0])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from vantage.db.types import Json, UtcDateTime
+from vantage.db.types import Json, NullableJson, UtcDateTime
 
 metadata = sa.MetaData(
     naming_convention={
@@ -57,8 +57,16 @@ checks = sa.Table(
     sa.Column("next_run_at", UtcDateTime(), nullable=True),
     sa.Column("created_at", UtcDateTime(), nullable=False),
     sa.Column("updated_at", UtcDateTime(), nullable=True),
+    # The dashboard's state as a number, worst first (vantage.checks.severity): kept by the
+    # writers of `activated` and of the status row, so that the dashboard's counters and its
+    # worst-first page read an index instead of joining every check to its status.
+    sa.Column("severity", sa.SmallInteger(), nullable=False, server_default="2"),
+    # The name as the dashboard orders it (vantage.checks.severity.name_key), stored so that an
+    # index holds it: an index on lower(name) is an expression SQLite's schema reflection skips.
+    sa.Column("name_key", sa.String(500), nullable=False, server_default=""),
     sa.Index("ix_checks_account_created", "account_id", "created_at"),
     sa.Index("ix_checks_due", "activated", "next_run_at"),
+    sa.Index("ix_checks_account_severity", "account_id", "severity", "name_key", "id"),
 )
 
 check_groups = sa.Table(
@@ -187,6 +195,9 @@ check_results = sa.Table(
     sa.Column("created_at", UtcDateTime(), nullable=False),
     sa.Column("detail_key", sa.String(40), nullable=True),
     sa.Column("detail", Json, nullable=True),
+    # Taken while a maintenance window of its account covered its check (alerting/maintenance.py):
+    # shown, but left out of availability and response-time figures.
+    sa.Column("in_maintenance", sa.Boolean(), nullable=False, server_default=sa.false()),
     sa.Index("ix_check_results_check_created", "check_id", "created_at"),
     sa.Index("ix_check_results_session", "session_id"),
     # A job's result, once stored (the intake's duplicate check, an agent's late delivery). On
@@ -247,6 +258,10 @@ check_statuses = sa.Table(
     sa.Column("last_result_at", UtcDateTime(), nullable=True),
     sa.Column("created_at", UtcDateTime(), nullable=False),
     sa.Column("updated_at", UtcDateTime(), nullable=True),
+    # The certificate the check's latest HTTPS run was served (vantage.probes.certificate, with
+    # `seenAt`): SSL expiry alerts read it instead of connecting from the server. Kept when a
+    # run brings none.
+    sa.Column("certificate", NullableJson, nullable=True),
     sa.Index("ix_check_statuses_account", "account_id"),
 )
 
@@ -482,6 +497,8 @@ result_rollups = sa.Table(
         sa.Column(f"phase_{name}", sa.Float(), nullable=False, server_default="0")
         for name in ROLLUP_PHASES
     ),
+    # FINAL results taken in a maintenance window: counted here only, not in finals and the rest.
+    sa.Column("maintenance", sa.Integer(), nullable=False, server_default="0"),
     sa.Index("ix_result_rollups_bucket", "check_id", "bucket_seconds", "bucket_start"),
 )
 
@@ -608,6 +625,32 @@ maintenance_windows = sa.Table(
     sa.Column("updated_at", UtcDateTime(), nullable=True),
     sa.Index("ix_maintenance_windows_account", "account_id"),
     sqlite_autoincrement=True,
+)
+
+# What was done to one occurrence of a window (`/v1/maintenance-windows/{id}/maintenances/{mid}`):
+# deleted, moved, or given status updates. The schedule itself stays in the window's config; a
+# row stands for the occurrence the schedule starts at `scheduled_start` (its id is derived from
+# that start, alerting/maintenances.py), so an occurrence without a row is as scheduled.
+maintenance_occurrences = sa.Table(
+    "maintenance_occurrences",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column(
+        "window_id",
+        sa.Integer(),
+        sa.ForeignKey("maintenance_windows.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("scheduled_start", UtcDateTime(), nullable=False),
+    sa.Column("deleted", sa.Boolean(), nullable=False),
+    # Where a PATCH moved it (both or neither).
+    sa.Column("starts_at", UtcDateTime(), nullable=True),
+    sa.Column("ends_at", UtcDateTime(), nullable=True),
+    # Its status updates in Checkly's shape, oldest first.
+    sa.Column("updates", Json, nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
+    sa.Index("ix_maintenance_occurrences_window", "window_id"),
 )
 
 # Checkly's snippets (`/v1/snippets`): named scripts that checks' and groups' setup and teardown

@@ -11,6 +11,9 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 
 Json = sa.JSON().with_variant(JSONB(), "postgresql")
+# A JSON column whose Python None is SQL NULL (Json stores it as JSON `null`), for a value that
+# may be absent and is kept with COALESCE.
+NullableJson = sa.JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
 
 
 class UtcDateTime(sa.TypeDecorator[datetime]):

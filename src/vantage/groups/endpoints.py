@@ -97,7 +97,7 @@ async def update_group(
     async with runtime.db.write() as conn:
         group = await service.update(conn, account.id, group_id, payload, seal=runtime.sealer.seal)
     # activation, locations and retries of the group's checks may have changed
-    runtime.signals.schedule_changed.set()
+    runtime.signals.groups_changed()
     return JSONResponse(group.wire())
 
 
@@ -185,7 +185,7 @@ async def update_group_v2(
         group = await service.update(
             conn, account.id, group_id, payload, seal=runtime.sealer.seal, version=2
         )
-    runtime.signals.schedule_changed.set()
+    runtime.signals.groups_changed()
     return JSONResponse(group.wire())
 
 

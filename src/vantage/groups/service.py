@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from vantage.alerting import service as alerting
 from vantage.checks import service as checks_service
 from vantage.checks.service import CHECK_NOT_FOUND, StoredCheck
+from vantage.dashboards.badge_cache import forget_shown
 from vantage.errors import BadRequest, Conflict, NotFound
 from vantage.groups import repository
 from vantage.groups.effective import effective_config
@@ -103,6 +104,7 @@ async def create(
         },
     )
     await alerting.store_target(conn, account_id, config, group_id=group_id)
+    forget_shown(conn)  # a badge asked for it before it existed
     return StoredGroup(group_id, config, now, None)
 
 
@@ -139,6 +141,7 @@ async def update(
         conn, account_id, group_id, {**_columns(config), "config": config, "updated_at": now}
     )
     await alerting.store_target(conn, account_id, config, group_id=group_id)
+    forget_shown(conn)  # its name shows on its badge and on dashboards (showGroupNames)
     return StoredGroup(group_id, config, current.created_at, now)
 
 
@@ -153,6 +156,7 @@ async def delete(conn: AsyncConnection, account_id: str, group_id: int) -> None:
             "(groupId) or delete them before deleting the group."
         )
     await repository.delete(conn, account_id, group_id)
+    forget_shown(conn)  # its badge is a 404 from now on
 
 
 async def list_page(

@@ -1,10 +1,10 @@
 """The ping URL (`/ping/{token}`: GET, POST or HEAD, no API key, as Checkly's ping host takes
-them) and `/v1/checks/heartbeats/{checkId}/events` and `/availability`."""
+them) and `/v1/checks/heartbeats/{checkId}/events[/{id}]` and `/availability`."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Query, Request
@@ -39,7 +39,7 @@ class Availability(BaseModel):
 @ping_router.api_route("/ping/{token}", methods=["GET", "POST", "HEAD"], include_in_schema=False)
 async def take_ping(token: str, request: Request, runtime: RuntimeDep) -> JSONResponse:
     async with runtime.db.write() as conn:
-        known = await service.ping(
+        taken = await service.ping(
             conn,
             token,
             utcnow(),
@@ -47,8 +47,13 @@ async def take_ping(token: str, request: Request, runtime: RuntimeDep) -> JSONRe
             source=request.client.host if request.client else None,
             user_agent=request.headers.get("user-agent"),
         )
-    if not known:
+    if taken is None:
         raise NotFound("No heartbeat check has this ping token.")
+    if taken.queued:
+        runtime.signals.alerts_raised()  # the recovery's notifications go out now
+    if taken.deadline is not None:
+        # Later than the one it replaces, unless the check had failed: the watchers then wake.
+        runtime.signals.heartbeat_deadline(taken.deadline)
     return JSONResponse({"message": "OK"})
 
 
@@ -103,6 +108,66 @@ async def list_events(
     return JSONResponse({"events": events, "stats": {"total": len(events)}})
 
 
+class PingEvent(BaseModel):
+    id: str
+    # Every stored event is a ping that arrived; Vantage does not record how early or late.
+    state: Literal["RECEIVED"]
+    timestamp: str
+    source: str | None
+    userAgent: str | None
+
+
+class PingEventStats(BaseModel):
+    last24Hours: Availability
+    last7Days: Availability
+
+
+class PingEventAnswer(BaseModel):
+    event: PingEvent
+    stats: PingEventStats
+
+
+@router.get(
+    "/v1/checks/heartbeats/{check_id}/events/{event_id}",
+    summary="One ping a heartbeat check received, with the check's availability",
+    responses={
+        **errors(404),
+        **answer(200, "The ping", "HeartbeatEvent", PingEventAnswer),
+    },
+)
+async def get_event(
+    check_id: str, event_id: str, account: CurrentAccount, runtime: RuntimeDep
+) -> JSONResponse:
+    await _heartbeat_check(runtime, account.id, check_id)
+    now = utcnow()
+    async with runtime.db.read() as conn:
+        row = await service.event(conn, check_id, event_id)
+        if row is None:
+            raise NotFound("No such heartbeat event.")
+        stats = {
+            name: await _availability(conn, check_id, now - span, now)
+            for name, span in (("last24Hours", timedelta(days=1)), ("last7Days", timedelta(days=7)))
+        }
+    event = {
+        "id": row.id,
+        "state": "RECEIVED",
+        "timestamp": iso(row.received_at),
+        "source": row.source,
+        "userAgent": row.user_agent,
+    }
+    return JSONResponse({"event": event, "stats": stats})
+
+
+async def _availability(conn: Any, check_id: str, start: datetime, end: datetime) -> dict[str, Any]:
+    """`/availability`'s answer for the window from `start` to `end` and the one before it."""
+    current = await _ratio(conn, check_id, start, end)
+    previous = await _ratio(conn, check_id, start - (end - start), start)
+    return {
+        "successRatio": {"currentPeriod": current[0], "previousPeriod": previous[0]},
+        "totalEntitiesCurrentPeriod": current[1],
+    }
+
+
 @router.get(
     "/v1/checks/heartbeats/{check_id}/availability",
     summary="The share of a heartbeat check's outcomes that passed",
@@ -121,16 +186,8 @@ async def availability(
     await _heartbeat_check(runtime, account.id, check_id)
     end = _when(endTime, "endTime") or utcnow()
     start = _when(startTime, "startTime") or end - timedelta(days=1)
-    span = end - start
     async with runtime.db.read() as conn:
-        current = await _ratio(conn, check_id, start, end)
-        previous = await _ratio(conn, check_id, start - span, start)
-    return JSONResponse(
-        {
-            "successRatio": {"currentPeriod": current[0], "previousPeriod": previous[0]},
-            "totalEntitiesCurrentPeriod": current[1],
-        }
-    )
+        return JSONResponse(await _availability(conn, check_id, start, end))
 
 
 async def _ratio(
@@ -142,6 +199,8 @@ async def _ratio(
                 check_results.c.check_id == check_id,
                 check_results.c.created_at >= start,
                 check_results.c.created_at < end,
+                # A ping missed in a maintenance window is no outage (results/maintenance.py).
+                check_results.c.in_maintenance.is_(False),
             )
         )
     ).all()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -18,6 +19,7 @@ from vantage.db.tables import check_sessions, checks, heartbeat_events, heartbea
 from vantage.heartbeats.periods import allowance, deadline
 from vantage.queue.intake import new_check_run_id
 from vantage.results import repository as results_repository
+from vantage.results.maintenance import mark as mark_maintenance
 from vantage.statuses import repository as statuses_repository
 
 LOCATION = "heartbeat"
@@ -117,6 +119,7 @@ def _outcome_rows(check: Any, passed: bool, now: datetime) -> tuple[dict[str, An
         "created_at": now,
         "detail_key": None,
         "detail": None,
+        "in_maintenance": False,
     }
     status_row = {
         "check_id": check.id,
@@ -131,23 +134,34 @@ def _outcome_rows(check: Any, passed: bool, now: datetime) -> tuple[dict[str, An
         "last_result_at": now,
         "created_at": now,
         "updated_at": now,
+        "certificate": None,
     }
     return session, result, status_row
 
 
-async def _record(conn: AsyncConnection, check: Any, passed: bool, now: datetime) -> None:
+async def _record(conn: AsyncConnection, check: Any, passed: bool, now: datetime) -> int:
+    """Store the run; how many alert notifications it queued."""
     session, result, status_row = _outcome_rows(check, passed, now)
+    await mark_maintenance(conn, [result])
     await conn.execute(check_sessions.insert().values(**session))
     await results_repository.insert_many(conn, [result])
     await statuses_repository.upsert(conn, [status_row])
     # The session is one run of the check, for alerting as any other: a missed ping alerts
     # through the same policy (thresholds, mute, maintenance, channels) and outbox.
-    await alerting.on_sessions_ended(conn, {session["id"]: session["status"]}, now)
+    return await alerting.on_sessions_ended(conn, {session["id"]: session["status"]}, now)
 
 
 _CHECK_OF = sa.select(
     heartbeats, checks.c.id, checks.c.name, checks.c.activated, checks.c.config
 ).join(checks, checks.c.id == heartbeats.c.check_id)
+
+
+@dataclass(frozen=True)
+class Ping:
+    # Alert notifications the ping queued (a recovery's).
+    queued: int
+    # The check's next deadline; None when the ping changed none (a deactivated check).
+    deadline: datetime | None
 
 
 async def ping(
@@ -158,12 +172,12 @@ async def ping(
     method: str,
     source: str | None,
     user_agent: str | None,
-) -> bool:
-    """Take a ping: False for an unknown token. A deactivated check's pings are recorded and
+) -> Ping | None:
+    """Take a ping: None for an unknown token. A deactivated check's pings are recorded and
     change nothing else."""
     row = (await conn.execute(_CHECK_OF.where(heartbeats.c.ping_token == token))).first()
     if row is None:
-        return False
+        return None
     await conn.execute(
         heartbeat_events.insert().values(
             id=str(uuid.uuid4()),
@@ -175,7 +189,7 @@ async def ping(
         )
     )
     if not row.activated:
-        return True
+        return Ping(0, None)
     values: dict[str, Any] = {
         "last_ping_at": now,
         "deadline_at": now + allowance(row.config["heartbeat"]),
@@ -184,9 +198,8 @@ async def ping(
     await conn.execute(
         heartbeats.update().where(heartbeats.c.check_id == row.check_id).values(**values)
     )
-    if row.state != PASSING:
-        await _record(conn, row, True, now)
-    return True
+    queued = await _record(conn, row, True, now) if row.state != PASSING else 0
+    return Ping(queued, values["deadline_at"])
 
 
 async def fail_overdue(conn: AsyncConnection, now: datetime) -> list[str]:
@@ -213,10 +226,13 @@ async def fail_overdue(conn: AsyncConnection, now: datetime) -> list[str]:
     return [row.check_id for row in rows]
 
 
-async def next_deadline(conn: AsyncConnection) -> datetime | None:
-    found: datetime | None = await conn.scalar(
-        sa.select(sa.func.min(heartbeats.c.deadline_at)).where(heartbeats.c.state != FAILING)
-    )
+async def next_deadline(conn: AsyncConnection, after: datetime | None = None) -> datetime | None:
+    """The earliest deadline (after `after`) of a heartbeat that has not failed since its last
+    ping (`ix_heartbeats_deadline`)."""
+    query = sa.select(sa.func.min(heartbeats.c.deadline_at)).where(heartbeats.c.state != FAILING)
+    if after is not None:
+        query = query.where(heartbeats.c.deadline_at > after)
+    found: datetime | None = await conn.scalar(query)
     return found
 
 
@@ -230,3 +246,15 @@ async def events(
         query = query.where(heartbeat_events.c.received_at < end)
     rows = await conn.execute(query.order_by(heartbeat_events.c.received_at.desc()).limit(limit))
     return list(rows.all())
+
+
+async def event(conn: AsyncConnection, check_id: str, event_id: str) -> Any | None:
+    """One ping of this check; None for any other id (another check's, or not an id at all)."""
+    try:
+        uuid.UUID(event_id)
+    except ValueError:
+        return None
+    query = sa.select(heartbeat_events).where(
+        heartbeat_events.c.check_id == check_id, heartbeat_events.c.id == event_id
+    )
+    return (await conn.execute(query)).first()

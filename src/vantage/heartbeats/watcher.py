@@ -1,11 +1,11 @@
-"""The loop that fails heartbeat checks at their deadline. It sleeps until the soonest deadline
-(at most `IDLE_SECONDS`, so a deadline set meanwhile is never later than that), then fails what
-is overdue. Deadlines live in the database, so a restart loses none, and the failing is a
-compare-and-set, so every replica may run this loop."""
+"""The loop that fails heartbeat checks at their deadline. It sleeps until the soonest deadline,
+woken sooner when a ping, a new or an edited check sets an earlier one (on any replica, through
+`Signals.heartbeat_deadline`), and at most `heartbeat_poll_seconds`, so a lost wake-up delays a
+miss by that much at worst; then fails what is overdue. Deadlines live in the database, so a
+restart loses none, and the failing is a compare-and-set, so every replica may run this loop."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime
 
 import structlog
@@ -15,7 +15,8 @@ from vantage.runtime import Runtime
 from vantage.timeutil import utcnow
 
 log = structlog.get_logger(__name__)
-IDLE_SECONDS = 1.0
+# After a failed pass, try again this soon (not at the long fallback poll).
+RETRY_SECONDS = 1.0
 
 
 class HeartbeatWatcher:
@@ -29,20 +30,29 @@ class HeartbeatWatcher:
         for check_id in failed:
             log.info("heartbeat missed", check_id=check_id)
         if failed:
-            self.runtime.signals.alerts_queued.set()  # their alerts, if any, go out now
+            self.runtime.signals.alerts_raised()  # their alerts, if any, go out now
         return failed
 
-    async def _sleep_until_due(self) -> None:
+    async def next_deadline(self, after: datetime | None = None) -> datetime | None:
         async with self.runtime.db.read() as conn:
-            due = await service.next_deadline(conn)
-        wait = IDLE_SECONDS if due is None else (due - utcnow()).total_seconds()
-        await asyncio.sleep(min(max(wait, 0.0), IDLE_SECONDS))
+            return await service.next_deadline(conn, after)
 
     async def run_forever(self) -> None:
+        alarm = self.runtime.signals.heartbeat_deadlines
+        longest = self.runtime.settings.heartbeat_poll_seconds
         while True:
+            # Armed before the read: a deadline set from here on wakes the sleep below.
+            alarm.arm()
+            wait = longest
             try:
-                await self._sleep_until_due()
-                await self.run_once()
+                due = await self.next_deadline()
+                now = utcnow()
+                # The pass takes the write lock: only when a deadline came, not at every wake-up.
+                if due is not None and due <= now:
+                    await self.run_once(now)
+                    # What the pass could not fail waits for the next wake-up, not a spin.
+                    due = await self.next_deadline(after=now)
             except Exception:
                 log.exception("heartbeat pass failed")
-                await asyncio.sleep(IDLE_SECONDS)
+                due, wait = None, min(longest, RETRY_SECONDS)
+            await alarm.sleep(due, wait, utcnow())

@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
+import structlog
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -46,7 +47,7 @@ from vantage.locations.schemas import (
     PrivateLocationCreate,
     PrivateLocationUpdate,
 )
-from vantage.sealing import Open, Seal
+from vantage.sealing import PLAIN, SEALED, Open, Seal, Sealer
 from vantage.sessions.withdrawal import cancel_sessions, withdraw_jobs
 from vantage.timeutil import iso, utcnow
 from vantage.validation import bad_request
@@ -55,6 +56,8 @@ _SLUG = re.compile(SLUG_PATTERN)
 # An agent counts towards its location's agentCount while its heartbeats are this recent.
 AGENT_ALIVE_SECONDS = 60.0
 NOT_FOUND = "No such private location."
+log = structlog.get_logger(__name__)
+
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -126,6 +129,7 @@ async def ensure_reserved(conn: AsyncConnection, slug: str, name: str) -> str | 
     if owner.account_id is None:
         return None
     await conn.execute(agent_keys.delete().where(agent_keys.c.location == slug))
+    keys.revoked(conn)
     await conn.execute(agents.delete().where(agents.c.location == slug))
     await conn.execute(
         locations.update()
@@ -433,6 +437,7 @@ async def delete_private(conn: AsyncConnection, account_id: str, location_id: st
     ended = await cancel_sessions(conn, check_sessions.c.id.in_(touched), utcnow())
     # Its agent keys and agents go with it (ON DELETE CASCADE).
     await conn.execute(locations.delete().where(locations.c.id == location.id))
+    keys.revoked(conn)
     return ended
 
 
@@ -544,3 +549,31 @@ def no_live_agent(slug: str, last_seen: datetime | None) -> str:
         f"{AGENT_ALIVE_SECONDS:g} s ({last}): its runs wait until one runs, "
         f"`vantage agent --location {slug}`."
     )
+
+
+async def seal_stored_proxy_urls(conn: AsyncConnection, sealer: Sealer) -> int:
+    """Seal the `proxyUrl`s stored before they were sealed (or, once the operator sets a
+    `secrets_key`, those kept `plain:` without one), so no proxy password stays in clear until its
+    location is next written. Run at every start; a row another replica sealed meanwhile is left
+    as it is (compare-and-set). The number sealed."""
+    rows = await conn.execute(
+        sa.select(locations.c.id, locations.c.proxy_url).where(locations.c.proxy_url.is_not(None))
+    )
+    limit = getattr(locations.c.proxy_url.type, "length", None)
+    count = 0
+    for row in rows.all():
+        stored = str(row.proxy_url)
+        if stored.startswith(SEALED) or (stored.startswith(PLAIN) and not sealer.encrypts):
+            continue
+        resealed = sealer.seal(sealer.open(stored))
+        if limit is not None and len(resealed) > limit:
+            # Only a URL stored before `proxyUrl` was capped at 1500 bytes can be this long.
+            log.warning("a proxy URL is too long to seal in place", location_id=row.id)
+            continue
+        done = await conn.execute(
+            sa.update(locations)
+            .where(locations.c.id == row.id, locations.c.proxy_url == stored)
+            .values(proxy_url=resealed)
+        )
+        count += done.rowcount
+    return count

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from vantage.probes.certificate import PeerCertificate
+
 
 @dataclass(slots=True)
 class ProbeResult:
@@ -29,6 +31,9 @@ class ProbeResult:
     # strategies with `onlyOn: ["NETWORK_ERROR"]` retry only these.
     network_error: bool = False
     error: str | None = None
+    # The certificate an HTTPS run's TLS handshake was served (API and URL checks), for the
+    # server's SSL expiry alerts; None for other runs and from agents that predate it.
+    certificate: PeerCertificate | None = None
 
     @classmethod
     def judged(
@@ -43,6 +48,7 @@ class ProbeResult:
         detail: dict[str, Any],
         network_error: bool = False,
         error: str | None = None,
+        certificate: PeerCertificate | None = None,
     ) -> ProbeResult:
         """The result of a run that `judge` gave `verdict`."""
         return cls(
@@ -57,6 +63,7 @@ class ProbeResult:
             detail=detail,
             network_error=network_error,
             error=error,
+            certificate=certificate,
         )
 
 

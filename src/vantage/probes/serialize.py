@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from vantage import storable
+from vantage.probes import certificate
 from vantage.probes.result import ProbeResult
 
 _BOOLS = ("hasFailures", "hasErrors", "isDegraded", "overMaxResponseTime", "networkError")
@@ -32,6 +33,8 @@ def to_json(result: ProbeResult) -> dict[str, Any]:
         "detailKey": result.detail_key,
         "detail": result.detail,
         "error": result.error,
+        # Optional (an older agent sends none): what the run's TLS handshake was served.
+        **({} if result.certificate is None else {"certificate": result.certificate.to_json()}),
     }
 
 
@@ -66,7 +69,10 @@ def from_json(data: Any, *, clean: bool = False) -> ProbeResult:
     for name in ("checkType", "detailKey"):
         if len(data[name]) > 40 or storable.scrub(data[name]) != data[name]:
             raise ValueError(f'"{name}" must be a short text')
+    peer = certificate.from_json(data.get("certificate"))
     result = _result(data, response_time, detail, error)
+    if peer is not None:
+        result.certificate = peer
     return result if clean else storable_result(result)
 
 

@@ -76,7 +76,7 @@ async def _apply(runtime: Runtime, ctx: service.Context, job: service.Job) -> No
     outcome = await service.run(runtime.db, ctx, job, runtime.deploys)
     if outcome is not None:
         runtime.sessions_cancelled(outcome.ended_sessions)
-        runtime.signals.schedule_changed.set()
+        runtime.signals.checks_changed()
 
 
 def _start(runtime: Runtime, ctx: service.Context, job: service.Job) -> None:
@@ -124,7 +124,7 @@ async def deploy(
 @router.delete(
     "/v1/projects/{logical_id}",
     summary="Delete a project and its resources (checkly destroy)",
-    responses={**errors(400), **RESULT, **STARTED},
+    responses={**errors(400, 409), **RESULT, **STARTED},
 )
 async def destroy(
     logical_id: str,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Collection
 from typing import Any
 
 import sqlalchemy as sa
@@ -9,6 +11,18 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from vantage.db.tables import project_deployments, project_resources, projects
 from vantage.projects.planning import Mapped
+
+
+async def by_id(conn: AsyncConnection, account_id: str, project_id: str) -> Any | None:
+    """The account's project of this id; None for another account's, or for no id at all."""
+    try:
+        uuid.UUID(project_id)
+    except ValueError:
+        return None
+    query = sa.select(projects).where(
+        projects.c.account_id == account_id, projects.c.id == project_id
+    )
+    return (await conn.execute(query)).first()
 
 
 async def project(
@@ -152,3 +166,55 @@ async def finish_deployment(
         .where(project_deployments.c.id == deployment_id, project_deployments.c.ended_at.is_(None))
         .values(status=status, error=error, result=result, ended_at=now)
     )
+
+
+async def prune_deployments(conn: AsyncConnection, keep: int, limit: int) -> int:
+    """Delete up to `limit` ended deployments beyond each project's `keep` newest; return how many.
+
+    An unfinished one is never counted nor deleted: the CLI is following it. The newest are the
+    ones a user looks up (`/completion`, `/events` of the deploy that just ran); older ones only
+    grow the table, with each deploy's diff in `result`."""
+    d = project_deployments.c
+    ranked = (
+        sa.select(
+            d.id,
+            sa.func.row_number()
+            .over(partition_by=(d.account_id, d.logical_id), order_by=(d.created_at.desc(), d.id))
+            .label("newness"),
+        )
+        .where(d.ended_at.is_not(None))
+        .subquery()
+    )
+    # No row claims here (PostgreSQL refuses FOR UPDATE with a window function): one replica at a
+    # time runs the retention pass, and deleting a row twice deletes nothing.
+    doomed = sa.select(ranked.c.id).where(ranked.c.newness > keep).limit(limit).scalar_subquery()
+    deleted = await conn.execute(project_deployments.delete().where(d.id.in_(doomed)))
+    return deleted.rowcount
+
+
+async def check_owners(
+    conn: AsyncConnection, account_id: str, check_ids: Collection[str]
+) -> dict[str, Any]:
+    """The project whose deploys made each of these checks (the earliest project, should two
+    hold one), by check id: `project_id`, `project_logical_id`, `project_name`, and the check's
+    own `logical_id` in it."""
+    if not check_ids:
+        return {}
+    rows = await conn.execute(
+        sa.select(
+            project_resources.c.physical_id,
+            project_resources.c.logical_id,
+            projects.c.id.label("project_id"),
+            projects.c.logical_id.label("project_logical_id"),
+            projects.c.name.label("project_name"),
+        )
+        .join(projects, projects.c.id == project_resources.c.project_id)
+        .where(
+            projects.c.account_id == account_id,
+            project_resources.c.type == "check",
+            project_resources.c.physical_id.in_(list(check_ids)),
+        )
+        .order_by(projects.c.created_at.desc(), projects.c.id.desc())
+    )
+    # Later rows overwrite earlier ones: the earliest project's row is kept.
+    return {row.physical_id: row for row in rows}

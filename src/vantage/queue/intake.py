@@ -9,15 +9,18 @@
    answer is a duplicate and changes nothing); the others are fenced.
 3. Per taken job: decide the retry (`sessions.retries.decide`) and build the result row, an
    ATTEMPT when retried, a FINAL otherwise.
-4. results: insert the result rows, and the assets taken out of them (vantage.assets);
-   rollups: add them to their check x location x bucket roll-ups (one additive upsert per group
-   of the batch).
+4. results: mark the results a maintenance window covers (vantage.results.maintenance); insert
+   the result rows, and the assets taken out of them (vantage.assets); rollups: add them to their
+   check x location x bucket roll-ups (one additive upsert per group of the batch).
 5. queue: insert the retries (`new_job`: next attempt, same location id, chain and chain start).
-6. statuses: upsert the status rows of the checks with a FINAL result; each FINAL that changes
-   its check's status (from the one read in step 1) is a `StatusTransition`.
-7. sessions: add the FINAL results to their sessions' counters.
-8. sessions: advance the status of every session touched (a FINAL or a retry); collect the
-   sessions this batch ended.
+6. statuses: upsert the status rows of the checks with a FINAL result (with the certificate an
+   HTTPS run was served, for SSL expiry alerts); each FINAL that changes
+   its check's status (from the one read in step 1) is a `StatusTransition`. checks: refresh
+   those checks' dashboard severity from the rows just written (one statement; it writes only
+   the checks whose state changed).
+7. sessions: add the FINAL results to their sessions' counters and
+8. advance the status of every session touched (a FINAL or a retry), in one write per session
+   (its counters read first, locked on PostgreSQL); collect the sessions this batch ended.
 9. alerting: feed each ended session, as one run, into its check's alert state; queue the
    notifications this raises in the outbox (`vantage.alerting.evaluation`).
 
@@ -51,11 +54,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from vantage.alerting import evaluation as alerting
 from vantage.assets import repository as assets_repo
 from vantage.assets.extract import extract as extract_assets
+from vantage.checks import severity
+from vantage.dashboards.badge_cache import forget_badges
 from vantage.metrics import Metrics
 from vantage.probes.result import ProbeResult
 from vantage.queue import repository as jobs_repo
 from vantage.queue.jobs import new_job
 from vantage.results import repository as results_repo
+from vantage.results.maintenance import mark as mark_maintenance
 from vantage.rollups import repository as rollups_repo
 from vantage.rollups.digest import rows_of as rollup_rows_of
 from vantage.sessions import repository as sessions_repo
@@ -169,7 +175,7 @@ async def take_in(
             retried.add(job.session_id)
             continue
         if job.test_session_id is None:
-            final_rows.append(_status_row(row, result.response_time_ms, now))
+            final_rows.append(_status_row(row, result, now))
         if late:
             # Stored and shown with its session, which keeps its status, stoppedAt and counts.
             continue
@@ -178,6 +184,7 @@ async def take_in(
         counts.failed += int(result.has_failures or result.has_errors)
         counts.degraded += int(result.is_degraded)
 
+    await mark_maintenance(conn, [r for r in result_rows if r["session_id"] not in ad_hoc])
     await results_repo.insert_many(conn, result_rows)  # 4
     await assets_repo.insert_many(conn, asset_rows)
     await rollups_repo.add(
@@ -187,11 +194,14 @@ async def take_in(
     if final_rows:  # 6
         before = {j.check_id: j.check_status for j in taken.values() if j.check_status}
         intake.transitions = transitions(before, final_rows)
+        if intake.transitions:
+            forget_badges(conn)  # a badge shows the check's status: rare, so cleared at once
         # The batch's last result per check is its status.
-        await statuses_repo.upsert(conn, list({r["check_id"]: r for r in final_rows}.values()))
-    await sessions_repo.record_finals(conn, finals)  # 7
-    touched = finals.keys() | retried  # 8
-    ended = await sessions_repo.advance_status(conn, touched, retried - finals.keys(), now)
+        latest = {r["check_id"]: r for r in final_rows}
+        await statuses_repo.upsert(conn, list(latest.values()))
+        await severity.refresh(conn, latest.keys())
+    # 7, 8: one read of the sessions touched and one write of their counters and status.
+    ended = await sessions_repo.record_finals(conn, finals, retried - finals.keys(), now)
     # 9. alerting: each ended session is one run of its check; alerts go to the outbox, here.
     queued = await alerting.on_sessions_ended(
         conn, {sid: status for sid, status in ended.items() if sid not in ad_hoc}, now
@@ -260,6 +270,7 @@ def _result_row(
         "created_at": now,
         "detail_key": result.detail_key,
         "detail": result.detail,
+        "in_maintenance": False,
     }
 
 
@@ -280,8 +291,10 @@ def _retry_job(job: Any, config: dict[str, Any], run_at: datetime) -> dict[str, 
     )
 
 
-def _status_row(result_row: dict[str, Any], run_ms: float, now: datetime) -> dict[str, Any]:
+def _status_row(result_row: dict[str, Any], result: ProbeResult, now: datetime) -> dict[str, Any]:
     """The check-status row a FINAL result makes."""
+    run_ms = result.response_time_ms
+    peer = result.certificate
     return {
         "check_id": result_row["check_id"],
         "account_id": result_row["account_id"],
@@ -295,4 +308,6 @@ def _status_row(result_row: dict[str, Any], run_ms: float, now: datetime) -> dic
         "last_result_at": now,
         "created_at": now,
         "updated_at": now,
+        # What its TLS handshake was served, for SSL expiry alerts (vantage.alerting.ssl_expiry)
+        "certificate": None if peer is None else {**peer.to_json(), "seenAt": now.isoformat()},
     }

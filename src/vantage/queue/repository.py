@@ -11,6 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from vantage.db.dialect import qualified
 from vantage.db.prepared import Prepared
 from vantage.db.tables import check_sessions, jobs
 
@@ -34,9 +35,11 @@ TAKEN_COLUMNS = (
     jobs.c.test_session_id,
     # A result for a session that already ended (timed out while the run was out) is late: it is
     # stored, but neither retried nor counted, so the session never reopens.
-    sa.exists()
-    .where(check_sessions.c.id == jobs.c.session_id, check_sessions.c.stopped_at.is_not(None))
-    .label("session_ended"),
+    qualified(
+        sa.exists().where(
+            check_sessions.c.id == jobs.c.session_id, check_sessions.c.stopped_at.is_not(None)
+        )
+    ).label("session_ended"),
 )
 
 
@@ -55,6 +58,7 @@ OfCheck = Callable[[sa.ColumnElement[str]], sa.ColumnElement[Any]]
 @functools.cache
 def _take(of_check: OfCheck | None) -> Any:
     # Built once: constructing a statement costs more CPU than SQLite spends running it.
+    # `qualified`: the statement is a DELETE ... RETURNING, and these are correlated subqueries.
     also = [] if of_check is None else [of_check(jobs.c.check_id)]
     return (
         jobs.delete()

@@ -28,6 +28,7 @@ from vantage.probes.result import ProbeResult
 from vantage.queue.intake import Completion, Submission, take_in
 
 __all__ = [
+    "BROWSER_TYPES",
     "Completion",
     "Job",
     "Submission",
@@ -41,6 +42,9 @@ __all__ = [
     "release",
     "release_owned",
 ]
+
+# The check types that need a browser: an agent without browser capacity is leased none of them.
+BROWSER_TYPES = ("BROWSER", "MULTI_STEP", "PLAYWRIGHT")
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,20 +92,24 @@ def _bound_values(location: LocationRef) -> dict[str, Any]:
 
 # The hot statements are built once (per dialect where they differ): building and hashing a
 # statement costs the server more CPU than SQLite spends running it.
-@functools.cache
-def _of_location(private: bool) -> sa.Select[Any]:
-    return sa.select(jobs.c.id).where(
-        jobs.c.id.in_(sa.bindparam("b_ids", expanding=True)), _bound(private)
-    )
+_OF_IDS = sa.select(jobs.c.id, jobs.c.location_id, jobs.c.account_id).where(
+    jobs.c.id.in_(sa.bindparam("b_ids", expanding=True))
+)
 
 
 async def of_location(conn: AsyncConnection, location: LocationRef, job_ids: list[str]) -> set[str]:
-    """Which of `job_ids` are jobs of `location`."""
+    """Which of `job_ids` are jobs of `location` (`bound_to`, judged here on the rows read)."""
     if not job_ids:
         return set()
-    params = {"b_ids": job_ids, **_bound_values(location)}
-    rows = await conn.scalars(_of_location(location.account_id is not None), params)
-    return set(rows.all())
+    # Read by primary key alone: with `location_id = ?` in the WHERE, SQLite (no statistics)
+    # walked `ix_jobs_claim` over every job of the location, a whole backlog per result batch.
+    rows = (await conn.execute(_OF_IDS, {"b_ids": job_ids})).all()
+    return {
+        row.id
+        for row in rows
+        if row.location_id == location.id
+        and (location.account_id is None or row.account_id == location.account_id)
+    }
 
 
 def _session_open() -> sa.ColumnElement[bool]:
@@ -126,6 +134,10 @@ def _owner_dead() -> sa.ColumnElement[bool]:
     )
 
 
+def _needs_no_browser() -> sa.ColumnElement[bool]:
+    return sa.func.coalesce(jobs.c.config["checkType"].as_string(), "").not_in(BROWSER_TYPES)
+
+
 def _capped_expiry(expires: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
     """`expires`, or the job's session deadline when that comes first: a lease never outlives
     the session it runs for (the reaper ends it then, and nobody leases the job again)."""
@@ -138,13 +150,14 @@ def _capped_expiry(expires: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
 
 
 @functools.cache
-def _claim(dialect: str, private: bool, retake: bool) -> sa.Update:
+def _claim(dialect: str, private: bool, retake: bool, browsers: bool) -> sa.Update:
     """Lease due jobs of one kind: with `retake`, the LEASED ones whose lease ran out or whose
     agent died; otherwise the QUEUED ones. Two statements, not one with an OR on the state: each
     walks `ix_jobs_claim` (location, state, run_at) in run_at order and stops at its limit, where
     the OR made both databases read and sort every job of the location, 100,000 in a backlog
     (docs/benchmarks.md, `lease_depth.py`). A retake still reads each LEASED job of the location
-    (the runs in flight, bounded by the agents' concurrency) to judge its lease."""
+    (the runs in flight, bounded by the agents' concurrency) to judge its lease. Without
+    `browsers`, jobs of `BROWSER_TYPES` are passed over (left to an agent that has a browser)."""
     if retake:
         which = sa.and_(
             jobs.c.state == "LEASED",
@@ -153,6 +166,8 @@ def _claim(dialect: str, private: bool, retake: bool) -> sa.Update:
         )
     else:
         which = jobs.c.state == "QUEUED"
+    if not browsers:
+        which = sa.and_(which, _needs_no_browser())
     due = (
         sa.select(jobs.c.id)
         .where(_bound(private), which, jobs.c.run_at <= sa.bindparam("b_now"))
@@ -196,10 +211,11 @@ async def claim(
     lease_seconds: float,
     dead_before: datetime | None = None,
     metrics: Metrics | None = None,
+    browsers: bool = True,
 ) -> list[Job]:
     """Lease up to `limit` due jobs of `location`: those of a session still running whose lease
     expired or whose agent's last heartbeat is older than `dead_before` first (overdue runs), then
-    queued ones."""
+    queued ones; without `browsers`, none that needs a browser (`BROWSER_TYPES`)."""
     private = location.account_id is not None
     params = {
         **_bound_values(location),
@@ -210,10 +226,11 @@ async def claim(
         # No heartbeat can be older than the epoch: without `dead_before`, no agent is dead.
         "b_dead_before": dead_before or datetime.min.replace(tzinfo=now.tzinfo),
     }
-    rows = list((await conn.execute(_claim(conn.dialect.name, private, True), params)).all())
+    retake = _claim(conn.dialect.name, private, True, browsers)
+    rows = list((await conn.execute(retake, params)).all())
     if len(rows) < limit:
         params["b_limit"] = limit - len(rows)
-        queued = _claim(conn.dialect.name, private, False)
+        queued = _claim(conn.dialect.name, private, False, browsers)
         rows += (await conn.execute(queued, params)).all()
     if metrics is not None:
         metrics.leased(location.slug, len(rows), sum(1 for r in rows if r.leases > 1))
@@ -235,11 +252,16 @@ async def claim(
     ]
 
 
-async def next_due(conn: AsyncConnection, location: LocationRef) -> datetime | None:
-    """When the earliest queued job of `location` becomes due (for retries waiting on a backoff)."""
-    value: datetime | None = await conn.scalar(
-        sa.select(sa.func.min(jobs.c.run_at)).where(bound_to(location), jobs.c.state == "QUEUED")
-    )
+async def next_due(
+    conn: AsyncConnection, location: LocationRef, *, browsers: bool = True
+) -> datetime | None:
+    """When the earliest queued job of `location` becomes due (for retries waiting on a backoff);
+    without `browsers`, of the jobs that need no browser (those others are never its to wait for:
+    a due one would wake an agent without a browser at once, again and again)."""
+    which = sa.and_(bound_to(location), jobs.c.state == "QUEUED")
+    if not browsers:
+        which = sa.and_(which, _needs_no_browser())
+    value: datetime | None = await conn.scalar(sa.select(sa.func.min(jobs.c.run_at)).where(which))
     return value
 
 
@@ -345,11 +367,15 @@ async def release_owned(
     return [row.id for row in rows]
 
 
-async def next_lease_expiry(conn: AsyncConnection, location: LocationRef) -> datetime | None:
-    """When the earliest lease of `location` expires (its job becomes claimable again)."""
+async def next_lease_expiry(
+    conn: AsyncConnection, location: LocationRef, *, browsers: bool = True
+) -> datetime | None:
+    """When the earliest lease of `location` expires (its job becomes claimable again); without
+    `browsers`, of the jobs that need no browser."""
+    which = sa.and_(bound_to(location), jobs.c.state == "LEASED")
+    if not browsers:
+        which = sa.and_(which, _needs_no_browser())
     value: datetime | None = await conn.scalar(
-        sa.select(sa.func.min(jobs.c.lease_expires_at)).where(
-            bound_to(location), jobs.c.state == "LEASED"
-        )
+        sa.select(sa.func.min(jobs.c.lease_expires_at)).where(which)
     )
     return value

@@ -53,7 +53,7 @@ async def list_results_v1(
     async with runtime.db.read() as conn:
         await service.ensure_check(conn, account.id, check_id)
         rows = await service.page(conn, account.id, check_id, flt, limit=limit, page=page)
-    return JSONResponse([result_wire(row) for row in rows])
+    return JSONResponse([result_wire(row, base_url=runtime.settings.base_url) for row in rows])
 
 
 def _projection(raw: list[str] | None) -> list[str] | None:
@@ -108,7 +108,7 @@ async def list_results_v2(
         rows, cursor = await service.cursor_page(
             conn, account.id, check_id, flt, limit=limit, next_id=nextId
         )
-    entries = [result_wire(row) for row in rows]
+    entries = [result_wire(row, base_url=runtime.settings.base_url) for row in rows]
     if projection is not None:
         entries = [project(entry, projection) for entry in entries]
     return JSONResponse({"length": len(entries), "entries": entries, "nextId": cursor})
@@ -125,4 +125,4 @@ async def get_result(
     async with runtime.db.read() as conn:
         await service.ensure_check(conn, account.id, check_id)
         row = await service.get_one(conn, account.id, check_id, check_result_id)
-    return JSONResponse(result_wire(row))
+    return JSONResponse(result_wire(row, base_url=runtime.settings.base_url))

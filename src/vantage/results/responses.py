@@ -47,6 +47,8 @@ class CheckResult(BaseModel):
     tcpCheckResult: Detail = None
     dnsCheckResult: Detail = None
     icmpCheckResult: Detail = None
+    # Vantage's: taken while a maintenance window covered the check; in no availability figure.
+    inMaintenance: bool = False
 
 
 class CheckResultEntry(CheckResult):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from vantage.assets.extract import absolute
 from vantage.timeutil import iso, whole_ms
 
 # Sub-objects of Checkly's result; a result fills the one for its type and leaves the rest null.
@@ -44,11 +45,13 @@ V2_FIELDS = frozenset(
         "tcpCheckResult",
         "dnsCheckResult",
         "icmpCheckResult",
+        "inMaintenance",
     }
 )
 
 
-def result_wire(row: Any, *, with_detail: bool = True) -> dict[str, Any]:
+def result_wire(row: Any, *, base_url: str, with_detail: bool = True) -> dict[str, Any]:
+    """`base_url` makes the asset links inside the detail absolute (vantage.assets.extract)."""
     body: dict[str, Any] = {
         "id": row.id,
         "name": row.name,
@@ -70,11 +73,13 @@ def result_wire(row: Any, *, with_detail: bool = True) -> dict[str, Any]:
         "traceId": None,
         "errorGroupIds": [],
         "checkSessionId": row.session_id,
+        # Vantage's: taken while a maintenance window covered the check; in no availability.
+        "inMaintenance": row.in_maintenance,
     }
     for key in SUB_RESULTS:
         body[key] = None
     if with_detail and row.detail_key:
-        body[row.detail_key] = row.detail
+        body[row.detail_key] = absolute(row.detail_key, row.detail, base_url)
     return body
 
 

@@ -4,6 +4,9 @@ percentiles read back from merged histograms.
 The histogram has fixed bins (bounds below, roughly x1.5 apart), so two buckets merge by adding
 their counts, across time and across locations. A percentile is interpolated inside its bin: its
 error is at most the bin's width, about a third of the value.
+
+A FINAL result taken in a maintenance window (`in_maintenance`) only adds to `maintenance`: it is
+in no availability, run count or response time.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ COUNTERS = (
     *BINS,
     "phase_count",
     *PHASE_COLUMNS,
+    "maintenance",
 )
 
 
@@ -93,6 +97,10 @@ def rows_of(results: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
                 row.update(dict.fromkeys(PHASE_COLUMNS, 0.0))
             if result["result_type"] != "FINAL":
                 row["attempts"] += 1
+                continue
+            if result.get("in_maintenance"):
+                # A planned outage is no measure of the check: counted apart, in no figure.
+                row["maintenance"] += 1
                 continue
             row["finals"] += 1
             if result["has_failures"] or result["has_errors"]:

@@ -33,6 +33,8 @@ class SessionResult(_Answer):
     stoppedAt: datetime | None
     # Vantage's: stored after its session had ended (timed out); it did not change the session.
     late: bool = False
+    # Vantage's: taken while a maintenance window covered the check; in no availability figure.
+    inMaintenance: bool = False
 
 
 class LocationError(_Answer):

@@ -14,8 +14,9 @@
    location with a `proxyUrl`, that proxy;
 5. the sessions and their jobs, written in one go.
 
-`announce`, after the commit: wakes the agents of the locations that got work, reports the runs
-that lost a location, and counts the sessions started.
+`announce`, after the commit: wakes the agents of the locations that got work and the reapers
+(the earliest new deadline), reports the runs that lost a location, and counts the sessions
+started.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from vantage.groups import repository as groups_repository
 from vantage.groups.effective import effective_config, is_runnable
 from vantage.locations import service as locations_service
 from vantage.probes.http.probe import PROXY_KEY
+from vantage.queue import secrets as job_secrets
 from vantage.runtime import Runtime
 from vantage.sealing import Sealer
 from vantage.sessions import repository
@@ -169,12 +171,13 @@ class RunInputs:
         variables: Mapping[str, Variable],
     ) -> None:
         """The job's config rendered for its location, with its certificates and proxy (their
-        secrets sealed: vantage.queue.secrets opens them for the job's agent)."""
-        job["config"] = certificates.attach(
-            check_type,
-            render_check(check_type, job["config"], variables, job["location"]),
-            self._certs.get(account_id, ()),
-        )
+        secrets, and what secret variables were rendered into, sealed: vantage.queue.secrets
+        opens them for the job's agent)."""
+        written = job["config"]
+        rendered = render_check(check_type, written, variables, job["location"])
+        # Certificates match the host the request goes to: the rendered URL's.
+        attached = certificates.attach(check_type, rendered, self._certs.get(account_id, ()))
+        job["config"] = job_secrets.sealed_run(written, attached, self._sealer.seal)
         proxy = self._proxies.get(job["location"])
         if proxy and check_type in certificates.HTTP_TYPES:
             job["config"][PROXY_KEY] = proxy
@@ -197,6 +200,9 @@ def announce(runtime: Runtime, plans: Sequence[SessionPlan], run_source: str) ->
     """What follows a commit of `start_sessions`: wake-ups, warnings and counters."""
     for location in {loc for plan in plans for loc in plan.queued_locations}:
         runtime.signals.work_queued(location)
+    deadlines = [plan.session["deadline_at"] for plan in plans if not plan.cancelled]
+    if deadlines:
+        runtime.signals.sessions_started(min(deadlines))
     metrics = runtime.metrics
     for plan in plans:
         if not plan.missing:

@@ -65,4 +65,5 @@ def session_result_wire(
         "startedAt": iso(row.started_at),
         "stoppedAt": iso(row.stopped_at),
         "late": late,
+        "inMaintenance": row.in_maintenance,
     }

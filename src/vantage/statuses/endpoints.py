@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
@@ -14,7 +15,7 @@ from vantage.errors import NotFound
 from vantage.runtime import Runtime, get_runtime
 from vantage.statuses import repository
 from vantage.statuses.responses import CheckStatus
-from vantage.timeutil import iso, whole_ms
+from vantage.timeutil import iso, utcnow, whole_ms
 
 router = APIRouter(tags=["Check statuses"], responses=errors(401))
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
@@ -31,10 +32,20 @@ def _wire(row: Any) -> dict[str, Any]:
         "shortestRun": whole_ms(row.shortest_run),
         "lastRunLocation": row.last_run_location,
         "lastCheckRunId": (None if row.last_check_run_id is None else str(row.last_check_run_id)),
-        "sslDaysRemaining": None,
+        "sslDaysRemaining": ssl_days_remaining(row.certificate),
         "created_at": iso(row.created_at),
         "updated_at": iso(row.updated_at),
     }
+
+
+def ssl_days_remaining(certificate: Any) -> int | None:
+    """Whole days until the certificate the check's latest HTTPS run was served expires (negative
+    once it has); None for a check whose runs saw none."""
+    try:
+        not_after = datetime.fromisoformat(str(certificate["notAfter"]).replace("Z", "+00:00"))
+        return (not_after - utcnow()) // timedelta(days=1)
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 @router.get(

@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from vantage.db.dialect import greatest, insert_for, least
+from vantage.db.dialect import greatest, insert_for, least, qualified
 from vantage.db.prepared import Prepared
 from vantage.db.tables import check_statuses, checks
 
@@ -25,7 +25,8 @@ _REPLACED = (
 
 async def upsert(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
     """Write one status row per check, in one statement: the latest result's fields replace the
-    old ones, the run-time extremes widen."""
+    old ones, the run-time extremes widen, a certificate replaces the one stored (None keeps it;
+    every row names `certificate`)."""
     await _upsert(conn).execute(conn, rows)
 
 
@@ -47,17 +48,21 @@ def _upsert(conn: AsyncConnection) -> Prepared:
                 "shortest_run": least(
                     conn, check_statuses.c.shortest_run, stmt.excluded.shortest_run
                 ),
+                # A run that brings no certificate (it failed before TLS) keeps the last one.
+                "certificate": sa.func.coalesce(
+                    stmt.excluded.certificate, check_statuses.c.certificate
+                ),
             },
         )
         prepared = _UPSERTS[conn.dialect.name] = Prepared(stmt)
     return prepared
 
 
-def status_of_check(check_id: sa.ColumnElement[str]) -> sa.Label[str | None]:
+def status_of_check(check_id: sa.ColumnElement[str]) -> sa.Label[Any]:
     """The stored status of `check_id` (None before its first result), as a scalar subquery that
     a statement over other tables can return: the intake reads it with the jobs it takes, which
     spares a statement per batch. Mirrors `state.status_of`."""
-    return (
+    status = (
         sa.select(
             sa.case(
                 (sa.or_(check_statuses.c.has_failures, check_statuses.c.has_errors), "failing"),
@@ -67,8 +72,9 @@ def status_of_check(check_id: sa.ColumnElement[str]) -> sa.Label[str | None]:
         )
         .where(check_statuses.c.check_id == check_id)
         .scalar_subquery()
-        .label("check_status")
     )
+    # Qualified: the intake returns it from a DELETE ... RETURNING (vantage.db.dialect.qualified).
+    return qualified(status).label("check_status")
 
 
 def _of_account(account_id: str) -> sa.Select[Any]:

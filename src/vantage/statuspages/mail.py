@@ -4,17 +4,22 @@ updates, each with a one-click unsubscribe (RFC 8058).
 Mail is queued (`status_page_emails`) in the transaction that causes it and sent by `Mailer`, a
 loop every server runs, over the alerting's SMTP settings (VANTAGE_SMTP_*). A claim is a
 compare-and-set on the row, so replicas never send one mail twice while its claim holds.
+
+The Mailer sleeps until mail is queued: `queue` rings, once the transaction has committed, every
+server running in this process (`install`), whose `Signals` relays it to the other replicas; or
+until a retry falls due; at most `alert_poll_seconds`, which bounds a lost notification.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 import structlog
@@ -22,11 +27,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from vantage.alerting.providers import email
 from vantage.config import Settings
-from vantage.db.engine import Database
+from vantage.db.engine import Database, after_commit
 from vantage.db.tables import status_page_emails as emails
 from vantage.db.tables import status_page_subscriptions as subscriptions
 from vantage.db.tables import status_pages as pages
 from vantage.timeutil import utcnow
+
+if TYPE_CHECKING:
+    from vantage.wakeups import Signals
 
 log = structlog.get_logger("vantage.statuspages")
 # Mail is queued where the server's public URL is not at hand (the intake): its links start with
@@ -35,6 +43,23 @@ BASE_URL = "\u2063base-url\u2063"
 MAX_ATTEMPTS = 6
 CLAIM_SECONDS = 120
 BATCH = 20
+# After a failed pass, the mailer tries again this soon (not at its fallback poll).
+RETRY_SECONDS = 1.0
+# Each running server's way to wake its mailers (`install`; tests run several in one process).
+_wakers: list[Callable[[], None]] = []
+
+
+def install(signals: Signals) -> Callable[[], None]:
+    """Mail queued in this process wakes this server's mailer and, through the bus, every other
+    replica's. Returns the undo."""
+    waker = signals.mail_queued_now
+    _wakers.append(waker)
+    return lambda: _wakers.remove(waker)
+
+
+def _wake() -> None:
+    for waker in list(_wakers):
+        waker()
 
 
 def page_address(base_url: str, page: Any) -> str:
@@ -86,8 +111,16 @@ def row(account_id: str, address: str, subject: str, body: str, now: datetime, *
 
 
 async def queue(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
-    if rows:
-        await conn.execute(emails.insert(), list(rows))
+    """Queue mail in `conn`'s transaction; the mailers are woken once it has committed (before,
+    they could not see it yet)."""
+    if not rows:
+        return
+    await conn.execute(emails.insert(), list(rows))
+    hooks = after_commit(conn)
+    if hooks is None:
+        _wake()  # a connection of the caller's own (tests): it commits as it pleases
+    elif _wake not in hooks:
+        hooks.append(_wake)
 
 
 async def queue_incident_update(
@@ -150,9 +183,11 @@ def message(mail: Any, sender: str, base_url: str) -> EmailMessage:
 class Mailer:
     """Sends the queued mail; a failed send is retried with backoff, up to MAX_ATTEMPTS."""
 
-    def __init__(self, settings: Settings, db: Database) -> None:
+    def __init__(self, settings: Settings, db: Database, wake: asyncio.Event | None = None) -> None:
         self.settings = settings
         self.db = db
+        # Set when mail is queued (`Signals.mail_queued`).
+        self.wake = wake if wake is not None else asyncio.Event()
         self.smtp = email.SmtpSettings(
             host=settings.smtp_host,
             port=settings.smtp_port,
@@ -165,13 +200,37 @@ class Mailer:
 
     async def run_forever(self) -> None:
         while True:
+            # Cleared before the claim: mail queued from here on ends the sleep below at once.
+            self.wake.clear()
             try:
-                sent = await self.run_once()
+                passed_at = utcnow()
+                if await self.run_once(passed_at):
+                    continue  # it sent: more may have been queued meanwhile
+                delay = await self.due_in(passed_at)
             except Exception:
                 log.exception("status page mail pass failed")
-                sent = 0
-            if not sent:
-                await asyncio.sleep(self.settings.alert_poll_seconds)
+                delay = min(self.settings.alert_poll_seconds, RETRY_SECONDS)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(delay):
+                    await self.wake.wait()
+
+    async def due_in(self, passed_at: datetime) -> float:
+        """Seconds until a mail falls due that the pass at `passed_at` could not have claimed (a
+        retry, a claim that ran out), at most `alert_poll_seconds`. Without an SMTP server
+        nothing is ever sent: only a wake-up or the fallback ends the sleep."""
+        longest = self.settings.alert_poll_seconds
+        if not self.smtp.host:
+            return longest
+        async with self.db.read() as conn:
+            due: datetime | None = await conn.scalar(
+                sa.select(sa.func.min(emails.c.next_attempt_at)).where(
+                    emails.c.status.in_(("PENDING", "SENDING")),
+                    emails.c.next_attempt_at > passed_at,
+                )
+            )
+        if due is None:
+            return longest
+        return max(0.0, min(longest, (due - utcnow()).total_seconds()))
 
     async def _claim(self, now: datetime) -> list[Any]:
         async with self.db.write() as conn:
@@ -201,10 +260,10 @@ class Mailer:
                     claimed.append(mail)
         return claimed
 
-    async def run_once(self) -> int:
+    async def run_once(self, now: datetime | None = None) -> int:
         if not self.smtp.host:
             return 0
-        claimed = await self._claim(utcnow())
+        claimed = await self._claim(now or utcnow())
         for mail in claimed:
             outcome = await self._send(mail)
             now = utcnow()

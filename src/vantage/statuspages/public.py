@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import hmac
 import json
 import time
 from dataclasses import dataclass, replace
@@ -35,28 +34,20 @@ from markupsafe import Markup
 from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from vantage.api.conditional import strong_etag
 from vantage.db.tables import checks
 from vantage.rollups import repository as rollups
 from vantage.runtime import Runtime, get_runtime
 from vantage.statuspages import health, subscribe_limits, subscriptions, viewer_keys, viewer_login
 from vantage.statuspages import repository as repo
-from vantage.statuspages.public_cache import Rendered, cached, previous
+from vantage.statuspages.front import MAX_AGE, SECURITY, answer
+from vantage.statuspages.public_cache import Rendered, cached, path_of, previous, remember
 from vantage.statuspages.schemas import SubscriptionItem
 from vantage.timeutil import iso, utcnow
 
 router = APIRouter(include_in_schema=False)
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
-MAX_AGE = 10
 DAY = 86400
-CSP = (
-    "default-src 'none'; style-src 'self'; img-src 'self' https: data:; form-action 'self'; "
-    "base-uri 'none'; frame-ancestors 'none'"
-)
-SECURITY = {
-    "Content-Security-Policy": CSP,
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-}
 STYLE = (Path(__file__).parent / "static" / "status.css").read_text()
 
 
@@ -286,13 +277,9 @@ def compose(loaded: Loaded) -> dict[str, Any]:
     }
 
 
-def _etag(body: bytes) -> str:
-    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-
-
 def _rendered(body: str, media_type: str, source: str = "") -> Rendered:
     raw = body.encode()
-    return Rendered(raw, media_type, _etag(raw), source)
+    return Rendered(raw, media_type, strong_etag(raw), source)
 
 
 def atom(data: dict[str, Any], base: str) -> str:
@@ -385,7 +372,9 @@ def _viewers(runtime: Runtime, page: Any) -> tuple[str, tuple[str, ...]] | None:
     return viewer_keys.cookie_name(page.id), proofs
 
 
-async def _render(runtime: Runtime, url: str, kind: str, base: str) -> Rendered | None:
+async def _render(
+    runtime: Runtime, request: Request, url: str, kind: str, base: str
+) -> Rendered | None:
     key = (url, kind + "|" + base)
 
     async def render() -> Rendered | None:
@@ -407,9 +396,11 @@ async def _render(runtime: Runtime, url: str, kind: str, base: str) -> Rendered 
         # so the readers served from the cache meanwhile are not held up behind it.
         feed_url = runtime.settings.base_url + f"/status/{url}"
         rendered = await asyncio.to_thread(_finish, loaded, kind, base, feed_url, source)
-        return replace(rendered, cookie=viewers[0], proofs=viewers[1])
+        return replace(rendered, cookie=viewers[0], proofs=viewers[1], private=bool(viewers[0]))
 
-    return await cached(key, render)
+    rendered = await cached(key, render)
+    remember(path_of(request.scope), key)
+    return rendered
 
 
 def _finish(loaded: Loaded, kind: str, base: str, feed_url: str, source: str) -> Rendered:
@@ -430,43 +421,31 @@ def _answer(request: Request, rendered: Rendered | None, url: str = "") -> Respo
             status_code=404,
             headers={**SECURITY, "Cache-Control": f"public, max-age={MAX_AGE}"},
         )
-    cache_control = f"public, max-age={MAX_AGE}"
-    if rendered.proofs:
-        # a private page: for the readers who typed its key, and kept by no shared cache
-        cookie = request.cookies.get(rendered.cookie, "")
-        if not any(hmac.compare_digest(cookie, proof) for proof in rendered.proofs):
-            return _key_form(request, url)
-        cache_control = "private, no-cache"
-    headers = {
-        **SECURITY,
-        "ETag": rendered.etag,
-        "Cache-Control": cache_control,
-        "Vary": "Host",
-    }
-    matches = [t.strip() for t in request.headers.get("if-none-match", "").split(",")]
-    if rendered.etag in matches or "*" in matches:
-        return Response(status_code=304, headers=headers)
-    return Response(rendered.body, media_type=rendered.media_type, headers=headers)
+    headers = request.headers
+    reply = answer(rendered, headers.get("cookie", ""), headers.get("if-none-match", ""))
+    if reply is None:
+        return _key_form(request, url)
+    return Response(reply.body or None, status_code=reply.status, headers=reply.headers)
 
 
 @router.get("/status/{url}")
 async def status_page(url: str, request: Request, runtime: RuntimeDep) -> Response:
-    return _answer(request, await _render(runtime, url, "html", _base(request, url)), url)
+    return _answer(request, await _render(runtime, request, url, "html", _base(request, url)), url)
 
 
 @router.get("/status/{url}/index.json")
 async def status_json(url: str, request: Request, runtime: RuntimeDep) -> Response:
-    return _answer(request, await _render(runtime, url, "json", ""), url)
+    return _answer(request, await _render(runtime, request, url, "json", ""), url)
 
 
 @router.get("/status/{url}/feed.atom")
 async def status_feed(url: str, request: Request, runtime: RuntimeDep) -> Response:
-    return _answer(request, await _render(runtime, url, "atom", ""), url)
+    return _answer(request, await _render(runtime, request, url, "atom", ""), url)
 
 
 @router.get("/status/{url}/style.css")
 async def status_style(url: str, request: Request, runtime: RuntimeDep) -> Response:
-    return _answer(request, await _render(runtime, url, "css", ""))
+    return _answer(request, await _render(runtime, request, url, "css", ""))
 
 
 # private pages: the viewer key, typed once
@@ -616,7 +595,7 @@ class CustomDomains:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             path = scope["path"]
-            if path in self.PATHS or path.startswith("/subscriptions/"):
+            if path in self.PATHS or path.startswith(("/subscriptions/", "/runs/")):
                 host = self._host(scope)
                 if host and host != self.own_host:
                     prefix = await self._prefix(scope, host)

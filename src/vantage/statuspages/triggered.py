@@ -85,7 +85,7 @@ async def on_alerts(conn: AsyncConnection, raised: Sequence[tuple[Any, Any]], no
             opened.pop(session.check_id)
             changed += 1
     if changed:
-        forget_pages()
+        forget_pages(conn)
     return changed
 
 

@@ -40,13 +40,13 @@ async def update_service(
     values = {"name": body.name, "updated_at": utcnow()}
     if not await repo.update_service(conn, account_id, service_id, values):
         raise NotFound(NO_SERVICE)
-    forget_pages()
+    forget_pages(conn)
 
 
 async def delete_service(conn: AsyncConnection, account_id: str, service_id: str) -> None:
     if not await repo.delete_service(conn, account_id, service_id):
         raise NotFound(NO_SERVICE)
-    forget_pages()
+    forget_pages(conn)
 
 
 async def create_page(
@@ -71,6 +71,9 @@ async def create_page(
         )
     except sa.exc.IntegrityError:
         raise Conflict("The status page url or custom domain is taken.") from None
+    # A reader of its url or domain may have been answered "no such page" a moment ago, and
+    # that answer is cached like any other.
+    forget_pages(conn)
     return page_id
 
 
@@ -104,13 +107,13 @@ async def update_page(
         )
     except sa.exc.IntegrityError:
         raise Conflict("The status page url or custom domain is taken.") from None
-    forget_pages()
+    forget_pages(conn)
 
 
 async def delete_page(conn: AsyncConnection, account_id: str, page_id: str) -> None:
     if not await repo.delete_page(conn, account_id, page_id):
         raise NotFound(NO_PAGE)
-    forget_pages()
+    forget_pages(conn)
 
 
 def _cards(body: StatusPageBody, known: dict[str, Any], before: list[Any]) -> list[Any]:

@@ -18,7 +18,7 @@ import structlog
 
 from vantage.runtime import Runtime
 from vantage.testsessions import repository
-from vantage.testsessions.wire import result_message, run_entry, topic
+from vantage.testsessions.wire import result_message, run_entry, stream_logs_message, topic
 from vantage.wakeups import AD_HOC_RESULT, SESSION_TIMED_OUT
 
 log = structlog.get_logger(__name__)
@@ -103,5 +103,12 @@ class ResultChannel:
         run = run_entry(list(row.runs), row.session_id)
         if run is None:
             return
+        if run.get("streamLogs"):
+            logs = stream_logs_message(row.detail)
+            if logs is not None:
+                # First: the CLI's queue handles messages in order, and a FINAL result ends the
+                # check, after which its logs would be dropped.
+                streamed = topic(row.account_id, row.suite_id, run, "stream-logs")
+                self.runtime.hub.publish(streamed, logs)
         name = topic(row.account_id, row.suite_id, run, "result")
         self.runtime.hub.publish(name, result_message(row, run))

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
@@ -150,6 +151,7 @@ async def run(request: Request, account: CurrentAccount, runtime: RuntimeDep) ->
             name=_name(body, "Test Session"),
             suite_id=suite,
             variables=[],
+            stream_logs=_flag(body, "streamLogs", False),
         )
     _announce(runtime, account.id, started)
     row = started.test_session
@@ -219,6 +221,58 @@ async def trigger(request: Request, account: CurrentAccount, runtime: RuntimeDep
             "testResultIds": {r["key"]: r["checkSessionId"] for r in row["runs"]},
         }
     )
+
+
+@router.post(
+    "/v1/test-sessions/trigger",
+    status_code=201,
+    summary="Run deployed checks once as a test session (Checkly's public trigger)",
+    responses={
+        **errors(400, 403),
+        **answer(201, "The test session started", "TestSession", responses.TestSession),
+    },
+    openapi_extra=request_body("PublicTestSessionTrigger", responses.PublicTriggerBody),
+)
+async def public_trigger(
+    request: Request, account: CurrentAccount, runtime: RuntimeDep
+) -> JSONResponse:
+    """The checks `target` names (all activated ones when it names none) start at once; the
+    answer is the session as `GET /v1/test-sessions/{id}` gives it, followed by `/completion`."""
+    body = await _body(request)
+    _checked(responses.PublicTriggerBody, body)
+    target = body.get("target") or {}
+    retry = payloads.retry_strategy(body.get("retryStrategy"), ["retryStrategy"])
+    variables = [
+        {"key": v["key"], "value": v.get("value"), "secret": bool(v.get("secret"))}
+        for v in body.get("environmentVariables") or []
+    ]
+    async with runtime.db.write() as conn:
+        runs = await service.deployed_runs(
+            conn,
+            account.id,
+            check_ids=target.get("checkId"),
+            target_tags=target.get("matchTags") or [],
+            retry=retry,
+            with_deactivated=bool(target.get("allowDeactivated")),
+        )
+        location = await service.named_location(conn, body["runLocation"])
+        started = await service.start(
+            conn,
+            account.id,
+            runs,
+            location=location,
+            recorded=True,
+            now=utcnow(),
+            settings=runtime.settings,
+            kind="TRIGGER",
+            name=body["name"],
+            suite_id=str(uuid.uuid4()),
+            variables=variables,
+        )
+    _announce(runtime, account.id, started)
+    answer_ = await _read(runtime, account.id, started.test_session["id"])
+    answer_.pop("_row")
+    return JSONResponse(answer_, status_code=201)
 
 
 @router.get(
@@ -322,7 +376,9 @@ async def completion(
     runtime: RuntimeDep,
     maxWaitSeconds: MaxWaitSeconds = 30,
 ) -> JSONResponse:
-    deadline = asyncio.get_running_loop().time() + maxWaitSeconds
+    # The operator's limit (VANTAGE_MAX_WAIT_SECONDS) caps the client's, as for check sessions.
+    wait = min(maxWaitSeconds, runtime.settings.max_wait_seconds)
+    deadline = asyncio.get_running_loop().time() + wait
     while True:
         body = await _read(runtime, account.id, test_session_id)
         body.pop("_row")
@@ -351,7 +407,7 @@ async def get_result(
         final = (await repository.finals_of(conn, [result_id])).get(result_id)
     if final is None:
         raise NotFound(NO_RESULT)
-    return JSONResponse(result_wire(final))
+    return JSONResponse(result_wire(final, base_url=runtime.settings.base_url))
 
 
 @router.get(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -46,6 +46,8 @@ class RunBody(_Sent):
     checkRunJobs: list[CheckRunJob] = Field(min_length=1)
     runLocation: RunLocation | None = None
     shouldRecord: bool = True
+    # `pw-test --stream-logs`: each result's log lines come first as `stream-logs` publications.
+    streamLogs: bool = False
 
 
 class TriggerBody(_Sent):
@@ -57,6 +59,39 @@ class TriggerBody(_Sent):
     shouldRecord: bool = True
     environmentVariables: list[dict[str, Any]] | None = None
     testRetryStrategy: RetryStrategy | None = None
+
+
+UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+Tag = Annotated[str, Field(min_length=1)]
+
+
+class Target(_Sent):
+    """Which deployed checks `POST /v1/test-sessions/trigger` runs: tags OR-of-ANDs and ids."""
+
+    matchTags: list[list[Tag]] | None = None
+    checkId: list[Annotated[str, Field(pattern=UUID_PATTERN)]] | None = None
+    allowDeactivated: bool = False
+
+
+class SessionVariable(_Sent):
+    key: str = Field(min_length=1)
+    value: str | None
+    secret: bool = False
+    locked: bool = False
+
+
+class PublicTriggerBody(_Sent):
+    """`POST /v1/test-sessions/trigger`, Checkly's public form of `checkly trigger`."""
+
+    name: str = Field(min_length=1)
+    # A public region's code or a private location's slug.
+    runLocation: str = Field(min_length=1)
+    target: Target | None = None
+    environmentVariables: list[SessionVariable] | None = Field(default=None, max_length=50)
+    retryStrategy: RetryStrategy | None = None
+    # Accepted as Checkly takes them; Vantage installs no dependencies and keeps no git metadata.
+    refreshCache: bool = False
+    metadata: dict[str, Any] | None = None
 
 
 class Started(_Answer):

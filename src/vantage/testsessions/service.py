@@ -92,16 +92,22 @@ async def deployed_runs(
     check_ids: list[str] | None,
     target_tags: list[list[str]],
     retry: dict[str, Any] | None,
+    with_deactivated: bool = False,
 ) -> list[Run]:
     """`checkly trigger`: the account's activated checks that `--check-id` and `--tags` name
-    (tags OR-of-ANDs, the group's tags counting), heartbeats left out (they run nowhere)."""
+    (tags OR-of-ANDs, the group's tags counting), heartbeats left out (they run nowhere);
+    `with_deactivated`: deactivated ones (or in a deactivated group) too
+    (`target.allowDeactivated`)."""
     rows = [
         r
-        for r in await checks_repository.activated(conn, account_id, check_ids)
+        for r in await checks_repository.activated(
+            conn, account_id, check_ids, with_deactivated=with_deactivated
+        )
         if r.check_type != "HEARTBEAT"
     ]
     groups = await starting.groups_of(conn, rows, account_id=account_id)
-    rows = [r for r in rows if is_runnable(r.config, starting.group_of(r, groups))]
+    if not with_deactivated:
+        rows = [r for r in rows if is_runnable(r.config, starting.group_of(r, groups))]
     if target_tags:
         rows = [
             r
@@ -144,6 +150,13 @@ def where_to_run(
     raise BadRequest(f'"runLocation": no location "{wanted.slug}" to run in', keys=["runLocation"])
 
 
+async def named_location(conn: AsyncConnection, slug: str) -> RunLocation:
+    """A `runLocation` given by name alone (`POST /v1/test-sessions/trigger`): private when a
+    private location has that slug. `where_to_run` then checks that the account may use it."""
+    place = (await locations_service.refs(conn)).get(slug)
+    return RunLocation(slug, private=place is not None and place.account_id is not None)
+
+
 @dataclass(frozen=True, slots=True)
 class _Owner:
     """What `RunInputs.load` reads of a run."""
@@ -171,8 +184,10 @@ async def start(
     variables: Sequence[Mapping[str, Any]],
     now: datetime,
     settings: Settings,
+    stream_logs: bool = False,
 ) -> Started:
-    """Plan and write the test session and one check session (and job) per run."""
+    """Plan and write the test session and one check session (and job) per run. `stream_logs`:
+    each result's log lines are also published as `stream-logs` (vantage.testsessions.channel)."""
     places = await locations_service.refs(conn)
     slug = where_to_run(location, places, account_id, settings.default_location)
     private = places[slug].account_id is not None if slug in places else False
@@ -215,6 +230,7 @@ async def start(
                 "checkType": run.check_type,
                 "name": run.name,
                 "tags": run.tags,
+                "streamLogs": stream_logs,
             }
         )
     row = {

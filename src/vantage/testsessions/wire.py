@@ -137,7 +137,7 @@ def topic(account_id: str, suite_id: str, run: Mapping[str, Any], subtopic: str)
 def result_message(row: Any, run: Mapping[str, Any], *, cancelled: bool = False) -> bytes:
     """The `result` publication of a stored result: the runner's view the CLI renders, with the
     check's request, response and assertions as `checkRunData`."""
-    wire = result_wire(row, with_detail=False)
+    wire = result_wire(row, base_url="", with_detail=False)
     body = {
         "name": run["name"],
         "checkType": run["checkType"],
@@ -161,6 +161,21 @@ def result_message(row: Any, run: Mapping[str, Any], *, cancelled: bool = False)
     }
     message = {"result": body, "testResultId": run["checkSessionId"], "resultType": row.result_type}
     return json.dumps(message).encode()
+
+
+def stream_logs_message(detail: Mapping[str, Any] | None) -> bytes | None:
+    """The `stream-logs` publication of a result (`pw-test --stream-logs`): what the run printed,
+    one entry per line as the CLI's reporters show them; None when it printed nothing (a protocol
+    check has no output). Runs report once, at their end, so a run's lines come together, just
+    before its `result`."""
+    entries = []
+    end = (detail or {}).get("endTime")
+    for line in (detail or {}).get("jobLog") or ():
+        if isinstance(line, dict) and isinstance(line.get("msg"), str):
+            time = line.get("time")
+            at = time if isinstance(time, int) else end if isinstance(end, int) else 0
+            entries.append({"timestamp": at, "message": line["msg"]})
+    return json.dumps({"logs": entries}).encode() if entries else None
 
 
 def cancelled_message(run: Mapping[str, Any], location: str, now: datetime) -> bytes:

@@ -10,20 +10,22 @@ not yet in the memo. Without the memo a view reads ~4,500 roll-up rows; with it,
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from vantage.checks.filtering import CheckFilter, api_url, conditions, contains, with_status
+from vantage.checks.filtering import CheckFilter, api_url, conditions, contains
 from vantage.checks.schemas import CHECK_TYPES
 from vantage.db.tables import check_groups, check_statuses, checks, result_rollups
 from vantage.rollups.digest import BINS, Summary, bucket_start
 from vantage.timeutil import iso
-from vantage.ui.state import STATES, severity_expression, state_expression
+from vantage.ui.state import STATES
 
 PAGE_SIZE = 50
 # How long after a bucket ends a result may still land in it (another replica's clock, a batch
@@ -52,6 +54,8 @@ class Memo:
     def __init__(self) -> None:
         self.epoch: tuple[datetime, ...] | None = None
         self.checks: dict[str, Settled] = {}
+        # Per account: when its tags were read (time.monotonic) and the tags.
+        self.tags: dict[str, tuple[float, list[str]]] = {}
 
     def of(self, epoch: tuple[datetime, ...]) -> dict[str, Settled]:
         if epoch != self.epoch or len(self.checks) > MEMO_LIMIT:
@@ -178,6 +182,7 @@ class View:
     state: str | None = None
     check_type: str | None = None
     tag: str | None = None
+    group_id: int | None = None
     search: str = ""
     sort: str = "state"
     descending: bool = False
@@ -192,10 +197,15 @@ class View:
             page = max(1, int(params.get("page") or 1))
         except ValueError:
             page = 1
+        try:
+            group_id: int | None = int(params.get("groupId") or "")
+        except ValueError:
+            group_id = None
         return cls(
             state=params.get("state") if params.get("state") in STATES else None,
             check_type=check_type if check_type in CHECK_TYPES else None,
             tag=(params.get("tag") or "").strip()[:200] or None,
+            group_id=group_id,
             search=(params.get("q") or "").strip()[:200],
             sort=sort if sort in SORTS else "state",
             descending=params.get("dir") == "desc",
@@ -209,6 +219,7 @@ class View:
             "state": self.state,
             "type": self.check_type,
             "tag": self.tag,
+            "groupId": self.group_id,
             "q": self.search,
             "sort": None if self.sort == "state" else self.sort,
             "dir": "desc" if self.descending else None,
@@ -217,12 +228,19 @@ class View:
 
 
 SORTS: dict[str, Any] = {
-    "state": severity_expression,
-    "name": lambda: sa.func.lower(checks.c.name),
+    # Stored on the check's row (vantage.checks.severity), so that this default order reads
+    # `ix_checks_account_severity` and stops after a page instead of sorting every check.
+    "state": lambda: checks.c.severity,
+    "name": lambda: checks.c.name_key,
     "type": lambda: checks.c.check_type,
     "last": lambda: check_statuses.c.last_result_at,
     "every": lambda: checks.c.interval_seconds,
+    # Figures of the last 24 hours, from roll-ups: ranked in Python (`_ranked`), as shown.
+    "availability": None,
+    "p95": None,
 }
+FIGURE_SORTS = ("availability", "p95")
+TAGS_TTL_SECONDS = 60.0
 
 
 def _filters(view: View, dialect: str) -> list[Any]:
@@ -230,6 +248,8 @@ def _filters(view: View, dialect: str) -> list[Any]:
     out = conditions(
         CheckFilter(tags=[view.tag] if view.tag else (), check_type=view.check_type), dialect
     )
+    if view.group_id is not None:
+        out.append(checks.c.group_id == view.group_id)
     if view.search:
         # Name or an API check's URL, as Checkly's "Search by name, request url".
         out.append(
@@ -247,7 +267,9 @@ def _order(view: View) -> list[Any]:
     first = [key.is_(None)] if view.sort == "last" else []
     keys = [*first, key.desc() if view.descending else key]
     if view.sort != "name":
-        keys.append(sa.func.lower(checks.c.name))
+        # Ascending whatever the direction: ties stay in name order, and the index
+        # (account, severity, name_key, id) serves the default order.
+        keys.append(checks.c.name_key)
     if view.grouped:
         # Ungrouped checks last, then groups by name; the chosen order within each.
         keys = [
@@ -265,7 +287,6 @@ async def _groups(
     """Name and state counts (under the view's filters) of the groups on the page."""
     if not ids:
         return {}
-    st = state_expression().label("state")
     out: dict[int, dict[str, Any]] = {}
     for row in await conn.execute(
         sa.select(check_groups.c.id, check_groups.c.name).where(
@@ -273,16 +294,101 @@ async def _groups(
         )
     ):
         out[row.id] = {"id": row.id, "name": row.name, "counts": dict.fromkeys(STATES, 0)}
-    for group_id, state, count in await conn.execute(
-        with_status(sa.select(checks.c.group_id, st, sa.func.count()))
+    for group_id, severity, count in await conn.execute(
+        sa.select(checks.c.group_id, checks.c.severity, sa.func.count())
         .where(checks.c.account_id == account_id, checks.c.group_id.in_(ids), *where)
-        .group_by(checks.c.group_id, st)
+        .group_by(checks.c.group_id, checks.c.severity)
     ):
         if group_id in out:
-            out[group_id]["counts"][state] = count
+            out[group_id]["counts"][STATES[severity]] = count
     for group in out.values():
         group["total"] = sum(group["counts"].values())
     return out
+
+
+async def _ranked(
+    conn: AsyncConnection, query: sa.Select[Any], view: View, w: Windows
+) -> list[str]:
+    """The ids of every check `query` selects, ordered by its 24-hour availability or P95 (the
+    figures the page shows, from the same hourly roll-ups); checks without results in the window
+    last whichever the direction, then by name. It reads the window's roll-ups of every such
+    check (one grouped statement), so it costs more than the state order: it is asked for."""
+    listed = query.with_only_columns(
+        checks.c.id,
+        checks.c.name_key.label("key"),
+        checks.c.group_id,
+        *([sa.func.lower(check_groups.c.name).label("group_key")] if view.grouped else []),
+    )
+    rows = (await conn.execute(listed)).all()
+    rr = result_rollups
+    summed = (
+        sa.select(rr.c.check_id, *(sa.func.sum(rr.c[n]).label(n) for n in _SUMS))
+        .where(
+            rr.c.check_id.in_(query.with_only_columns(checks.c.id).scalar_subquery()),
+            rr.c.bucket_seconds == 3600,
+            rr.c.bucket_start >= w.since,
+            rr.c.bucket_start < w.until,
+        )
+        .group_by(rr.c.check_id)
+    )
+    figures: dict[str, float | None] = {}
+    for row in await conn.execute(summed):
+        summary = Summary()
+        summary.add(row)
+        figures[row.check_id] = (
+            summary.availability if view.sort == "availability" else summary.percentile(95)
+        )
+    sign = -1 if view.descending else 1
+
+    def key(r: Any) -> tuple[Any, ...]:
+        figure = figures.get(r.id)
+        group = (r.group_id is None, r.group_key or "", r.group_id or 0) if view.grouped else ()
+        value = sign * figure if figure is not None else 0.0
+        return (*group, figure is None, value, r.key, r.id)
+
+    return [r.id for r in sorted(rows, key=key)]
+
+
+async def options(
+    conn: AsyncConnection, account_id: str, memo: Memo | None, clock: float
+) -> dict[str, Any]:
+    """The group and tag dropdowns' choices. Tags are read from every check's JSON, so they are
+    kept per account for TAGS_TTL_SECONDS: a new tag shows in the list within that time (and at
+    once in a link or the address)."""
+    groups = [
+        {"id": r.id, "name": r.name}
+        for r in await conn.execute(
+            sa.select(check_groups.c.id, check_groups.c.name)
+            .where(check_groups.c.account_id == account_id)
+            .order_by(sa.func.lower(check_groups.c.name), check_groups.c.id)
+        )
+    ]
+    kept = memo.tags.get(account_id) if memo is not None else None
+    if kept is not None and clock - kept[0] < TAGS_TTL_SECONDS:
+        tags = kept[1]
+    else:
+        tags = await account_tags(conn, account_id)
+        if memo is not None:
+            memo.tags[account_id] = (clock, tags)
+    return {"groups": groups, "tags": tags}
+
+
+async def account_tags(conn: AsyncConnection, account_id: str) -> list[str]:
+    """Every tag of the account's checks, sorted."""
+    if conn.dialect.name == "postgresql":
+        each: Any = sa.func.jsonb_array_elements_text(
+            sa.type_coerce(checks.c.tags, JSONB)
+        ).table_valued("value")
+    else:
+        each = sa.func.json_each(checks.c.tags).table_valued("value")
+    found = await conn.execute(
+        sa.select(each.c.value)
+        .select_from(checks)
+        .join(each, sa.true())
+        .where(checks.c.account_id == account_id)
+        .distinct()
+    )
+    return sorted((str(v) for (v,) in found), key=lambda t: (t.lower(), t))
 
 
 async def dashboard(
@@ -293,13 +399,13 @@ async def dashboard(
     now: datetime,
     memo: Memo | None = None,
 ) -> dict[str, Any]:
-    st = state_expression().label("state")
     where = [checks.c.account_id == account_id, *_filters(view, conn.dialect.name)]
     counts = dict.fromkeys(STATES, 0)
-    for name, count in await conn.execute(
-        with_status(sa.select(st, sa.func.count())).where(*where).group_by(st)
+    # No join: without other filters this counts entries of `ix_checks_account_severity`.
+    for severity, count in await conn.execute(
+        sa.select(checks.c.severity, sa.func.count()).where(*where).group_by(checks.c.severity)
     ):
-        counts[name] = count
+        counts[STATES[severity]] = count
 
     joined = checks.outerjoin(check_statuses, check_statuses.c.check_id == checks.c.id)
     if view.grouped:
@@ -317,7 +423,7 @@ async def dashboard(
             checks.c.interval_seconds,
             checks.c.tags,
             checks.c.group_id,
-            st,
+            checks.c.severity,
             check_statuses.c.last_result_at,
             check_statuses.c.last_run_location,
         )
@@ -325,12 +431,18 @@ async def dashboard(
         .where(*where)
     )
     if view.state:
-        query = query.where(state_expression() == view.state)
-    rows = (
-        await conn.execute(
-            query.order_by(*_order(view)).limit(PAGE_SIZE + 1).offset((view.page - 1) * PAGE_SIZE)
+        query = query.where(checks.c.severity == STATES.index(view.state))
+    w = Windows.at(now)
+    offset = (view.page - 1) * PAGE_SIZE
+    if view.sort in FIGURE_SORTS:
+        ranked = await _ranked(conn, query, view, w)
+        page_ids = ranked[offset : offset + PAGE_SIZE + 1]
+        by_id = {r.id: r for r in await conn.execute(query.where(checks.c.id.in_(page_ids)))}
+        rows = [by_id[i] for i in page_ids if i in by_id]
+    else:
+        rows = list(
+            await conn.execute(query.order_by(*_order(view)).limit(PAGE_SIZE + 1).offset(offset))
         )
-    ).all()
     more = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]
     groups = (
@@ -338,18 +450,18 @@ async def dashboard(
             conn,
             account_id,
             {r.group_id for r in rows if r.group_id is not None},
-            [*where[1:], *([state_expression() == view.state] if view.state else [])],
+            [*where[1:], *([checks.c.severity == STATES.index(view.state)] if view.state else [])],
         )
         if view.grouped
         else {}
     )
-    w = Windows.at(now)
     figures = await _figures(conn, [r.id for r in rows], w, memo) if rows else {}
     hours = [w.since + timedelta(hours=i) for i in range(24)]
     hour_names = [iso(at) for at in hours]
     items = []
     for r in rows:
         f = figures[r.id]
+        state = STATES[r.severity]
         bars = []
         for at, name in zip(hours, hour_names, strict=True):
             finals, failed, degraded, rt_sum = f.bars.get(at) or (0, 0, 0, 0.0)
@@ -363,7 +475,7 @@ async def dashboard(
                 }
             )
         stale = bool(
-            r.state in ("passing", "degraded", "failing")
+            state in ("passing", "degraded", "failing")
             and r.interval_seconds
             and r.last_result_at is not None
             and (now - r.last_result_at).total_seconds() > 3 * r.interval_seconds + 60
@@ -373,7 +485,7 @@ async def dashboard(
                 "id": r.id,
                 "name": r.name,
                 "checkType": r.check_type,
-                "state": r.state,
+                "state": state,
                 "stale": stale,
                 "tags": list(r.tags or []),
                 "groupId": r.group_id,
@@ -394,11 +506,13 @@ async def dashboard(
         sections[-1]["checks"].append(item)
     return {
         "accountId": account_id,
+        "options": await options(conn, account_id, memo, time.monotonic()),
         "counts": counts,
         "total": sum(counts.values()),
         "state": view.state,
         "checkType": view.check_type,
         "tag": view.tag,
+        "groupId": view.group_id,
         "search": view.search,
         "sort": view.sort,
         "dir": "desc" if view.descending else "asc",

@@ -19,6 +19,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from vantage.accounts import service as accounts_service
 from vantage.checks import service as checks_service
+from vantage.dashboards.badge_cache import forget_badges
 from vantage.db.tables import check_sessions, jobs
 from vantage.errors import BadRequest, Forbidden, NotFound, VantageError
 from vantage.runtime import Runtime, get_runtime
@@ -28,7 +29,7 @@ from vantage.sessions.wire import session_link
 from vantage.sessions.withdrawal import cancel_sessions, withdraw_jobs
 from vantage.timeutil import utcnow
 from vantage.ui import dashboard as dashboard_read
-from vantage.ui import editing, lists, queries
+from vantage.ui import editing, lists, queries, run_filters
 from vantage.ui.auth import (
     AccountViewer,
     Viewer,
@@ -271,22 +272,24 @@ async def check_overview(
     now = utcnow()
     try:
         win = requested(dict(request.query_params), now)
+        runs = run_filters.requested(request.query_params)
     except BadRequest as exc:
         if as_json:
             raise
-        # A mistyped custom range: the message, as a page (the twin answers Checkly's 400 body).
+        # A mistyped range or filter: the message, as a page (the twin answers Checkly's 400).
+        heading = "Bad range" if {"from", "to"} & set(exc.keys) else "Bad filter"
         return page(
             "not_found.html",
-            {"message": exc.message, "heading": "Bad range"},
+            {"message": exc.message, "heading": heading},
             viewer=viewer,
             as_json=False,
-            title="Bad range",
+            title=heading,
             status_code=400,
         )
     return await _render(
         runtime,
         viewer,
-        lambda conn: queries.overview(conn, account_id, check_id, win, now),
+        lambda conn: queries.overview(conn, account_id, check_id, win, now, runs),
         "check.html",
         as_json=as_json,
         title=lambda d: d["check"]["name"],
@@ -501,7 +504,7 @@ async def edit(
         except BadRequest as exc:
             shown = {**editing.fields_of(row.config or {}), **_as_fields(form)}
             return _edit_page(viewer, account_id, row, shown, error=exc.message, status_code=400)
-    runtime.signals.schedule_changed.set()
+    runtime.signals.checks_changed()
     log.info("check edited", user_id=viewer.user.id, check_id=check_id)
     return RedirectResponse(f"/accounts/{account_id}/checks/{check_id}", status_code=303)
 
@@ -627,6 +630,7 @@ async def api_keys_revoke(
     _require_admin(viewer)
     async with runtime.db.write() as conn:
         key, _left = await accounts_service.revoke_api_key(conn, account_id, key_id)
+        forget_badges(conn)  # the badges kept for that key (`badge_cache`)
     log.info("api key revoked", user_id=viewer.user.id, key_id=key.id)
     return await _keys_page(
         runtime, viewer, account_id, as_json=False, message=f"Revoked {key.prefix}…"
@@ -644,7 +648,7 @@ async def _set_activated(
         await checks_service.update(
             conn, account_id, check_id, {"activated": on}, seal=runtime.sealer.seal
         )
-    runtime.signals.schedule_changed.set()
+    runtime.signals.checks_changed()
     log.info("check activation", user_id=viewer.user.id, check_id=check_id, activated=on)
     return RedirectResponse(f"/accounts/{account_id}/checks/{check_id}", status_code=303)
 

@@ -28,6 +28,7 @@ from vantage.sessions.state import public_status
 from vantage.sessions.wire import session_link
 from vantage.timeutil import elapsed_ms, iso
 from vantage.ui.ranges import Window
+from vantage.ui.run_filters import RunFilter
 from vantage.ui.state import result_state, state_expression
 
 PAGE_SIZE = 50
@@ -121,8 +122,15 @@ def check_header(row: Any) -> dict[str, Any]:
 
 
 async def overview(
-    conn: AsyncConnection, account_id: str, check_id: str, win: Window, now: datetime
+    conn: AsyncConnection,
+    account_id: str,
+    check_id: str,
+    win: Window,
+    now: datetime,
+    runs: RunFilter | None = None,
 ) -> dict[str, Any]:
+    """The overview in `win`; `runs` filters its recent runs, and its location the figures too."""
+    runs = runs or RunFilter()
     row = await check_row(conn, account_id, check_id)
     prev = win.previous
     rows = await _summed(
@@ -132,7 +140,10 @@ async def overview(
     per_bucket: dict[datetime, Summary] = defaultdict(Summary)
     per_location: dict[str, Summary] = defaultdict(Summary)
     per_bar_location: dict[tuple[datetime, str], Summary] = defaultdict(Summary)
+    seen_locations = {r.location for r in rows}
     for r in rows:
+        if runs.location is not None and r.location != runs.location:
+            continue
         if r.bucket_start < win.start:
             previous.add(r)
             continue
@@ -166,10 +177,19 @@ async def overview(
         }
         for name in sorted(per_location)
     ]
+    recent_where = [check_results.c.check_id == check_id]
+    if runs.active:
+        # A filter is bounded by the range shown: one that matches little never walks the
+        # check's whole history (each has an index by check and time, see db/tables.py).
+        recent_where += [
+            *runs.conditions(),
+            check_results.c.created_at >= win.start,
+            check_results.c.created_at < win.end,
+        ]
     recent = (
         await conn.execute(
             sa.select(check_results)
-            .where(check_results.c.check_id == check_id)
+            .where(*recent_where)
             .order_by(check_results.c.created_at.desc(), check_results.c.id.desc())
             .limit(RECENT_RUNS)
         )
@@ -181,8 +201,8 @@ async def overview(
         "from": iso(win.start),
         "to": iso(win.end),
         "bucketSeconds": win.bucket_seconds,
-        "earlier": _shift(win, -1),
-        "later": _shift(win, 1) if win.end < now else None,
+        "earlier": {**_shift(win, -1), **runs.query()},
+        "later": {**_shift(win, 1), **runs.query()} if win.end < now else None,
         "summary": {**_figures(current), "phases": current.phases},
         "previous": _figures(previous),
         "buckets": buckets,
@@ -190,6 +210,10 @@ async def overview(
             {"location": name, **_figures(s)} for name, s in sorted(per_location.items())
         ],
         "locationSeries": series,
+        "runFilter": runs.query(),
+        # The location filter's choices: every location with results in the two windows.
+        "runLocations": sorted(seen_locations | ({runs.location} if runs.location else set())),
+        "runFilterActive": runs.active,
         "recentRuns": [_result_brief(r, account_id) for r in recent],
     }
 
@@ -216,6 +240,7 @@ def _result_brief(r: Any, account_id: str) -> dict[str, Any]:
         "attempts": r.attempts,
         "startedAt": iso(r.started_at),
         "createdAt": iso(r.created_at),
+        "inMaintenance": r.in_maintenance,
     }
 
 

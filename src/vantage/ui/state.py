@@ -6,10 +6,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from vantage.checks.severity import STATES
 from vantage.db.tables import check_statuses, checks
 
-STATES = ("failing", "degraded", "pending", "passing", "paused")
-"""Worst first: the dashboard's order."""
+__all__ = ["STATES", "result_state", "severity_expression", "state_expression"]
 
 
 def state_expression() -> Any:

@@ -25,8 +25,10 @@ def pages_of(site: Site) -> dict[str, str]:
     return {
         "dashboard": a,
         "dashboard-grouped": f"{a}?tag=shop&sort=name&group=1",
+        "dashboard-p95": f"{a}?sort=p95&dir=desc",
         "check": f"{a}/checks/{site.links['ok']}?range=24h",
         "check-3h": f"{a}/checks/{site.links['ok']}?range=3h",
+        "check-filtered": f"{a}/checks/{site.links['ok']}?range=24h&status=passed&retry=final",
         "results": f"{a}/checks/{site.links['ok']}/results",
         "session": site.links["session"],
         "result": site.links["result"],
@@ -135,6 +137,40 @@ def test_the_dashboards_filters_and_sorting_work_without_javascript(
     page.get_by_role("button", name="Filter", exact=True).click()
     page.wait_for_url("**group=1**")
     expect(page.locator("details.group summary").first).to_contain_text("Storefront")
+    context.close()
+
+
+def test_the_dashboards_dropdowns_and_figure_sorts_work_without_javascript(
+    browser: Browser, site: Site
+) -> None:
+    context = new_context(browser, java_script_enabled=False)
+    page = log_in(context, site, site.reader)
+    page.goto(f"{site.origin}/accounts/{site.account_id}")
+    page.get_by_label("Group", exact=True).select_option(label="Storefront")
+    page.get_by_label("Sort by").select_option("p95")
+    page.get_by_label("Order").select_option("desc")
+    page.get_by_role("button", name="Filter", exact=True).click()
+    page.wait_for_url("**sort=p95**")
+    assert "groupId=" in page.url and "dir=desc" in page.url
+    expect(page.locator("table.checks tbody")).to_contain_text("Shop API")
+    expect(page.locator('th[aria-sort="descending"]')).to_contain_text("P95")
+    page.get_by_label("Tag").select_option("shop")
+    page.get_by_role("button", name="Filter", exact=True).click()
+    page.wait_for_url("**tag=shop**")
+    expect(page.get_by_label("Tag")).to_have_value("shop")
+    context.close()
+
+
+def test_the_overviews_run_filters_work_without_javascript(browser: Browser, site: Site) -> None:
+    context = new_context(browser, java_script_enabled=False)
+    page = log_in(context, site, site.reader)
+    page.goto(f"{site.origin}/accounts/{site.account_id}/checks/{site.links['ok']}?range=24h")
+    page.get_by_label("Status", exact=True).select_option("failed")
+    page.get_by_label("Runs", exact=True).select_option("final")
+    page.get_by_role("button", name="Filter", exact=True).click()
+    page.wait_for_url("**status=failed**")
+    assert "retry=final" in page.url and "range=24h" in page.url
+    expect(page.get_by_role("link", name="Clear filters")).to_be_visible()
     context.close()
 
 

@@ -88,6 +88,8 @@ class BrowserRuntime:
     cli: str
     node_path: str
     chromium: str
+    # Debian's ffmpeg, which Playwright records videos with; "" when there is none.
+    ffmpeg: str = ""
 
     @classmethod
     def discover(cls, env: Mapping[str, str] = os.environ) -> BrowserRuntime:
@@ -108,7 +110,14 @@ class BrowserRuntime:
                 f"@playwright/test is not installed in {modules.parent} "
                 "(scripts/install-browser.sh; VANTAGE_BROWSER_RUNTIME names the directory)"
             )
-        return cls(str(node), str(cli.resolve()), str(modules.resolve()), chromium)
+        ffmpeg = env.get("VANTAGE_FFMPEG") or shutil.which("ffmpeg") or ""
+        return cls(
+            str(node),
+            str(cli.resolve()),
+            str(modules.resolve()),
+            chromium,
+            ffmpeg if ffmpeg and os.access(ffmpeg, os.X_OK) else "",
+        )
 
 
 def runner_identity(env: Mapping[str, str] = os.environ) -> RunAs | None:
@@ -182,6 +191,9 @@ class ScriptOptions:
     compile_cache: str | None = None
     # The agent's egress proxy (egress.py): None connects directly (a policy that denies nothing).
     proxy: str | None = None
+    # Playwright's video mode for BROWSER runs: "off", "on" or "retain-on-failure" (as Checkly
+    # keeps a scheduled run's video); None: VANTAGE_BROWSER_VIDEO, or "off". Encoding costs CPU.
+    video: str | None = None
 
 
 async def run_script_check(
@@ -209,6 +221,7 @@ async def _run(check: dict[str, Any], options: ScriptOptions) -> ProbeResult:
     run_dir = Path(tempfile.mkdtemp(prefix="vantage-run-"))
     try:
         python = is_python(check)
+        video = _video_mode(check_type, options, runtime)
         try:
             if python:
                 layout = lay_out_python(
@@ -217,6 +230,7 @@ async def _run(check: dict[str, Any], options: ScriptOptions) -> ProbeResult:
                     chromium=runtime.chromium,
                     ws_endpoint=options.ws_endpoint,
                     proxy=options.proxy,
+                    video=video,
                 )
             else:
                 layout = lay_out(
@@ -226,9 +240,14 @@ async def _run(check: dict[str, Any], options: ScriptOptions) -> ProbeResult:
                     test_timeout_ms=int(options.timeout_seconds * 1000),
                     ws_endpoint=options.ws_endpoint,
                     proxy=options.proxy,
+                    video=video,
                 )
         except WorkspaceError as exc:
             return _failed(check_type, started, str(exc))
+        if video != "off":
+            # After the check's files: laid out as root, one at the link's path would be
+            # written into the ffmpeg it names.
+            _link_ffmpeg(run_dir, runtime)
         if run_as is not None:
             _hand_over(run_dir, run_as)
         env = _environment(check, run_dir, runtime)
@@ -336,11 +355,65 @@ class WarmBrowser:
         shutil.rmtree(self._home, ignore_errors=True)
 
 
+VIDEO_MODES = frozenset({"off", "on", "retain-on-failure"})
+
+
+def _video_mode(check_type: str, options: ScriptOptions, runtime: BrowserRuntime) -> str:
+    """The run's video mode: "off" unless asked for and possible (`_link_ffmpeg`)."""
+    mode = options.video or os.environ.get("VANTAGE_BROWSER_VIDEO") or "off"
+    if mode not in VIDEO_MODES:
+        log.warning("unknown video mode: no video", video=mode)
+        return "off"
+    if mode == "off" or check_type != "BROWSER":
+        return "off"
+    if options.ws_endpoint:
+        # The warm browser's server would record, and its home has no ffmpeg linked in.
+        log.warning("no video with the warm browser", video=mode)
+        return "off"
+    if not runtime.ffmpeg or _ffmpeg_revision(runtime) is None:
+        log.warning("no video: ffmpeg or Playwright's browsers.json not found", video=mode)
+        return "off"
+    return mode
+
+
+def _link_ffmpeg(run_dir: Path, runtime: BrowserRuntime) -> None:
+    """Playwright records with the ffmpeg of its own download, which it looks for at
+    `$PLAYWRIGHT_BROWSERS_PATH/ffmpeg-<revision>/ffmpeg-linux` (the revision its browsers.json
+    names): Debian's ffmpeg is linked there, in the run's own browsers directory, in place of
+    anything the check's files put there."""
+    browsers = run_dir / ".browsers"
+    if browsers.is_symlink() or browsers.is_file():
+        browsers.unlink()
+    elif browsers.exists():
+        shutil.rmtree(browsers)
+    target = browsers / f"ffmpeg-{_ffmpeg_revision(runtime)}"
+    target.mkdir(parents=True)
+    (target / "ffmpeg-linux").symlink_to(runtime.ffmpeg)
+
+
+def _ffmpeg_revision(runtime: BrowserRuntime) -> str | None:
+    """The ffmpeg revision that the runs' Playwright wants: the same version serves JS runs
+    (@playwright/test's playwright-core) and Python runs (the wheel's driver)."""
+    for listing in (
+        Path(runtime.node_path) / "playwright-core" / "browsers.json",
+        Path(runtime.node).parent / "package" / "browsers.json",
+    ):
+        try:
+            browsers = json.loads(listing.read_text())["browsers"]
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        for browser in browsers:
+            if isinstance(browser, dict) and browser.get("name") == "ffmpeg":
+                return str(browser.get("revision"))
+    return None
+
+
 def _hand_over(run_dir: Path, run_as: RunAs) -> None:
     """The run directory belongs to the run's uid, and to no one else (0700)."""
     for root, dirs, files in os.walk(run_dir):
         for name in (*dirs, *files):
-            os.chown(os.path.join(root, name), run_as.uid, run_as.gid)
+            # The link itself, never what it names (the ffmpeg that `_link_ffmpeg` links in).
+            os.chown(os.path.join(root, name), run_as.uid, run_as.gid, follow_symlinks=False)
     os.chown(run_dir, run_as.uid, run_as.gid)
     os.chmod(run_dir, 0o700)
 
@@ -457,7 +530,7 @@ def _result(
         }
         for line in seen["console"]
     )
-    screenshots, traces = _assets(run_dir, seen["attachments"], job_log, at)
+    screenshots, traces, videos = _assets(run_dir, seen["attachments"], job_log, at)
     detail: dict[str, Any] = {
         "errors": errors,
         "startTime": _ms(started),
@@ -479,7 +552,7 @@ def _result(
             "traceSummary": seen["traceSummary"],
             "pages": seen["pages"],
             **detail,
-            "playwrightTestVideos": [],
+            "playwrightTestVideos": videos,
         }
     detail = mask(detail, check.get("maskedValues") or ())
     detail = without_paths(detail, replacements(run_dir, runtime_dirs))
@@ -500,13 +573,12 @@ def _result(
 
 def _assets(
     run_dir: Path, attachments: list[dict[str, str]], job_log: list[dict[str, Any]], at: int
-) -> tuple[list[str], list[str]]:
-    screenshots: list[str] = []
-    traces: list[str] = []
+) -> tuple[list[str], list[str], list[str]]:
+    found: dict[str, list[str]] = {"image/png": [], "application/zip": [], "video/webm": []}
     budget = MAX_ASSETS_BYTES
     for attachment in attachments:
         kind = attachment["contentType"]
-        if kind not in ("image/png", "application/zip"):
+        if kind not in found:
             continue
         data = _read_bytes(run_dir, Path(attachment["path"]), min(MAX_ASSET_BYTES, budget))
         if data is None:
@@ -520,8 +592,8 @@ def _assets(
             continue
         budget -= len(data)
         url = f"data:{kind};base64,{base64.b64encode(data).decode()}"
-        (screenshots if kind == "image/png" else traces).append(url)
-    return screenshots, traces
+        found[kind].append(url)
+    return found["image/png"], found["application/zip"], found["video/webm"]
 
 
 def mask(value: Any, secrets: Any) -> Any:

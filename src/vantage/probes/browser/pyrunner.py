@@ -142,10 +142,12 @@ def _one(
         mark = {"reason": str(reason), "errors": len(result["errors"])}
         annotations.append({"type": "vantage-degraded", "description": json.dumps(mark)})
 
+    video = str(job.get("video") or "off")
     started = time.monotonic()
     try:
         if browser is not None and wanted & {"page", "context", "browser"}:
-            context = browser.new_context(**job.get("use", {}), proxy=job.get("proxy"))
+            recording = {} if video == "off" else {"record_video_dir": str(run_dir / "videos")}
+            context = browser.new_context(**job.get("use", {}), proxy=job.get("proxy"), **recording)
             context.add_init_script(job["vitals"])
             context.tracing.start(screenshots=True, snapshots=True)
             context.on("page", lambda p: _watch(p, summary, log_lines))
@@ -201,6 +203,13 @@ def _one(
                 context.tracing.stop()
         with contextlib.suppress(Exception):
             context.close()
+        # Written when the context closed; kept as Playwright Test keeps it.
+        keep = video == "on" or (video == "retain-on-failure" and result["status"] != "passed")
+        with contextlib.suppress(Exception):
+            if keep and page is not None and page.video is not None:
+                attachments.append(
+                    {"name": "video", "path": str(page.video.path()), "contentType": "video/webm"}
+                )
     if request is not None and context is None:
         with contextlib.suppress(Exception):
             request.dispose()

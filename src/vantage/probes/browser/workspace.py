@@ -4,7 +4,8 @@
 The spec keeps its `scriptPath` (relative, so `dependencies[]` imports resolve as in the
 project); the config merges the check's `playwrightConfig` (Checkly's subset: `timeout`, `use`,
 `expect`) under what Vantage fixes: one worker, no retries (Checkly retries through its retry
-strategy), Debian's Chromium, a screenshot and trace kept on failure, and a JSON report.
+strategy), Debian's Chromium, a screenshot and trace kept on failure, the agent's video mode,
+and a JSON report.
 """
 
 from __future__ import annotations
@@ -70,6 +71,7 @@ def playwright_config(
     test_timeout_ms: int,
     ws_endpoint: str | None = None,
     proxy: str | None = None,
+    video: str = "off",
 ) -> str:
     """The config file's JavaScript. `ws_endpoint`: a warm browser to connect to instead of
     launching one (trusted scripts only: runs then share the browser). `proxy`: the agent's
@@ -81,7 +83,7 @@ def playwright_config(
         **(given.get("use") or {}),
         "trace": "retain-on-failure",
         "screenshot": "only-on-failure",
-        "video": "off",
+        "video": video,
         "launchOptions": launch,
     }
     if proxy:
@@ -132,6 +134,7 @@ def lay_out_python(
     chromium: str,
     ws_endpoint: str | None = None,
     proxy: str | None = None,
+    video: str = "off",
 ) -> Layout:
     """A Python run: the script and its dependencies, and the job pyrunner.py reads."""
     spec = safe_relative(str(check["scriptPath"]))
@@ -149,6 +152,7 @@ def lay_out_python(
         "wsEndpoint": ws_endpoint,
         "use": {PYTHON_USE[k]: v for k, v in given.items() if k in PYTHON_USE},
         "proxy": {"server": proxy} if proxy else None,
+        "video": video,
         "vitals": resources.files("vantage.probes.browser").joinpath("vitals.js").read_text(),
     }
     files[PurePosixPath(PYTHON_JOB)] = json.dumps(job)
@@ -167,6 +171,7 @@ def lay_out(
     test_timeout_ms: int,
     ws_endpoint: str | None = None,
     proxy: str | None = None,
+    video: str = "off",
 ) -> Layout:
     spec = spec_path(check.get("scriptPath"))
     files: dict[PurePosixPath, str] = {}
@@ -196,6 +201,7 @@ def lay_out(
         test_timeout_ms=test_timeout_ms,
         ws_endpoint=ws_endpoint,
         proxy=proxy,
+        video=video,
     )
     for rel, text in files.items():
         target = run_dir / rel

@@ -24,6 +24,8 @@ from urllib.parse import unquote, urlencode, urljoin, urlsplit
 
 import httptools
 
+from vantage.probes import certificate
+from vantage.probes.certificate import PeerCertificate
 from vantage.probes.http import errors
 from vantage.probes.http.client_certs import ClientCertificate, context_for, pick
 from vantage.probes.http.conn import Conn
@@ -98,6 +100,8 @@ class HttpResponse:
     timings: HopTimings
     remote_address: str
     hops: list[Hop] = field(default_factory=list)
+    # The certificate of the exchange's first TLS hop (redirects are not read again)
+    certificate: PeerCertificate | None = None
 
     def header(self, name: str) -> str | None:
         lname = name.lower()
@@ -357,12 +361,17 @@ class _Sink:
 class _Exchange:
     """State of one request in flight, so a timeout can say what it was waiting for."""
 
-    __slots__ = ("expired", "phase", "timings")
+    __slots__ = ("expired", "peer", "phase", "timings")
 
     def __init__(self) -> None:
         self.phase = "socket"
         self.expired = False
         self.timings: HopTimings | None = None
+        # The first TLS hop's host, port and certificate (DER), decoded once the clock stops
+        self.peer: tuple[str, int, bytes | None] | None = None
+
+    def certificate(self) -> PeerCertificate | None:
+        return None if self.peer is None else certificate.read(*self.peer)
 
 
 def _expire(task: asyncio.Task[HttpResponse], state: _Exchange) -> None:
@@ -395,6 +404,7 @@ class RawHttpProbe:
         if state.timings is not None:
             state.timings.failed_at = _perf()
         err.timings = state.timings
+        err.certificate = state.certificate()
         raise err
 
     async def _follow(self, spec: HttpRequestSpec, state: _Exchange) -> HttpResponse:
@@ -414,6 +424,7 @@ class RawHttpProbe:
             location = resp.header("location") if spec.follow_redirects else None
             if location is None or resp.status not in REDIRECT_STATUSES:
                 resp.hops = hops
+                resp.certificate = state.certificate()
                 return resp
             if len(hops) >= spec.max_redirects:
                 raise errors.TooManyRedirects(f"Redirected {spec.max_redirects} times. Aborting.")
@@ -503,6 +514,11 @@ class RawHttpProbe:
             state.phase = "response"
             sink = await self._read_response(conn, timings, spec, method == "HEAD", state)
         finally:
+            if timings.secure is not None and state.peer is None:
+                # Once per run, from the session the exchange made (no connection of its own),
+                # after the clock; only once the target's handshake is done (before it, the
+                # session may be an HTTPS proxy's)
+                state.peer = (target.host, target.port, conn.peer_certificate())
             conn.close()
         return HttpResponse(
             url=target.url,

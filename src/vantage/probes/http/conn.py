@@ -273,5 +273,17 @@ class Conn:
             self.last_kernel_ts = self._raw_kernel_ts
             return data
 
+    def peer_certificate(self) -> bytes | None:
+        """The DER of the certificate the TLS peer presented (the target's, not a proxy's), as
+        the handshake left it: read, never verified again (a `skipSSL` run has one too)."""
+        if self._tls is None:
+            return None
+        try:
+            return self._tls.getpeercert(binary_form=True)
+        except (ValueError, ssl.SSLError):
+            # A session the peer broke off after the handshake (TLS 1.3: a client certificate
+            # refused once the client thought it was done) no longer says.
+            return None
+
     def close(self) -> None:
         self.sock.close()

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from vantage.probes.node_errors import error_code, lookup_code, timeout_failure
 
 if TYPE_CHECKING:
+    from vantage.probes.certificate import PeerCertificate
     from vantage.probes.http.timing import HopTimings
 
 
@@ -20,7 +21,8 @@ class ProbeError(Exception):
 
     `code` is Node's error code (ENOTFOUND, ECONNREFUSED, ETIMEDOUT, ...). `network` tells retry
     strategies with `onlyOn: ["NETWORK_ERROR"]` whether this counts as a network error. `timings`
-    holds the phases measured before the failure, when the client got that far.
+    holds the phases measured before the failure, when the client got that far; `certificate`
+    the target's, when its TLS handshake was done before the failure.
     """
 
     code = "EPROBE"
@@ -32,6 +34,7 @@ class ProbeError(Exception):
         if code is not None:
             self.code = code
         self.timings: HopTimings | None = None
+        self.certificate: PeerCertificate | None = None
 
     def __str__(self) -> str:
         return self.message

@@ -282,6 +282,7 @@ async def run_api_check(
         response_time_ms=round(response_time_ms, 3),
         detail_key="apiCheckResult",
         detail=detail,
+        certificate=resp.certificate,
     )
 
 
@@ -371,6 +372,7 @@ def _errored(
         detail=detail,
         network_error=exc.network,
         error=message,
+        certificate=exc.certificate,
     )
 
 

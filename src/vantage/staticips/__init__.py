@@ -1,0 +1,1 @@
+"""Checkly's static IP lists (`/v1/static-ips…`)."""
