@@ -86,6 +86,8 @@ from vantage.validation import bad_request
 from vantage.variables.endpoints import router as variables_router
 
 log = structlog.get_logger("vantage")
+# How long the server waits, at shutdown, for its background loops to end once cancelled.
+LOOP_STOP_SECONDS = 10.0
 
 
 async def start_runtime(settings: Settings) -> Runtime:
@@ -157,6 +159,18 @@ async def _stop_agent(agent: Agent, task: asyncio.Task[int]) -> None:
         log.exception("embedded agent failed")
 
 
+async def _stop_loops(tasks: list[asyncio.Task[None]]) -> None:
+    """Cancel the background loops and wait for them, but not forever: a loop that swallowed its
+    cancellation must not keep the server from stopping, and the log names it."""
+    for task in tasks:
+        task.cancel()
+    if not tasks:
+        return
+    _, running = await asyncio.wait(tasks, timeout=LOOP_STOP_SECONDS)
+    if running:
+        log.warning("loops did not stop in time", loops=sorted(t.get_name() for t in running))
+
+
 def create_app(settings: Settings, *, background: bool = True) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -212,9 +226,7 @@ def create_app(settings: Settings, *, background: bool = True) -> FastAPI:
             # A deployment under way is one transaction: let it end rather than stay unfinished.
             await runtime.deploys.drain()
             # No new sessions first; then the agent drains what it holds.
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            await _stop_loops(tasks)
             if agent is not None:
                 await _stop_agent(*agent)
             runtime.hub.close_all()

@@ -149,11 +149,20 @@ async def test_sigterm_with_runs_in_flight_loses_none_and_runs_none_twice(
     stopping = cluster.agent(server.url, "edge-1", "--drain-seconds", "8")
     stopping_id = stopping.agent_id()
 
+    # Created first, then triggered one after the other, each run held 5 s or more: all are still
+    # under way when the last starts and when the second agent is up, however slow the machine
+    # (and the 8 s drain still covers what is left of them).
     first_keys = [new_key() for _ in range(6)]
-    first = [
-        await api.trigger(await api.create_check(target.url(k, 1000 + 300 * i), ["edge-1"]))
+    first_checks = [
+        await api.create_check(
+            target.url(k, 5000 + 300 * i),
+            ["edge-1"],
+            degradedResponseTime=15_000,
+            maxResponseTime=20_000,
+        )
         for i, k in enumerate(first_keys)
     ]
+    first = [await api.trigger(check) for check in first_checks]
 
     async def all_under_way() -> bool:
         return all(target.hits(k) == 1 for k in first_keys) and await cluster.leased_by(

@@ -47,6 +47,22 @@ JSON_DOC: dict[str, Any] = {
     "meta": {"version": "1.2.3", "nested": {"deep": True, "name": "inner"}},
 }
 TEXT_BODY = "hello world, service status: healthy (build 4711)"
+# `/gate?name=N` answers once a test opens gate N (`open_gate`), at most GATE_MAX_S later: a run
+# that stays under way for exactly as long as a test needs, however slow the machine.
+GATE_MAX_S = 30.0
+_gates: dict[str, threading.Event] = {}
+_gates_lock = threading.Lock()
+
+
+def _gate(name: str) -> threading.Event:
+    with _gates_lock:
+        return _gates.setdefault(name, threading.Event())
+
+
+def open_gate(name: str) -> None:
+    _gate(name).set()
+
+
 PNG_BYTES = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
 )
@@ -133,6 +149,9 @@ def route(req: Request) -> Response:
     if path == "/slow":
         time.sleep(float(req.arg("ms", "100")) / 1000.0)
         return _json({"slow": True})
+    if path == "/gate":
+        _gate(req.arg("name", "")).wait(GATE_MAX_S)
+        return _json({"gate": "open"})
     if path == "/hold":
         return Response(
             body=b'{"held":true}',

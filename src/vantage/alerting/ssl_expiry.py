@@ -162,9 +162,8 @@ async def read_expiry(host: str, port: int, timeout: float) -> datetime:
     context = ssl.create_default_context()
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE
-    _, writer = await asyncio.wait_for(
-        asyncio.open_connection(host, port, ssl=context, server_hostname=host), timeout
-    )
+    async with asyncio.timeout(timeout):
+        _, writer = await asyncio.open_connection(host, port, ssl=context, server_hostname=host)
     try:
         der = writer.get_extra_info("ssl_object").getpeercert(binary_form=True)
     finally:

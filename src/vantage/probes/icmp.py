@@ -169,7 +169,8 @@ async def run_icmp_check(
     began = time.perf_counter()
     pings = _Pings()
     try:
-        pings.address = await asyncio.wait_for(_resolve(hostname, family), timeout)
+        async with asyncio.timeout(timeout):
+            pings.address = await _resolve(hostname, family)
         policy.check(hostname, pings.address)
         await _ping(pings, hostname, family, count, began + timeout)
     except TargetDenied as exc:

@@ -68,7 +68,8 @@ class Deployments:
             await asyncio.sleep(seconds)
             return
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(ended.wait(), seconds)
+            async with asyncio.timeout(seconds):
+                await ended.wait()
 
     async def drain(self) -> None:
         """Let the deployments under way finish (each is one transaction) before the server

@@ -289,9 +289,10 @@ class Mailer:
         """None when the server took it, else why not."""
         try:
             msg = message(mail, self.smtp.sender, self.settings.base_url)
-            await asyncio.wait_for(
-                asyncio.to_thread(email.deliver, self.smtp, msg), self.smtp.timeout + 5
-            )
+            # Not asyncio.wait_for: on Python 3.11 it returns the result, and swallows the
+            # cancellation, when the server stops as the send ends; the loop then never stopped.
+            async with asyncio.timeout(self.smtp.timeout + 5):
+                await asyncio.to_thread(email.deliver, self.smtp, msg)
         except Exception as exc:
             log.warning("status page mail not sent", mail_id=mail.id, error=type(exc).__name__)
             return f"{type(exc).__name__}: {exc}"

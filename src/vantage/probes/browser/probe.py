@@ -334,7 +334,8 @@ class WarmBrowser:
             preexec_fn=(lambda: switch_user(run_as)) if run_as is not None else None,
         )
         assert self._process.stdout is not None
-        line = await asyncio.wait_for(self._process.stdout.readline(), 30)
+        async with asyncio.timeout(30):
+            line = await self._process.stdout.readline()
         self.endpoint = line.decode().strip()
         if not self.endpoint.startswith("ws://"):
             await self.close()
