@@ -137,6 +137,13 @@ class Bench:
             count: int = conn.execute("SELECT count(*) FROM check_results").fetchone()[0]
             return count
 
+    def timed_out_sessions(self) -> int:
+        with contextlib.closing(sqlite3.connect(f"file:{self.db}?mode=ro", uri=True)) as conn:
+            count: int = conn.execute(
+                "SELECT count(*) FROM check_sessions WHERE status = 'TIMED_OUT'"
+            ).fetchone()[0]
+            return count
+
     def failed_results(self) -> int:
         with contextlib.closing(sqlite3.connect(f"file:{self.db}?mode=ro", uri=True)) as conn:
             count: int = conn.execute(
@@ -196,16 +203,28 @@ def agent_phase(bench: Bench, probes: int, timeout: float = 600.0) -> Phase:
     triggers = max(1, round(probes / bench.checks))
     expected = triggers * bench.checks
     base = bench.results()
+    timed_out_before = bench.timed_out_sessions()
     served = target_served(bench.target)
     agent0, server0 = cpu_seconds(bench.agent_pid), cpu_seconds(bench.server_pid)
     bb0 = cpu_seconds(bench.blackbox_pid)
     started = time.monotonic()
     for _ in range(triggers):
         bench.api.post("/v2/check-sessions/trigger", json={}).raise_for_status()
-    while bench.results() < base + expected:
+    while (stored := bench.results() - base) < expected:
+        # A session whose runs did not start before its deadline (the run's timeout plus the
+        # server's slack) ends TIMED_OUT and its queued runs are dropped, as Checkly's are: their
+        # results never come. That is a machine too slow for the phase, not a lost result.
+        timed_out = bench.timed_out_sessions() - timed_out_before
+        if timed_out and stored + timed_out >= expected:
+            raise RuntimeError(
+                f"agent phase: {timed_out} of {expected} sessions timed out before an agent ran"
+                f" them ({stored} results stored): the machine is too busy for this phase; run"
+                " it with fewer --probes or on a quieter machine"
+            )
         if time.monotonic() - started > timeout:
             raise RuntimeError(
-                f"agent phase: {bench.results() - base} of {expected} results after {timeout} s"
+                f"agent phase: {stored} of {expected} results after {timeout} s"
+                f" ({timed_out} sessions timed out)"
             )
         time.sleep(0.05)
     wall = time.monotonic() - started

@@ -11,9 +11,10 @@ during its new times instead of its scheduled ones (`maintenance.is_active`); th
 occurrences are untouched. Its status follows the clock over its (moved) times: SCHEDULED before
 its start, IN_PROGRESS during, COMPLETED after. A status update is a note on the occurrence, read
 back with it (newest first): its `status` is recorded as sent and changes neither the
-occurrence's status nor what it silences (move or delete the occurrence for that), and Vantage
-sends no status-page subscriber mail for it (`notifySubscribers` is stored). A repeating window
-lists its occurrences up to a year ahead.
+occurrence's status nor what it silences (move or delete the occurrence for that). With
+`notifySubscribers`, it is mailed to the verified subscribers of the status pages the window's
+`statusPageVisibility` shows it on (`statuspages.mail.maintenance_pages`); an edit of an update
+mails nobody. A repeating window lists its occurrences up to a year ahead.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from vantage.alerting.maintenance import occurrence_id
 from vantage.db.tables import maintenance_occurrences as table
 from vantage.db.tables import maintenance_windows
 from vantage.errors import BadRequest, NotFound
+from vantage.statuspages import mail
 from vantage.timeutil import iso
 from vantage.validation import bad_request
 
@@ -265,6 +267,10 @@ async def add_update(
     item = await _for_change(conn, account_id, window_id, maintenance_id, now)
     update = _update_wire(item, body, now)
     await _save(conn, item, now, updates=[*item.updates, update])
+    if body.notifySubscribers:
+        await mail.queue_maintenance_update(
+            conn, account_id, item.window.config, item.times, body.status, body.description, now
+        )
     return update
 
 

@@ -95,6 +95,27 @@ def incident_update(
     return subject, body
 
 
+def maintenance_update(
+    base_url: str,
+    page: Any,
+    window_name: str,
+    times: tuple[datetime, datetime],
+    status: str,
+    description: str,
+) -> tuple[str, str]:
+    name = page.config["name"]
+    start, end = times
+    subject = f"[{name}] Maintenance {window_name}: {status.replace('_', ' ').title()}"
+    body = (
+        f"{window_name}\n"
+        f"Status: {status.replace('_', ' ').title()}\n"
+        f"Scheduled: {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} UTC\n\n"
+        f"{description}\n\n"
+        f"Current status: {page_address(base_url, page)}\n"
+    )
+    return subject, body
+
+
 def row(account_id: str, address: str, subject: str, body: str, now: datetime, **extra: Any) -> Any:
     return {
         "id": str(uuid.uuid4()),
@@ -160,6 +181,61 @@ async def queue_incident_update(
         link = unsubscribe_link(BASE_URL, page, sub.token)
         body += f"\nUnsubscribe: {link}\n"
         out.append(row(incident.account_id, sub.address, subject, body, now, unsubscribe=link))
+    await queue(conn, out)
+    return len(out)
+
+
+def maintenance_pages(candidates: Sequence[Any], visibility: Any) -> list[Any]:
+    """The public pages a window's status updates are mailed to, from its `statusPageVisibility`:
+    none unless `enabled`; the pages it names in `statusPageIds`, or, naming none, those showing
+    one of its `serviceIds`, or every page with `affectAllServices`."""
+    if not isinstance(visibility, dict) or not visibility.get("enabled"):
+        return []
+    public = [p for p in candidates if not p.config.get("isPrivate")]
+    named = {str(i) for i in visibility.get("statusPageIds") or []}
+    if named:
+        return [p for p in public if str(p.id) in named]
+    if visibility.get("affectAllServices"):
+        return public
+    services = {str(i) for i in visibility.get("serviceIds") or []}
+    return [p for p in public if any(services & set(card.get("services", [])) for card in p.cards)]
+
+
+async def queue_maintenance_update(
+    conn: AsyncConnection,
+    account_id: str,
+    window: Any,
+    times: tuple[datetime, datetime],
+    status: str,
+    description: str,
+    now: datetime,
+) -> int:
+    """Queue a maintenance status update for the verified subscribers of the pages the window
+    shows on (`maintenance_pages`); returns how many mails."""
+    candidates = (
+        await conn.execute(sa.select(pages).where(pages.c.account_id == account_id))
+    ).all()
+    shown = maintenance_pages(candidates, window.get("statusPageVisibility"))
+    if not shown:
+        return 0
+    subs = (
+        await conn.execute(
+            sa.select(subscriptions).where(
+                subscriptions.c.status_page_id.in_([p.id for p in shown]),
+                subscriptions.c.status == "VERIFIED",
+            )
+        )
+    ).all()
+    by_page = {p.id: p for p in shown}
+    out = []
+    for sub in subs:
+        page = by_page[sub.status_page_id]
+        subject, body = maintenance_update(
+            BASE_URL, page, str(window.get("name", "")), times, status, description
+        )
+        link = unsubscribe_link(BASE_URL, page, sub.token)
+        body += f"\nUnsubscribe: {link}\n"
+        out.append(row(account_id, sub.address, subject, body, now, unsubscribe=link))
     await queue(conn, out)
     return len(out)
 
