@@ -9,6 +9,7 @@ import pytest
 import uvloop
 
 from tests.targets.http_target import HttpTarget
+from vantage.probes.http import client
 from vantage.probes.http.client import HttpRequestSpec, HttpResponse, RawHttpProbe
 from vantage.probes.http.errors import (
     ConnectionReset,
@@ -164,6 +165,20 @@ async def test_it_times_out_waiting_for_the_response(base_url: str) -> None:
 async def test_it_times_out_while_reading_a_slow_body(base_url: str) -> None:
     with pytest.raises(ProbeTimeout, match="Timeout awaiting 'read' for 150ms"):
         await get(f"{base_url}/slow-body?ms=2000", timeout_s=0.15)
+
+
+async def test_a_cancellation_landing_with_the_timeout_is_not_taken_for_it(
+    base_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The agent stops (cancels the run) in the very loop turn the probe's own timer fires.
+    def expire_and_stop(task: asyncio.Task[HttpResponse], state: client._Exchange) -> None:
+        expire(task, state)
+        task.cancel()
+
+    expire = client._expire
+    monkeypatch.setattr(client, "_expire", expire_and_stop)
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.create_task(get(f"{base_url}/slow?ms=1000", timeout_s=0.05))
 
 
 async def test_a_timeout_leaves_the_calling_task_usable(base_url: str) -> None:

@@ -393,9 +393,10 @@ class RawHttpProbe:
         try:
             return await self._follow(spec, state)
         except asyncio.CancelledError:
-            if not state.expired:
+            # Ours only if the timer fired and nobody else cancelled too (the agent stopping at
+            # that moment): that cancellation must go on.
+            if not state.expired or task.uncancel() > 0:
                 raise
-            task.uncancel()
             err: ProbeError = errors.timeout_error(state.phase, spec.timeout_s)
         except ProbeError as exc:
             err = exc
