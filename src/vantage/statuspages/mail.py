@@ -144,25 +144,21 @@ async def queue(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
         hooks.append(_wake)
 
 
-async def queue_incident_update(
+async def _account_pages(conn: AsyncConnection, account_id: str) -> list[Any]:
+    return list(
+        (await conn.execute(sa.select(pages).where(pages.c.account_id == account_id))).all()
+    )
+
+
+async def _queue_to_subscribers(
     conn: AsyncConnection,
-    incident: Any,
-    status: str,
-    description: str,
+    account_id: str,
+    shown: Sequence[Any],
+    compose: Callable[[Any], tuple[str, str]],
     now: datetime,
 ) -> int:
-    """Queue the update for the verified subscribers of every page that shows one of the
-    incident's services; returns how many mails."""
-    services = set(incident.services)
-    candidates = (
-        await conn.execute(sa.select(pages).where(pages.c.account_id == incident.account_id))
-    ).all()
-    shown = [
-        p
-        for p in candidates
-        if any(services & set(card.get("services", [])) for card in p.cards)
-        and not p.config.get("isPrivate")
-    ]
+    """Queue `compose(page)` (subject, body) for the verified subscribers of each page in
+    `shown`, each with its one-click unsubscribe; returns how many mails."""
     if not shown:
         return 0
     subs = (
@@ -177,12 +173,37 @@ async def queue_incident_update(
     out = []
     for sub in subs:
         page = by_page[sub.status_page_id]
-        subject, body = incident_update(BASE_URL, page, incident, status, description)
+        subject, body = compose(page)
         link = unsubscribe_link(BASE_URL, page, sub.token)
         body += f"\nUnsubscribe: {link}\n"
-        out.append(row(incident.account_id, sub.address, subject, body, now, unsubscribe=link))
+        out.append(row(account_id, sub.address, subject, body, now, unsubscribe=link))
     await queue(conn, out)
     return len(out)
+
+
+async def queue_incident_update(
+    conn: AsyncConnection,
+    incident: Any,
+    status: str,
+    description: str,
+    now: datetime,
+) -> int:
+    """Queue the update for the verified subscribers of every page that shows one of the
+    incident's services; returns how many mails."""
+    services = set(incident.services)
+    shown = [
+        p
+        for p in await _account_pages(conn, incident.account_id)
+        if any(services & set(card.get("services", [])) for card in p.cards)
+        and not p.config.get("isPrivate")
+    ]
+    return await _queue_to_subscribers(
+        conn,
+        incident.account_id,
+        shown,
+        lambda page: incident_update(BASE_URL, page, incident, status, description),
+        now,
+    )
 
 
 def maintenance_pages(candidates: Sequence[Any], visibility: Any) -> list[Any]:
@@ -212,32 +233,17 @@ async def queue_maintenance_update(
 ) -> int:
     """Queue a maintenance status update for the verified subscribers of the pages the window
     shows on (`maintenance_pages`); returns how many mails."""
-    candidates = (
-        await conn.execute(sa.select(pages).where(pages.c.account_id == account_id))
-    ).all()
-    shown = maintenance_pages(candidates, window.get("statusPageVisibility"))
-    if not shown:
-        return 0
-    subs = (
-        await conn.execute(
-            sa.select(subscriptions).where(
-                subscriptions.c.status_page_id.in_([p.id for p in shown]),
-                subscriptions.c.status == "VERIFIED",
-            )
-        )
-    ).all()
-    by_page = {p.id: p for p in shown}
-    out = []
-    for sub in subs:
-        page = by_page[sub.status_page_id]
-        subject, body = maintenance_update(
-            BASE_URL, page, str(window.get("name", "")), times, status, description
-        )
-        link = unsubscribe_link(BASE_URL, page, sub.token)
-        body += f"\nUnsubscribe: {link}\n"
-        out.append(row(account_id, sub.address, subject, body, now, unsubscribe=link))
-    await queue(conn, out)
-    return len(out)
+    shown = maintenance_pages(
+        await _account_pages(conn, account_id), window.get("statusPageVisibility")
+    )
+    name = str(window.get("name", ""))
+    return await _queue_to_subscribers(
+        conn,
+        account_id,
+        shown,
+        lambda page: maintenance_update(BASE_URL, page, name, times, status, description),
+        now,
+    )
 
 
 def message(mail: Any, sender: str, base_url: str) -> EmailMessage:
