@@ -65,3 +65,10 @@ def http_target() -> Iterator[HttpTarget]:
     target = start_target()
     yield target
     target.stop()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked `long` first (a stable sort: the rest keep their order). Under `make test`'s
+    `--dist loadfile` a file goes to a worker in collection order, and the API contract test,
+    collected last, used to start last and leave the other workers idle for minutes."""
+    items.sort(key=lambda item: item.get_closest_marker("long") is None)

@@ -39,7 +39,7 @@ PHASES = ("examples", "coverage", "fuzzing", "stateful")
 # loaded box.
 RUN_SECONDS = 600
 
-pytestmark = [pytest.mark.e2e, pytest.mark.timeout(RUN_SECONDS + 120)]
+pytestmark = [pytest.mark.e2e, pytest.mark.long, pytest.mark.timeout(RUN_SECONDS + 120)]
 
 
 @dataclass
