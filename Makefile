@@ -42,10 +42,11 @@ typecheck: $(BIN)/.dev-installed
 	$(BIN)/mypy
 
 # Four workers (`make test WORKERS=1` for one process); the tests held to a wall-clock bound run
-# alone afterwards, so that the other workers' load is not what they measure.
+# alone afterwards, so that the other workers' load is not what they measure. Files go to workers in
+# the order tests/conftest.py sorts them (the longest first).
 WORKERS ?= 4
 pytest: $(BIN)/.dev-installed cli browser
-	$(BIN)/pytest -n $(WORKERS) --dist loadfile -m "not serial"
+	$(BIN)/pytest -n $(WORKERS) --dist loadfile --no-loadscope-reorder -m "not serial"
 	$(BIN)/pytest -p no:xdist -m serial
 
 test: lint typecheck pytest

@@ -68,7 +68,15 @@ def http_target() -> Iterator[HttpTarget]:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Tests marked `long` first (a stable sort: the rest keep their order). Under `make test`'s
-    `--dist loadfile` a file goes to a worker in collection order, and the API contract test,
-    collected last, used to start last and leave the other workers idle for minutes."""
-    items.sort(key=lambda item: item.get_closest_marker("long") is None)
+    """Files with a test marked `long` first, then the files with the most tests, each file's
+    tests together and in their order. `make test` runs `--dist loadfile --no-loadscope-reorder`,
+    which hands files to workers in this order: xdist's own reorder (most tests first) started the
+    API contract file, four tests but seven minutes, last, and the run waited on it alone."""
+    files: dict[str, list[pytest.Item]] = {}
+    for item in items:
+        files.setdefault(item.nodeid.split("::", 1)[0], []).append(item)
+
+    def weight(tests: list[pytest.Item]) -> tuple[bool, int]:
+        return all(t.get_closest_marker("long") is None for t in tests), -len(tests)
+
+    items[:] = [item for tests in sorted(files.values(), key=weight) for item in tests]
