@@ -20,11 +20,11 @@ from vantage.alerting.ssl_expiry import (
     Listener,
     Seen,
     SslWatcher,
-    days_left,
     domain_of,
     due,
     target_of,
 )
+from vantage.probes.certificate import days_left
 
 T0 = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 

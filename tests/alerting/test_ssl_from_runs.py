@@ -26,8 +26,9 @@ from tests.targets.tls_target import ExpiringTarget, expiring_target
 from vantage.agent.client import AgentClient
 from vantage.agent.loop import Agent, AgentOptions
 from vantage.agent.outbox import Outbox
-from vantage.alerting.ssl_expiry import SslWatcher, days_left
+from vantage.alerting.ssl_expiry import SslWatcher
 from vantage.app import create_app
+from vantage.probes.certificate import days_left
 from vantage.probes.target_policy import TargetPolicy
 from vantage.timeutil import utcnow
 

@@ -48,6 +48,7 @@ from vantage.db.tables import (
     check_statuses,
     checks,
 )
+from vantage.probes.certificate import days_left, stored_timestamp
 from vantage.probes.target_policy import TargetPolicy
 from vantage.runtime import Runtime
 from vantage.timeutil import utcnow
@@ -98,21 +99,14 @@ class Seen:
             return cls(
                 str(stored["host"]),
                 int(stored["port"]),
-                _timestamp(stored["notAfter"]),
-                _timestamp(stored["seenAt"]),
+                stored_timestamp(stored["notAfter"]),
+                stored_timestamp(stored["seenAt"]),
             )
         except (KeyError, TypeError, ValueError):
             return None  # written by a later version, or damaged: ask the host instead
 
     def serves(self, target: tuple[str, int]) -> bool:
         return self.port == target[1] and _host_key(self.host) == _host_key(target[0])
-
-
-def _timestamp(value: Any) -> datetime:
-    parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    if parsed.tzinfo is None:
-        raise ValueError("no UTC offset")
-    return parsed
 
 
 def _host_key(host: str) -> str:
@@ -131,11 +125,6 @@ def target_of(config: Mapping[str, Any], seen: Seen | None) -> tuple[str, int] |
         return target
     url = str((config.get("request") or {}).get("url") or "")
     return (seen.host, seen.port) if "{{" in url else None
-
-
-def days_left(not_after: datetime, now: datetime) -> int:
-    """Whole days until the certificate expires (negative once it has)."""
-    return (not_after - now) // timedelta(days=1)
 
 
 @dataclass(frozen=True, slots=True)

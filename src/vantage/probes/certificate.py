@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from cryptography import x509
@@ -101,9 +101,20 @@ def _not_after(value: Any) -> datetime:
     if not isinstance(value, str):
         raise ValueError(problem)
     try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        if parsed.tzinfo is None:
-            raise ValueError(problem)
-        return parsed.astimezone(UTC)
+        return stored_timestamp(value)
     except (ValueError, OverflowError):
         raise ValueError(problem) from None
+
+
+def stored_timestamp(value: Any) -> datetime:
+    """A certificate's stored `notAfter` or `seenAt`, in UTC; ValueError when it is not an
+    ISO-8601 timestamp with its offset (written by a later version, or damaged)."""
+    parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    if parsed.tzinfo is None:
+        raise ValueError("no UTC offset")
+    return parsed.astimezone(UTC)
+
+
+def days_left(not_after: datetime, now: datetime) -> int:
+    """Whole days until `not_after`, negative once it has passed."""
+    return (not_after - now) // timedelta(days=1)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
@@ -12,6 +11,7 @@ from vantage.accounts.auth import CurrentAccount
 from vantage.api.common import errors
 from vantage.api.openapi import answer
 from vantage.errors import NotFound
+from vantage.probes.certificate import days_left, stored_timestamp
 from vantage.runtime import Runtime, get_runtime
 from vantage.statuses import repository
 from vantage.statuses.responses import CheckStatus
@@ -42,8 +42,7 @@ def ssl_days_remaining(certificate: Any) -> int | None:
     """Whole days until the certificate the check's latest HTTPS run was served expires (negative
     once it has); None for a check whose runs saw none."""
     try:
-        not_after = datetime.fromisoformat(str(certificate["notAfter"]).replace("Z", "+00:00"))
-        return (not_after - utcnow()) // timedelta(days=1)
+        return days_left(stored_timestamp(certificate["notAfter"]), utcnow())
     except (KeyError, TypeError, ValueError):
         return None
 
