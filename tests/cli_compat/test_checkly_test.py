@@ -13,6 +13,7 @@ import urllib.parse
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx2
 import pytest
@@ -149,19 +150,25 @@ def test_record_keeps_the_session_listed_with_its_results(
 def test_an_ad_hoc_run_of_a_deployed_check_leaves_its_status_alone(
     checkly: ChecklyCli, checks: CheckSet, api: httpx2.Client
 ) -> None:
-    """`checkly trigger --tags broken` runs the failing check; its status row is not written
-    by that run (a scheduled run may write it, never as a result of this session)."""
-    before = api.get(f"/v1/check-statuses/{checks.failing['id']}")
+    """`checkly trigger --tags broken` runs the failing check; its status row is the one a run of
+    the check's own (here `checks run`, which writes it) left, never this session's result."""
+    status_url = f"/v1/check-statuses/{checks.failing['id']}"
+    made_status = checkly.run("checks", "run", "--check-id", checks.failing["id"])
+    assert made_status.exit_code == 1, made_status.describe()
+    assert api.get(status_url).status_code == 200
+
     result = checkly.run(
         "trigger", "--tags", "broken", "--location", "local", CHECKLY_MQTT_URL=mqtt_url(checkly)
     )
-    after = api.get(f"/v1/check-statuses/{checks.failing['id']}")
+    status = api.get(status_url)
 
     assert result.exit_code == 1, result.describe()
     assert checks.failing["name"] in result.output, result.describe()
     assert "1 failed, 1 total" in result.output, result.describe()
-    if before.status_code == 200 and after.status_code == 200:
-        assert after.json().get("lastCheckRunId") == before.json().get("lastCheckRunId")
+    [ad_hoc] = stored_results(api, _session_id(result))
+    assert status.status_code == 200, status.text
+    # the status says the id as a string, a result as a number (as Checkly's API does)
+    assert status.json()["lastCheckRunId"] not in (None, str(ad_hoc["checkRunId"]))
 
 
 def test_trigger_with_tags_streams_the_results_of_the_deployed_checks(
@@ -182,6 +189,15 @@ def _session_id(result: CliResult) -> str:
     return found.group(1)
 
 
+def stored_results(api: httpx2.Client, session_id: str) -> list[dict[str, Any]]:
+    """The results a recorded test session stored, as `GET .../results/{id}` answers them."""
+    session = api.get(f"/v1/test-sessions/{session_id}").json()
+    return [
+        api.get(f"/v1/test-sessions/{session_id}/results/{r['testSessionResultId']}").json()
+        for r in session["results"]
+    ]
+
+
 def test_private_location_runs_every_check_on_that_locations_agent(
     checkly: ChecklyCli,
     passing_project: Path,
@@ -200,12 +216,7 @@ def test_private_location_runs_every_check_on_that_locations_agent(
 
     assert result.exit_code == 0, result.describe()
     assert "4 passed, 4 total" in result.output, result.describe()
-    session_id = _session_id(result)
-    got = api.get(f"/v1/test-sessions/{session_id}").json()
-    stored = [
-        api.get(f"/v1/test-sessions/{session_id}/results/{r['testSessionResultId']}").json()
-        for r in got["results"]
-    ]
+    stored = stored_results(api, _session_id(result))
     assert [r["runLocation"] for r in stored] == ["office-e2e"] * 4
 
 
