@@ -7,7 +7,8 @@ they fail with the tail of its log.
 Layout (all session-scoped, so the server starts once):
 - `vantage_server`: `vantage server` on a free port with a temporary SQLite file.
 - `account`: created with `vantage accounts create NAME --json`.
-- `target`: a local HTTP target (/ok 200, /fail 500, /slow?ms=N delays, then 200).
+- `target`: a local HTTP target (/ok 200, /fail 500, /slow?ms=N delays, then 200, /gate?name=N
+  answers 200 once the test calls `open_gate(N)`).
 - `api`: an httpx2 client for the Checkly-compatible REST API, used to create checks.
 - `checks`: the checks the tests run against, created through `POST /v1/checks/api`.
 - `checkly`: runs the CLI with `CHECKLY_ENV=local CHECKLY_API_URL=... CHECKLY_API_KEY=...`
@@ -389,6 +390,21 @@ def checkly(
 
 # --------------------------------------------------------------------------- the HTTP target
 
+# `/gate?name=N` answers once the test opens gate N (`open_gate`), at most GATE_MAX_S later: a run
+# that stays under way for exactly as long as a test needs, however slow the machine.
+GATE_MAX_S = 60.0
+_gates: dict[str, threading.Event] = {}
+_gates_lock = threading.Lock()
+
+
+def _gate(name: str) -> threading.Event:
+    with _gates_lock:
+        return _gates.setdefault(name, threading.Event())
+
+
+def open_gate(name: str) -> None:
+    _gate(name).set()
+
 
 class _TargetHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
@@ -405,6 +421,9 @@ class _TargetHandler(BaseHTTPRequestHandler):
             delay_ms = int(query.get("ms", ["1000"])[0])
             time.sleep(delay_ms / 1000)
             self._reply(200, {"status": "slow", "ms": delay_ms})
+        elif url.path == "/gate":
+            _gate(query.get("name", [""])[0]).wait(GATE_MAX_S)
+            self._reply(200, {"status": "gate open"})
         else:
             self._reply(404, {"status": "not found"})
 

@@ -9,6 +9,7 @@ import json
 import re
 import subprocess
 import threading
+import time
 import urllib.parse
 import uuid
 from collections.abc import Iterator
@@ -24,7 +25,19 @@ from tests.targets.dns_target import dns_target
 from vantage.config import Settings
 from vantage.mqtt import codec
 
-from .conftest import ChecklyCli, CheckSet, CliResult, Target, VantageServer
+from .conftest import (
+    CHECKLY_ENTRY,
+    DEFAULT_CLI_TIMEOUT,
+    NODE_BIN,
+    ChecklyCli,
+    CheckSet,
+    CliResult,
+    Target,
+    VantageServer,
+    create_api_check,
+    open_gate,
+    strip_ansi,
+)
 from .project import write_project
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("describe_server")]
@@ -181,6 +194,97 @@ def test_trigger_with_tags_streams_the_results_of_the_deployed_checks(
         result.describe()
     )
     assert "1 passed, 1 total" in result.output, result.describe()
+
+
+GATED_MAX_MS = 30000
+
+
+@pytest.fixture
+def fast_and_gated_checks(
+    api: httpx2.Client, checks: CheckSet, target: Target
+) -> Iterator[tuple[dict[str, Any], dict[str, Any], str]]:
+    """Two deployed checks tagged `streamed`: one answered at once, one held at a gate until the
+    test opens it. Deleted afterwards, so the other tests' counts stay as they were."""
+    gate = f"streamed-{uuid.uuid4().hex[:8]}"
+    made = [
+        create_api_check(
+            api, name="streamed fast", url=target.url("/ok"), tags=["streamed"],
+            location=checks.location,
+        ),
+        create_api_check(
+            api, name="streamed gated", url=target.url(f"/gate?name={gate}"), tags=["streamed"],
+            location=checks.location, degraded_ms=GATED_MAX_MS, max_ms=GATED_MAX_MS,
+        ),
+    ]  # fmt: skip
+    try:
+        yield made[0], made[1], gate
+    finally:
+        open_gate(gate)
+        for check in made:
+            api.delete(f"/v1/checks/{check['id']}")
+
+
+# How long the fast check's result may take to be printed: less than the gated run may last.
+FIRST_RESULT_WITHIN = 25.0
+
+
+async def trigger_opening_the_gate_after(
+    checkly: ChecklyCli, tag: str, gate: str, printed: re.Pattern[str]
+) -> tuple[str, CliResult]:
+    """`checkly trigger --tags <tag>`, its stdout read as the CLI prints it: once a line matches
+    `printed` (or FIRST_RESULT_WITHIN has passed) the gate opens. What it printed by then, and
+    the whole run."""
+    args = ("trigger", "--tags", tag)
+    started = time.monotonic()
+    proc = await asyncio.create_subprocess_exec(
+        str(NODE_BIN), str(CHECKLY_ENTRY), *args,
+        cwd=checkly.home, env=checkly.env(CHECKLY_MQTT_URL=mqtt_url(checkly)),
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    assert proc.stdout is not None and proc.stderr is not None
+    lines: list[str] = []
+    try:
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(FIRST_RESULT_WITHIN):
+                while not lines or not printed.search(strip_ansi(lines[-1]).rstrip("\n")):
+                    line = await proc.stdout.readline()
+                    if not line:
+                        break
+                    lines.append(line.decode(errors="replace"))
+        before_gate = strip_ansi("".join(lines))
+        open_gate(gate)
+        async with asyncio.timeout(DEFAULT_CLI_TIMEOUT):
+            rest, err = await proc.communicate()
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    assert proc.returncode is not None
+    whole = CliResult(
+        args, proc.returncode, "".join(lines) + rest.decode(errors="replace"),
+        err.decode(errors="replace"), time.monotonic() - started,
+    )  # fmt: skip
+    return before_gate, whole
+
+
+def test_trigger_with_tags_prints_each_result_while_the_others_still_run(
+    checkly: ChecklyCli, fast_and_gated_checks: tuple[dict[str, Any], dict[str, Any], str]
+) -> None:
+    """The CLI reprints its summary as each result comes: the gate opens only once a summary
+    counts one check passed and one running, so that result was streamed, not sent at the end."""
+    fast, gated, gate = fast_and_gated_checks
+    one_of_two = re.compile(r"^1 running, 1 passed, 2 total$")
+
+    before_gate, result = asyncio.run(
+        trigger_opening_the_gate_after(checkly, "streamed", gate, one_of_two)
+    )
+
+    assert one_of_two.search(before_gate.splitlines()[-1]), result.describe()
+    assert re.search(rf"✔ {re.escape(fast['name'])} \(\d+ms\)", before_gate), result.describe()
+    assert f"✔ {gated['name']}" not in before_gate, result.describe()
+    assert result.exit_code == 0, result.describe()
+    assert re.search(rf"✔ {re.escape(gated['name'])} \(\d+ms\)", result.output)
+    assert "2 passed, 2 total" in result.output, result.describe()
 
 
 def _session_id(result: CliResult) -> str:
