@@ -8,7 +8,7 @@ Layout (all session-scoped, so the server starts once):
 - `vantage_server`: `vantage server` on a free port with a temporary SQLite file.
 - `account`: created with `vantage accounts create NAME --json`.
 - `target`: a local HTTP target (/ok 200, /fail 500, /slow?ms=N delays, then 200, /gate?name=N
-  answers 200 once the test calls `open_gate(N)`).
+  and /gate/N answer 200 once the test calls `open_gate(N)`).
 - `api`: an httpx2 client for the Checkly-compatible REST API, used to create checks.
 - `checks`: the checks the tests run against, created through `POST /v1/checks/api`.
 - `checkly`: runs the CLI with `CHECKLY_ENV=local CHECKLY_API_URL=... CHECKLY_API_KEY=...`
@@ -421,8 +421,10 @@ class _TargetHandler(BaseHTTPRequestHandler):
             delay_ms = int(query.get("ms", ["1000"])[0])
             time.sleep(delay_ms / 1000)
             self._reply(200, {"status": "slow", "ms": delay_ms})
-        elif url.path == "/gate":
-            _gate(query.get("name", [""])[0]).wait(GATE_MAX_S)
+        elif url.path == "/gate" or urllib.parse.unquote(url.path).startswith("/gate/"):
+            # `/gate/N` too: a `{{VAR}}` in a check's URL is URI-encoded, "gate/N" arrives whole
+            name = query.get("name", [urllib.parse.unquote(url.path)[len("/gate/") :]])[0]
+            _gate(name).wait(GATE_MAX_S)
             self._reply(200, {"status": "gate open"})
         else:
             self._reply(404, {"status": "not found"})

@@ -20,7 +20,7 @@ import httpx2
 import pytest
 from websockets.sync.client import connect as ws_connect
 
-from tests.agent.processes import spawn_agent
+from tests.agent.processes import spawn_agent, vantage_cli
 from tests.targets.dns_target import dns_target
 from vantage.config import Settings
 from vantage.mqtt import codec
@@ -322,6 +322,58 @@ def test_private_location_runs_every_check_on_that_locations_agent(
     assert "4 passed, 4 total" in result.output, result.describe()
     stored = stored_results(api, _session_id(result))
     assert [r["runLocation"] for r in stored] == ["office-e2e"] * 4
+
+
+def test_location_runs_every_check_in_that_public_location_and_an_unknown_one_is_refused(
+    checkly: ChecklyCli,
+    passing_project: Path,
+    api: httpx2.Client,
+    vantage_server: VantageServer,
+    tmp_path: Path,
+) -> None:
+    slug = f"second-{uuid.uuid4().hex[:6]}"
+    made = vantage_cli(
+        "locations", "create", slug, "--name", "Second region",
+        "--database-url", vantage_server.database_url,
+    )  # fmt: skip
+    agent = spawn_agent(checkly.api_url, slug, made["agentKey"], tmp_path / "outbox", tmp_path)
+    try:
+        agent.agent_id()
+        result = run_test(checkly, passing_project, "--location", slug, "--record", "--tags", "net")
+    finally:
+        agent.kill()
+    unknown = run_test(checkly, passing_project, "--location", "nowhere-1", "--tags", "net")
+
+    assert result.exit_code == 0, result.describe()
+    assert "2 passed, 2 total" in result.output, result.describe()
+    stored = stored_results(api, _session_id(result))
+    assert [r["runLocation"] for r in stored] == [slug, slug]
+    assert unknown.exit_code == 1, unknown.describe()
+    assert (
+        'Unable to run checks on unsupported location "nowhere-1". Supported locations are: local'
+        in unknown.flat_output
+    ), unknown.describe()
+
+
+def test_timeout_fails_a_check_still_running_when_it_is_reached(
+    checkly: ChecklyCli, passing_project: Path
+) -> None:
+    """The CLI applies `--timeout` itself: the API check, sent to a gate that stays closed, has no
+    result after 2 s and fails with the CLI's own message."""
+    gate = f"timeout-{uuid.uuid4().hex[:8]}"
+    try:
+        result = run_test(
+            checkly, passing_project, "--grep", "API", "--timeout", "2",
+            "--env", f"TARGET_PATH=gate/{gate}",
+        )  # fmt: skip
+    finally:
+        open_gate(gate)
+
+    assert result.exit_code == 1, result.describe()
+    assert "Reached timeout of 2 seconds waiting for check result." in result.flat_output, (
+        result.describe()
+    )
+    assert "1 failed, 1 total" in result.output, result.describe()
 
 
 def test_retries_show_the_failed_attempt_before_the_final_result(
