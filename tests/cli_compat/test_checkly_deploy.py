@@ -56,9 +56,21 @@ export default defineConfig({{
 
 CHECKS = """\
 import {{
-  ApiCheck, AssertionBuilder, CheckGroupV2, DnsAssertionBuilder, DnsMonitor, HeartbeatMonitor,
-  TcpMonitor, UrlAssertionBuilder, UrlMonitor,
+  ApiCheck, AssertionBuilder, CheckGroupV2, DnsAssertionBuilder, DnsMonitor, EmailAlertChannel,
+  HeartbeatMonitor, MaintenanceWindow, PrivateLocation, TcpMonitor, UrlAssertionBuilder, UrlMonitor,
 }} from 'checkly/constructs'
+
+const onCall = new EmailAlertChannel('shop-email', {{ address: 'oncall@shop.test' }})
+
+new PrivateLocation('shop-office', {{ name: 'Shop office', slugName: '{office_slug}' }})
+
+// In the future, so that it holds back none of the runs the tests wait for.
+new MaintenanceWindow('shop-maintenance', {{
+  name: 'Shop release',
+  tags: ['shop'],
+  startsAt: new Date('2036-01-01T02:00:00Z'),
+  endsAt: new Date('2036-01-01T03:00:00Z'),
+}})
 
 const group = new CheckGroupV2('shop-group', {{
   name: 'Shop group',
@@ -70,6 +82,7 @@ new ApiCheck('shop-api', {{
   name: 'Shop API',
   group,
   tags: ['shop', 'api'],
+  alertChannels: [onCall],
   request: {{
     method: 'GET',
     url: '{base_url}/ok',
@@ -115,6 +128,9 @@ CONSTRUCTS = {
     "DnsMonitor": "shop-dns",
     "HeartbeatMonitor": "shop-heartbeat",
     "CheckGroupV2": "shop-group",
+    "EmailAlertChannel": "shop-email",
+    "PrivateLocation": "shop-office",
+    "MaintenanceWindow": "shop-maintenance",
 }
 
 
@@ -164,6 +180,7 @@ class Project:
                 tcp_port=tcp_port,
                 tcp_name=tcp_name,
                 dns_port=self.dns_port,
+                office_slug=f"{self.logical_id}-office",
             )
         )
 
@@ -174,6 +191,26 @@ class Project:
         response = self.api.get("/v1/checks", params={"limit": 100})
         assert response.status_code == 200, response.text
         return {c["name"]: c for c in response.json()}
+
+    def listed(self, path: str) -> list[dict[str, Any]]:
+        response = self.api.get(path)
+        assert response.status_code == 200, response.text
+        found: list[dict[str, Any]] = response.json()
+        return found
+
+    def others(self) -> dict[str, list[tuple[Any, str]]]:
+        """The project's objects besides checks and groups: (id, what names it) per route."""
+        return {
+            "alert channels": [
+                (c["id"], c["config"]["address"]) for c in self.listed("/v1/alert-channels")
+            ],
+            "private locations": [
+                (p["id"], p["slugName"]) for p in self.listed("/v1/private-locations")
+            ],
+            "maintenance windows": [
+                (w["id"], w["name"]) for w in self.listed("/v1/maintenance-windows")
+            ],
+        }
 
 
 def _new_account(server: VantageServer) -> Account:
@@ -250,6 +287,8 @@ def test_deploy_preview_lists_every_construct_it_will_create(project: Project) -
     assert project.checks() == {}
 
 
+# The first scheduled runs may take FIRST_RUNS_WITHIN, more than the default test timeout.
+@pytest.mark.timeout(300)
 def test_deploy_force_creates_the_checks_and_they_run_on_schedule(project: Project) -> None:
     result = project.run("deploy", "--force")
 
@@ -263,6 +302,14 @@ def test_deploy_force_creates_the_checks_and_they_run_on_schedule(project: Proje
     group = project.api.get(f"/v1/check-groups/{api_check['groupId']}").json()
     assert group["name"] == "Shop group"
     assert group["environmentVariables"][0]["key"] == "GREETING"
+    others = project.others()
+    assert {what: [name for _, name in found] for what, found in others.items()} == {
+        "alert channels": ["oncall@shop.test"],
+        "private locations": [f"{project.logical_id}-office"],
+        "maintenance windows": ["Shop release"],
+    }
+    [(channel_id, _)] = others["alert channels"]
+    assert [s["alertChannelId"] for s in api_check["alertChannelSubscriptions"]] == [channel_id]
     # Each scheduled check runs by itself, with no trigger, and passes.
     ids = {checks[name]["id"]: name for name in SCHEDULED}
     statuses: dict[str, dict[str, Any]] = {}
@@ -282,6 +329,7 @@ def test_a_second_deploy_after_editing_one_construct_changes_exactly_that_check(
     first = project.run("deploy", "--force")
     assert first.exit_code == 0, first.describe()
     before = project.checks()
+    others_before = project.others()
     project.write(tcp_name="Shop TCP (edited)")
 
     preview = project.run("deploy", "--preview")
@@ -295,6 +343,8 @@ def test_a_second_deploy_after_editing_one_construct_changes_exactly_that_check(
     assert changed == {"Shop TCP (edited)"}
     assert after["Shop TCP (edited)"]["id"] == before["Shop TCP"]["id"]
     assert after["Shop TCP (edited)"]["updated_at"] is not None
+    # the alert channel, private location and maintenance window are the same objects
+    assert project.others() == others_before
 
 
 def test_destroy_force_deletes_everything_the_project_deployed(project: Project) -> None:
@@ -320,6 +370,11 @@ def test_destroy_force_deletes_everything_the_project_deployed(project: Project)
     ), result.describe()
     assert list(project.checks()) == ["Made through the API"]
     assert project.api.get("/v1/check-groups").json() == []
+    assert project.others() == {
+        "alert channels": [],
+        "private locations": [],
+        "maintenance windows": [],
+    }
 
 
 STATUS = """\
