@@ -90,11 +90,7 @@ new ApiCheck('shop-api', {{
   }},
 }})
 
-new UrlMonitor('shop-url', {{
-  name: 'Shop URL',
-  request: {{ url: '{base_url}/ok', assertions: [UrlAssertionBuilder.statusCode().equals(200)] }},
-}})
-
+{url_monitor}
 new TcpMonitor('shop-tcp', {{
   name: '{tcp_name}',
   request: {{ hostname: '127.0.0.1', port: {tcp_port} }},
@@ -117,6 +113,13 @@ new HeartbeatMonitor('shop-heartbeat', {{
   periodUnit: 'hours',
   grace: 30,
   graceUnit: 'minutes',
+}})
+"""
+
+URL_MONITOR = """\
+new UrlMonitor('shop-url', {{
+  name: 'Shop URL',
+  request: {{ url: '{base_url}/ok', assertions: [UrlAssertionBuilder.statusCode().equals(200)] }},
 }})
 """
 
@@ -169,16 +172,18 @@ class Project:
     cli: ChecklyCli
     api: httpx2.Client
 
-    def write(self, *, tcp_name: str = "Shop TCP") -> None:
-        tcp_port = int(self.target.base_url.rsplit(":", 1)[1])
+    def write(self, *, tcp_name: str = "Shop TCP", url_monitor: bool = True) -> None:
+        base_url = self.target.base_url
+        tcp_port = int(base_url.rsplit(":", 1)[1])
         checks = self.directory / "__checks__"
         checks.mkdir(exist_ok=True)
         (self.directory / "checkly.config.ts").write_text(CONFIG.format(logical_id=self.logical_id))
         (checks / "shop.check.ts").write_text(
             CHECKS.format(
-                base_url=self.target.base_url,
+                base_url=base_url,
                 tcp_port=tcp_port,
                 tcp_name=tcp_name,
+                url_monitor=URL_MONITOR.format(base_url=base_url) if url_monitor else "",
                 dns_port=self.dns_port,
                 office_slug=f"{self.logical_id}-office",
             )
@@ -187,10 +192,17 @@ class Project:
     def run(self, *args: str) -> CliResult:
         return self.cli.run(*args)
 
-    def checks(self) -> dict[str, dict[str, Any]]:
+    def checks_listed(self) -> list[dict[str, Any]]:
         response = self.api.get("/v1/checks", params={"limit": 100})
         assert response.status_code == 200, response.text
-        return {c["name"]: c for c in response.json()}
+        found: list[dict[str, Any]] = response.json()
+        return found
+
+    def checks(self) -> dict[str, dict[str, Any]]:
+        return {c["name"]: c for c in self.checks_listed()}
+
+    def checks_by_id(self) -> dict[str, dict[str, Any]]:
+        return {c["id"]: c for c in self.checks_listed()}
 
     def listed(self, path: str) -> list[dict[str, Any]]:
         response = self.api.get(path)
@@ -345,6 +357,45 @@ def test_a_second_deploy_after_editing_one_construct_changes_exactly_that_check(
     assert after["Shop TCP (edited)"]["updated_at"] is not None
     # the alert channel, private location and maintenance window are the same objects
     assert project.others() == others_before
+
+
+def made_through_the_api(project: Project, name: str) -> dict[str, Any]:
+    made = project.api.post(
+        "/v1/checks/api",
+        json={
+            "name": name,
+            "activated": False,
+            "locations": ["local"],
+            "request": {"method": "GET", "url": project.target.url("/ok")},
+        },
+    )
+    assert made.status_code == 201, made.text
+    check: dict[str, Any] = made.json()
+    return check
+
+
+@pytest.mark.timeout(300)
+def test_a_construct_removed_from_the_code_is_deleted_and_nothing_else_is(
+    project: Project,
+) -> None:
+    """The URL monitor goes from the code; a check made through the API with its name stays."""
+    namesake = made_through_the_api(project, "Shop URL")
+    first = project.run("deploy", "--force")
+    assert first.exit_code == 0, first.describe()
+    before = project.checks_by_id()
+    [deployed] = [i for i, c in before.items() if c["name"] == "Shop URL" and i != namesake["id"]]
+    project.write(url_monitor=False)
+
+    preview = project.run("deploy", "--preview")
+    second = project.run("deploy", "--force")
+
+    assert preview.exit_code == 0, preview.describe()
+    assert section(preview, "Delete:") == ["Check: shop-url"], preview.describe()
+    assert second.exit_code == 0, second.describe()
+    after = project.checks_by_id()
+    assert set(after) == set(before) - {deployed}
+    # the others, the API's "Shop URL" among them, are the same checks, not written again
+    assert after == {i: c for i, c in before.items() if i != deployed}
 
 
 def test_destroy_force_deletes_everything_the_project_deployed(project: Project) -> None:
