@@ -1,8 +1,9 @@
 """`checkly deploy` and `checkly destroy` (the real CLI 9.x) against a real `vantage server`.
 
 Each test writes its own Checkly project (`checkly.config.ts`, API, URL, TCP, DNS and heartbeat
-constructs, a group with an environment variable, tags) and deploys it into an account of its own,
-so the other CLI tests' check counts are not disturbed. Fixtures are in conftest.py.
+constructs, a group with an environment variable, tags, an email alert channel the API check
+subscribes to, a private location and a maintenance window) and deploys it into an account of its
+own, so the other CLI tests' check counts are not disturbed. Fixtures are in conftest.py.
 """
 
 from __future__ import annotations
