@@ -37,7 +37,7 @@ async def test_it_waits_as_long_as_a_429s_retry_after_asks_before_trying_again(
     assert (row.status, row.attempts, row.result) == ("SUCCESS", 3, "200 ok")
 
 
-async def test_a_receiver_that_only_answers_429_leaves_the_notification_rate_limited(
+async def test_it_leaves_a_notification_rate_limited_when_the_receiver_only_answers_429(
     database_url: str, http_target: HttpTarget, receiver: Receiver
 ) -> None:
     receiver.default = Reply(429, b"slow down", {"Retry-After": "0"})
