@@ -22,6 +22,8 @@ class Received:
     query: list[tuple[str, str]]
     headers: dict[str, str]
     body: bytes
+    # When it arrived (time.monotonic()), for tests of how long a sender waited between tries.
+    at: float = 0.0
 
     def json(self) -> Any:
         return json.loads(self.body)
@@ -57,6 +59,7 @@ class Receiver:
                             parse_qsl(parts.query, keep_blank_values=True),
                             {k.lower(): v for k, v in self.headers.items()},
                             body,
+                            time.monotonic(),
                         )
                     )
                     if parts.path in receiver.by_path:

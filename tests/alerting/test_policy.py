@@ -206,6 +206,26 @@ def test_channels_hear_what_they_asked_for() -> None:
     assert wants(recoveries, Alert("ALERT_DEGRADED_RECOVERY", 1))
 
 
+def test_it_tells_a_recovery_only_to_channels_that_heard_some_of_its_incident() -> None:
+    failures = ChannelFilter(send_failure=True, send_degraded=False, send_recovery=True)
+    degradations = ChannelFilter(send_failure=False, send_degraded=True, send_recovery=True)
+    # passing -> degraded -> passing: the failures channel never heard of it
+    state, _ = evaluate(AlertState(), "DEGRADED", AlertSettings(), T0)
+    _, [recovery] = evaluate(state, "PASSING", AlertSettings(), T0)
+    assert recovery.alert_type == "ALERT_DEGRADED_RECOVERY"
+    assert wants(degradations, recovery) and not wants(failures, recovery)
+    # passing -> failing -> degraded -> passing: each channel heard one half of it
+    state, _ = evaluate(AlertState(), "FAILING", AlertSettings(), T0)
+    state, _ = evaluate(state, "DEGRADED", AlertSettings(), T0)
+    _, [recovery] = evaluate(state, "PASSING", AlertSettings(), T0)
+    assert recovery.alert_type == "ALERT_DEGRADED_RECOVERY"
+    assert wants(degradations, recovery) and wants(failures, recovery)
+    # a new incident starts with nothing heard
+    state, _ = evaluate(AlertState(episode=1), "FAILING", AlertSettings(), T0)
+    _, [recovery] = evaluate(state, "PASSING", AlertSettings(), T0)
+    assert wants(failures, recovery) and not wants(degradations, recovery)
+
+
 def test_a_time_based_threshold_met_between_runs_alerts_on_the_timer() -> None:
     five = AlertSettings(escalation="TIME_BASED", minutes_failing_threshold=5)
     state, alerts = evaluate(AlertState(), "FAILING", five, T0)

@@ -125,3 +125,20 @@ def test_a_template_wins_over_the_preset() -> None:
     assert body("WEBHOOK_DISCORD", template='{"content": {{json CHECK_NAME}}}') == {
         "content": "A <b>"
     }
+
+
+def test_google_chat_gets_text_and_one_card_in_the_incidents_thread() -> None:
+    message = body("WEBHOOK_GOOGLE_CHAT")
+    assert message["text"] == 'Check "A <b>" has failed'
+    [entry] = message["cardsV2"]
+    card = entry["card"]
+    assert card["header"] == {"title": 'Check "A &lt;b&gt;" has failed', "subtitle": "A &lt;b&gt;"}
+    [section] = card["sections"]
+    facts = {
+        w["decoratedText"]["topLabel"]: w["decoratedText"]["text"] for w in section["widgets"][:-1]
+    }
+    assert facts["Error"] == 'expected 200, got "500"' and facts["Location"] == "local"
+    [button] = section["widgets"][-1]["buttonList"]["buttons"]
+    assert button["onClick"]["openLink"]["url"] == "https://vantage.test/r/1"
+    recovered = body("WEBHOOK_GOOGLE_CHAT", "recovery")
+    assert message["thread"] == recovered["thread"] == {"threadKey": "vantage-c1-3"}

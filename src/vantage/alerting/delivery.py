@@ -23,7 +23,9 @@ this worker: result intake never waits for a delivery.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import uuid
+from collections.abc import Collection, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -38,7 +40,9 @@ from vantage.alerting.template import TemplateError
 from vantage.config import Settings
 from vantage.db.engine import Database
 from vantage.probes.target_policy import TargetPolicy
+from vantage.sealing import Sealer, SealError
 from vantage.timeutil import utcnow
+from vantage.variables import repository as variables_repository
 
 log = structlog.get_logger("vantage.alerting")
 
@@ -81,6 +85,7 @@ class Deliverer:
         self._sent = asyncio.Event()
         self._timers_at = 0.0
         self._undeliverable_warned: set[str] = set()
+        self._sealer = Sealer(settings.secrets_key)
 
     @property
     def client(self) -> HttpClient:
@@ -246,7 +251,11 @@ class Deliverer:
         outcomes in one write, or (not `record`) leave them to the worker's next pass, which
         this task's end wakes: the next claim then does not wait for a write of its own."""
         try:
-            outcomes = await asyncio.gather(*(self._bounded(row) for row in claimed))
+            webhooks = {row.account_id for row in claimed if row.channel_type == "WEBHOOK"}
+            variables = await self._account_variables(webhooks) if webhooks else {}
+            outcomes = await asyncio.gather(
+                *(self._bounded(row, variables.get(row.account_id)) for row in claimed)
+            )
         finally:
             self._sending -= len(claimed)
         finished = utcnow()
@@ -260,16 +269,40 @@ class Deliverer:
             self._outcomes.extend(results)
             self._sent.set()
 
-    async def _bounded(self, row: Any) -> Outcome:
+    async def _account_variables(
+        self, account_ids: Collection[str]
+    ) -> dict[str, tuple[dict[str, str], list[str]]]:
+        """Per account, its variables (secret ones opened) and its secret values, to mask."""
+        out: dict[str, tuple[dict[str, str], list[str]]] = {}
+        async with self.db.read() as conn:
+            rows = await variables_repository.of_accounts(conn, account_ids)
+        for row in rows:
+            values, secrets = out.setdefault(row.account_id, ({}, []))
+            try:
+                value = self._sealer.open(row.value) if row.secret else row.value
+            except SealError:  # the operator's key changed: the name renders as unknown
+                log.warning("account variable cannot be opened", key=row.key)
+                continue
+            values[row.key] = value
+            if row.secret and value:
+                secrets.append(value)
+        return out
+
+    async def _bounded(
+        self, row: Any, variables: tuple[Mapping[str, str], list[str]] | None = None
+    ) -> Outcome:
         channel = int(row.alert_channel_id)
         slots = self._channel_slots.get(channel)
         if slots is None:
             slots = asyncio.Semaphore(self.settings.alert_channel_concurrency)
             self._channel_slots[channel] = slots
         async with slots:
-            return await self._attempt(row)
+            return await self._attempt(row, variables)
 
-    async def _attempt(self, row: Any) -> Outcome:
+    async def _attempt(
+        self, row: Any, variables: tuple[Mapping[str, str], list[str]] | None = None
+    ) -> Outcome:
+        values, secrets = variables or ({}, [])
         notification = Notification(
             id=row.id,
             channel_type=row.channel_type,
@@ -277,15 +310,17 @@ class Deliverer:
             context=dict(row.context),
             alert_type=row.alert_type,
             created_at=row.created_at,
+            account_variables=values,
         )
         try:
             async with asyncio.timeout(self.settings.alert_send_timeout_seconds + 1):
-                return await self.send(notification)
+                outcome = await self.send(notification)
         except TimeoutError:
-            return Outcome("RETRY", "timed out")
+            outcome = Outcome("RETRY", "timed out")
         except Exception as exc:  # a provider bug must not stop the worker
             log.exception("alert provider failed", notification=row.id)
-            return Outcome("RETRY", f"{type(exc).__name__}: {exc}")
+            outcome = Outcome("RETRY", f"{type(exc).__name__}: {exc}")
+        return _masked(outcome, secrets)
 
     def result_link(self, notification: Notification) -> str:
         path = str(notification.context.get("_result_path") or "")
@@ -381,3 +416,12 @@ class Deliverer:
             "b_next": next_at,
             "b_sent": sent,
         }
+
+
+def _masked(outcome: Outcome, secrets: Collection[str]) -> Outcome:
+    """The outcome with the account's secret values masked: its detail goes to the notification
+    log and the server's log, and a receiver's answer (or an error) may quote the request."""
+    detail = outcome.detail
+    for secret in sorted(secrets, key=len, reverse=True):
+        detail = detail.replace(secret, "*****")
+    return outcome if detail == outcome.detail else dataclasses.replace(outcome, detail=detail)

@@ -11,7 +11,10 @@ Transitions (Checkly's table; "threshold" = the run- or time-based escalation):
 - degraded (announced) -> failing: ALERT_DEGRADED_FAILURE at once (escalation);
 - failing (announced) -> degraded: ALERT_FAILURE_DEGRADED at once (de-escalation);
 - back to passing: ALERT_RECOVERY / ALERT_DEGRADED_RECOVERY, only if the failure or degradation was
-  announced (no "recovered" without "down");
+  announced (no "recovered" without "down"), and only to the channels that heard some of it: a
+  channel without sendDegraded hears no recovery from a degradation it was never told of
+  (Checkly: "only if you received a degraded notification before"); a channel that asked for
+  recoveries alone hears them all;
 - silenced (muted, maintenance) when an alert would fire: nothing is sent and nothing is sent later
   for that episode ("SUPPRESSED"), until the check passes again.
 """
@@ -37,6 +40,10 @@ AlertType = Literal[
     "ALERT_DEGRADED_RECOVERY",
 ]
 Kind = Literal["failure", "degraded", "recovery"]
+# What an incident announced so far (`AlertState.announced`, a bit set): so its recovery goes to
+# the channels that heard it, and only to them.
+ANNOUNCED_FAILURE, ANNOUNCED_DEGRADED = 1, 2
+ANNOUNCED: Mapping[Kind, int] = {"failure": ANNOUNCED_FAILURE, "degraded": ANNOUNCED_DEGRADED}
 
 KIND: Mapping[AlertType, Kind] = {
     "ALERT_FAILURE": "failure",
@@ -155,6 +162,8 @@ class AlertState:
     # TIME_BASED: when the failure (or degradation) not yet announced meets its threshold, so a
     # timer announces it then rather than at the check's next run.
     escalate_at: datetime | None = None
+    # ANNOUNCED_FAILURE | ANNOUNCED_DEGRADED: what this incident announced (0 when none).
+    announced: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +172,8 @@ class Alert:
     episode: int
     is_reminder: bool = False
     reminder_sequence: int = 0
+    # A recovery's: what its incident announced (ANNOUNCED_* bits); which channels hear it.
+    announced: int = 0
 
     @property
     def kind(self) -> Kind:
@@ -215,9 +226,9 @@ def evaluate(
 def _passing(state: AlertState, silenced: bool) -> tuple[AlertState, list[Alert]]:
     alerts: list[Alert] = []
     if not silenced and state.notified == "FAILING":
-        alerts.append(Alert("ALERT_RECOVERY", state.episode))
+        alerts.append(Alert("ALERT_RECOVERY", state.episode, announced=state.announced))
     elif not silenced and state.notified == "DEGRADED":
-        alerts.append(Alert("ALERT_DEGRADED_RECOVERY", state.episode))
+        alerts.append(Alert("ALERT_DEGRADED_RECOVERY", state.episode, announced=state.announced))
     return AlertState(episode=state.episode), alerts
 
 
@@ -233,8 +244,10 @@ def _announce(
     if silenced:
         return _reminders_from(dataclasses.replace(state, notified="SUPPRESSED"), settings, now), []
     # A new incident when nothing was announced yet; an escalation stays in its incident.
-    episode = state.episode + 1 if state.notified == "NONE" else state.episode
-    after = dataclasses.replace(state, notified=notified, episode=episode)
+    fresh = state.notified == "NONE"
+    episode = state.episode + 1 if fresh else state.episode
+    announced = (0 if fresh else state.announced) | ANNOUNCED[KIND[alert_type]]
+    after = dataclasses.replace(state, notified=notified, episode=episode, announced=announced)
     return _reminders_from(after, settings, now), [Alert(alert_type, episode)]
 
 
@@ -347,10 +360,17 @@ class ChannelFilter:
 
 def wants(channel: ChannelFilter, alert: Alert) -> bool:
     """Whether a channel hears this alert: failures (and escalations) on sendFailure, degradations
-    (and de-escalations) on sendDegraded, recoveries on sendRecovery."""
+    (and de-escalations) on sendDegraded, recoveries on sendRecovery when the channel heard some of
+    what its incident announced (a failure with sendFailure, a degradation with sendDegraded), or
+    when it asked for recoveries alone."""
     kind = alert.kind
     if kind == "failure":
         return channel.send_failure
     if kind == "degraded":
         return channel.send_degraded
-    return channel.send_recovery
+    if not (channel.send_failure or channel.send_degraded):
+        return channel.send_recovery
+    heard = (channel.send_failure and bool(alert.announced & ANNOUNCED_FAILURE)) or (
+        channel.send_degraded and bool(alert.announced & ANNOUNCED_DEGRADED)
+    )
+    return channel.send_recovery and heard

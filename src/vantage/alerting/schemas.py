@@ -26,6 +26,8 @@ WEBHOOK_TYPES = (
     "WEBHOOK_SPIKESH",
     "WEBHOOK_SPLUNK",
     "WEBHOOK_CORALOGIX",
+    # Vantage's own: Checkly has no Google Chat preset.
+    "WEBHOOK_GOOGLE_CHAT",
 )
 READ_ONLY_FIELDS = ("id", "subscriptions", "created_at", "updated_at", "projectBindings")
 

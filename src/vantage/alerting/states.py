@@ -26,6 +26,7 @@ FIELDS = (
     "reminders_sent",
     "next_reminder_at",
     "escalate_at",
+    "announced",
 )
 
 

@@ -571,6 +571,8 @@ check_alert_states = sa.Table(
     sa.Column("updated_at", UtcDateTime(), nullable=False),
     # TIME_BASED thresholds: when an unannounced failure is judged again without a run.
     sa.Column("escalate_at", UtcDateTime(), nullable=True),
+    # What the incident announced (policy.ANNOUNCED_*): its recovery goes to who heard it.
+    sa.Column("announced", sa.SmallInteger(), nullable=False, server_default="0"),
     sa.Index("ix_check_alert_states_reminder", "next_reminder_at"),
     sa.Index("ix_check_alert_states_escalate", "escalate_at"),
 )

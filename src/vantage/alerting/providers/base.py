@@ -4,7 +4,8 @@ answer or a network error becomes an outcome."""
 from __future__ import annotations
 
 import email.utils
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -25,6 +26,10 @@ class Notification:
     context: dict[str, Any]
     alert_type: str
     created_at: datetime
+    # The account's variables, secret ones opened: what `{{KEY}}` in a webhook's URL, headers,
+    # query and template may name besides the event's variables. Read at send time, never stored
+    # with the notification, never shown (repr).
+    account_variables: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @property
     def kind(self) -> str:

@@ -6,6 +6,10 @@ bodies, written from each service's documented intake, not Checkly's (unpublishe
 - WEBHOOK_DISCORD: a Discord webhook message with one coloured embed.
 - WEBHOOK_TELEGRAM: a Bot API `sendMessage` body (HTML); `chat_id` comes from the template's
   `chat_id=…&…&text=…` form, or stays in the URL's query.
+- WEBHOOK_GOOGLE_CHAT (Vantage's own value; Checkly has no Google Chat preset): a Google Chat
+  incoming-webhook message, `text` (the title) and one `cardsV2` card (the facts, a button to the
+  result), in the incident's `thread` (`threadKey`: the incident key), which Chat honours when the
+  URL asks `messageReplyOption=REPLY_MESSAGE_FALLBACK_TO_NEW_THREAD`.
 - WEBHOOK_GITLAB_ALERT: GitLab's HTTP alert endpoint; the recovery sends `end_time` with the same
   `fingerprint`, which resolves the alert.
 - WEBHOOK_SPLUNK: Splunk On-Call's REST endpoint (`message_type` CRITICAL, WARNING, RECOVERY).
@@ -121,6 +125,27 @@ def telegram_from_template(rendered: str) -> dict[str, Any]:
     return body
 
 
+def google_chat(values: Values, kind: str, key: str) -> dict[str, Any]:
+    title = str(values.get("ALERT_TITLE", ""))
+    # Card text takes Chat's HTML subset: escaped, so a check's name shows as written.
+    widgets: list[dict[str, Any]] = [
+        {"decoratedText": {"topLabel": k, "text": _html(v), "wrapText": True}}
+        for k, v in _facts(values)
+    ]
+    if values.get("RESULT_LINK"):
+        button = {"text": "View result", "onClick": {"openLink": {"url": values["RESULT_LINK"]}}}
+        widgets.append({"buttonList": {"buttons": [button]}})
+    card = {
+        "header": {"title": _html(title), "subtitle": _html(values.get("CHECK_NAME") or "")},
+        "sections": [{"widgets": widgets}],
+    }
+    return {
+        "text": title,
+        "cardsV2": [{"cardId": f"vantage-{kind}", "card": card}],
+        "thread": {"threadKey": key},
+    }
+
+
 def gitlab(values: Values, kind: str, key: str) -> dict[str, Any]:
     body: dict[str, Any] = {
         "title": values.get("ALERT_TITLE", ""),
@@ -177,6 +202,7 @@ PRESETS: Mapping[str, Callable[[Values, str, str], dict[str, Any]]] = {
     "WEBHOOK_MSTEAMS": teams,
     "WEBHOOK_DISCORD": discord,
     "WEBHOOK_TELEGRAM": telegram,
+    "WEBHOOK_GOOGLE_CHAT": google_chat,
     "WEBHOOK_GITLAB_ALERT": gitlab,
     "WEBHOOK_SPLUNK": splunk,
     "WEBHOOK_INCIDENTIO": incidentio,

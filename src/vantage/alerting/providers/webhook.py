@@ -1,8 +1,9 @@
 """WEBHOOK: Checkly's templated request, signed.
 
-URL, header and query values and the body are templates over the event's variables; an empty
-template sends every variable as one JSON object, or the `webhookType` preset's body in its
-service's format (`presets`).
+URL, header and query values and the body are templates over the event's variables and the
+account's (`{{API_TOKEN}}`: an account variable, secret or not; an event variable of the same name
+wins); an empty template sends every event variable (never an account's) as one JSON object, or
+the `webhookType` preset's body in its service's format (`presets`).
 Headers sent with every request:
 - `x-checkly-signature`: hex HMAC-SHA256 of the body with the channel's `webhookSecret` (Checkly's),
   and `webhook-signature: v1,<base64 HMAC-SHA256 of "id.timestamp.body">` (Standard Webhooks);
@@ -48,9 +49,10 @@ def build(notification: Notification, result_link: str, now: float | None = None
     """The request (method, url, headers, query, body) a webhook notification makes (pure)."""
     config = notification.config
     values = variables(notification, result_link)
-    url = render(str(config.get("url") or ""), _url_variables(values))
+    # What templates may name: the account's variables, then the event's over them.
+    raw = {**notification.account_variables, **values}
+    url = render(str(config.get("url") or ""), _url_variables(raw))
     # Handlebars everywhere, as at Checkly: `{{X}}` is HTML-escaped, `{{{X}}}` is not.
-    raw = values
     template = config.get("template")
     kind = str(notification.context.get("_kind") or "failure")
     incident = str(notification.context.get("_incident_key") or notification.id)
