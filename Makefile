@@ -46,6 +46,9 @@ typecheck: $(BIN)/.dev-installed
 # the order tests/conftest.py sorts them (the longest first).
 WORKERS ?= 4
 pytest: $(BIN)/.dev-installed cli browser
+	@# The tests start hundreds of `vantage` processes: compiled once here, not in each of them
+	@# (with PYTHONDONTWRITEBYTECODE set, as on CI, every start compiles every module again).
+	$(BIN)/python -m compileall -q src tests
 	$(BIN)/pytest -n $(WORKERS) --dist loadfile --no-loadscope-reorder -m "not serial"
 	$(BIN)/pytest -p no:xdist -m serial
 
