@@ -114,7 +114,8 @@ def test_checkly_test_of_a_failing_check_exits_1_and_shows_the_failing_assertion
 
     assert result.exit_code == 1, result.describe()
     assert re.search(r"✖ API check \(\d+ms\)", result.output), result.describe()
-    assert 'status code equals target "418". Received: 200.' in result.output, result.describe()
+    # marked failed (the CLI's ✖ is for an assertion with an `error`), not only printed
+    assert '✖ status code equals target "418". Received: 200.' in result.output, result.describe()
     assert "1 failed, 3 passed, 4 total" in result.output, result.describe()
     # the links it prints are the web UI's pages: the session's, and the failed result's
     pages = f"{checkly.api_url}/accounts/{checkly.account_id}"

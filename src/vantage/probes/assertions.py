@@ -68,6 +68,10 @@ def all_passed(records: Sequence[Mapping[str, Any]]) -> bool:
     return all(record["passed"] for record in records)
 
 
+# A failed assertion's message quotes what was received up to this many characters.
+MAX_RECEIVED_CHARS = 200
+
+
 def as_text(value: Any) -> str:
     """The text a regex sees: strings as is, anything else as compact JSON."""
     if value is None:
@@ -112,6 +116,30 @@ def _judge_one(
         return
     record["actual"] = actual
     record["passed"] = compare(record["comparison"], actual, target_text(record["target"]))
+    if not record["passed"]:
+        # Checkly's runner marks a failed assertion by its `error`: the CLI prints ✖ for it, and ✔
+        # for one without, whatever `passed` says.
+        record["error"] = failure_message(record)
+
+
+def failure_message(record: Mapping[str, Any]) -> str:
+    """`Expected status code equals 418, received 200.`: one line, the value cut short."""
+    source, prop, pattern = (str(record.get(k) or "") for k in ("source", "property", "regex"))
+    what = " ".join(
+        part
+        for part in (
+            source.lower().replace("_", " "),
+            f"property {prop}" if prop else "",
+            f"regex {pattern}" if pattern else "",
+        )
+        if part
+    )
+    comparison = str(record.get("comparison") or "").lower().replace("_", " ")
+    received = "null" if record["actual"] is None else as_text(record["actual"])
+    if len(received) > MAX_RECEIVED_CHARS:
+        received = received[:MAX_RECEIVED_CHARS] + "…"
+    target = target_text(record.get("target"))
+    return f"Expected {what} {comparison} {target}, received {received}."
 
 
 def _extract(pattern: str, actual: Any, budget: int) -> str | None:

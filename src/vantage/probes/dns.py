@@ -30,7 +30,7 @@ Result detail (`dnsCheckResult`)::
                   "nameServer", "port", "protocol",                        # what was really used
                   "timings": {"total"}},
      "assertions": [{"order", "source", "property", "comparison", "target", "regex",
-                     "actual", "passed"} (+ "error" when the value could not be read)],
+                     "actual", "passed"} (+ "error" when it failed or its value could not be read)],
      "requestError": "queryA ETIMEOUT example.com (192.0.2.53:53 over UDP)" | null}
 """
 

@@ -1,8 +1,8 @@
 """API-check assertions: extract the value each assertion names from a response, then compare.
 
 Pure: takes the facts of a response (`ResponseFacts`) and the configured assertions, returns one
-outcome per assertion in Checkly's result shape plus `actual`, `passed` and, when the value could
-not be extracted, `error`.
+outcome per assertion in Checkly's result shape plus `actual`, `passed` and, when it failed or the
+value could not be extracted, `error`.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from vantage.probes import jsonpath, regex
+from vantage.probes.assertions import failure_message
 from vantage.probes.comparisons import compare, target_text
 
 URL_CHECK_SOURCES = frozenset({"STATUS_CODE"})
@@ -93,6 +94,8 @@ def evaluate_one(
         outcome.update(actual=None, passed=False, error=str(exc))
         return outcome
     outcome.update(actual=actual, passed=passed)
+    if not passed:
+        outcome["error"] = failure_message(outcome)  # the CLI's ✖ (`probes.assertions`)
     return outcome
 
 

@@ -11,7 +11,7 @@ Result detail (`tcpCheckResult`)::
      "response": {"data": text (first DETAIL_DATA_LIMIT_CHARS), "truncated", "bytesReceived",
                   "resolvedAddress", "timings": {"dns", "connect", "data", "total"}},  # ms
      "assertions": [{"order", "source", "property", "comparison", "target", "regex",
-                     "actual", "passed"} (+ "error" when the value could not be read)],
+                     "actual", "passed"} (+ "error" when it failed or its value could not be read)],
      "requestError": "connect ECONNREFUSED 127.0.0.1:1" | null}
 
 A phase not reached has a null timing.
