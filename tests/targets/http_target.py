@@ -63,6 +63,11 @@ def open_gate(name: str) -> None:
     _gate(name).set()
 
 
+def wait_at_gate(name: str, seconds: float = GATE_MAX_S) -> None:
+    """Block until gate `name` opens, or `seconds` pass (a target's handler thread calls it)."""
+    _gate(name).wait(seconds)
+
+
 PNG_BYTES = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
 )
@@ -150,7 +155,7 @@ def route(req: Request) -> Response:
         time.sleep(float(req.arg("ms", "100")) / 1000.0)
         return _json({"slow": True})
     if path == "/gate":
-        _gate(req.arg("name", "")).wait(GATE_MAX_S)
+        wait_at_gate(req.arg("name", ""))
         return _json({"gate": "open"})
     if path == "/hold":
         return Response(
