@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import functools
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 _hasher = PasswordHasher()
-# Checked when the email is unknown, so a wrong email costs as long as a wrong password.
-_DUMMY = _hasher.hash("not a password anyone has")
+
+
+@functools.cache
+def _dummy() -> str:
+    """Checked when the email is unknown, so a wrong email costs as long as a wrong password;
+    hashed at the first login rather than at import (a tenth of a second of every start)."""
+    return _hasher.hash("not a password anyone has")
+
 
 MIN_LENGTH = 10
 
@@ -18,7 +26,7 @@ def hash_password(password: str) -> str:
 
 def verify(stored: str | None, password: str) -> bool:
     try:
-        return _hasher.verify(stored or _DUMMY, password) and stored is not None
+        return _hasher.verify(stored or _dummy(), password) and stored is not None
     except (VerificationError, InvalidHashError):
         return False
 
