@@ -82,6 +82,7 @@ from vantage.triggers.endpoints import open_router as trigger_urls_router
 from vantage.triggers.endpoints import router as triggers_router
 from vantage.ui.endpoints import router as ui_router
 from vantage.ui.security import UiHeaders
+from vantage.users.endpoints import router as members_router
 from vantage.validation import bad_request
 from vantage.variables.endpoints import router as variables_router
 
@@ -250,6 +251,7 @@ def create_app(settings: Settings, *, background: bool = True) -> FastAPI:
     install_docs(app)
     for router in (
         accounts_router,
+        members_router,
         checks_router,
         runtimes_router,
         static_ips_router,

@@ -451,6 +451,8 @@ users = sa.Table(
     sa.Column("disabled", sa.Boolean(), nullable=False, server_default=sa.false()),
     sa.Column("created_at", UtcDateTime(), nullable=False),
     sa.Column("password_changed_at", UtcDateTime(), nullable=False),
+    # When the role last changed (the members API); null until it does.
+    sa.Column("updated_at", UtcDateTime(), nullable=True),
     sa.Index("ix_users_account", "account_id"),
 )
 
