@@ -176,6 +176,21 @@ async def test_a_dashboard_incident_takes_updates_and_another_account_cannot_see
     assert (await alice.get(path)).status_code == 404
 
 
+async def test_an_incident_on_a_dashboard_id_past_32_bits_is_a_404_not_a_500(
+    alice: Persona,
+) -> None:
+    for dashboard_id in (-(2**37) - 1, 0, 2**31, 2**53 - 1):
+        body = {
+            "name": "Slow API",
+            "impact": "MAJOR",
+            "dashboardId": dashboard_id,
+            "incidentUpdates": [{"status": "INVESTIGATING", "description": "Looking"}],
+        }
+        answer = await alice.post("/v1/incidents", json=body)
+        assert answer.status_code == 404, (dashboard_id, answer.text)
+        assert "dashboardId" in answer.json()["message"]
+
+
 async def test_a_dashboard_flag_of_the_wrong_type_is_refused_naming_it(alice: Persona) -> None:
     answer = await alice.post("/v1/dashboards", json={"showP99": 0})
     assert answer.status_code == 400, answer.text

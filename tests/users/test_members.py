@@ -91,16 +91,11 @@ async def test_it_pages_with_limit_and_next_id(vantage: Harness, alice: Persona)
     assert rest.json()["nextId"] is None
 
 
-async def test_it_refuses_a_cursor_without_limit_and_a_bad_filter_naming_them(
-    alice: Persona,
-) -> None:
-    alone = await alice.get("/v1/accounts/me/members", params={"nextId": "YQ"})
-    assert alone.status_code == 400
-    assert alone.json()["validation"]["keys"] == ["nextId"]
+async def test_it_refuses_a_bad_filter_naming_it(alice: Persona) -> None:
     for params in ({"role": "BOSS"}, {"limit": "0"}, {"limit": "101"}, {"type": "robot"}):
         answer = await alice.get("/v1/accounts/me/members", params=params)
         assert answer.status_code == 400, (params, answer.text)
-        assert answer.json()["statusCode"] == 400
+        assert answer.json()["validation"]["keys"] == [next(iter(params))]
 
 
 async def test_it_gives_a_member_another_role_and_says_when(

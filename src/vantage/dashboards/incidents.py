@@ -54,6 +54,10 @@ class IncidentEdit(BaseModel):
     stoppedAt: datetime | None = None
 
 
+# Dashboard ids are 32-bit integers from 1.
+MIN_ID, MAX_ID = 1, 2**31 - 1
+
+
 class IncidentCreate(IncidentEdit):
     dashboardId: int
     incidentUpdates: list[UpdateBody] = Field(min_length=1, max_length=100)
@@ -116,14 +120,18 @@ async def create_incident(
     now = utcnow()
     incident_id = str(uuid.uuid4())
     async with runtime.db.write() as conn:
+        # An id past the column's 32 bits names no dashboard (PostgreSQL would refuse to bind it)
         owned = (
-            await conn.execute(
-                sa.select(dashboards.c.id).where(
-                    dashboards.c.account_id == account.id, dashboards.c.id == body.dashboardId
+            MIN_ID <= body.dashboardId <= MAX_ID
+            and (
+                await conn.execute(
+                    sa.select(dashboards.c.id).where(
+                        dashboards.c.account_id == account.id, dashboards.c.id == body.dashboardId
+                    )
                 )
-            )
-        ).first()
-        if owned is None:
+            ).first()
+        )
+        if not owned:
             # As for any other object the account does not have (another account's included).
             raise NotFound('"dashboardId" names no dashboard of this account')
         await conn.execute(

@@ -33,6 +33,8 @@ Status = Annotated[Literal["ACTIVE", "PENDING", "EXPIRED"] | None, Query()]
 Limit = Annotated[int | None, Query(ge=1, le=100)]
 NextId = Annotated[str | None, Query(alias="nextId", min_length=1, max_length=500)]
 LIST = {**errors(400), **answer(200, "The members", "AccountMembersList", AccountMembersList)}
+# an account id in the path other than the key's is a 404
+LIST_BY_ID = {**errors(404), **LIST}
 ONE = {**errors(400, 404), **answer(200, "The member", "AccountMember", AccountMember)}
 BODY = request_body("AccountMemberUpdate", MemberUpdate)
 
@@ -64,7 +66,7 @@ async def list_my_members(
     return await _list(runtime, account.id, filters)
 
 
-@router.get(BY_ID, summary="List an account's members (its web UI users)", responses=LIST)
+@router.get(BY_ID, summary="List an account's members (its web UI users)", responses=LIST_BY_ID)
 async def list_members(
     account_id: str,
     account: CurrentAccount,
