@@ -32,6 +32,20 @@ RoleFilter = Annotated[
 Status = Annotated[Literal["ACTIVE", "PENDING", "EXPIRED"] | None, Query()]
 Limit = Annotated[int | None, Query(ge=1, le=100)]
 NextId = Annotated[str | None, Query(alias="nextId", min_length=1, max_length=500)]
+
+
+def _filters(
+    search: Search = None,
+    type: Type = None,
+    role: RoleFilter = None,
+    status: Status = None,
+    limit: Limit = None,
+    next_id: NextId = None,
+) -> Filters:
+    return Filters(search, type, role, status, limit, next_id)
+
+
+FiltersDep = Annotated[Filters, Depends(_filters)]
 LIST = {**errors(400), **answer(200, "The members", "AccountMembersList", AccountMembersList)}
 # an account id in the path other than the key's is a 404
 LIST_BY_ID = {**errors(404), **LIST}
@@ -53,33 +67,16 @@ async def _list(runtime: Runtime, account_id: str, filters: Filters) -> JSONResp
 
 @router.get(ME, summary="List the account's members (its web UI users)", responses=LIST)
 async def list_my_members(
-    account: CurrentAccount,
-    runtime: RuntimeDep,
-    search: Search = None,
-    type: Type = None,
-    role: RoleFilter = None,
-    status: Status = None,
-    limit: Limit = None,
-    next_id: NextId = None,
+    account: CurrentAccount, runtime: RuntimeDep, filters: FiltersDep
 ) -> JSONResponse:
-    filters = Filters(search, type, role, status, limit, next_id)
     return await _list(runtime, account.id, filters)
 
 
 @router.get(BY_ID, summary="List an account's members (its web UI users)", responses=LIST_BY_ID)
 async def list_members(
-    account_id: str,
-    account: CurrentAccount,
-    runtime: RuntimeDep,
-    search: Search = None,
-    type: Type = None,
-    role: RoleFilter = None,
-    status: Status = None,
-    limit: Limit = None,
-    next_id: NextId = None,
+    account_id: str, account: CurrentAccount, runtime: RuntimeDep, filters: FiltersDep
 ) -> JSONResponse:
     _own(account_id, account)
-    filters = Filters(search, type, role, status, limit, next_id)
     return await _list(runtime, account.id, filters)
 
 
