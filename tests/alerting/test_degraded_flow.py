@@ -15,9 +15,11 @@ from tests.targets.http_target import HttpTarget
 DEGRADED_MS, SLOW_MS = 600, 900
 
 
-async def test_it_tells_only_channels_with_send_degraded_of_a_degradation_and_its_recovery(
-    vantage: Harness, alice: Persona, http_target: HttpTarget, receiver: Receiver
-) -> None:
+async def slow_check_and_two_channels(
+    alice: Persona, http_target: HttpTarget, receiver: Receiver
+) -> tuple[int, int, str]:
+    """A channel that asked for degradations, one that did not, and a check subscribed to both
+    whose runs are slow enough to be degraded."""
     degraded = await channel(
         alice, "WEBHOOK", {"url": receiver.url + "/degraded"}, sendDegraded=True
     )
@@ -30,6 +32,13 @@ async def test_it_tells_only_channels_with_send_degraded_of_a_degradation_and_it
         maxResponseTime=20_000,
     )
     await point_at(alice, check_id, http_target, f"/slow?ms={SLOW_MS}")
+    return degraded, failures, check_id
+
+
+async def test_it_tells_only_channels_with_send_degraded_of_a_degradation_and_its_recovery(
+    vantage: Harness, alice: Persona, http_target: HttpTarget, receiver: Receiver
+) -> None:
+    degraded, failures, check_id = await slow_check_and_two_channels(alice, http_target, receiver)
 
     assert await run(alice, check_id) == "DEGRADED"
     [got] = await receiver.wait_for(1)
@@ -54,18 +63,7 @@ async def test_it_tells_only_channels_with_send_degraded_of_a_degradation_and_it
 async def test_it_tells_both_channels_when_a_degradation_turns_into_a_failure_and_recovers(
     vantage: Harness, alice: Persona, http_target: HttpTarget, receiver: Receiver
 ) -> None:
-    degraded = await channel(
-        alice, "WEBHOOK", {"url": receiver.url + "/degraded"}, sendDegraded=True
-    )
-    failures = await channel(alice, "WEBHOOK", {"url": receiver.url + "/failures"})
-    check_id = await check(
-        alice,
-        http_target,
-        [degraded, failures],
-        degradedResponseTime=DEGRADED_MS,
-        maxResponseTime=20_000,
-    )
-    await point_at(alice, check_id, http_target, f"/slow?ms={SLOW_MS}")
+    degraded, failures, check_id = await slow_check_and_two_channels(alice, http_target, receiver)
     assert await run(alice, check_id) == "DEGRADED"
     await point_at(alice, check_id, http_target, "/status/500")
     assert await run(alice, check_id) == "FAILED"

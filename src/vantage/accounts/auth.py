@@ -12,7 +12,7 @@ from fastapi.security import APIKeyHeader, HTTPBearer
 
 from vantage.accounts.keys import hash_key
 from vantage.accounts.service import Account, account_for_key
-from vantage.errors import Unauthorized
+from vantage.errors import NotFound, Unauthorized
 from vantage.runtime import Runtime, get_runtime
 
 # Declared as security schemes, so `/openapi.json` says what every public operation needs. They
@@ -81,3 +81,10 @@ def _route(request: Request) -> str:
 
 
 CurrentAccount = Annotated[Account, Depends(_authenticated_account)]
+
+
+def own_account(account_id: str, account: Account) -> None:
+    """A path's account id must be the key's: any other account, existing or not, is a 404 (a
+    key sees its own account only)."""
+    if account_id != account.id:
+        raise NotFound("No such account.")

@@ -9,12 +9,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 
-from vantage.accounts.auth import CurrentAccount
+from vantage.accounts.auth import CurrentAccount, own_account
 from vantage.accounts.responses import AccountAnswer, AccountSettingsAnswer, UserAnswer
 from vantage.alerting import account_settings
 from vantage.api.common import errors
 from vantage.api.openapi import answer
-from vantage.errors import NotFound
 from vantage.runtime import Runtime, get_runtime
 from vantage.runtimes.catalog import RUNTIME_ID
 
@@ -28,8 +27,7 @@ RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
     responses={**errors(404), **answer(200, "The account", "Account", AccountAnswer)},
 )
 async def get_account(account_id: str, account: CurrentAccount) -> JSONResponse:
-    if account_id != account.id:
-        raise NotFound("No such account.")
+    own_account(account_id, account)
     return JSONResponse(_account(account.id, account.name))
 
 
@@ -80,9 +78,7 @@ async def list_accounts(account: CurrentAccount, runtime: RuntimeDep) -> JSONRes
 async def get_account_by_id(
     account_id: str, account: CurrentAccount, runtime: RuntimeDep
 ) -> JSONResponse:
-    # Any other account, existing or not, is a 404: a key sees its own account only.
-    if account_id != account.id:
-        raise NotFound("No such account.")
+    own_account(account_id, account)
     return JSONResponse(await _with_settings(runtime, account.id, account.name))
 
 

@@ -9,10 +9,9 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from vantage.accounts.auth import CurrentAccount
+from vantage.accounts.auth import CurrentAccount, own_account
 from vantage.api.common import errors, json_body
 from vantage.api.openapi import answer, no_content, request_body
-from vantage.errors import NotFound
 from vantage.runtime import Runtime, get_runtime
 from vantage.timeutil import utcnow
 from vantage.users import members
@@ -53,12 +52,6 @@ ONE = {**errors(400, 404), **answer(200, "The member", "AccountMember", AccountM
 BODY = request_body("AccountMemberUpdate", MemberUpdate)
 
 
-def _own(account_id: str, account: CurrentAccount) -> None:
-    # Any other account, existing or not, is a 404: a key sees its own account only.
-    if account_id != account.id:
-        raise NotFound("No such account.")
-
-
 async def _list(runtime: Runtime, account_id: str, filters: Filters) -> JSONResponse:
     async with runtime.db.read() as conn:
         page, next_id = await members.list_members(conn, account_id, filters)
@@ -76,7 +69,7 @@ async def list_my_members(
 async def list_members(
     account_id: str, account: CurrentAccount, runtime: RuntimeDep, filters: FiltersDep
 ) -> JSONResponse:
-    _own(account_id, account)
+    own_account(account_id, account)
     return await _list(runtime, account.id, filters)
 
 
@@ -105,7 +98,7 @@ async def patch_my_member(
 async def patch_member(
     account_id: str, user_id: str, request: Request, account: CurrentAccount, runtime: RuntimeDep
 ) -> JSONResponse:
-    _own(account_id, account)
+    own_account(account_id, account)
     return await _patch(runtime, account.id, user_id, request)
 
 
@@ -134,5 +127,5 @@ async def remove_my_member(user_id: str, account: CurrentAccount, runtime: Runti
 async def remove_member(
     account_id: str, user_id: str, account: CurrentAccount, runtime: RuntimeDep
 ) -> Response:
-    _own(account_id, account)
+    own_account(account_id, account)
     return await _remove(runtime, account.id, user_id)

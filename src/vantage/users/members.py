@@ -123,8 +123,8 @@ async def change_role(
         await conn.execute(
             users.update().where(users.c.id == user_id).values(role=ours, updated_at=now)
         )
-    changed = (await conn.execute(sa.select(users).where(users.c.id == user_id))).one()
-    return wire(changed)
+        row = (await conn.execute(sa.select(users).where(users.c.id == user_id))).one()
+    return wire(row)
 
 
 async def remove(conn: AsyncConnection, account_id: str, user_id: str) -> None:
