@@ -17,7 +17,7 @@ server over the run, its database growing, weighs on both sides alike), and prin
 Goal (issue 12): p99 <= 1 s with 1,000 checks failing at once, intake time unchanged.
 
     python -m benchmarks.alert_latency [--checks 1000] [--database-url postgresql://...]
-        [--no-delivery]
+        [--no-delivery] [--delivery-inline]
 """
 
 from __future__ import annotations
@@ -136,6 +136,19 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def children_cpu_seconds(pid: int) -> float:
+    """CPU seconds of the server's live children: its delivery process, unless delivery is
+    inline (VANTAGE_ALERT_DELIVERY_PROCESS=false)."""
+    total = 0.0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            try:
+                total += cpu_seconds(int(child))
+            except OSError:
+                continue  # ended meanwhile
+    return total
+
+
 async def run_set(http: httpx2.AsyncClient, db: Database, tag: str, count: int) -> float:
     """Trigger every check of `tag`; seconds until all their sessions ended."""
     start = time.time()
@@ -187,11 +200,13 @@ async def measure(
         quiet = await run_set(http, db, "quiet", checks)
         quiet_cpu = cpu_seconds(vantage.pid) - cpu
         cpu = cpu_seconds(vantage.pid)
+        child_cpu = children_cpu_seconds(vantage.pid)
         loud = await run_set(http, db, "loud", checks)
         deadline = time.time() + (120 if delivery else 0)
         while len(receiver.arrivals) < checks and time.time() < deadline:
             await asyncio.sleep(0.05)
         loud_cpu = cpu_seconds(vantage.pid) - cpu
+        delivery_cpu = children_cpu_seconds(vantage.pid) - child_cpu
         # The second quiet set: after the loud one's notifications went out, so it measures
         # intake alone again, on the database as the loud set left it.
         quiet_after = await run_set(http, db, "after", checks)
@@ -235,8 +250,9 @@ async def measure(
         f"going out) {loud_rate:.0f}/s, ratio {loud_rate / quiet_rate:.2f}"
     )
     print(
-        f"server CPU: quiet {quiet_cpu:.2f} s (intake), loud {loud_cpu:.2f} s (intake and "
-        f"delivery); alerting {loud_cpu - quiet_cpu:.2f} s"
+        f"server CPU: quiet {quiet_cpu:.2f} s (intake), loud {loud_cpu:.2f} s (intake and, "
+        f"unless in its own process, delivery); alerting {loud_cpu - quiet_cpu:.2f} s; "
+        f"delivery process {delivery_cpu:.2f} s"
     )
     print(
         f"notifications: {len(rows)} queued, {len(receiver.arrivals)} received, "
@@ -261,6 +277,7 @@ async def measure(
                 "quiet_cpu_s": quiet_cpu,
                 "throughput_ratio": loud_rate / quiet_rate,
                 "loud_cpu_s": loud_cpu,
+                "delivery_process_cpu_s": delivery_cpu,
                 "received": len(receiver.arrivals),
                 "duplicates": receiver.duplicates,
                 "p50_ms": statistics.median(latencies) if latencies else None,
@@ -281,6 +298,12 @@ def main() -> None:
         help="the server queues notifications but sends none (VANTAGE_ALERT_DELIVERY=false): "
         "what the loud set's intake costs without the sends",
     )
+    parser.add_argument(
+        "--delivery-inline",
+        action="store_true",
+        help="the sends run on the server's event loop (VANTAGE_ALERT_DELIVERY_PROCESS=false), "
+        "as before they had a process of their own",
+    )
     args = parser.parse_args()
     receiver = Receiver()
     with tempfile.TemporaryDirectory() as tmp:
@@ -294,6 +317,7 @@ def main() -> None:
                 env={
                     "VANTAGE_ALERT_DENY": "",
                     "VANTAGE_ALERT_DELIVERY": "false" if args.no_delivery else "true",
+                    "VANTAGE_ALERT_DELIVERY_PROCESS": "false" if args.delivery_inline else "true",
                 },
             ) as vantage,
         ):

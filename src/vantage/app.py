@@ -23,6 +23,7 @@ from vantage.agent.loop import Agent
 from vantage.agentapi.endpoints import router as agent_api_router
 from vantage.agentapi.schemas import MAX_BODY_BYTES as AGENT_MAX_BODY_BYTES
 from vantage.alerting.delivery import Deliverer
+from vantage.alerting.delivery_process import DeliveryProcess
 from vantage.alerting.endpoints import router as alerting_router
 from vantage.alerting.ssl_expiry import SslWatcher
 from vantage.analytics.endpoints import router as analytics_router
@@ -128,8 +129,11 @@ def _background(runtime: Runtime) -> dict[str, Callable[[], Coroutine[Any, Any, 
     if settings.scheduler:
         loops["scheduler"] = Scheduler(runtime).run_forever
     if settings.alert_delivery:
-        deliverer = Deliverer(settings, runtime.db, wake=runtime.signals.alerts_queued)
-        loops["alert-delivery"] = deliverer.run_forever
+        wake = runtime.signals.alerts_queued
+        if settings.alert_delivery_process:
+            loops["alert-delivery"] = DeliveryProcess(settings, wake=wake).run_forever
+        else:
+            loops["alert-delivery"] = Deliverer(settings, runtime.db, wake=wake).run_forever
         loops["ssl-expiry"] = SslWatcher(runtime).run_forever
         loops["status-page-mail"] = Mailer(
             settings, runtime.db, wake=runtime.signals.mail_queued

@@ -272,6 +272,11 @@ class Settings(BaseSettings):
     alert_delivery: bool = Field(
         default=True, description="Deliver alert notifications from this replica."
     )
+    alert_delivery_process: bool = Field(
+        default=True,
+        description="Send alert notifications from a child process of the server, beside the "
+        "event loop that takes results in rather than on it.",
+    )
     alert_poll_seconds: float = Field(
         default=5.0,
         gt=0,

@@ -18,16 +18,15 @@ def receiver() -> Iterator[Receiver]:
 
 def alerting_settings(database_url: str, receiver: Receiver, **overrides: Any) -> Settings:
     """Vantage delivering alerts promptly, its providers' URLs on the test's receiver."""
-    return settings_for(
-        database_url,
-        alert_deny="",
-        alert_poll_seconds=0.02,
-        alert_retry_base_seconds=0.05,
-        pagerduty_url=receiver.url + "/pagerduty",
-        opsgenie_url=receiver.url + "/opsgenie",
-        opsgenie_eu_url=receiver.url + "/opsgenie-eu",
-        **overrides,
-    )
+    values: dict[str, Any] = {
+        "alert_deny": "",
+        "alert_poll_seconds": 0.02,
+        "alert_retry_base_seconds": 0.05,
+        "pagerduty_url": receiver.url + "/pagerduty",
+        "opsgenie_url": receiver.url + "/opsgenie",
+        "opsgenie_eu_url": receiver.url + "/opsgenie-eu",
+    }
+    return settings_for(database_url, **(values | overrides))
 
 
 @pytest.fixture

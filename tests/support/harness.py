@@ -81,6 +81,9 @@ def settings_for(database_url: str, **overrides: Any) -> Settings:
         # The targets are loopback servers (tests/targets/), which the embedded agent's default
         # policy denies; link-local and metadata stay denied as in production.
         "probe_deny": "link-local,metadata",
+        # In-process: the test's own event loop delivers (tests/alerting/test_delivery_process.py
+        # and the real servers of tests/e2e deliver from the child process).
+        "alert_delivery_process": False,
     }
     values.update(overrides)
     return Settings(**values)
