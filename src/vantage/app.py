@@ -131,7 +131,7 @@ def _background(runtime: Runtime) -> dict[str, Callable[[], Coroutine[Any, Any, 
     if settings.alert_delivery:
         wake = runtime.signals.alerts_queued
         if settings.alert_delivery_process:
-            loops["alert-delivery"] = DeliveryProcess(settings, wake=wake).run_forever
+            loops["alert-delivery"] = DeliveryProcess(settings, runtime.db, wake=wake).run_forever
         else:
             loops["alert-delivery"] = Deliverer(settings, runtime.db, wake=wake).run_forever
         loops["ssl-expiry"] = SslWatcher(runtime).run_forever

@@ -1,5 +1,6 @@
-"""The delivery worker in a child process of the server: woken through its pipe, started again
-when it dies, stopped with the server, and gone when the server is killed."""
+"""The delivery worker in a child process of the server: started once there is something to
+deliver, woken through its pipe, started again when it dies, stopped with the server, and gone
+when the server is killed."""
 
 from __future__ import annotations
 
@@ -14,13 +15,17 @@ from pathlib import Path
 
 import httpx2
 import pytest
+import sqlalchemy as sa
 
-from tests.agent.processes import Server, free_port
+from tests.agent.processes import Server, free_port, vantage_cli
 from tests.alerting.conftest import alerting_settings
 from tests.alerting.flow import channel, check, point_at, run, settled
-from tests.alerting.receiver import Receiver
+from tests.alerting.receiver import Receiver, Reply
+from tests.e2e.support import Api
 from tests.support.harness import Harness, Persona, running_vantage
 from tests.targets.http_target import HttpTarget
+from vantage.db.tables import alert_notifications
+from vantage.timeutil import utcnow
 
 MODULE = "vantage.alerting.delivery_process"
 # Longer than any wait below: a notification that arrives came through a wake-up, not the
@@ -81,12 +86,18 @@ async def vantage(database_url: str, receiver: Receiver) -> AsyncIterator[Harnes
         yield harness
 
 
-async def test_the_child_process_sends_each_alert_as_soon_as_it_is_raised(
+async def failing_check(alice: Persona, http_target: HttpTarget, receiver: Receiver) -> str:
+    hook = await channel(alice, "WEBHOOK", {"url": receiver.url + "/hook"})
+    return await check(alice, http_target, [hook])
+
+
+async def test_no_process_starts_until_a_channel_exists_then_each_alert_goes_out_at_once(
     vantage: Harness, alice: Persona, http_target: HttpTarget, receiver: Receiver
 ) -> None:
+    await alice.get("/v1/alert-channels")
+    assert children(os.getpid()) == []
+    check_id = await failing_check(alice, http_target, receiver)
     await child_of(os.getpid())
-    hook = await channel(alice, "WEBHOOK", {"url": receiver.url + "/hook"})
-    check_id = await check(alice, http_target, [hook])
     assert await run(alice, check_id) == "FAILED"
     await receiver.wait_for(1, timeout=60)
     await settled(vantage, 1)
@@ -102,49 +113,111 @@ async def test_the_child_process_sends_each_alert_as_soon_as_it_is_raised(
 async def test_a_child_that_dies_is_replaced_and_the_next_alert_still_goes_out(
     vantage: Harness, alice: Persona, http_target: HttpTarget, receiver: Receiver
 ) -> None:
+    check_id = await failing_check(alice, http_target, receiver)
+    assert await run(alice, check_id) == "FAILED"
     first = await child_of(os.getpid())
+    await receiver.wait_for(1, timeout=60)
     os.kill(first, signal.SIGKILL)
     await child_of(os.getpid(), other_than=first)
-    hook = await channel(alice, "WEBHOOK", {"url": receiver.url + "/hook"})
-    check_id = await check(alice, http_target, [hook])
-    assert await run(alice, check_id) == "FAILED"
-    [got] = await receiver.wait_for(1, timeout=60)
-    assert got.json()["CHECK_ID"] == check_id
+    await point_at(alice, check_id, http_target, "/ok")
+    assert await run(alice, check_id) == "PASSED"
+    received = await receiver.wait_for(2, timeout=60)
+    assert received[-1].json()["ALERT_TYPE"] == "ALERT_RECOVERY"
 
 
-async def test_the_child_stops_with_the_app(database_url: str, receiver: Receiver) -> None:
+async def test_what_was_queued_before_a_restart_starts_the_process_at_once(
+    database_url: str, receiver: Receiver, http_target: HttpTarget
+) -> None:
+    """A notification stored and not delivered (the receiver was down, its retry is ahead): the
+    next start runs its process before any alert is raised, and that process sends it."""
+    down = alerting_settings(
+        database_url, receiver, alert_delivery_process=False, alert_retry_base_seconds=600
+    )
+    receiver.script = [Reply(status=503)]
+    async with running_vantage(down) as first:
+        alice = await first.persona("alice")
+        check_id = await failing_check(alice, http_target, receiver)
+        assert await run(alice, check_id) == "FAILED"
+        await receiver.wait_for(1, timeout=60)
+    later = alerting_settings(
+        database_url, receiver, alert_delivery_process=True, alert_retry_base_seconds=0.05
+    )
+    async with running_vantage(later) as second:
+        await child_of(os.getpid())
+        async with second.runtime.db.write() as conn:
+            # its retry falls due now, as if the ten minutes had passed
+            await conn.execute(sa.update(alert_notifications).values(next_attempt_at=utcnow()))
+        received = await receiver.wait_for(2, timeout=60)
+        assert received[-1].json()["CHECK_ID"] == check_id
+
+
+async def test_the_child_stops_with_the_app(
+    database_url: str, receiver: Receiver, http_target: HttpTarget
+) -> None:
     settings = alerting_settings(database_url, receiver, alert_delivery_process=True)
-    async with running_vantage(settings):
+    async with running_vantage(settings) as harness:
+        alice = await harness.persona("alice")
+        check_id = await failing_check(alice, http_target, receiver)
+        assert await run(alice, check_id) == "FAILED"
         pid = await child_of(os.getpid())
     assert await gone(pid, timeout=10)
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Server:
+async def server(
+    tmp_path: Path, receiver: Receiver, http_target: HttpTarget
+) -> AsyncIterator[tuple[Server, int]]:
+    """A real `vantage server` whose delivery process runs: an alert was raised."""
     database_url = f"sqlite:///{tmp_path / 'vantage.db'}"
-    return Server(database_url, free_port(), tmp_path / "server.log")
+    account = vantage_cli("accounts", "create", "ops", "--database-url", database_url)
+    running = Server(
+        database_url,
+        free_port(),
+        tmp_path / "server.log",
+        local_agent=True,
+        env={"VANTAGE_ALERT_DENY": ""},
+    )
+    running.start()
+    assert running.process is not None
+    api = Api(running.url, str(account["accountId"]), str(account["apiKey"]))
+    try:
+        hook = await api.client.post(
+            "/v1/alert-channels", json={"type": "WEBHOOK", "config": {"url": receiver.url}}
+        )
+        assert hook.status_code == 201, hook.text
+        subscriptions = [{"alertChannelId": hook.json()["id"], "activated": True}]
+        check_id = await api.create_check(
+            f"{http_target.base_url}/status/500",
+            ["local"],
+            alertChannelSubscriptions=subscriptions,
+        )
+        assert (await api.completion(await api.trigger(check_id)))["status"] == "FAILED"
+        pid = await child_of(running.process.pid)
+        yield running, pid
+    finally:
+        await api.aclose()
+        running.kill()
 
 
-async def test_a_killed_server_takes_its_delivery_process_with_it(server: Server) -> None:
-    server.start()
-    assert server.process is not None
-    pid = await child_of(server.process.pid)
-    server.kill()
+async def test_a_killed_server_takes_its_delivery_process_with_it(
+    server: tuple[Server, int],
+) -> None:
+    running, pid = server
+    running.kill()
     assert await gone(pid), "the delivery process outlived its server"
 
 
 async def test_a_stopped_server_stops_its_delivery_process_and_exits_cleanly(
-    server: Server,
+    server: tuple[Server, int],
 ) -> None:
-    server.start()
-    assert server.process is not None
-    pid = await child_of(server.process.pid)
-    server.process.send_signal(signal.SIGTERM)
-    assert server.process.wait(30) == 0
+    running, pid = server
+    assert running.process is not None
+    running.process.send_signal(signal.SIGTERM)
+    assert running.process.wait(30) == 0
     assert await gone(pid, timeout=5)
-    assert "alert delivery process started" in server.log.read_text()
+    assert "alert delivery process started" in running.log.read_text()
     with pytest.raises(httpx2.HTTPError):
-        httpx2.get(f"{server.url}/v1/locations", timeout=1)
+        httpx2.get(f"{running.url}/v1/locations", timeout=1)
 
 
 def test_the_child_exits_at_once_when_its_server_says_nothing() -> None:

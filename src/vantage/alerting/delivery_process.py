@@ -2,18 +2,19 @@
 
 In the server's process the sends share the event loop and the core that take results in: 1,000
 webhooks going out cost the intake 10-15 % of its throughput (docs/benchmarks.md, alert latency).
-In a child they run beside it, and the operating system gives them what the intake leaves.
+In a child they run beside it, on another core when there is one (docs/benchmarks.md has the
+figures for both databases).
 
 The server (`DeliveryProcess`, one of its background loops) starts `python -m
-vantage.alerting.delivery_process` and talks to it over the child's standard input only: the first
-line is the server's settings as JSON (so nothing secret is in the child's arguments or
-environment), then one byte per wake-up (alerts were raised: `Signals.alerts_queued`, this
-replica's or, through PostgreSQL's notifications, another's). The child runs the same `Deliverer`
-as an in-process server would, with its own connections to the database. When the server stops it
-closes the pipe, and the child records what it sent and exits; when the server dies, Linux ends
-the child with it (PR_SET_PDEATHSIG), as the worker ended with the server before: its leases run
-out and another replica, or the next start, sends what it held. A child that exits on its own is
-started again.
+vantage.alerting.delivery_process` once an alert channel exists, and talks to it over the
+child's standard input only: the first line is the server's settings as JSON (so nothing secret is
+in the child's arguments or environment), then one byte per wake-up (alerts were raised:
+`Signals.alerts_queued`, this replica's or, through PostgreSQL's notifications, another's). The
+child runs the same `Deliverer` as an in-process server would, with its own connections to the
+database. When the server stops it closes the pipe, and the child records what it sent and exits;
+when the server dies, Linux ends the child with it (PR_SET_PDEATHSIG), as the worker ended with the
+server before: its leases run out and another replica, or the next start, sends what it held. A
+child that exits on its own is started again.
 """
 
 from __future__ import annotations
@@ -24,9 +25,12 @@ import ctypes
 import signal
 import sys
 
+import sqlalchemy as sa
 import structlog
 
 from vantage.config import Settings
+from vantage.db.engine import Database
+from vantage.db.tables import alert_channels
 
 log = structlog.get_logger("vantage.alerting")
 
@@ -42,12 +46,13 @@ class DeliveryProcess:
     """The server's side: start the child, hand it the settings and every wake-up, restart it if
     it dies, stop it when cancelled."""
 
-    def __init__(self, settings: Settings, *, wake: asyncio.Event) -> None:
+    def __init__(self, settings: Settings, db: Database, *, wake: asyncio.Event) -> None:
         self.settings = settings
+        self.db = db
         self.wake = wake
-        self.pid: int | None = None
 
     async def run_forever(self) -> None:
+        await self._until_needed()
         while True:
             code = await self._run_child()
             log.warning(
@@ -57,6 +62,25 @@ class DeliveryProcess:
             )
             await asyncio.sleep(RESTART_SECONDS)
 
+    async def _until_needed(self) -> None:
+        """Start no process (about a CPU second of imports, tens of MB) on a server that has no
+        alert channel: it has nothing to deliver. A channel created through the API wakes this
+        (on every replica), as an alert raised does; one created otherwise (`checkly deploy`) is
+        seen by the read every `alert_poll_seconds`, or its first alert wakes this."""
+        while not self.wake.is_set():
+            try:
+                if await self._any_channel():
+                    return
+            except Exception:
+                log.exception("alert delivery could not read the alert channels")
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.settings.alert_poll_seconds):
+                    await self.wake.wait()
+
+    async def _any_channel(self) -> bool:
+        async with self.db.read() as conn:
+            return await conn.scalar(sa.select(alert_channels.c.id).limit(1)) is not None
+
     async def _run_child(self) -> int:
         child = await asyncio.create_subprocess_exec(
             sys.executable,
@@ -64,7 +88,6 @@ class DeliveryProcess:
             "vantage.alerting.delivery_process",
             stdin=asyncio.subprocess.PIPE,
         )
-        self.pid = child.pid
         assert child.stdin is not None
         try:
             child.stdin.write(self.settings.model_dump_json().encode() + b"\n")
@@ -85,7 +108,6 @@ class DeliveryProcess:
         finally:
             if child.returncode is None:
                 await _stop(child)
-            self.pid = None
 
 
 async def _stop(child: asyncio.subprocess.Process) -> None:
@@ -112,7 +134,6 @@ def _die_with_parent() -> None:
 async def serve(reader: asyncio.StreamReader) -> None:
     """The child's side: the settings line, then deliver until the pipe closes."""
     from vantage.alerting.delivery import Deliverer
-    from vantage.db.engine import Database
     from vantage.logs import configure
 
     first = await reader.readline()

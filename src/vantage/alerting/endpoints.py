@@ -85,6 +85,9 @@ async def create_channel(
     payload = await json_body(request)
     async with runtime.db.write() as conn:
         channel = await service.create(conn, account.id, payload)
+    # On a server that had no channel, this starts the delivery process (on every replica)
+    # before the channel's first alert, not at its next look (alerting/delivery_process.py).
+    runtime.signals.alerts_raised()
     return JSONResponse(channel.wire(), status_code=201)
 
 
