@@ -22,6 +22,7 @@ from vantage.probes.target_policy import (
     TargetPolicy,
     parse_networks,
 )
+from vantage.rollups.keeping import Keeping
 
 DEFAULT_DATABASE_URL = "sqlite:///vantage.db"
 LOCAL_LOCATION = "local"
@@ -236,6 +237,26 @@ class Settings(BaseSettings):
     retention_interval_seconds: float = Field(
         default=300.0, gt=0, description="How often old results are pruned."
     )
+    # Roll-ups outlive raw results, each bucket size as long as the pages read it
+    # (vantage.rollups.keeping); pruned only while retention is on.
+    retention_minute_rollups_days: float = Field(
+        default=2.0,
+        ge=0,
+        description="Days the 1-minute roll-ups (charts of up to 12 hours) are kept; an older "
+        "window is drawn from the hourly ones. 0 keeps them forever.",
+    )
+    retention_hour_rollups_days: float = Field(
+        default=35.0,
+        ge=0,
+        description="Days the hourly roll-ups (charts of up to 14 days, the dashboard) are kept; "
+        "an older window is drawn from the daily ones. 0 keeps them forever.",
+    )
+    retention_day_rollups_days: float = Field(
+        default=400.0,
+        ge=0,
+        description="Days the daily roll-ups (longer charts, status pages' uptime bars) are "
+        "kept. 0 keeps them forever.",
+    )
     # Tracked deploys (`/v1/projects/deploy`) and code bundles only grow; the retention pass keeps
     # the newest of each (vantage.projects.repository.prune_deployments, vantage.bundles.service).
     project_deployments_kept: int = Field(
@@ -404,6 +425,13 @@ class Settings(BaseSettings):
                 "being sent would be sent again by another replica"
             )
         return self
+
+    def rollup_keeping(self) -> Keeping:
+        return Keeping(
+            minute_days=self.retention_minute_rollups_days,
+            hour_days=self.retention_hour_rollups_days,
+            day_days=self.retention_day_rollups_days,
+        )
 
     def probe_policy(self) -> TargetPolicy:
         return TargetPolicy.parse(self.probe_deny)

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from vantage.errors import BadRequest
+from vantage.rollups.keeping import Keeping
 from vantage.ui.ranges import MAX_BARS, Window, requested, window
 
 NOW = datetime(2026, 11, 27, 10, 42, 17, tzinfo=UTC)
@@ -78,3 +79,18 @@ def test_the_window_shifts_by_its_own_length() -> None:
     back = Window.spanning("custom", *w.shifted(-1))
     assert back.length == w.length and back.bucket_seconds == w.bucket_seconds
     assert w.previous.end == w.start and w.previous.length == w.length
+
+
+def test_a_custom_range_older_than_the_kept_minutes_reads_hours() -> None:
+    keeping = Keeping()  # minutes kept two days
+    recent = {"from": "2026-11-27T00:00", "to": "2026-11-27T06:00"}
+    assert requested(recent, NOW, keeping).rollup_seconds == 60
+    old = {"from": "2026-11-20T00:00", "to": "2026-11-20T06:00"}
+    w = requested(old, NOW, keeping)
+    assert (w.rollup_seconds, w.start, w.end) == (
+        3600,
+        datetime(2026, 11, 20, tzinfo=UTC),
+        datetime(2026, 11, 20, 6, tzinfo=UTC),
+    )
+    # without the keeping (no server), the finest size for the length
+    assert requested(old, NOW).rollup_seconds == 60

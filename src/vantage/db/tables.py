@@ -470,8 +470,9 @@ ui_sessions = sa.Table(
 
 # FINAL results summed per check x location x time bucket (60 s, 1 h, 1 day), written by the
 # intake in the result's transaction. Pages read these, never a scan of raw results, and they
-# outlive the raw results' retention. The response-time histogram is fixed columns (bounds in
-# `rollups/digest.py`), so writing one is a single additive upsert and buckets merge by addition.
+# outlive the raw results' retention (each bucket size has its own age: `rollups/keeping.py`).
+# The response-time histogram is fixed columns (bounds in `rollups/digest.py`), so writing one is
+# a single additive upsert and buckets merge by addition.
 ROLLUP_HISTOGRAM_BINS = 20
 ROLLUP_PHASES = ("wait", "dns", "tcp", "tls", "first_byte", "download")
 result_rollups = sa.Table(
@@ -502,6 +503,8 @@ result_rollups = sa.Table(
     # FINAL results taken in a maintenance window: counted here only, not in finals and the rest.
     sa.Column("maintenance", sa.Integer(), nullable=False, server_default="0"),
     sa.Index("ix_result_rollups_bucket", "check_id", "bucket_seconds", "bucket_start"),
+    # Retention deletes each bucket size's rows past their age, oldest first.
+    sa.Index("ix_result_rollups_age", "bucket_seconds", "bucket_start"),
 )
 
 # Alert channels (Checkly's integer ids): where notifications go, one row per channel.

@@ -1,5 +1,6 @@
 """The retention loop: every few minutes, prune raw results, their assets and ended sessions past
-their age, and all but the newest deployments of each project and code bundles of each account.
+their age, each size of roll-up past its own, and all but the newest deployments of each project
+and code bundles of each account.
 
 A pass deletes in small batches, one short write transaction each, so on SQLite result intake
 waits at most one batch for the single writer; then it gives the freed pages back to the file
@@ -14,6 +15,7 @@ are kept up to date by every FINAL result, not computed from raw results.
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -26,6 +28,7 @@ from vantage.assets.repository import prune as prune_assets
 from vantage.bundles.service import prune as prune_bundles
 from vantage.projects.repository import prune_deployments
 from vantage.retention import partitioning, repository
+from vantage.rollups.digest import BUCKET_SECONDS
 from vantage.runtime import Runtime
 from vantage.timeutil import utcnow
 
@@ -47,10 +50,17 @@ class Pass:
     results: int
     assets: int
     sessions: int
+    rollups: int
     deployments: int
     bundles: int
     pages_freed: int
     seconds: float
+
+
+def _prune_rollups(
+    seconds: int, cutoff: datetime, conn: AsyncConnection, limit: int
+) -> Awaitable[int]:
+    return repository.prune_rollups(conn, seconds, cutoff, limit)
 
 
 class Pruner:
@@ -76,11 +86,12 @@ class Pruner:
             results = await self._drain(lambda c, n: repository.prune_results(c, cutoff, n))
             assets = await self._drain(lambda c, n: prune_assets(c, cutoff, n))
             sessions = await self._drain(lambda c, n: repository.prune_sessions(c, cutoff, n))
+            rollups = await self._prune_rollups(now)
             deployments_kept = settings.project_deployments_kept
             deployments = await self._drain(lambda c, n: prune_deployments(c, deployments_kept, n))
             bundles_kept = settings.code_bundles_kept
             bundles = await self._drain(lambda c, n: prune_bundles(c, bundles_kept, n))
-            deleted = results or assets or sessions or deployments or bundles
+            deleted = results or assets or sessions or rollups or deployments or bundles
             pages = await db.reclaim_space() if deleted else 0
         seconds = time.perf_counter() - began
         done = Pass(
@@ -89,6 +100,7 @@ class Pruner:
             results,
             assets,
             sessions,
+            rollups,
             deployments,
             bundles,
             pages,
@@ -101,12 +113,23 @@ class Pruner:
             results_deleted=results,
             assets_deleted=assets,
             sessions_deleted=sessions,
+            rollups_deleted=rollups,
             deployments_deleted=deployments,
             bundles_deleted=bundles,
             pages_freed=pages,
             seconds=round(done.seconds, 3),
         )
         return done
+
+    async def _prune_rollups(self, now: datetime) -> int:
+        """Each bucket size's roll-ups past their own age (vantage.rollups.keeping)."""
+        keeping = self.runtime.settings.rollup_keeping()
+        total = 0
+        for seconds in BUCKET_SECONDS:
+            cutoff = keeping.cutoff(seconds, now)
+            if cutoff is not None:
+                total += await self._drain(functools.partial(_prune_rollups, seconds, cutoff))
+        return total
 
     async def _drain(self, prune: Prune) -> int:
         settings = self.runtime.settings

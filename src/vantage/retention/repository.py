@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from vantage.db.dialect import claim_subquery
-from vantage.db.tables import check_results, check_sessions, jobs
+from vantage.db.tables import check_results, check_sessions, jobs, result_rollups
 
 
 async def prune_results(conn: AsyncConnection, cutoff: datetime, limit: int) -> int:
@@ -49,4 +49,20 @@ async def prune_sessions(conn: AsyncConnection, cutoff: datetime, limit: int) ->
     )
     doomed = claim_subquery(conn, oldest).scalar_subquery()
     deleted = await conn.execute(check_sessions.delete().where(check_sessions.c.id.in_(doomed)))
+    return deleted.rowcount
+
+
+async def prune_rollups(conn: AsyncConnection, seconds: int, cutoff: datetime, limit: int) -> int:
+    """Delete up to `limit` roll-up rows of bucket size `seconds` that start before `cutoff`,
+    oldest first (`ix_result_rollups_age`); return how many went."""
+    rr = result_rollups
+    key = (rr.c.check_id, rr.c.location, rr.c.bucket_seconds, rr.c.bucket_start)
+    oldest = (
+        sa.select(*key)
+        .where(rr.c.bucket_seconds == seconds, rr.c.bucket_start < cutoff)
+        .order_by(rr.c.bucket_start)
+        .limit(limit)
+    )
+    doomed = claim_subquery(conn, oldest)
+    deleted = await conn.execute(rr.delete().where(sa.tuple_(*key).in_(doomed)))
     return deleted.rowcount

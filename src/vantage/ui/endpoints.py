@@ -271,7 +271,8 @@ async def check_overview(
 ) -> Response:
     now = utcnow()
     try:
-        win = requested(dict(request.query_params), now)
+        keeping = runtime.settings.rollup_keeping()
+        win = requested(dict(request.query_params), now, keeping)
         runs = run_filters.requested(request.query_params)
     except BadRequest as exc:
         if as_json:

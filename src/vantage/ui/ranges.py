@@ -3,7 +3,8 @@ draws, the one before it, and the windows one length earlier and later (the ◀ 
 
 A window reads the finest roll-up that keeps its rows few (minutes up to 12 hours, hours up to 14
 days, days beyond) and draws at most MAX_BARS bars: several roll-up buckets make one bar when the
-window holds more (3 hours of minutes: 2-minute bars).
+window holds more (3 hours of minutes: 2-minute bars). A window older than its size's rows are
+kept reads the next coarser size (`rollups/keeping.py`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 from vantage.errors import BadRequest
 from vantage.rollups.digest import bucket_start
+from vantage.rollups.keeping import Keeping
 
 PRESETS: dict[str, timedelta] = {
     "1h": timedelta(hours=1),
@@ -45,9 +47,21 @@ class Window:
     bucket_seconds: int  # one bar: a whole number of roll-up buckets
 
     @classmethod
-    def spanning(cls, preset: str, start: datetime, end: datetime) -> Window:
-        """The window [start, end) with its edges moved out to whole roll-up buckets."""
+    def spanning(
+        cls,
+        preset: str,
+        start: datetime,
+        end: datetime,
+        *,
+        now: datetime | None = None,
+        keeping: Keeping | None = None,
+    ) -> Window:
+        """The window [start, end) with its edges moved out to whole roll-up buckets; with
+        `keeping`, of a size whose rows were not pruned yet (at `now`) from the start of the
+        window before it on, which its "vs previous" figures read."""
         seconds = rollup_seconds(end - start)
+        if keeping is not None and now is not None:
+            seconds = keeping.readable(seconds, start - (end - start), now)
         start = bucket_start(start, seconds)
         if bucket_start(end, seconds) != end:
             end = bucket_start(end, seconds) + timedelta(seconds=seconds)
@@ -88,14 +102,14 @@ class Window:
         return out
 
 
-def window(preset: str | None, now: datetime) -> Window:
+def window(preset: str | None, now: datetime, keeping: Keeping | None = None) -> Window:
     """The window of a preset ending with the minute, hour or day that holds `now` (unknown
     presets: 24h)."""
     name = preset if preset in PRESETS else DEFAULT
     length = PRESETS[name]
     seconds = rollup_seconds(length)
     end = bucket_start(now, seconds) + timedelta(seconds=seconds)
-    return Window.spanning(name, end - length, end)
+    return Window.spanning(name, end - length, end, now=now, keeping=keeping)
 
 
 def moment(value: str, field: str) -> datetime:
@@ -112,14 +126,15 @@ def moment(value: str, field: str) -> datetime:
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
-def requested(params: dict[str, str], now: datetime) -> Window:
+def requested(params: dict[str, str], now: datetime, keeping: Keeping | None = None) -> Window:
     """The window a check overview's query string asks for: `from` and `to` (a custom range,
-    `to` defaulting to now) win over `range`."""
+    `to` defaulting to now) win over `range`. `keeping`: how long each roll-up size is kept, so
+    that an old window reads a size that still has its rows."""
     raw_from, raw_to = params.get("from") or "", params.get("to") or ""
     if not raw_from:
         if raw_to:
             raise BadRequest('"from" is required with "to"', keys=["from"], source="query")
-        return window(params.get("range"), now)
+        return window(params.get("range"), now, keeping)
     start = moment(raw_from, "from")
     end = moment(raw_to, "to") if raw_to else now
     if end <= start:
@@ -128,4 +143,4 @@ def requested(params: dict[str, str], now: datetime) -> Window:
         raise BadRequest(
             f'"from" must be at most {LONGEST.days} days before "to"', keys=["from"], source="query"
         )
-    return Window.spanning("custom", start, end)
+    return Window.spanning("custom", start, end, now=now, keeping=keeping)
