@@ -10,7 +10,8 @@ per minute:
 - RSS of the server process; the database file with its WAL;
 - p95 of `GET /v2/check-results/{checkId}?limit=100` for a random check, requested one at a time
   about five times a second by a client thread;
-- the results and sessions stored, and what the retention passes of that minute deleted;
+- the results, sessions and roll-up rows stored, and what the retention passes of that minute
+  deleted (minute roll-ups are kept `--rollup-minutes`, by default as long as results);
 - the machine's 1-minute load average (on a shared machine, what else was running).
 
 The default ceiling, 900 executions/s, is the embedded default's sustained figure on the project's
@@ -18,6 +19,7 @@ The default ceiling, 900 executions/s, is the embedded default's sustained figur
 
     python -m benchmarks.soak [--minutes 30] [--ceiling 900] [--fraction 0.8]
                               [--retention-minutes 5] [--prune-seconds 120]
+                              [--rollup-minutes N]
 """
 
 from __future__ import annotations
@@ -84,21 +86,35 @@ def db_mib(path: Path) -> float:
     return sum(f.stat().st_size for f in files if f.exists()) / 2**20
 
 
-def stored(path: Path) -> tuple[int, int]:
-    """Results and sessions in the database, read by a separate read-only connection (WAL lets it
-    read while the server writes)."""
+def stored(path: Path) -> tuple[int, int, int]:
+    """Results, sessions and roll-up rows in the database, read by a separate read-only connection
+    (WAL lets it read while the server writes)."""
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
     try:
         results = conn.execute("SELECT count(*) FROM check_results").fetchone()[0]
         sessions = conn.execute("SELECT count(*) FROM check_sessions").fetchone()[0]
+        rollups = conn.execute("SELECT count(*) FROM result_rollups").fetchone()[0]
     finally:
         conn.close()
-    return int(results), int(sessions)
+    return int(results), int(sessions), int(rollups)
 
 
-def pruned_since(log: Path, offset: int) -> tuple[int, int, int]:
-    """Results and sessions deleted by the retention passes logged after `offset`; new offset."""
-    results = sessions = 0
+def largest(path: Path, count: int = 8) -> list[tuple[str, float]]:
+    """The tables and indexes that take the most of the file, MiB each (SQLite's dbstat)."""
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+    try:
+        rows = conn.execute(
+            "SELECT name, sum(pgsize) FROM dbstat GROUP BY name ORDER BY 2 DESC LIMIT ?", (count,)
+        ).fetchall()
+    finally:
+        conn.close()
+    return [(str(name), size / 2**20) for name, size in rows]
+
+
+def pruned_since(log: Path, offset: int) -> tuple[int, int, int, int]:
+    """Results, sessions and roll-ups deleted by the retention passes logged after `offset`; new
+    offset."""
+    results = sessions = rollups = 0
     with log.open("rb") as f:
         f.seek(offset)
         data = f.read()
@@ -110,7 +126,8 @@ def pruned_since(log: Path, offset: int) -> tuple[int, int, int]:
                 continue
             results += int(event.get("results_deleted", 0))
             sessions += int(event.get("sessions_deleted", 0))
-    return results, sessions, offset + len(data)
+            rollups += int(event.get("rollups_deleted", 0))
+    return results, sessions, rollups, offset + len(data)
 
 
 def list_latencies(
@@ -144,7 +161,14 @@ def main() -> None:
     parser.add_argument("--fraction", type=float, default=0.8)
     parser.add_argument("--retention-minutes", type=float, default=5.0)
     parser.add_argument("--prune-seconds", type=float, default=120.0)
+    parser.add_argument(
+        "--rollup-minutes",
+        type=float,
+        default=None,
+        help="how long minute roll-ups are kept (default: --retention-minutes)",
+    )
     args = parser.parse_args()
+    rollup_minutes = args.rollup_minutes or args.retention_minutes
     rate = args.ceiling * args.fraction
     checks = round(rate * INTERVAL)
     with tempfile.TemporaryDirectory() as tmp:
@@ -172,6 +196,9 @@ def main() -> None:
             os.environ.update(
                 VANTAGE_SCHEDULER="true",
                 VANTAGE_RETENTION_DAYS=str(args.retention_minutes / 1440),
+                # Minute roll-ups are kept 2 days by default: a run of minutes would only see
+                # them grow. Kept as long as the results here, the soak reaches its steady state.
+                VANTAGE_RETENTION_MINUTE_ROLLUPS_DAYS=str(rollup_minutes / 1440),
                 VANTAGE_RETENTION_INTERVAL_SECONDS=str(args.prune_seconds),
             )
             with restarted(setup, workdir) as vantage:
@@ -213,7 +240,8 @@ def soak(
     client.start()
     print(
         "min  exec/s  lag mean ms  lag max ms  RSS MiB  DB MiB  list p50 ms  list p95 ms  "
-        "errors  results  sessions  pruned results  pruned sessions  load",
+        "errors  results  sessions  rollups  pruned results  pruned sessions  pruned rollups  "
+        "load",
         flush=True,
     )
     rows: list[tuple[float, float, float, float, float]] = []
@@ -231,8 +259,10 @@ def soak(
             done = metric_sum(text, "vantage_check_executions_total")
             rate = (done - executions) / 60
             executions = done
-            results, sessions = stored(db_path)
-            pruned_results, pruned_sessions, log_offset = pruned_since(log, log_offset)
+            results, sessions, rollups = stored(db_path)
+            pruned_results, pruned_sessions, pruned_rollups, log_offset = pruned_since(
+                log, log_offset
+            )
             lat = minute.latencies or [float("nan")]
             rss, size = rss_mib(vantage.pid), db_mib(db_path)
             p95 = percentile(lat, 95)
@@ -241,12 +271,13 @@ def soak(
                 f"{index + 1:>3}  {rate:>6.1f}  {statistics.fmean(minute.lags or [0.0]):>11.1f}"
                 f"  {max(minute.lags or [0.0]):>10.1f}  {rss:>7.0f}  {size:>6.0f}"
                 f"  {statistics.median(lat):>11.1f}  {p95:>11.1f}  {minute.errors:>6}"
-                f"  {results:>7}  {sessions:>8}  {pruned_results:>14}  {pruned_sessions:>15}"
-                f"  {os.getloadavg()[0]:>4.1f}",
+                f"  {results:>7}  {sessions:>8}  {rollups:>7}  {pruned_results:>14}"
+                f"  {pruned_sessions:>15}  {pruned_rollups:>14}  {os.getloadavg()[0]:>4.1f}",
                 flush=True,
             )
     client.join()
     summarize(rows, steady_from)
+    print("largest in the file: " + ", ".join(f"{n} {mib:.1f} MiB" for n, mib in largest(db_path)))
 
 
 def summarize(rows: list[tuple[float, float, float, float, float]], steady_from: int) -> None:
