@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -13,9 +15,11 @@ from vantage.db.engine import Database
 from vantage.db.tables import result_rollups
 from vantage.retention.pruner import Pruner
 from vantage.rollups.digest import bucket_start
+from vantage.runtime import Runtime
 from vantage.timeutil import utcnow
 
 MINUTE, HOUR, DAY = 60, 3600, 86400
+NOW = utcnow()
 
 
 def rollup(seconds: int, start: datetime, location: str = "nowhere") -> dict[str, Any]:
@@ -57,52 +61,44 @@ async def left(db: Database) -> dict[int, int]:
         return {int(seconds): int(count) for seconds, count in rows.all()}
 
 
-async def test_each_rollup_size_is_pruned_past_its_own_age(database_url: str) -> None:
-    runtime = runtime_for(database_url, retention_batch=1)
-    now = utcnow()
+@asynccontextmanager
+async def rollups_of_every_age(database_url: str, **settings: Any) -> AsyncIterator[Runtime]:
+    """A runtime with `settings` over a database holding `store_rollups`' rows."""
+    runtime = runtime_for(database_url, **settings)
     try:
         await prepare(runtime.db)
-        await store_rollups(runtime.db, now)
+        await store_rollups(runtime.db, NOW)
+        yield runtime
+    finally:
+        await runtime.db.dispose()
 
-        done = await Pruner(runtime).run_once(now)
+
+async def test_each_rollup_size_is_pruned_past_its_own_age(database_url: str) -> None:
+    async with rollups_of_every_age(database_url, retention_batch=1) as runtime:
+        done = await Pruner(runtime).run_once(NOW)
 
         assert done is not None
         assert done.rollups == 6
         assert await left(runtime.db) == {MINUTE: 2, HOUR: 2, DAY: 2}
-        again = await Pruner(runtime).run_once(now)
+        again = await Pruner(runtime).run_once(NOW)
         assert again is not None and again.rollups == 0
-    finally:
-        await runtime.db.dispose()
 
 
 async def test_the_ages_are_settings_and_zero_keeps_a_size_forever(database_url: str) -> None:
-    runtime = runtime_for(
-        database_url,
-        retention_minute_rollups_days=0.01,
-        retention_hour_rollups_days=0,
-        retention_day_rollups_days=0,
-    )
-    now = utcnow()
-    try:
-        await prepare(runtime.db)
-        await store_rollups(runtime.db, now)
-
-        done = await Pruner(runtime).run_once(now)
+    ages = {
+        "retention_minute_rollups_days": 0.01,
+        "retention_hour_rollups_days": 0,
+        "retention_day_rollups_days": 0,
+    }
+    async with rollups_of_every_age(database_url, **ages) as runtime:
+        done = await Pruner(runtime).run_once(NOW)
 
         assert done is not None
         assert done.rollups == 4  # both minute rows of each location: older than 0.01 days
         assert await left(runtime.db) == {HOUR: 4, DAY: 4}
-    finally:
-        await runtime.db.dispose()
 
 
 async def test_with_retention_off_no_rollup_goes(database_url: str) -> None:
-    runtime = runtime_for(database_url, retention_days=0)
-    now = utcnow()
-    try:
-        await prepare(runtime.db)
-        await store_rollups(runtime.db, now)
-        assert await Pruner(runtime).run_once(now) is None
+    async with rollups_of_every_age(database_url, retention_days=0) as runtime:
+        assert await Pruner(runtime).run_once(NOW) is None
         assert await left(runtime.db) == {MINUTE: 4, HOUR: 4, DAY: 4}
-    finally:
-        await runtime.db.dispose()
