@@ -54,12 +54,17 @@ class DeliveryProcess:
     async def run_forever(self) -> None:
         await self._until_needed()
         while True:
-            code = await self._run_child()
-            log.warning(
-                "alert delivery process exited, starting another",
-                exit_code=code,
-                in_seconds=RESTART_SECONDS,
-            )
+            try:
+                code = await self._run_child()
+            except Exception:
+                # could not start one (no memory, no file descriptors): try again, never give up
+                log.exception("alert delivery process failed, starting another")
+            else:
+                log.warning(
+                    "alert delivery process exited, starting another",
+                    exit_code=code,
+                    in_seconds=RESTART_SECONDS,
+                )
             await asyncio.sleep(RESTART_SECONDS)
 
     async def _until_needed(self) -> None:
