@@ -117,6 +117,8 @@ async def test_a_child_that_dies_is_replaced_and_the_next_alert_still_goes_out(
     assert await run(alice, check_id) == "FAILED"
     first = await child_of(os.getpid())
     await receiver.wait_for(1, timeout=60)
+    # Killed once idle: killed mid-send, its notification would wait for its lease to run out.
+    await settled(vantage, 1)
     os.kill(first, signal.SIGKILL)
     await child_of(os.getpid(), other_than=first)
     await point_at(alice, check_id, http_target, "/ok")
