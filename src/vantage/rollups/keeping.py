@@ -1,10 +1,10 @@
 """How long each roll-up bucket size is kept, and which size a window can still read (pure).
 
-Minutes draw windows of up to 12 hours, hours up to 14 days, days beyond (`ui/ranges.py`); each
-size is kept a little longer than its widest window and the window before it ("vs previous"), so
-the pages never miss a row they would read, while the table stops growing: minutes were 1,440
-rows a day per check and location, kept for ever. A window that starts before its size's rows
-were pruned reads the next coarser size instead.
+Minutes draw windows of up to 12 hours, hours up to 14 days, days beyond (`ui/ranges.py`).
+Minutes and hours are kept longer than their widest window and the window before it ("vs
+previous"), days as long as the longest window (400 days), so the pages miss no row they would
+read, while the table stops growing: minutes were 1,440 rows a day per check and location, kept
+for ever. A window that starts before its size's rows were pruned reads the next coarser size.
 """
 
 from __future__ import annotations
