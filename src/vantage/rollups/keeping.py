@@ -12,7 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-MINUTE, HOUR, DAY = 60, 3600, 86400
+from vantage.rollups.digest import BUCKET_SECONDS
+
+MINUTE, HOUR, DAY = BUCKET_SECONDS
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +35,7 @@ class Keeping:
 
     def readable(self, seconds: int, start: datetime, now: datetime) -> int:
         """`seconds`, or the next coarser size whose rows from `start` on are still kept."""
-        for size in (MINUTE, HOUR, DAY):
+        for size in BUCKET_SECONDS:
             if size < seconds:
                 continue
             cutoff = self.cutoff(size, now)
